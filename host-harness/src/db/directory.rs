@@ -1,0 +1,414 @@
+//! The product's user directory in SQLite: what the WIT `user-store` interface reads and
+//! writes. A batch of changes is applied in one transaction: all or nothing.
+
+use super::{Context, DbError};
+use crate::bindings::store::{
+    ApplyResult, Change, Directory, DirectoryKind, DirectorySnapshot, Group, Membership,
+    StoreError, User,
+};
+use crate::bindings::types::Attribute;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+const USER_COLUMNS: &str =
+    "key, directory_id, username, display_name, email, active, okta_id, attributes";
+
+fn kind_of(s: &str) -> DirectoryKind {
+    match s {
+        "internal" => DirectoryKind::Internal,
+        "okta" => DirectoryKind::Okta,
+        "ldap" => DirectoryKind::Ldap,
+        _ => DirectoryKind::Other,
+    }
+}
+
+/// Parse a WIT directory id.
+pub fn directory_id(id: &str) -> Result<i64, StoreError> {
+    id.parse()
+        .map_err(|_| StoreError::NotFound(format!("directory `{id}`")))
+}
+
+fn attributes_from_json(s: &str) -> Vec<Attribute> {
+    let map: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(s).unwrap_or_default();
+    map.into_iter()
+        .map(|(name, value)| Attribute { name, value })
+        .collect()
+}
+
+fn attributes_to_json(a: &[Attribute]) -> String {
+    let map: std::collections::BTreeMap<&str, &str> = a
+        .iter()
+        .map(|a| (a.name.as_str(), a.value.as_str()))
+        .collect();
+    serde_json::to_string(&map).expect("string map serializes")
+}
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        key: r.get(0)?,
+        directory: r.get::<_, i64>(1)?.to_string(),
+        username: r.get(2)?,
+        display_name: r.get(3)?,
+        email: r.get(4)?,
+        active: r.get(5)?,
+        okta_id: r.get(6)?,
+        attributes: attributes_from_json(&r.get::<_, String>(7)?),
+    })
+}
+
+fn users_where(
+    conn: &Connection,
+    clause: &str,
+    arg: &dyn rusqlite::ToSql,
+) -> Result<Vec<User>, DbError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u JOIN directories d ON d.id = u.directory_id WHERE {clause} ORDER BY d.position, u.key"
+    );
+    let mut st = conn.prepare_cached(&sql).ctx("preparing a user lookup")?;
+    st.query_map([arg], user_from_row)
+        .ctx("looking up users")?
+        .collect::<Result<_, _>>()
+        .ctx("reading users")
+}
+
+/// All directories in order.
+pub fn directories(conn: &Connection) -> Result<Vec<Directory>, DbError> {
+    let mut st = conn
+        .prepare_cached("SELECT id, name, kind, position FROM directories ORDER BY position, id")
+        .ctx("listing directories")?;
+    st.query_map([], |r| {
+        Ok(Directory {
+            id: r.get::<_, i64>(0)?.to_string(),
+            name: r.get(1)?,
+            kind: kind_of(&r.get::<_, String>(2)?),
+            position: r.get(3)?,
+        })
+    })
+    .ctx("listing directories")?
+    .collect::<Result<_, _>>()
+    .ctx("reading directories")
+}
+
+/// Create a directory at the end of the order.
+pub fn create_directory(conn: &Connection, name: &str, kind: &str) -> Result<i64, DbError> {
+    conn.execute(
+        "INSERT INTO directories (name, kind, position) VALUES (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM directories))",
+        params![name, kind],
+    )
+    .ctx("creating a directory")?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Everything in one directory.
+pub fn snapshot(conn: &Connection, dir: i64) -> Result<DirectorySnapshot, DbError> {
+    let users = users_where(conn, "u.directory_id = ?1", &dir)?;
+    let mut st = conn
+        .prepare_cached(
+            "SELECT name, description, okta_id FROM groups WHERE directory_id = ?1 ORDER BY name",
+        )
+        .ctx("listing groups")?;
+    let groups = st
+        .query_map([dir], |r| {
+            Ok(Group {
+                name: r.get(0)?,
+                description: r.get(1)?,
+                okta_id: r.get(2)?,
+            })
+        })
+        .ctx("listing groups")?
+        .collect::<Result<_, _>>()
+        .ctx("reading groups")?;
+    let mut st = conn
+        .prepare_cached(
+            "SELECT u.username, g.name FROM memberships m JOIN groups g ON g.id = m.group_id JOIN users u ON u.key = m.user_key \
+             WHERE g.directory_id = ?1 ORDER BY g.name, u.username",
+        )
+        .ctx("listing memberships")?;
+    let memberships = st
+        .query_map([dir], |r| {
+            Ok(Membership {
+                username: r.get(0)?,
+                group: r.get(1)?,
+            })
+        })
+        .ctx("listing memberships")?
+        .collect::<Result<_, _>>()
+        .ctx("reading memberships")?;
+    Ok(DirectorySnapshot {
+        users,
+        groups,
+        memberships,
+    })
+}
+
+/// Users with this username, any directory, in directory order.
+pub fn find_by_username(conn: &Connection, username: &str) -> Result<Vec<User>, DbError> {
+    users_where(conn, "u.username = ?1 COLLATE NOCASE", &username)
+}
+
+/// Users with this email, any directory, in directory order.
+pub fn find_by_email(conn: &Connection, email: &str) -> Result<Vec<User>, DbError> {
+    users_where(conn, "u.email = ?1 COLLATE NOCASE", &email)
+}
+
+/// The user synced from this Okta id.
+pub fn find_by_okta_id(conn: &Connection, okta_id: &str) -> Result<Option<User>, DbError> {
+    Ok(users_where(conn, "u.okta_id = ?1", &okta_id)?
+        .into_iter()
+        .next())
+}
+
+/// Group names of `dir` that `username` belongs to.
+pub fn user_memberships(
+    conn: &Connection,
+    dir: i64,
+    username: &str,
+) -> Result<Vec<String>, DbError> {
+    let mut st = conn
+        .prepare_cached(
+            "SELECT g.name FROM memberships m JOIN groups g ON g.id = m.group_id JOIN users u ON u.key = m.user_key \
+             WHERE g.directory_id = ?1 AND u.directory_id = ?1 AND u.username = ?2 COLLATE NOCASE ORDER BY g.name",
+        )
+        .ctx("listing a user's groups")?;
+    st.query_map(params![dir, username], |r| r.get(0))
+        .ctx("listing a user's groups")?
+        .collect::<Result<_, _>>()
+        .ctx("reading groups")
+}
+
+/// Those of `names` that exist as groups of `dir`.
+pub fn find_groups(conn: &Connection, dir: i64, names: &[String]) -> Result<Vec<Group>, DbError> {
+    let mut st = conn
+        .prepare_cached("SELECT name, description, okta_id FROM groups WHERE directory_id = ?1 AND name = ?2 COLLATE NOCASE")
+        .ctx("finding groups")?;
+    let mut out = Vec::new();
+    for n in names {
+        if let Some(g) = st
+            .query_row(params![dir, n], |r| {
+                Ok(Group {
+                    name: r.get(0)?,
+                    description: r.get(1)?,
+                    okta_id: r.get(2)?,
+                })
+            })
+            .optional()
+            .ctx("finding a group")?
+        {
+            out.push(g);
+        }
+    }
+    Ok(out)
+}
+
+/// Map a SQLite failure to the WIT error a guest can act on.
+pub fn store_error(e: &DbError) -> StoreError {
+    use rusqlite::ErrorCode as C;
+    let msg = e.to_string();
+    match e.source.sqlite_error_code() {
+        Some(C::ConstraintViolation) => StoreError::Conflict(msg),
+        Some(C::DatabaseBusy | C::DatabaseLocked) => StoreError::Busy(msg),
+        _ => StoreError::Failure(msg),
+    }
+}
+
+/// Apply a batch to one directory in a single transaction. On any error nothing is
+/// written. `key_prefix` starts new user keys (e.g. `JIRAUSER`).
+pub fn apply(
+    conn: &mut Connection,
+    dir: i64,
+    changes: &[Change],
+    key_prefix: &str,
+) -> Result<ApplyResult, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(|e| {
+            store_error(&DbError {
+                context: "starting the apply transaction".into(),
+                source: e,
+            })
+        })?;
+    let exists: Option<i64> = tx
+        .query_row("SELECT id FROM directories WHERE id = ?1", [dir], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| {
+            store_error(&DbError {
+                context: "checking the directory".into(),
+                source: e,
+            })
+        })?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound(format!("directory {dir}")));
+    }
+    let mut result = ApplyResult {
+        writes: 0,
+        created: Vec::new(),
+    };
+    for (i, c) in changes.iter().enumerate() {
+        let n = apply_one(&tx, dir, c, key_prefix, &mut result.created).map_err(|e| match e {
+            Applied::Store(e) => e,
+            Applied::Db(e) => store_error(&DbError {
+                context: format!("change {} of {}", i + 1, changes.len()),
+                source: e,
+            }),
+        })?;
+        result.writes += n as u32;
+    }
+    tx.commit().map_err(|e| {
+        store_error(&DbError {
+            context: "committing".into(),
+            source: e,
+        })
+    })?;
+    Ok(result)
+}
+
+enum Applied {
+    Store(StoreError),
+    Db(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for Applied {
+    fn from(e: rusqlite::Error) -> Self {
+        Applied::Db(e)
+    }
+}
+
+fn user_key(tx: &Transaction<'_>, dir: i64, username: &str) -> Result<String, Applied> {
+    tx.prepare_cached(
+        "SELECT key FROM users WHERE directory_id = ?1 AND username = ?2 COLLATE NOCASE",
+    )?
+    .query_row(params![dir, username], |r| r.get(0))
+    .optional()?
+    .ok_or_else(|| {
+        Applied::Store(StoreError::NotFound(format!(
+            "user `{username}` in directory {dir}"
+        )))
+    })
+}
+
+fn group_id(tx: &Transaction<'_>, dir: i64, name: &str) -> Result<i64, Applied> {
+    tx.prepare_cached("SELECT id FROM groups WHERE directory_id = ?1 AND name = ?2 COLLATE NOCASE")?
+        .query_row(params![dir, name], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| {
+            Applied::Store(StoreError::NotFound(format!(
+                "group `{name}` in directory {dir}"
+            )))
+        })
+}
+
+fn owned(tx: &Transaction<'_>, dir: i64, key: &str) -> Result<(), Applied> {
+    let d: Option<i64> = tx
+        .prepare_cached("SELECT directory_id FROM users WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
+    match d {
+        Some(d) if d == dir => Ok(()),
+        Some(_) => Err(Applied::Store(StoreError::Invalid(format!(
+            "user {key} belongs to another directory"
+        )))),
+        None => Err(Applied::Store(StoreError::NotFound(format!("user {key}")))),
+    }
+}
+
+fn next_key(tx: &Transaction<'_>, prefix: &str) -> Result<String, Applied> {
+    let n: i64 = tx.query_row(
+        "INSERT INTO meta (key, value) VALUES ('user_key_seq', '10000') \
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(format!("{prefix}{n}"))
+}
+
+fn apply_one(
+    tx: &Transaction<'_>,
+    dir: i64,
+    c: &Change,
+    key_prefix: &str,
+    created: &mut Vec<(String, String)>,
+) -> Result<usize, Applied> {
+    let invalid = |m: &str| Err(Applied::Store(StoreError::Invalid(m.to_string())));
+    Ok(match c {
+        Change::CreateUser(u) => {
+            if u.username.trim().is_empty() {
+                return invalid("a user needs a username");
+            }
+            let key = next_key(tx, key_prefix)?;
+            tx.prepare_cached(&format!(
+                "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ))?
+            .execute(params![
+                key,
+                dir,
+                u.username,
+                u.display_name,
+                u.email,
+                u.active,
+                u.okta_id,
+                attributes_to_json(&u.attributes)
+            ])?;
+            created.push((u.username.clone(), key));
+            1
+        }
+        Change::UpdateUser(u) => {
+            owned(tx, dir, &u.key)?;
+            let attrs = u.attributes.as_deref().map(attributes_to_json);
+            tx.prepare_cached(
+                "UPDATE users SET username = COALESCE(?2, username), display_name = COALESCE(?3, display_name), \
+                 email = COALESCE(?4, email), active = COALESCE(?5, active), okta_id = COALESCE(?6, okta_id), \
+                 attributes = COALESCE(?7, attributes) WHERE key = ?1",
+            )?
+            .execute(params![u.key, u.username, u.display_name, u.email, u.active, u.okta_id, attrs])?
+        }
+        Change::AdoptUser(key) => tx
+            .prepare_cached("UPDATE users SET directory_id = ?2 WHERE key = ?1")?
+            .execute(params![key, dir])?,
+        Change::DeleteUser(key) => {
+            owned(tx, dir, key)?;
+            tx.prepare_cached("DELETE FROM memberships WHERE user_key = ?1")?
+                .execute([key])?;
+            tx.prepare_cached("DELETE FROM users WHERE key = ?1")?
+                .execute([key])?
+        }
+        Change::CreateGroup(g) => {
+            if g.name.trim().is_empty() {
+                return invalid("a group needs a name");
+            }
+            tx.prepare_cached("INSERT INTO groups (directory_id, name, description, okta_id) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![dir, g.name, g.description, g.okta_id])?
+        }
+        Change::UpdateGroup(g) => {
+            let id = group_id(tx, dir, &g.name)?;
+            tx.prepare_cached("UPDATE groups SET description = ?2, okta_id = ?3 WHERE id = ?1")?
+                .execute(params![id, g.description, g.okta_id])?
+        }
+        Change::DeleteGroup(name) => {
+            let id = group_id(tx, dir, name)?;
+            tx.prepare_cached("DELETE FROM memberships WHERE group_id = ?1")?
+                .execute([id])?;
+            tx.prepare_cached("DELETE FROM groups WHERE id = ?1")?
+                .execute([id])?
+        }
+        Change::AddMembership(m) => {
+            let (g, k) = (
+                group_id(tx, dir, &m.group)?,
+                user_key(tx, dir, &m.username)?,
+            );
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO memberships (group_id, user_key) VALUES (?1, ?2)",
+            )?
+            .execute(params![g, k])?
+        }
+        Change::RemoveMembership(m) => {
+            let (g, k) = (
+                group_id(tx, dir, &m.group)?,
+                user_key(tx, dir, &m.username)?,
+            );
+            tx.prepare_cached("DELETE FROM memberships WHERE group_id = ?1 AND user_key = ?2")?
+                .execute(params![g, k])?
+        }
+    })
+}

@@ -1,0 +1,194 @@
+//! The embedded SQLite database: the product's user directory (directories, users with
+//! stable keys, groups, memberships, history) and the harness's own tables (connectors,
+//! secrets, sync state, runs and their logs). One file, created and migrated here.
+
+pub mod connectors;
+pub mod directory;
+pub mod runs;
+
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Schema version written to `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE directories (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    kind TEXT NOT NULL CHECK (kind IN ('internal', 'okta', 'ldap', 'other')),
+    position INTEGER NOT NULL
+);
+CREATE TABLE users (
+    key TEXT PRIMARY KEY,
+    directory_id INTEGER NOT NULL REFERENCES directories(id),
+    username TEXT NOT NULL CHECK (length(username) > 0),
+    display_name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    okta_id TEXT,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (directory_id, username COLLATE NOCASE)
+);
+CREATE INDEX users_by_username ON users (username COLLATE NOCASE);
+CREATE INDEX users_by_email ON users (email COLLATE NOCASE);
+CREATE INDEX users_by_okta_id ON users (okta_id);
+CREATE TABLE groups (
+    id INTEGER PRIMARY KEY,
+    directory_id INTEGER NOT NULL REFERENCES directories(id),
+    name TEXT NOT NULL CHECK (length(name) > 0),
+    description TEXT NOT NULL DEFAULT '',
+    okta_id TEXT,
+    UNIQUE (directory_id, name COLLATE NOCASE)
+);
+CREATE TABLE memberships (
+    group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    user_key TEXT NOT NULL REFERENCES users(key) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, user_key)
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_user ON memberships (user_key);
+CREATE TABLE history (
+    id INTEGER PRIMARY KEY,
+    user_key TEXT NOT NULL REFERENCES users(key),
+    at INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE TABLE connectors (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    config TEXT NOT NULL,
+    directory_id INTEGER NOT NULL UNIQUE REFERENCES directories(id),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE secrets (
+    connector_id INTEGER PRIMARY KEY REFERENCES connectors(id) ON DELETE CASCADE,
+    api_token TEXT NOT NULL
+);
+CREATE TABLE sync_state (
+    connector_id INTEGER NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (connector_id, key)
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    connector_id INTEGER NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    dry_run INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    report TEXT,
+    error TEXT
+);
+CREATE TABLE run_log (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX run_log_by_run ON run_log (run_id);
+INSERT INTO directories (name, kind, position) VALUES ('Internal Directory', 'internal', 0);
+"#;
+
+/// A shared connection to the database file. SQLite allows one writer at a time; the
+/// mutex serializes this process's use of it.
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// Database failures, with the operation that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("database: {context}: {source}")]
+pub struct DbError {
+    /// What was being done.
+    pub context: String,
+    /// The SQLite error.
+    #[source]
+    pub source: rusqlite::Error,
+}
+
+/// Attach context to rusqlite results.
+pub trait Context<T> {
+    /// Name the operation that failed.
+    fn ctx(self, context: &str) -> Result<T, DbError>;
+}
+
+impl<T> Context<T> for rusqlite::Result<T> {
+    fn ctx(self, context: &str) -> Result<T, DbError> {
+        self.map_err(|source| DbError {
+            context: context.to_string(),
+            source,
+        })
+    }
+}
+
+impl Db {
+    /// Open (creating if needed) the database at `path`, migrate it, and make the file
+    /// readable by its owner only: it holds API tokens.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        let conn = Connection::open(path).ctx(&format!("opening {}", path.display()))?;
+        restrict_permissions(path);
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn in_memory() -> Result<Db, DbError> {
+        Self::init(Connection::open_in_memory().ctx("opening an in-memory database")?)
+    }
+
+    fn init(conn: Connection) -> Result<Db, DbError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .ctx("setting the busy timeout")?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )
+        .ctx("setting pragmas")?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ctx("reading the schema version")?;
+        if version < 1 {
+            conn.execute_batch(&format!(
+                "BEGIN; {SCHEMA_V1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))
+            .ctx("creating the schema")?;
+        }
+        Ok(Db {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// The connection, for one operation.
+    pub fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for p in [
+        path.to_path_buf(),
+        path.with_extension("db-wal"),
+        path.with_extension("db-shm"),
+    ] {
+        if p.exists() {
+            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) {}
+
+/// Seconds since the epoch.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

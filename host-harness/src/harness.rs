@@ -1,0 +1,546 @@
+//! The harness as a library: what the CLI, the REST API, the admin page and the tests
+//! call. It plays the host product: connectors, their secrets, syncs and their runs.
+
+use crate::bindings::types::HostContext;
+use crate::bindings::wit::{self, ConnectorConfig, Credentials, FieldError};
+use crate::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
+use crate::host::http::{Denied, HttpPolicy, Resolve};
+use crate::host::{CallScope, HostState};
+use crate::product::Profile;
+use crate::runtime::{GuestError, Limits, Runtime};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// How the harness runs.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The product played.
+    pub product: Profile,
+    /// Okta domain → loopback overrides (simulator, demo).
+    pub resolve: Resolve,
+    /// Budgets of a sync call.
+    pub limits: Limits,
+}
+
+/// Why a harness operation failed; each renders as one sentence for admins.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// No such connector.
+    #[error("there is no connector named `{0}`")]
+    UnknownConnector(String),
+    /// Name taken.
+    #[error("a connector named `{0}` already exists")]
+    DuplicateName(String),
+    /// Settings refused by the plugin.
+    #[error("invalid connector settings: {}", field_errors(.0))]
+    InvalidConfig(Vec<FieldError>),
+    /// A sync of this connector is running.
+    #[error("a sync of `{0}` is already running; wait for it to finish")]
+    AlreadyRunning(String),
+    /// The sync failed; nothing was applied.
+    #[error("{}", describe_sync_error(.0))]
+    Sync(wit::SyncError),
+    /// The plugin crashed, timed out or ran out of memory; nothing was applied.
+    #[error(transparent)]
+    Guest(#[from] GuestError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn field_errors(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One sentence for a sync error.
+pub fn describe_sync_error(e: &wit::SyncError) -> String {
+    match e {
+        wit::SyncError::InvalidConfig(es) => {
+            format!("invalid connector settings: {}", field_errors(es))
+        }
+        wit::SyncError::Okta(o) => {
+            let status = if o.status == 0 {
+                String::new()
+            } else {
+                format!(
+                    " (HTTP {}{})",
+                    o.status,
+                    o.error_code
+                        .as_ref()
+                        .map(|c| format!(", {c}"))
+                        .unwrap_or_default()
+                )
+            };
+            format!(
+                "Okta request {} failed: {}{status}; nothing was changed",
+                o.path, o.summary
+            )
+        }
+        wit::SyncError::Store(s) => format!("the user store failed: {s}; nothing was changed"),
+        wit::SyncError::Security(s) => format!("stopped for security: {s}; nothing was changed"),
+    }
+}
+
+/// What an admin enters for a connector. The token is optional on edits (kept).
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(default, rename_all = "kebab-case")]
+pub struct ConnectorInput {
+    /// Name.
+    pub name: String,
+    /// Okta domain.
+    pub okta_domain: String,
+    /// Cron schedule (empty: default).
+    pub schedule: String,
+    /// Scheduled sync on.
+    pub schedule_enabled: bool,
+    /// Sync BUILT_IN groups.
+    pub include_built_in_groups: bool,
+    /// Profile attributes copied.
+    pub user_attributes: Vec<String>,
+    /// API token.
+    pub api_token: Option<String>,
+}
+
+impl std::fmt::Debug for ConnectorInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectorInput")
+            .field("name", &self.name)
+            .field("okta_domain", &self.okta_domain)
+            .field("api_token", &self.api_token.as_ref().map(|_| "********"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectorInput {
+    /// The input pre-filled from a stored connector (no token: it is kept unless replaced).
+    pub fn from_config(c: &ConnectorConfig) -> Self {
+        ConnectorInput {
+            name: c.name.clone(),
+            okta_domain: c.okta_domain.clone(),
+            schedule: c.schedule.clone(),
+            schedule_enabled: c.schedule_enabled,
+            include_built_in_groups: c.include_built_in_groups,
+            user_attributes: c.user_attributes.clone(),
+            api_token: None,
+        }
+    }
+
+    fn config(&self) -> ConnectorConfig {
+        ConnectorConfig {
+            name: self.name.clone(),
+            okta_domain: self.okta_domain.clone(),
+            schedule: self.schedule.clone(),
+            schedule_enabled: self.schedule_enabled,
+            include_built_in_groups: self.include_built_in_groups,
+            user_attributes: self.user_attributes.clone(),
+        }
+    }
+}
+
+/// A connector as shown to admins: never the token.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnectorView {
+    /// Id.
+    pub id: i64,
+    /// Settings.
+    pub config: ConnectorConfig,
+    /// Its directory.
+    pub directory_id: i64,
+    /// Always masked.
+    pub api_token: &'static str,
+    /// Next five scheduled runs (Unix seconds, UTC).
+    pub next_runs: Vec<i64>,
+    /// The latest run.
+    pub last_run: Option<runs::Run>,
+}
+
+/// What to sync and how.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SyncRequest {
+    /// Plan only.
+    pub dry_run: bool,
+    /// Incremental instead of full.
+    pub incremental: bool,
+    /// Who asked: `manual`, `schedule`, `api`.
+    pub trigger: &'static str,
+}
+
+/// A finished sync.
+#[derive(Clone, Debug, Serialize)]
+pub struct SyncOutcome {
+    /// Run id.
+    pub run_id: i64,
+    /// The plugin's report.
+    pub report: wit::SyncReport,
+    /// Requests the HTTP policy refused.
+    #[serde(skip)]
+    pub denied: Vec<Denied>,
+}
+
+/// The host product.
+#[derive(Clone)]
+pub struct Harness {
+    db: Db,
+    runtime: Arc<Runtime>,
+    options: Options,
+    running: Arc<Mutex<HashSet<i64>>>,
+}
+
+/// Marks a connector as syncing until dropped.
+struct RunningGuard {
+    set: Arc<Mutex<HashSet<i64>>>,
+    id: i64,
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
+}
+
+impl Harness {
+    /// Open the database at `path` with the bundled component.
+    pub fn open(path: &Path, options: Options) -> Result<Harness, HarnessError> {
+        let runtime = Arc::new(Runtime::load(Runtime::bundled_path())?);
+        Self::with(Db::open(path)?, runtime, options)
+    }
+
+    /// A harness over an open database and a loaded runtime.
+    pub fn with(db: Db, runtime: Arc<Runtime>, options: Options) -> Result<Harness, HarnessError> {
+        runs::fail_interrupted(&db.lock())?;
+        Ok(Harness {
+            db,
+            runtime,
+            options,
+            running: Default::default(),
+        })
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The product played.
+    pub fn product(&self) -> Profile {
+        self.options.product
+    }
+
+    fn context(&self, directory: i64) -> HostContext {
+        HostContext {
+            product: self.options.product.product,
+            directory: directory.to_string(),
+            now: db::now(),
+        }
+    }
+
+    fn state(&self, okta_domain: Option<&str>, scope: CallScope) -> HostState {
+        let scope = CallScope {
+            key_prefix: self.options.product.key_prefix.to_string(),
+            ..scope
+        };
+        HostState::new(
+            self.db.clone(),
+            HttpPolicy::new(okta_domain, self.options.resolve.clone()),
+            scope,
+            Default::default(),
+        )
+    }
+
+    fn short_limits(&self) -> Limits {
+        Limits {
+            timeout: self
+                .options
+                .limits
+                .timeout
+                .min(std::time::Duration::from_secs(60)),
+            ..self.options.limits
+        }
+    }
+
+    /// Validate settings with the plugin; returns them normalized.
+    pub fn configure(
+        &self,
+        input: &ConnectorInput,
+        token: &str,
+    ) -> Result<wit::Configured, HarnessError> {
+        let creds = Credentials {
+            api_token: token.to_string(),
+        };
+        let ctx = self.context(0);
+        let (result, _) = self.runtime.call(
+            self.state(None, CallScope::default()),
+            self.short_limits(),
+            |c, s| {
+                c.usersync_okta_connector().call_connector_configure(
+                    s,
+                    &input.config(),
+                    &creds,
+                    &ctx,
+                )
+            },
+        );
+        result?.map_err(HarnessError::InvalidConfig)
+    }
+
+    fn stored(&self, name: &str) -> Result<StoredConnector, HarnessError> {
+        connectors::by_name(&self.db.lock(), name)?
+            .ok_or_else(|| HarnessError::UnknownConnector(name.trim().to_string()))
+    }
+
+    /// Create a connector (and its directory).
+    pub fn create_connector(&self, input: &ConnectorInput) -> Result<ConnectorView, HarnessError> {
+        let token = input.api_token.as_deref().unwrap_or_default();
+        let configured = self.configure(input, token)?;
+        if connectors::by_name(&self.db.lock(), &configured.config.name)?.is_some() {
+            return Err(HarnessError::DuplicateName(configured.config.name));
+        }
+        connectors::insert(
+            &mut self.db.lock(),
+            &configured.config,
+            &configured.credentials.api_token,
+        )?;
+        self.connector(&configured.config.name)
+    }
+
+    /// Change a connector; the stored one stays as it was if the new settings are refused.
+    pub fn update_connector(
+        &self,
+        name: &str,
+        input: &ConnectorInput,
+    ) -> Result<ConnectorView, HarnessError> {
+        let old = self.stored(name)?;
+        let token = match &input.api_token {
+            Some(t) => t.clone(),
+            None => connectors::token(&self.db.lock(), old.id)?,
+        };
+        let configured = self.configure(input, &token)?;
+        if let Some(other) = connectors::by_name(&self.db.lock(), &configured.config.name)?
+            && other.id != old.id
+        {
+            return Err(HarnessError::DuplicateName(configured.config.name));
+        }
+        let new_token = input
+            .api_token
+            .as_ref()
+            .map(|_| configured.credentials.api_token.as_str());
+        connectors::update(&mut self.db.lock(), old.id, &configured.config, new_token)?;
+        self.connector(&configured.config.name)
+    }
+
+    /// Delete a connector; its directory and users stay, detached.
+    pub fn delete_connector(&self, name: &str) -> Result<(), HarnessError> {
+        let c = self.stored(name)?;
+        let _guard = self.start_running(&c)?;
+        connectors::delete(&mut self.db.lock(), c.id)?;
+        Ok(())
+    }
+
+    fn view(&self, c: StoredConnector) -> Result<ConnectorView, HarnessError> {
+        let last_run = runs::list(&self.db.lock(), Some(c.id), 1)?
+            .into_iter()
+            .next();
+        let next_runs = self
+            .next_runs(&c.config.schedule, db::now(), 5)
+            .unwrap_or_default();
+        Ok(ConnectorView {
+            id: c.id,
+            config: c.config,
+            directory_id: c.directory_id,
+            api_token: "********",
+            next_runs,
+            last_run,
+        })
+    }
+
+    /// One connector.
+    pub fn connector(&self, name: &str) -> Result<ConnectorView, HarnessError> {
+        let c = self.stored(name)?;
+        self.view(c)
+    }
+
+    /// All connectors.
+    pub fn connectors(&self) -> Result<Vec<ConnectorView>, HarnessError> {
+        let list = connectors::list(&self.db.lock())?;
+        list.into_iter().map(|c| self.view(c)).collect()
+    }
+
+    /// Next run times of a schedule (evaluated by the plugin).
+    pub fn next_runs(
+        &self,
+        schedule: &str,
+        after: i64,
+        count: u32,
+    ) -> Result<Vec<i64>, HarnessError> {
+        let (result, _) = self.runtime.call(
+            self.state(None, CallScope::default()),
+            self.short_limits(),
+            |c, s| {
+                c.usersync_okta_connector()
+                    .call_next_runs(s, schedule, after, count)
+            },
+        );
+        result?.map_err(|e| HarnessError::InvalidConfig(vec![e]))
+    }
+
+    /// Check that Okta answers to the connector's token.
+    pub fn test_connection(&self, name: &str) -> Result<wit::ConnectionInfo, HarnessError> {
+        let c = self.stored(name)?;
+        let creds = Credentials {
+            api_token: connectors::token(&self.db.lock(), c.id)?,
+        };
+        let ctx = self.context(c.directory_id);
+        let state = self.state(
+            Some(&c.config.okta_domain),
+            CallScope {
+                connector_id: Some(c.id),
+                ..Default::default()
+            },
+        );
+        let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
+            g.usersync_okta_connector()
+                .call_test_connection(s, &c.config, &creds, &ctx)
+        });
+        result?.map_err(HarnessError::Sync)
+    }
+
+    fn start_running(&self, c: &StoredConnector) -> Result<RunningGuard, HarnessError> {
+        let mut set = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if !set.insert(c.id) {
+            return Err(HarnessError::AlreadyRunning(c.config.name.clone()));
+        }
+        Ok(RunningGuard {
+            set: self.running.clone(),
+            id: c.id,
+        })
+    }
+
+    /// Run a sync of one connector and record it as a run.
+    pub fn sync(&self, name: &str, req: SyncRequest) -> Result<SyncOutcome, HarnessError> {
+        let c = self.stored(name)?;
+        let _guard = self.start_running(&c)?;
+        let kind = if req.incremental {
+            "incremental"
+        } else {
+            "full"
+        };
+        let trigger = if req.trigger.is_empty() {
+            "manual"
+        } else {
+            req.trigger
+        };
+        let run_id = runs::start(&self.db.lock(), c.id, kind, trigger, req.dry_run)?;
+        let creds = Credentials {
+            api_token: connectors::token(&self.db.lock(), c.id)?,
+        };
+        let ctx = self.context(c.directory_id);
+        let options = wit::SyncOptions {
+            mode: if req.incremental {
+                wit::SyncMode::Incremental
+            } else {
+                wit::SyncMode::Full
+            },
+            dry_run: req.dry_run,
+        };
+        let scope = CallScope {
+            connector_id: Some(c.id),
+            run_id: Some(run_id),
+            ..Default::default()
+        };
+        let (result, state) = self.runtime.call(
+            self.state(Some(&c.config.okta_domain), scope),
+            self.options.limits,
+            |g, s| {
+                g.usersync_okta_connector()
+                    .call_sync(s, &c.config, &creds, &ctx, options)
+            },
+        );
+        let denied = state
+            .policy
+            .denied
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let result = result
+            .map_err(HarnessError::from)
+            .and_then(|r| r.map_err(HarnessError::Sync));
+        match result {
+            Ok(report) => {
+                if !req.dry_run {
+                    connectors::state_set(&mut self.db.lock(), c.id, &state.state_writes)?;
+                }
+                let kind = if report.mode == wit::SyncMode::Incremental {
+                    "incremental"
+                } else {
+                    "full"
+                };
+                let json = serde_json::to_string(&report).expect("report serializes");
+                runs::finish(&self.db.lock(), run_id, kind, Some(&json), None)?;
+                Ok(SyncOutcome {
+                    run_id,
+                    report,
+                    denied,
+                })
+            }
+            Err(e) => {
+                let message = e.to_string();
+                let conn = self.db.lock();
+                runs::log(&conn, run_id, "error", &message)?;
+                runs::finish(&conn, run_id, kind, None, Some(&message))?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Sync one user by login, as an SSO login does.
+    pub fn sync_user(&self, name: &str, login: &str) -> Result<wit::UserSyncReport, HarnessError> {
+        let c = self.stored(name)?;
+        let creds = Credentials {
+            api_token: connectors::token(&self.db.lock(), c.id)?,
+        };
+        let ctx = self.context(c.directory_id);
+        let state = self.state(
+            Some(&c.config.okta_domain),
+            CallScope {
+                connector_id: Some(c.id),
+                ..Default::default()
+            },
+        );
+        let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
+            g.usersync_okta_connector()
+                .call_sync_user(s, &c.config, &creds, &ctx, login)
+        });
+        result?.map_err(HarnessError::Sync)
+    }
+
+    /// Recent runs, of one connector or all.
+    pub fn runs(
+        &self,
+        connector: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<runs::Run>, HarnessError> {
+        let id = connector
+            .map(|n| self.stored(n).map(|c| c.id))
+            .transpose()?;
+        Ok(runs::list(&self.db.lock(), id, limit)?)
+    }
+
+    /// One run and its log.
+    pub fn run(&self, id: i64) -> Result<Option<(runs::Run, Vec<runs::LogLine>)>, HarnessError> {
+        let conn = self.db.lock();
+        let Some(run) = runs::get(&conn, id)? else {
+            return Ok(None);
+        };
+        let log = runs::log_lines(&conn, id)?;
+        Ok(Some((run, log)))
+    }
+}

@@ -1,0 +1,233 @@
+//! The outgoing-HTTP policy (`wasi:http`): the guest may reach only its connector's Okta
+//! host, over https. A documented override (like curl's `--resolve`) sends an Okta
+//! domain's requests to a loopback address over plain http, for the simulator and demo;
+//! it accepts loopback addresses only, so a token never leaves the machine unencrypted.
+
+use http::Uri;
+use http::uri::{Authority, Scheme};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// Domain → loopback address overrides, set at harness start-up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resolve(HashMap<String, SocketAddr>);
+
+impl Resolve {
+    /// Parse `domain=127.0.0.1:port` entries.
+    pub fn parse<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Resolve, String> {
+        let mut map = HashMap::new();
+        for e in entries {
+            let (domain, addr) = e.split_once('=').ok_or_else(|| {
+                format!("`{e}` is not DOMAIN=ADDRESS:PORT (e.g. acme.okta.com=127.0.0.1:8089)")
+            })?;
+            let addr: SocketAddr = addr
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{addr}` is not an IP address with a port"))?;
+            if !addr.ip().is_loopback() {
+                return Err(format!(
+                    "`{addr}` is not a loopback address; overrides are for local simulators only"
+                ));
+            }
+            map.insert(domain.trim().to_ascii_lowercase(), addr);
+        }
+        Ok(Resolve(map))
+    }
+
+    /// Add one override.
+    pub fn insert(&mut self, domain: &str, addr: SocketAddr) {
+        assert!(
+            addr.ip().is_loopback(),
+            "overrides are for loopback addresses only"
+        );
+        self.0.insert(domain.to_ascii_lowercase(), addr);
+    }
+
+    /// The override of a domain.
+    pub fn get(&self, domain: &str) -> Option<SocketAddr> {
+        self.0.get(domain).copied()
+    }
+}
+
+/// A request the policy refused, kept for the run's log and for tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Denied {
+    /// `scheme://host[:port]` of the refused request (never its path or headers).
+    pub origin: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The policy for one call: the one host allowed, and the overrides.
+pub struct HttpPolicy {
+    allowed_host: Option<String>,
+    resolve: Resolve,
+    /// Requests refused during the call.
+    pub denied: Arc<Mutex<Vec<Denied>>>,
+}
+
+impl HttpPolicy {
+    /// Allow `https://{okta_domain}` only (`None`: allow nothing).
+    pub fn new(okta_domain: Option<&str>, resolve: Resolve) -> Self {
+        HttpPolicy {
+            allowed_host: okta_domain.map(|d| d.to_ascii_lowercase()),
+            resolve,
+            denied: Default::default(),
+        }
+    }
+
+    /// Where a request may go: the URI to connect to, or why not.
+    pub fn route(&self, uri: &Uri) -> Result<Uri, String> {
+        if uri.scheme() != Some(&Scheme::HTTPS) {
+            return Err("only https is allowed".into());
+        }
+        let host = uri.host().unwrap_or_default().to_ascii_lowercase();
+        match &self.allowed_host {
+            Some(allowed) if *allowed == host => {}
+            Some(allowed) => {
+                return Err(format!(
+                    "only the connector's Okta host {allowed} may be reached"
+                ));
+            }
+            None => return Err("this call may not make HTTP requests".into()),
+        }
+        if uri.port_u16().is_some_and(|p| p != 443) {
+            return Err("only the https port 443 is allowed".into());
+        }
+        let Some(addr) = self.resolve.get(&host) else {
+            return Ok(uri.clone());
+        };
+        let mut parts = uri.clone().into_parts();
+        parts.scheme = Some(Scheme::HTTP);
+        parts.authority = Some(Authority::try_from(addr.to_string()).map_err(|e| e.to_string())?);
+        Uri::from_parts(parts).map_err(|e| e.to_string())
+    }
+}
+
+fn origin_of(uri: &Uri) -> String {
+    format!(
+        "{}://{}",
+        uri.scheme_str().unwrap_or("?"),
+        uri.authority().map(|a| a.as_str()).unwrap_or("?")
+    )
+}
+
+type ResponseFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                ),
+                HttpError,
+            >,
+        > + Send,
+>;
+
+impl WasiHttpHooks for HttpPolicy {
+    fn send_request(
+        &mut self,
+        mut request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> ResponseFuture {
+        match self.route(request.uri()) {
+            Ok(uri) => {
+                *request.uri_mut() = uri;
+                Box::new(async move {
+                    use http_body_util::BodyExt;
+                    let (res, io) =
+                        wasmtime_wasi_http::default_send_request(request, options).await?;
+                    Ok((
+                        res.map(BodyExt::boxed_unsync),
+                        Box::new(io) as Box<dyn Future<Output = _> + Send>,
+                    ))
+                })
+            }
+            Err(reason) => {
+                let origin = origin_of(request.uri());
+                tracing::warn!(%origin, %reason, "outgoing request denied");
+                self.denied
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Denied { origin, reason });
+                Box::new(async { Err(HttpError::HttpRequestDenied) })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> HttpPolicy {
+        HttpPolicy::new(
+            Some("acme.okta.com"),
+            Resolve::parse(["acme.okta.com=127.0.0.1:9999"]).unwrap(),
+        )
+    }
+
+    #[test]
+    fn routes_only_https_to_the_okta_host() {
+        let p = policy();
+        let routed = p
+            .route(
+                &"https://acme.okta.com/api/v1/users?limit=200"
+                    .parse()
+                    .unwrap(),
+            )
+            .unwrap();
+        assert_eq!(
+            routed.to_string(),
+            "http://127.0.0.1:9999/api/v1/users?limit=200"
+        );
+        for (uri, why) in [
+            ("http://acme.okta.com/api/v1/users", "only https"),
+            (
+                "https://evil.example.com/api/v1/users",
+                "only the connector's Okta host",
+            ),
+            (
+                "https://acme.okta.com.evil.com/",
+                "only the connector's Okta host",
+            ),
+            ("https://acme.okta.com:8443/", "port 443"),
+            ("https://127.0.0.1:9999/", "only the connector's Okta host"),
+        ] {
+            assert!(
+                p.route(&uri.parse().unwrap()).unwrap_err().contains(why),
+                "{uri}"
+            );
+        }
+        assert!(
+            HttpPolicy::new(None, Resolve::default())
+                .route(&"https://acme.okta.com/".parse().unwrap())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn without_override_the_real_host_is_used() {
+        let p = HttpPolicy::new(Some("acme.okta.com"), Resolve::default());
+        let uri: Uri = "https://acme.okta.com/api/v1/users".parse().unwrap();
+        assert_eq!(p.route(&uri).unwrap(), uri);
+    }
+
+    #[test]
+    fn overrides_accept_loopback_only() {
+        assert!(
+            Resolve::parse(["acme.okta.com=10.0.0.5:80"])
+                .unwrap_err()
+                .contains("not a loopback")
+        );
+        assert!(
+            Resolve::parse(["acme.okta.com"])
+                .unwrap_err()
+                .contains("DOMAIN=ADDRESS:PORT")
+        );
+        assert!(Resolve::parse(["acme.okta.com=[::1]:80"]).is_ok());
+    }
+}

@@ -1,0 +1,32 @@
+//! `log`: the guest's lines into the run's sync log (and the harness's tracing output).
+
+use super::HostState;
+use crate::bindings::types::LogLevel;
+use crate::bindings::usersync::okta::log;
+use crate::db::runs;
+
+/// The level's name as stored.
+pub fn level_name(level: LogLevel) -> &'static str {
+    match level {
+        LogLevel::Debug => "debug",
+        LogLevel::Info => "info",
+        LogLevel::Warn => "warn",
+        LogLevel::Error => "error",
+    }
+}
+
+impl log::Host for HostState {
+    fn write(&mut self, level: LogLevel, message: String) {
+        let name = level_name(level);
+        match level {
+            LogLevel::Debug => tracing::debug!(target: "usersync::plugin", "{message}"),
+            LogLevel::Info => tracing::info!(target: "usersync::plugin", "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "usersync::plugin", "{message}"),
+            LogLevel::Error => tracing::error!(target: "usersync::plugin", "{message}"),
+        }
+        if let Some(run) = self.scope.run_id {
+            let _ = runs::log(&self.db.lock(), run, name, &message);
+        }
+        self.log.push((name.to_string(), message));
+    }
+}

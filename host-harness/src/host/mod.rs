@@ -1,0 +1,86 @@
+//! The host side of the WIT world: the state a component call runs with, and one module
+//! per imported interface (`user-store`, `sync-state`, `log`, and `wasi:http`'s policy).
+
+pub mod http;
+pub mod log;
+pub mod sync_state;
+pub mod user_store;
+
+use crate::db::Db;
+use wasmtime::StoreLimits;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// What a call is about: which connector and run, for state and log.
+#[derive(Clone, Debug, Default)]
+pub struct CallScope {
+    /// The connector being called, if any.
+    pub connector_id: Option<i64>,
+    /// The run being recorded, if any.
+    pub run_id: Option<i64>,
+    /// Prefix of new user keys (per product).
+    pub key_prefix: String,
+}
+
+/// Everything a component instance sees of the host during one call.
+pub struct HostState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    pub(crate) limits: StoreLimits,
+    pub(crate) policy: http::HttpPolicy,
+    pub(crate) db: Db,
+    pub(crate) scope: CallScope,
+    /// Log lines of the call, as (level, message).
+    pub(crate) log: Vec<(String, String)>,
+    /// Sync-state writes, committed only if the call succeeds.
+    pub(crate) state_writes: Vec<(String, String)>,
+    /// Store rows written by the call.
+    pub(crate) writes: u32,
+}
+
+impl HostState {
+    /// State for one call: no filesystem, no sockets, no environment; only the mediated
+    /// `wasi:http` reaches out.
+    pub fn new(db: Db, policy: http::HttpPolicy, scope: CallScope, limits: StoreLimits) -> Self {
+        let wasi = WasiCtxBuilder::new()
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        HostState {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            limits,
+            policy,
+            db,
+            scope,
+            log: Vec::new(),
+            state_writes: Vec::new(),
+            writes: 0,
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.policy,
+        }
+    }
+}
+
+impl crate::bindings::types::Host for HostState {}

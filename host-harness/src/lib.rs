@@ -1,0 +1,13 @@
+//! `usersync`: a wasmtime host that plays an Atlassian Data Center product for the Okta
+//! sync component. It loads the component, supplies the user store (SQLite), mediates
+//! all outgoing HTTP, and offers the admin surfaces.
+
+pub mod bindings;
+pub mod db;
+pub mod harness;
+pub mod host;
+pub mod product;
+pub mod report;
+pub mod runtime;
+
+pub use harness::{ConnectorInput, Harness, HarnessError, Options, SyncRequest};

@@ -1,0 +1,438 @@
+//! WIT glue: binds the plain modules to the world `connector-core`. No logic lives here,
+//! only conversions between WIT records and the modules' types.
+
+use crate::config::{self, ConnectorConfig, Credentials, FieldError};
+use crate::okta::{HttpResponse, Transport, TransportError};
+use crate::report::{Action, Entry};
+use crate::schedule;
+use crate::store::{self, Change, Store, StoreError};
+use crate::sync::{self, Host, Level};
+use std::collections::BTreeMap;
+
+wit_bindgen::generate!({ world: "connector-core", path: "../wit" });
+
+use exports::usersync::okta::connector as wit;
+use usersync::okta::{log, sync_state, types, user_store as ws};
+
+struct Component;
+export!(Component);
+
+/// wasi:http through waki; the host decides where requests may go.
+struct Waki;
+
+impl Transport for Waki {
+    fn get(
+        &mut self,
+        url: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Result<HttpResponse, TransportError> {
+        let resp = waki::Client::new()
+            .get(url)
+            .headers(headers.iter().map(|(k, v)| (*k, v.to_string())))
+            .connect_timeout(std::time::Duration::from_secs(30))
+            .send()
+            .map_err(|e| TransportError(e.to_string()))?;
+        let status = resp.status_code();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = resp
+            .body()
+            .map_err(|e| TransportError(format!("reading the response body failed: {e}")))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// The imported user store, sync-state and log.
+struct Imports;
+
+impl Host for Imports {
+    fn log(&mut self, level: Level, message: &str) {
+        let level = match level {
+            Level::Debug => types::LogLevel::Debug,
+            Level::Info => types::LogLevel::Info,
+            Level::Warn => types::LogLevel::Warn,
+            Level::Error => types::LogLevel::Error,
+        };
+        log::write(level, message);
+    }
+    fn state_get(&mut self, key: &str) -> Option<String> {
+        sync_state::get(key)
+    }
+    fn state_set(&mut self, key: &str, value: &str) {
+        sync_state::set(key, value)
+    }
+}
+
+impl Store for Imports {
+    fn snapshot(&mut self, directory: &str) -> Result<store::DirectorySnapshot, StoreError> {
+        let s = ws::snapshot(directory).map_err(store_error)?;
+        Ok(store::DirectorySnapshot {
+            users: s.users.into_iter().map(user_in).collect(),
+            groups: s.groups.into_iter().map(group_in).collect(),
+            memberships: s
+                .memberships
+                .into_iter()
+                .map(|m| store::Membership {
+                    username: m.username,
+                    group: m.group,
+                })
+                .collect(),
+        })
+    }
+    fn find_by_okta_id(&mut self, okta_id: &str) -> Option<store::StoreUser> {
+        ws::find_by_okta_id(okta_id).map(user_in)
+    }
+    fn find_by_username(&mut self, username: &str) -> Vec<store::StoreUser> {
+        ws::find_by_username(username)
+            .into_iter()
+            .map(user_in)
+            .collect()
+    }
+    fn user_memberships(&mut self, directory: &str, username: &str) -> Vec<String> {
+        ws::user_memberships(directory, username)
+    }
+    fn find_groups(&mut self, directory: &str, names: &[String]) -> Vec<store::StoreGroup> {
+        ws::find_groups(directory, names)
+            .into_iter()
+            .map(group_in)
+            .collect()
+    }
+    fn apply(
+        &mut self,
+        directory: &str,
+        changes: Vec<Change>,
+    ) -> Result<store::ApplyResult, StoreError> {
+        let changes: Vec<ws::Change> = changes.into_iter().map(change_out).collect();
+        let r = ws::apply(directory, &changes).map_err(store_error)?;
+        Ok(store::ApplyResult {
+            writes: r.writes,
+            created: r.created,
+        })
+    }
+}
+
+fn attrs_in(a: Vec<types::Attribute>) -> BTreeMap<String, String> {
+    a.into_iter().map(|a| (a.name, a.value)).collect()
+}
+
+fn attrs_out(a: BTreeMap<String, String>) -> Vec<types::Attribute> {
+    a.into_iter()
+        .map(|(name, value)| types::Attribute { name, value })
+        .collect()
+}
+
+fn user_in(u: ws::User) -> store::StoreUser {
+    store::StoreUser {
+        key: u.key,
+        directory: u.directory,
+        username: u.username,
+        display_name: u.display_name,
+        email: u.email,
+        active: u.active,
+        okta_id: u.okta_id,
+        attributes: attrs_in(u.attributes),
+    }
+}
+
+fn group_in(g: ws::Group) -> store::StoreGroup {
+    store::StoreGroup {
+        name: g.name,
+        description: g.description,
+        okta_id: g.okta_id,
+    }
+}
+
+fn group_out(g: store::StoreGroup) -> ws::Group {
+    ws::Group {
+        name: g.name,
+        description: g.description,
+        okta_id: g.okta_id,
+    }
+}
+
+fn change_out(c: Change) -> ws::Change {
+    match c {
+        Change::CreateUser(n) => ws::Change::CreateUser(ws::NewUser {
+            username: n.username,
+            display_name: n.display_name,
+            email: n.email,
+            active: n.active,
+            okta_id: n.okta_id,
+            attributes: attrs_out(n.attributes),
+        }),
+        Change::UpdateUser(u) => ws::Change::UpdateUser(ws::UserUpdate {
+            key: u.key,
+            username: u.username,
+            display_name: u.display_name,
+            email: u.email,
+            active: u.active,
+            okta_id: u.okta_id,
+            attributes: u.attributes.map(attrs_out),
+        }),
+        Change::CreateGroup(g) => ws::Change::CreateGroup(group_out(g)),
+        Change::UpdateGroup(g) => ws::Change::UpdateGroup(group_out(g)),
+        Change::AddMembership(m) => ws::Change::AddMembership(ws::Membership {
+            username: m.username,
+            group: m.group,
+        }),
+        Change::RemoveMembership(m) => ws::Change::RemoveMembership(ws::Membership {
+            username: m.username,
+            group: m.group,
+        }),
+    }
+}
+
+fn store_error(e: ws::StoreError) -> StoreError {
+    match e {
+        ws::StoreError::NotFound(s) => StoreError::NotFound(s),
+        ws::StoreError::Conflict(s) => StoreError::Conflict(s),
+        ws::StoreError::Invalid(s) => StoreError::Invalid(s),
+        ws::StoreError::Busy(s) => StoreError::Busy(s),
+        ws::StoreError::Failure(s) => StoreError::Failure(s),
+    }
+}
+
+fn config_in(c: wit::ConnectorConfig) -> ConnectorConfig {
+    ConnectorConfig {
+        name: c.name,
+        okta_domain: c.okta_domain,
+        schedule: c.schedule,
+        schedule_enabled: c.schedule_enabled,
+        include_built_in_groups: c.include_built_in_groups,
+        user_attributes: c.user_attributes,
+    }
+}
+
+fn config_out(c: ConnectorConfig) -> wit::ConnectorConfig {
+    wit::ConnectorConfig {
+        name: c.name,
+        okta_domain: c.okta_domain,
+        schedule: c.schedule,
+        schedule_enabled: c.schedule_enabled,
+        include_built_in_groups: c.include_built_in_groups,
+        user_attributes: c.user_attributes,
+    }
+}
+
+fn creds_in(c: wit::Credentials) -> Credentials {
+    Credentials {
+        api_token: c.api_token,
+    }
+}
+
+fn field_error(e: FieldError) -> wit::FieldError {
+    wit::FieldError {
+        field: e.field,
+        message: e.message,
+    }
+}
+
+fn context(h: &types::HostContext) -> sync::Context {
+    sync::Context {
+        directory: h.directory.clone(),
+        now: h.now,
+    }
+}
+
+fn sync_error(e: sync::SyncError) -> wit::SyncError {
+    use crate::okta::OktaErrorKind as K;
+    match e {
+        sync::SyncError::InvalidConfig(es) => {
+            wit::SyncError::InvalidConfig(es.into_iter().map(field_error).collect())
+        }
+        sync::SyncError::Store(e) => wit::SyncError::Store(e.to_string()),
+        sync::SyncError::Security(s) => wit::SyncError::Security(s),
+        sync::SyncError::Okta(e) => wit::SyncError::Okta(wit::OktaError {
+            kind: match e.kind {
+                K::InvalidToken => wit::OktaErrorKind::InvalidToken,
+                K::Forbidden => wit::OktaErrorKind::Forbidden,
+                K::NotFound => wit::OktaErrorKind::NotFound,
+                K::RateLimited => wit::OktaErrorKind::RateLimited,
+                K::BadRequest => wit::OktaErrorKind::BadRequest,
+                K::ServerError => wit::OktaErrorKind::ServerError,
+                K::BadResponse => wit::OktaErrorKind::BadResponse,
+                K::Transport | K::ForeignOrigin => wit::OktaErrorKind::Transport,
+            },
+            status: e.status,
+            error_code: e.error_code,
+            summary: e.summary,
+            path: e.path,
+        }),
+    }
+}
+
+fn entry_out(e: Entry) -> wit::ChangeEntry {
+    wit::ChangeEntry {
+        action: match e.action {
+            Action::CreateUser => wit::ChangeAction::CreateUser,
+            Action::UpdateUser => wit::ChangeAction::UpdateUser,
+            Action::ActivateUser => wit::ChangeAction::ActivateUser,
+            Action::DeactivateUser => wit::ChangeAction::DeactivateUser,
+            Action::CreateGroup => wit::ChangeAction::CreateGroup,
+            Action::UpdateGroup => wit::ChangeAction::UpdateGroup,
+            Action::AddMembership => wit::ChangeAction::AddMembership,
+            Action::RemoveMembership => wit::ChangeAction::RemoveMembership,
+        },
+        target: e.target,
+        group: e.group,
+        fields: e
+            .fields
+            .into_iter()
+            .map(|f| wit::FieldChange {
+                field: f.field,
+                old: f.old,
+                new: f.new,
+            })
+            .collect(),
+    }
+}
+
+fn mode_out(m: sync::Mode) -> wit::SyncMode {
+    match m {
+        sync::Mode::Full => wit::SyncMode::Full,
+        sync::Mode::Incremental => wit::SyncMode::Incremental,
+    }
+}
+
+impl wit::Guest for Component {
+    fn connector_configure(
+        config: wit::ConnectorConfig,
+        credentials: wit::Credentials,
+        host: types::HostContext,
+    ) -> Result<wit::Configured, Vec<wit::FieldError>> {
+        let (config, credentials) =
+            config::configure(&config_in(config), &creds_in(credentials))
+                .map_err(|es| es.into_iter().map(field_error).collect::<Vec<_>>())?;
+        let next_runs = schedule::next_runs(&config.schedule, host.now, 5).unwrap_or_default();
+        Ok(wit::Configured {
+            config: config_out(config),
+            credentials: wit::Credentials {
+                api_token: credentials.api_token,
+            },
+            next_runs,
+        })
+    }
+
+    fn test_connection(
+        config: wit::ConnectorConfig,
+        credentials: wit::Credentials,
+        _host: types::HostContext,
+    ) -> Result<wit::ConnectionInfo, wit::SyncError> {
+        let (config, credentials) = config::configure(&config_in(config), &creds_in(credentials))
+            .map_err(|es| sync_error(sync::SyncError::InvalidConfig(es)))?;
+        let mut client =
+            crate::okta::OktaClient::new(Waki, &config.okta_domain, &credentials.api_token);
+        let origin = client.origin().to_string();
+        let users = client
+            .get(&format!("{origin}/api/v1/users?limit=1"))
+            .map_err(|e| sync_error(e.into()))?;
+        let remaining = users
+            .header("x-rate-limit-remaining")
+            .and_then(|v| v.trim().parse().ok());
+        client
+            .get(&format!("{origin}/api/v1/groups?limit=1"))
+            .map_err(|e| sync_error(e.into()))?;
+        Ok(wit::ConnectionInfo {
+            org_url: origin,
+            users_readable: true,
+            groups_readable: true,
+            rate_limit_remaining: remaining,
+        })
+    }
+
+    fn sync(
+        config: wit::ConnectorConfig,
+        credentials: wit::Credentials,
+        host: types::HostContext,
+        options: wit::SyncOptions,
+    ) -> Result<wit::SyncReport, wit::SyncError> {
+        let opts = sync::Options {
+            mode: match options.mode {
+                wit::SyncMode::Full => sync::Mode::Full,
+                wit::SyncMode::Incremental => sync::Mode::Incremental,
+            },
+            dry_run: options.dry_run,
+        };
+        let r = sync::sync(
+            &config_in(config),
+            &creds_in(credentials),
+            &context(&host),
+            opts,
+            Waki,
+            &mut Imports,
+            &mut Imports,
+        )
+        .map_err(sync_error)?;
+        let c = r.counts;
+        Ok(wit::SyncReport {
+            mode: mode_out(r.mode),
+            dry_run: r.dry_run,
+            counts: wit::SyncCounts {
+                users_created: c.users_created,
+                users_updated: c.users_updated,
+                users_activated: c.users_activated,
+                users_deactivated: c.users_deactivated,
+                groups_created: c.groups_created,
+                groups_updated: c.groups_updated,
+                memberships_added: c.memberships_added,
+                memberships_removed: c.memberships_removed,
+            },
+            changes: r.entries.into_iter().map(entry_out).collect(),
+            okta_users: r.okta_users,
+            okta_groups: r.okta_groups,
+            requests: r.requests,
+            writes: r.writes,
+            fetch_ms: r.fetch_ms,
+            plan_ms: r.plan_ms,
+            apply_ms: r.apply_ms,
+            warnings: r.warnings,
+        })
+    }
+
+    fn sync_user(
+        config: wit::ConnectorConfig,
+        credentials: wit::Credentials,
+        host: types::HostContext,
+        login: String,
+    ) -> Result<wit::UserSyncReport, wit::SyncError> {
+        let r = sync::sync_user(
+            &config_in(config),
+            &creds_in(credentials),
+            &context(&host),
+            &login,
+            Waki,
+            &mut Imports,
+            &mut Imports,
+        )
+        .map_err(sync_error)?;
+        Ok(wit::UserSyncReport {
+            login: r.login,
+            found: r.found,
+            username: r.username,
+            active: r.active,
+            changes: r.entries.into_iter().map(entry_out).collect(),
+            requests: r.requests,
+        })
+    }
+
+    fn next_runs(schedule: String, after: i64, count: u32) -> Result<Vec<i64>, wit::FieldError> {
+        schedule::next_runs(&schedule, after, count.min(1000) as usize).map_err(|e| {
+            wit::FieldError {
+                field: "schedule".into(),
+                message: e.0,
+            }
+        })
+    }
+}

@@ -1,0 +1,351 @@
+//! Connector settings: validation and normalization. Every invalid setting is reported,
+//! each naming its field, and what admins paste from a browser is accepted.
+
+use crate::schedule;
+use std::fmt;
+
+/// Default schedule: every hour, on the hour (UTC).
+pub const DEFAULT_SCHEDULE: &str = "0 0 * * * ?";
+/// Longest connector name accepted.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A connector's settings (the WIT `connector-config`). Never holds the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectorConfig {
+    /// Name shown to admins.
+    pub name: String,
+    /// Okta domain without protocol.
+    pub okta_domain: String,
+    /// Cron expression.
+    pub schedule: String,
+    /// Whether the schedule runs.
+    pub schedule_enabled: bool,
+    /// Whether BUILT_IN groups (`Everyone`) are synced.
+    pub include_built_in_groups: bool,
+    /// Okta profile attributes copied to user attributes.
+    pub user_attributes: Vec<String>,
+}
+
+impl Default for ConnectorConfig {
+    fn default() -> Self {
+        ConnectorConfig {
+            name: String::new(),
+            okta_domain: String::new(),
+            schedule: DEFAULT_SCHEDULE.into(),
+            schedule_enabled: false,
+            include_built_in_groups: false,
+            user_attributes: Vec::new(),
+        }
+    }
+}
+
+/// The API token. Its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Credentials {
+    /// Okta SSWS API token.
+    pub api_token: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("api_token", &"********")
+            .finish()
+    }
+}
+
+/// One invalid setting.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    /// The setting's name as in the WIT record, e.g. `okta-domain`.
+    pub field: String,
+    /// Why, in one sentence.
+    pub message: String,
+}
+
+impl FieldError {
+    /// An error on `field`.
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Validate and normalize a config and its credentials.
+pub fn configure(
+    config: &ConnectorConfig,
+    credentials: &Credentials,
+) -> Result<(ConnectorConfig, Credentials), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut keep = |r: Result<String, FieldError>| match r {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(e);
+            String::new()
+        }
+    };
+    let name = keep(normalize_name(&config.name));
+    let okta_domain = keep(normalize_domain(&config.okta_domain));
+    let api_token = keep(normalize_token(&credentials.api_token));
+    let schedule = keep(
+        schedule::to_quartz(if config.schedule.trim().is_empty() {
+            DEFAULT_SCHEDULE
+        } else {
+            &config.schedule
+        })
+        .and_then(|q| schedule::parse(&q).map(|_| q))
+        .map_err(|e| FieldError::new("schedule", e.0)),
+    );
+    let mut user_attributes: Vec<String> = Vec::new();
+    for a in &config.user_attributes {
+        let a = a.trim();
+        if a.is_empty()
+            || a.len() > 100
+            || !a
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
+            errors.push(FieldError::new(
+                "user-attributes",
+                format!(
+                    "`{a}` is not an Okta profile attribute name (letters, digits, `_` and `.`)"
+                ),
+            ));
+        } else if !user_attributes.iter().any(|x| x == a) {
+            user_attributes.push(a.to_string());
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok((
+        ConnectorConfig {
+            name,
+            okta_domain,
+            schedule,
+            schedule_enabled: config.schedule_enabled,
+            include_built_in_groups: config.include_built_in_groups,
+            user_attributes,
+        },
+        Credentials { api_token },
+    ))
+}
+
+fn normalize_name(name: &str) -> Result<String, FieldError> {
+    let name = name.trim();
+    let err = |m: &str| Err(FieldError::new("name", m));
+    if name.is_empty() {
+        return err("the connector name is empty");
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(FieldError::new(
+            "name",
+            format!("the connector name is longer than {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return err("the connector name contains control characters");
+    }
+    Ok(name.to_string())
+}
+
+fn normalize_token(token: &str) -> Result<String, FieldError> {
+    let mut t = token.trim();
+    if t.len() > 5 && t[..5].eq_ignore_ascii_case("ssws ") {
+        t = t[5..].trim_start();
+    }
+    let err = |m: &str| Err(FieldError::new("api-token", m));
+    if t.is_empty() {
+        return err(
+            "the API token is empty; create one in the Okta Admin Console under Security > API > Tokens",
+        );
+    }
+    if t.len() > 512 {
+        return err("the API token is longer than 512 characters; paste only the token value");
+    }
+    if !t.chars().all(|c| c.is_ascii_graphic()) {
+        return err("the API token contains spaces or characters an Okta token never has");
+    }
+    Ok(t.to_string())
+}
+
+/// Normalize what an admin pastes as the Okta domain: `https://acme.okta.com/` and
+/// ` ACME.okta.com ` become `acme.okta.com`.
+pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
+    let err = |m: String| Err(FieldError::new("okta-domain", m));
+    let raw = input.trim();
+    if raw.is_empty() {
+        return err(
+            "the Okta domain is empty; enter it without protocol, e.g. acme.okta.com".into(),
+        );
+    }
+    let rest = match raw.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => rest,
+        Some((scheme, _)) => {
+            return err(format!(
+                "`{raw}` uses {scheme}://; Okta is reached over https only, enter the domain alone, e.g. acme.okta.com"
+            ));
+        }
+        None => raw,
+    };
+    let host = rest.strip_suffix('/').unwrap_or(rest);
+    if host.contains(['/', '?', '#']) {
+        return err(format!(
+            "`{raw}` has a path or query; enter the domain alone, e.g. acme.okta.com"
+        ));
+    }
+    if host.contains('@') {
+        return err(format!(
+            "`{raw}` contains user info (`@`); enter the domain alone"
+        ));
+    }
+    if host.contains('{') || host.contains('}') {
+        return err(format!("`{raw}` is a placeholder; enter your org's domain"));
+    }
+    if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+        return err(format!(
+            "`{raw}` is an IP address; enter the Okta domain name"
+        ));
+    }
+    if host.contains(':') {
+        return err(format!(
+            "`{raw}` has a port; Okta is reached on the https port, enter the domain alone"
+        ));
+    }
+    if !host.is_ascii() {
+        return err(format!(
+            "`{raw}` has non-ASCII characters; enter the domain in its ASCII (punycode) form"
+        ));
+    }
+    let host = host.to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if host.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
+        return err(format!("`{raw}` is not a valid domain name"));
+    }
+    if labels[0].ends_with("-admin") {
+        let org = labels[0].trim_end_matches("-admin");
+        let suggestion = std::iter::once(org)
+            .chain(labels[1..].iter().copied())
+            .collect::<Vec<_>>()
+            .join(".");
+        return err(format!(
+            "`{host}` is the Admin Console host, not the API host; use {suggestion}"
+        ));
+    }
+    if host.ends_with(".com.com") {
+        return err(format!("`{host}` ends in .com.com; check for a typo"));
+    }
+    Ok(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(name: &str, domain: &str) -> ConnectorConfig {
+        ConnectorConfig {
+            name: name.into(),
+            okta_domain: domain.into(),
+            ..Default::default()
+        }
+    }
+
+    fn token(t: &str) -> Credentials {
+        Credentials {
+            api_token: t.into(),
+        }
+    }
+
+    fn first_error(c: ConnectorConfig, t: &str) -> (String, String) {
+        let e = configure(&c, &token(t)).unwrap_err().remove(0);
+        (e.field, e.message)
+    }
+
+    #[test]
+    fn normalizes_pasted_urls_names_and_tokens() {
+        let (c, t) = configure(
+            &cfg("  Okta prod ", "https://ACME.okta.com/"),
+            &token(" SSWS 00abc-XYZ \n"),
+        )
+        .unwrap();
+        assert_eq!(c.okta_domain, "acme.okta.com");
+        assert_eq!(c.name, "Okta prod");
+        assert_eq!(t.api_token, "00abc-XYZ");
+        assert_eq!(c.schedule, DEFAULT_SCHEDULE);
+        for d in [
+            "acme.oktapreview.com",
+            "dev-123456.okta.com",
+            "login.example.com",
+            "acme.okta-emea.com",
+        ] {
+            assert_eq!(normalize_domain(d).unwrap(), d);
+        }
+    }
+
+    #[test]
+    fn bad_configs_name_their_field() {
+        assert_eq!(first_error(cfg("", "acme.okta.com"), "t").0, "name");
+        assert_eq!(first_error(cfg("n", "acme.okta.com"), "  ").0, "api-token");
+        for (domain, needle) in [
+            ("http://acme.okta.com", "https only"),
+            ("https://acme.okta.com/admin", "path or query"),
+            ("acme.okta.com?x=1", "path or query"),
+            ("acme-admin.okta.com", "use acme.okta.com"),
+            (
+                "https://acme-admin.oktapreview.com/",
+                "use acme.oktapreview.com",
+            ),
+            ("10.0.0.1", "IP address"),
+            ("[::1]", "IP address"),
+            ("acme.okta.com:8443", "port"),
+            ("", "empty"),
+            ("{yourOktaDomain}", "placeholder"),
+            ("acme.okta.com.com", ".com.com"),
+            ("localhost", "not a valid domain"),
+            ("bad_domain.okta.com", "not a valid domain"),
+            ("exämple.okta.com", "punycode"),
+        ] {
+            let (field, message) = first_error(cfg("n", domain), "t");
+            assert_eq!(field, "okta-domain", "{domain}");
+            assert!(message.contains(needle), "{domain}: {message}");
+        }
+    }
+
+    #[test]
+    fn reports_every_bad_field() {
+        let mut c = cfg("", "http://x");
+        c.schedule = "0 99 * * * ?".into();
+        c.user_attributes = vec!["department".into(), "bad attr".into()];
+        let fields: Vec<String> = configure(&c, &token(""))
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "okta-domain",
+                "api-token",
+                "schedule",
+                "user-attributes"
+            ]
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let t = token("00SECRETSECRET");
+        assert!(!format!("{t:?}").contains("SECRET"));
+    }
+}

@@ -1,0 +1,17 @@
+//! The Okta user & group sync core.
+//!
+//! Plain modules hold the logic and build natively (`cargo test -p plugin`); on
+//! wasm32 the `component` module binds them to the WIT world `connector-core`.
+
+pub mod config;
+pub mod mapping;
+pub mod memory;
+pub mod okta;
+pub mod plan;
+pub mod report;
+pub mod schedule;
+pub mod store;
+pub mod sync;
+
+#[cfg(target_arch = "wasm32")]
+mod component;

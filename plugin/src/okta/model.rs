@@ -1,0 +1,103 @@
+//! The parts of Okta's user and group objects a sync reads. Deserialization is lenient
+//! where Okta is ("properties with null values may be omitted", "new properties may be
+//! added"), and strict only on what a sync cannot do without: ids and group names.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// An Okta user (`GET /api/v1/users`, `/groups/{id}/users`, `/users/{id}`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OktaUser {
+    /// `00u…` id.
+    pub id: String,
+    /// Lifecycle status (`ACTIVE`, `SUSPENDED`, ...); unknown values are kept as text.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub status: String,
+    /// Last change of profile or status.
+    #[serde(default)]
+    pub last_updated: Option<String>,
+    /// Profile attributes, base and custom, any JSON type.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub profile: Map<String, Value>,
+}
+
+impl OktaUser {
+    /// A profile attribute as text: strings as they are, other non-null values as JSON.
+    pub fn attr(&self, name: &str) -> Option<String> {
+        match self.profile.get(name)? {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+}
+
+/// An Okta group (`GET /api/v1/groups`, `/users/{id}/groups`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OktaGroup {
+    /// `00g…` id.
+    pub id: String,
+    /// `OKTA_GROUP`, `APP_GROUP`, `BUILT_IN`; unknown values kept as text.
+    #[serde(rename = "type", default, deserialize_with = "null_as_default")]
+    pub group_type: String,
+    /// Name and description.
+    pub profile: GroupProfile,
+    /// Last profile change.
+    #[serde(default)]
+    pub last_updated: Option<String>,
+    /// Last membership change.
+    #[serde(default)]
+    pub last_membership_updated: Option<String>,
+}
+
+/// A group's profile.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct GroupProfile {
+    /// Group name.
+    pub name: String,
+    /// Description (often null).
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerates_nulls_missing_fields_and_custom_attributes() {
+        let u: OktaUser = serde_json::from_str(
+            r#"{"id":"00u1","status":null,"profile":{"login":"a@b.c","lastName":null,"number123":1,"array123":["x"]},"extra":{}}"#,
+        )
+        .unwrap();
+        assert_eq!(u.status, "");
+        assert_eq!(u.attr("login").as_deref(), Some("a@b.c"));
+        assert_eq!(u.attr("lastName"), None);
+        assert_eq!(u.attr("number123").as_deref(), Some("1"));
+        assert_eq!(u.attr("array123").as_deref(), Some(r#"["x"]"#));
+        let u: OktaUser = serde_json::from_str(r#"{"id":"00u2","profile":null}"#).unwrap();
+        assert!(u.profile.is_empty());
+    }
+
+    #[test]
+    fn requires_ids_and_group_names() {
+        assert!(serde_json::from_str::<OktaUser>(r#"{"status":"ACTIVE"}"#).is_err());
+        assert!(serde_json::from_str::<OktaGroup>(r#"{"id":"00g1","profile":{}}"#).is_err());
+        let g: OktaGroup = serde_json::from_str(
+            r#"{"id":"00g1","type":"NEW_KIND","profile":{"name":"n","description":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(g.group_type, "NEW_KIND");
+        assert_eq!(g.profile.description, None);
+    }
+}

@@ -1,0 +1,363 @@
+//! The plan: a pure diff of the desired state (from Okta) against one directory's
+//! snapshot. Applying the plan's changes to the snapshot yields the desired state, and
+//! planning again afterwards yields nothing.
+
+use crate::mapping::{Desired, DesiredUser};
+use crate::report::{Action, Entry, FieldChange};
+use crate::store::{
+    Change, DirectorySnapshot, Membership, NewUser, StoreGroup, StoreUser, UserUpdate,
+};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Changes to apply, in order, and the report lines describing them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Store writes, in apply order.
+    pub changes: Vec<Change>,
+    /// Report lines.
+    pub entries: Vec<Entry>,
+    /// Conflicts and skips the admin should know about.
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// Case-insensitive name → dense index, remembering the name as written.
+#[derive(Default)]
+struct Names {
+    index: HashMap<String, usize>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> usize {
+        let key = name.to_lowercase();
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        self.names.push(name.to_string());
+        self.index.insert(key, self.names.len() - 1);
+        self.names.len() - 1
+    }
+}
+
+/// Ordered buckets of changes, concatenated at the end.
+#[derive(Default)]
+struct Out {
+    groups: Vec<(Change, Entry)>,
+    creates: Vec<(Change, Entry)>,
+    updates: Vec<(Change, Vec<Entry>)>,
+    removes: Vec<(Change, Entry)>,
+    adds: Vec<(Change, Entry)>,
+}
+
+/// Diff `desired` against `store` (one directory's content).
+pub fn plan(desired: &Desired, store: &DirectorySnapshot) -> Plan {
+    let mut out = Out::default();
+    let mut warnings = Vec::new();
+
+    // ---- users
+    let mut by_okta: HashMap<&str, usize> = HashMap::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for (i, u) in store.users.iter().enumerate() {
+        if let Some(id) = &u.okta_id {
+            by_okta.insert(id, i);
+        }
+        by_name.insert(u.username.to_lowercase(), i);
+    }
+    let mut matched = vec![false; store.users.len()];
+    // Final username of every synced Okta user, and of every matched store user.
+    let mut okta_name: HashMap<&str, &str> = HashMap::new();
+    let mut store_final: HashMap<usize, &str> = HashMap::new();
+    for du in &desired.users {
+        let lower = du.username.to_lowercase();
+        let candidate = by_okta.get(du.okta_id.as_str()).copied().or_else(|| {
+            by_name.get(&lower).copied().filter(|&i| {
+                store.users[i]
+                    .okta_id
+                    .as_deref()
+                    .is_none_or(|o| o == du.okta_id)
+            })
+        });
+        match candidate {
+            Some(i) if !matched[i] => {
+                matched[i] = true;
+                let holder = by_name.get(&lower).copied().filter(|&j| j != i);
+                let rename_ok = holder.is_none();
+                if !rename_ok {
+                    warnings.push(format!(
+                        "user {} was renamed in Okta to `{}`, which another user of this directory holds; kept as `{}`",
+                        du.okta_id, du.username, store.users[i].username
+                    ));
+                }
+                let name = if rename_ok { du.username.as_str() } else { store.users[i].username.as_str() };
+                store_final.insert(i, name);
+                okta_name.insert(&du.okta_id, name);
+                if let Some(update) = diff_user(&store.users[i], du, rename_ok) {
+                    out.updates.push(update);
+                }
+            }
+            Some(_) => warnings.push(format!("user {} matches a user already matched; skipped", du.okta_id)),
+            None if by_name.contains_key(&lower) => warnings.push(format!(
+                "user {} maps to username `{}`, which a user of this directory synced from another Okta user holds; skipped",
+                du.okta_id, du.username
+            )),
+            None if du.creatable => {
+                okta_name.insert(&du.okta_id, &du.username);
+                out.creates.push(create_user(du));
+            }
+            None => {}
+        }
+    }
+    let untouched: HashSet<usize> = store
+        .users
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| {
+            u.okta_id
+                .as_ref()
+                .is_some_and(|o| desired.untouched.contains(o))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    for (i, u) in store.users.iter().enumerate() {
+        if !matched[i] && !untouched.contains(&i) && u.active {
+            let mut e = Entry::new(Action::DeactivateUser, &u.username);
+            e.fields.push(bool_change("active", true, false));
+            let change = Change::UpdateUser(UserUpdate {
+                key: u.key.clone(),
+                active: Some(false),
+                ..Default::default()
+            });
+            out.updates.push((change, vec![e]));
+        }
+    }
+
+    // ---- groups
+    let store_groups: HashMap<String, &StoreGroup> = store
+        .groups
+        .iter()
+        .map(|g| (g.name.to_lowercase(), g))
+        .collect();
+    let mut group_final: HashMap<&str, String> = HashMap::new();
+    let mut managed: HashSet<String> = store
+        .groups
+        .iter()
+        .filter(|g| g.okta_id.is_some())
+        .map(|g| g.name.to_lowercase())
+        .collect();
+    for dg in &desired.groups {
+        let lower = dg.name.to_lowercase();
+        managed.insert(lower.clone());
+        let want = StoreGroup {
+            name: dg.name.clone(),
+            description: dg.description.clone(),
+            okta_id: Some(dg.okta_id.clone()),
+        };
+        match store_groups.get(&lower) {
+            Some(g) => {
+                group_final.insert(&dg.okta_id, g.name.clone());
+                if g.description != dg.description || g.okta_id != want.okta_id {
+                    let mut e = Entry::new(Action::UpdateGroup, &g.name);
+                    push_field(&mut e, "description", &g.description, &dg.description);
+                    push_opt(&mut e, "okta-id", &g.okta_id, &want.okta_id);
+                    out.groups.push((
+                        Change::UpdateGroup(StoreGroup {
+                            name: g.name.clone(),
+                            ..want
+                        }),
+                        e,
+                    ));
+                }
+            }
+            None => {
+                group_final.insert(&dg.okta_id, dg.name.clone());
+                let mut e = Entry::new(Action::CreateGroup, &dg.name);
+                push_field(&mut e, "description", "", &dg.description);
+                out.groups.push((Change::CreateGroup(want), e));
+            }
+        }
+    }
+
+    // ---- memberships, on interned (user, group) ids
+    let mut users = Names::default();
+    let mut groups = Names::default();
+    let mut wanted: HashSet<(usize, usize)> = HashSet::new();
+    for (uid, gid) in &desired.memberships {
+        if let (Some(u), Some(g)) = (okta_name.get(uid.as_str()), group_final.get(gid.as_str())) {
+            wanted.insert((users.id(u), groups.id(g)));
+        }
+    }
+    let mut protected: HashSet<usize> = HashSet::new();
+    let mut have: HashSet<(usize, usize)> = HashSet::new();
+    let store_index: HashMap<String, usize> = by_name;
+    for m in &store.memberships {
+        if !managed.contains(&m.group.to_lowercase()) {
+            continue;
+        }
+        let idx = store_index.get(&m.username.to_lowercase()).copied();
+        let name = idx
+            .and_then(|i| store_final.get(&i).copied())
+            .unwrap_or(&m.username);
+        let pair = (users.id(name), groups.id(&m.group));
+        if idx.is_some_and(|i| untouched.contains(&i)) {
+            protected.insert(pair.0);
+        }
+        have.insert(pair);
+    }
+    let mut removes: Vec<&(usize, usize)> = have
+        .difference(&wanted)
+        .filter(|(u, _)| !protected.contains(u))
+        .collect();
+    let mut adds: Vec<&(usize, usize)> = wanted.difference(&have).collect();
+    let sort_key = |p: &&(usize, usize)| {
+        (
+            groups.names[p.1].to_lowercase(),
+            users.names[p.0].to_lowercase(),
+        )
+    };
+    removes.sort_by_cached_key(sort_key);
+    adds.sort_by_cached_key(sort_key);
+    for (pairs, action, bucket) in [
+        (removes, Action::RemoveMembership, &mut out.removes),
+        (adds, Action::AddMembership, &mut out.adds),
+    ] {
+        for &(u, g) in pairs {
+            let m = Membership {
+                username: users.names[u].clone(),
+                group: groups.names[g].clone(),
+            };
+            let mut e = Entry::new(action, &m.username);
+            e.group = Some(m.group.clone());
+            let change = if action == Action::AddMembership {
+                Change::AddMembership(m)
+            } else {
+                Change::RemoveMembership(m)
+            };
+            bucket.push((change, e));
+        }
+    }
+
+    let mut plan = Plan {
+        warnings,
+        ..Default::default()
+    };
+    let singles = out.groups.into_iter().chain(out.creates);
+    for (c, e) in singles {
+        plan.changes.push(c);
+        plan.entries.push(e);
+    }
+    for (c, es) in out.updates {
+        plan.changes.push(c);
+        plan.entries.extend(es);
+    }
+    for (c, e) in out.removes.into_iter().chain(out.adds) {
+        plan.changes.push(c);
+        plan.entries.push(e);
+    }
+    plan
+}
+
+fn create_user(du: &DesiredUser) -> (Change, Entry) {
+    let mut e = Entry::new(Action::CreateUser, &du.username);
+    push_field(&mut e, "display-name", "", &du.display_name);
+    push_field(&mut e, "email", "", &du.email);
+    for (k, v) in &du.attributes {
+        push_field(&mut e, k, "", v);
+    }
+    let change = Change::CreateUser(NewUser {
+        username: du.username.clone(),
+        display_name: du.display_name.clone(),
+        email: du.email.clone(),
+        active: du.active,
+        okta_id: Some(du.okta_id.clone()),
+        attributes: du.attributes.clone(),
+    });
+    (change, e)
+}
+
+/// The update that makes `su` look like `du`, with its report lines; `None` if equal.
+fn diff_user(su: &StoreUser, du: &DesiredUser, rename: bool) -> Option<(Change, Vec<Entry>)> {
+    let mut up = UserUpdate {
+        key: su.key.clone(),
+        ..Default::default()
+    };
+    let mut e = Entry::new(
+        Action::UpdateUser,
+        if rename { &du.username } else { &su.username },
+    );
+    if rename && su.username != du.username {
+        push_field(&mut e, "username", &su.username, &du.username);
+        up.username = Some(du.username.clone());
+    }
+    if su.display_name != du.display_name {
+        push_field(&mut e, "display-name", &su.display_name, &du.display_name);
+        up.display_name = Some(du.display_name.clone());
+    }
+    if su.email != du.email {
+        push_field(&mut e, "email", &su.email, &du.email);
+        up.email = Some(du.email.clone());
+    }
+    if su.okta_id.as_deref() != Some(du.okta_id.as_str()) {
+        push_opt(&mut e, "okta-id", &su.okta_id, &Some(du.okta_id.clone()));
+        up.okta_id = Some(du.okta_id.clone());
+    }
+    if su.attributes != du.attributes {
+        diff_attributes(&mut e, &su.attributes, &du.attributes);
+        up.attributes = Some(du.attributes.clone());
+    }
+    let mut entries = Vec::new();
+    if !e.fields.is_empty() {
+        entries.push(e);
+    }
+    if su.active != du.active {
+        let action = if du.active {
+            Action::ActivateUser
+        } else {
+            Action::DeactivateUser
+        };
+        let mut e = Entry::new(action, up.username.as_deref().unwrap_or(&su.username));
+        e.fields.push(bool_change("active", su.active, du.active));
+        entries.push(e);
+        up.active = Some(du.active);
+    }
+    (!entries.is_empty()).then_some((Change::UpdateUser(up), entries))
+}
+
+fn diff_attributes(e: &mut Entry, old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) {
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    for k in keys {
+        let (o, n) = (old.get(k).cloned(), new.get(k).cloned());
+        if o != n {
+            push_opt(e, k, &o, &n);
+        }
+    }
+}
+
+fn push_field(e: &mut Entry, field: &str, old: &str, new: &str) {
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    push_opt(e, field, &opt(old), &opt(new));
+}
+
+fn push_opt(e: &mut Entry, field: &str, old: &Option<String>, new: &Option<String>) {
+    if old != new {
+        e.fields.push(FieldChange {
+            field: field.to_string(),
+            old: old.clone(),
+            new: new.clone(),
+        });
+    }
+}
+
+fn bool_change(field: &str, old: bool, new: bool) -> FieldChange {
+    FieldChange {
+        field: field.to_string(),
+        old: Some(old.to_string()),
+        new: Some(new.to_string()),
+    }
+}

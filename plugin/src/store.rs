@@ -1,0 +1,154 @@
+//! The host product's user store as the sync core sees it: plain types mirroring the
+//! WIT `user-store` interface, and the [`Store`] trait the WIT glue (or a test) implements.
+
+use std::collections::BTreeMap;
+
+/// A user as the store holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct StoreUser {
+    /// Stable key the product's history references.
+    pub key: String,
+    /// Owning directory id.
+    pub directory: String,
+    /// Login name in the product.
+    pub username: String,
+    /// Full name.
+    pub display_name: String,
+    /// Email address.
+    pub email: String,
+    /// May log in.
+    pub active: bool,
+    /// Okta user id this user is synced from.
+    pub okta_id: Option<String>,
+    /// Extra attributes.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A group as the store holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct StoreGroup {
+    /// Group name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Okta group id this group is synced from.
+    pub okta_id: Option<String>,
+}
+
+/// A membership, by username and group name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Membership {
+    /// Member's username.
+    pub username: String,
+    /// Group name.
+    pub group: String,
+}
+
+/// Everything one directory holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirectorySnapshot {
+    /// Users.
+    pub users: Vec<StoreUser>,
+    /// Groups.
+    pub groups: Vec<StoreGroup>,
+    /// Memberships.
+    pub memberships: Vec<Membership>,
+}
+
+/// A user to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewUser {
+    /// Login name.
+    pub username: String,
+    /// Full name.
+    pub display_name: String,
+    /// Email.
+    pub email: String,
+    /// Starts active.
+    pub active: bool,
+    /// Okta id.
+    pub okta_id: Option<String>,
+    /// Attributes.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// New values for an existing user; `None` keeps the field.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct UserUpdate {
+    /// The user's key.
+    pub key: String,
+    /// Rename.
+    pub username: Option<String>,
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New email.
+    pub email: Option<String>,
+    /// New active flag.
+    pub active: Option<bool>,
+    /// New Okta id.
+    pub okta_id: Option<String>,
+    /// New attribute set.
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+/// One write, applied in order within an atomic batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Create a user.
+    CreateUser(NewUser),
+    /// Update a user.
+    UpdateUser(UserUpdate),
+    /// Create a group.
+    CreateGroup(StoreGroup),
+    /// Update a group's description / Okta id.
+    UpdateGroup(StoreGroup),
+    /// Add a membership.
+    AddMembership(Membership),
+    /// Remove a membership.
+    RemoveMembership(Membership),
+}
+
+/// Why the store failed. Mirrors the WIT `store-error`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Something named does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A uniqueness rule would be broken.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A malformed request.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The store is busy or locked.
+    #[error("store busy: {0}")]
+    Busy(String),
+    /// The store failed; nothing was written.
+    #[error("store failure: {0}")]
+    Failure(String),
+}
+
+/// What an applied batch did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApplyResult {
+    /// Rows written.
+    pub writes: u32,
+    /// (username, key) of created users.
+    pub created: Vec<(String, String)>,
+}
+
+/// The host's user store, scoped to what a sync needs.
+pub trait Store {
+    /// Everything in one directory.
+    fn snapshot(&mut self, directory: &str) -> Result<DirectorySnapshot, StoreError>;
+    /// The user synced from this Okta id, in any directory.
+    fn find_by_okta_id(&mut self, okta_id: &str) -> Option<StoreUser>;
+    /// Users with this username in any directory, in directory order.
+    fn find_by_username(&mut self, username: &str) -> Vec<StoreUser>;
+    /// Group names of `directory` that `username` belongs to.
+    fn user_memberships(&mut self, directory: &str, username: &str) -> Vec<String>;
+    /// Those of `names` that exist as groups in `directory`.
+    fn find_groups(&mut self, directory: &str, names: &[String]) -> Vec<StoreGroup>;
+    /// Apply a batch atomically.
+    fn apply(&mut self, directory: &str, changes: Vec<Change>) -> Result<ApplyResult, StoreError>;
+}

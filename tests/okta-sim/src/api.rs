@@ -1,0 +1,211 @@
+//! Request dispatch: faults, authentication, routing, rate-limit headers and
+//! request recording around the endpoint handlers.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use chrono::Utc;
+use percent_encoding::percent_decode_str;
+
+use crate::auth::{self, Principal};
+use crate::faults::FaultKind;
+use crate::org::Org;
+use crate::paging::Params;
+use crate::ratelimit::{Bucket, RateStatus};
+use crate::reply::{Rel, Reply};
+use crate::server::{RecordedRequest, Shared, SimConfig, lock};
+use crate::{groups, ids, users};
+
+/// Everything an endpoint handler needs.
+pub(crate) struct Ctx<'a> {
+    pub config: &'a SimConfig,
+    pub org: &'a Org,
+    pub principal: &'a Principal,
+    /// The raw request path (written back into Link headers).
+    pub path: &'a str,
+    pub params: &'a Params,
+}
+
+impl Ctx<'_> {
+    /// The origin for links and hrefs.
+    pub fn origin(&self) -> &str {
+        self.config.public_origin.trim_end_matches('/')
+    }
+
+    /// The response for an object the token may not see.
+    pub fn out_of_scope(&self, what: &str, kind: &str) -> Reply {
+        match self.config.out_of_scope {
+            crate::server::OutOfScope::Forbidden => Reply::forbidden(),
+            crate::server::OutOfScope::NotFound => Reply::not_found(what, kind),
+        }
+    }
+}
+
+/// The endpoints.
+enum Route {
+    Users,
+    User(String),
+    UserGroups(String),
+    Groups,
+    Group(String),
+    GroupUsers(String),
+}
+
+impl Route {
+    fn parse(path: &str) -> Option<Route> {
+        let rest = path.strip_prefix("/api/v1/")?;
+        let segs: Vec<String> = rest
+            .split('/')
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect();
+        if segs.iter().any(String::is_empty) {
+            return None;
+        }
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        Some(match segs.as_slice() {
+            ["users"] => Route::Users,
+            ["users", id] => Route::User(id.to_string()),
+            ["users", id, "groups"] => Route::UserGroups(id.to_string()),
+            ["groups"] => Route::Groups,
+            ["groups", id] => Route::Group(id.to_string()),
+            ["groups", id, "users"] => Route::GroupUsers(id.to_string()),
+            _ => return None,
+        })
+    }
+}
+
+/// The single axum handler: every request comes through here.
+pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let header_str = |name| {
+        req.headers()
+            .get(name)
+            .map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let authorization = header_str(header::AUTHORIZATION);
+    let host = header_str(header::HOST).or_else(|| req.uri().authority().map(|a| a.to_string()));
+
+    let bucket = Bucket::classify(&method, &path);
+    let mut rate = lock(&shared.rate).hit(bucket, Utc::now());
+    let fault = lock(&shared.faults).check(&path);
+    let mut reply = match &fault {
+        Some(FaultKind::Status(code)) => Reply::status_fault(*code),
+        Some(FaultKind::RevokedToken) => Reply::invalid_token(),
+        Some(FaultKind::InvalidCursor) => Reply::invalid_cursor(),
+        _ => serve(
+            &shared,
+            &method,
+            &path,
+            query.as_deref(),
+            authorization.as_deref(),
+        ),
+    };
+    match fault {
+        Some(FaultKind::MalformedJson) => {
+            let mut cut = reply.body.len() / 2;
+            while !reply.body.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            reply.body.truncate(cut);
+        }
+        Some(FaultKind::NextToForeignHost(origin)) => {
+            let ours = shared.config.public_origin.trim_end_matches('/');
+            for (url, rel) in &mut reply.links {
+                if *rel == Rel::Next
+                    && let Some(rest) = url.strip_prefix(ours)
+                {
+                    *url = format!("{}{rest}", origin.trim_end_matches('/'));
+                }
+            }
+        }
+        _ => {}
+    }
+    // Rate limits are counted and reported but not enforced; enforcing would
+    // be `if rate.exceeded { reply = Reply::rate_limited() }` here.
+    if reply.status == 429 {
+        rate.remaining = 0;
+    }
+
+    lock(&shared.requests).push(RecordedRequest {
+        method,
+        path,
+        query,
+        authorization,
+        host,
+        status: reply.status,
+    });
+    into_response(reply, rate)
+}
+
+fn serve(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    authorization: Option<&str>,
+) -> Reply {
+    let principal = match auth::authenticate(&shared.config, authorization) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let Some(route) = Route::parse(path) else {
+        return Reply::no_such_path(path);
+    };
+    if method != "GET" {
+        return Reply::method_not_allowed();
+    }
+    let params = Params::parse(query);
+    let org = lock(&shared.org);
+    let ctx = Ctx {
+        config: &shared.config,
+        org: &org,
+        principal: &principal,
+        path,
+        params: &params,
+    };
+    let result = match route {
+        Route::Users => users::list(&ctx),
+        Route::User(id) => users::get(&ctx, &id),
+        Route::UserGroups(id) => users::groups(&ctx, &id),
+        Route::Groups => groups::list(&ctx),
+        Route::Group(id) => groups::get(&ctx, &id),
+        Route::GroupUsers(id) => groups::members(&ctx, &id),
+    };
+    result.unwrap_or_else(|e| e)
+}
+
+fn into_response(reply: Reply, rate: RateStatus) -> Response {
+    let mut res = Response::new(Body::from(reply.body));
+    *res.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = res.headers_mut();
+    let val = |s: String| HeaderValue::from_str(&s).unwrap_or(HeaderValue::from_static("-"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(reply.content_type),
+    );
+    h.insert(
+        header::DATE,
+        val(Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
+    );
+    h.insert("x-okta-request-id", val(ids::request_id()));
+    h.insert("x-rate-limit-limit", val(rate.limit.to_string()));
+    h.insert("x-rate-limit-remaining", val(rate.remaining.to_string()));
+    h.insert("x-rate-limit-reset", val(rate.reset.to_string()));
+    for (url, rel) in reply.links {
+        let rel = match rel {
+            Rel::SelfLink => "self",
+            Rel::Next => "next",
+        };
+        h.append(header::LINK, val(format!("<{url}>; rel=\"{rel}\"")));
+    }
+    if reply.status == 405 {
+        h.insert(header::ALLOW, HeaderValue::from_static("GET"));
+    }
+    res
+}

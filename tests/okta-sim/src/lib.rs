@@ -1,0 +1,41 @@
+//! An Okta Management API simulator for tests: a real HTTP/1.1 server on
+//! loopback serving the read-only user and group endpoints a sync client uses,
+//! with Okta's authentication, `Link`-header pagination, page-size limits,
+//! error bodies, rate-limit headers and DEPROVISIONED filtering; plus group
+//! scoped tokens, injectable faults and request recording.
+//!
+//! ```no_run
+//! use okta_sim::{GenSpec, Org, SimConfig, Simulator};
+//! let org = Org::generate(&GenSpec { users: 1000, groups: 50, memberships_per_user: 3, seed: 42 });
+//! let sim = Simulator::start(org, SimConfig::default());
+//! println!("GET http://{}/api/v1/users with Authorization: SSWS test-token", sim.addr());
+//! ```
+//!
+//! Generated orgs are deterministic per seed: users `00u…` with realistic
+//! names, login = email = `first.last[n]@example.com`, `displayName`,
+//! `department`, `title`, `employeeNumber`, `costCenter`; mostly ACTIVE with
+//! ~2% each of SUSPENDED, DEPROVISIONED, STAGED, PROVISIONED, LOCKED_OUT and
+//! PASSWORD_EXPIRED (orgs of at least 20 users); groups `00g…`: the BUILT_IN
+//! `Everyone` and the requested OKTA_GROUPs, every tenth an APP_GROUP.
+
+mod api;
+mod auth;
+pub mod cursor;
+pub mod dates;
+mod faults;
+pub mod filter;
+mod generate;
+mod groups;
+mod ids;
+pub mod org;
+mod paging;
+mod ratelimit;
+mod render;
+mod reply;
+pub mod server;
+mod users;
+
+pub use org::{GenSpec, GroupType, OktaGroup, OktaUser, Org};
+pub use server::{
+    Fault, FaultKind, OutOfScope, RecordedRequest, ScopedToken, SimConfig, Simulator,
+};

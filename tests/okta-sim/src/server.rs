@@ -1,0 +1,242 @@
+//! The HTTP server: configuration, start/stop on its own thread and runtime,
+//! and the test-facing controls (org access, recorded requests, faults).
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::sync::oneshot;
+
+use crate::faults::FaultSet;
+pub use crate::faults::{Fault, FaultKind};
+use crate::org::Org;
+use crate::ratelimit::RateLimiter;
+
+/// How the simulator behaves.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Accepted full-org SSWS tokens.
+    pub tokens: Vec<String>,
+    /// Tokens of group-scoped admins.
+    pub scoped_tokens: Vec<ScopedToken>,
+    /// The answer for single objects outside a scoped token's groups.
+    pub out_of_scope: OutOfScope,
+    /// The origin written into Link headers and `_links` hrefs, e.g.
+    /// `https://acme.okta.com` (clients reach the simulator by an address
+    /// override, like `curl --resolve`).
+    pub public_origin: String,
+    /// Maximum (and default) `limit` of `/api/v1/users`.
+    pub max_users_limit: usize,
+    /// Maximum (and default) `limit` of `/api/v1/groups`.
+    pub max_groups_limit: usize,
+    /// Maximum (and default) `limit` of `/api/v1/groups/{id}/users`.
+    pub max_members_limit: usize,
+}
+
+impl Default for SimConfig {
+    /// Token `test-token`, no scoped tokens, out-of-scope → 404, origin
+    /// `https://acme.okta.com`, limits 200 / 10000 / 1000.
+    fn default() -> Self {
+        SimConfig {
+            tokens: vec!["test-token".into()],
+            scoped_tokens: Vec::new(),
+            out_of_scope: OutOfScope::NotFound,
+            public_origin: "https://acme.okta.com".into(),
+            max_users_limit: 200,
+            max_groups_limit: 10000,
+            max_members_limit: 1000,
+        }
+    }
+}
+
+/// A token of an admin whose role is scoped to some groups: it sees only
+/// those groups (never `Everyone`) and their members.
+#[derive(Clone, Debug)]
+pub struct ScopedToken {
+    /// The SSWS token.
+    pub token: String,
+    /// Target group ids.
+    pub target_groups: Vec<String>,
+}
+
+/// The response to a scoped token asking for a user or group outside its scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutOfScope {
+    /// 403 E0000006.
+    Forbidden,
+    /// 404 E0000007 (as if the object did not exist).
+    NotFound,
+}
+
+/// One request as the simulator saw it.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path, still percent-encoded.
+    pub path: String,
+    /// Raw query string.
+    pub query: Option<String>,
+    /// The Authorization header.
+    pub authorization: Option<String>,
+    /// The Host header.
+    pub host: Option<String>,
+    /// The status answered.
+    pub status: u16,
+}
+
+/// State shared by the server and the [`Simulator`] handle.
+pub(crate) struct Shared {
+    pub config: SimConfig,
+    pub org: Mutex<Org>,
+    pub requests: Mutex<Vec<RecordedRequest>>,
+    pub faults: Mutex<FaultSet>,
+    pub rate: Mutex<RateLimiter>,
+}
+
+/// Locks a mutex, ignoring poisoning (a panicking test must not break the server).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A running simulator. Stops on [`Simulator::shutdown`] or drop.
+pub struct Simulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Starts serving `org` on `127.0.0.1` at a free port; returns when listening.
+    ///
+    /// # Panics
+    /// If no loopback port can be bound.
+    pub fn start(org: Org, config: SimConfig) -> Simulator {
+        Simulator::start_on(org, config, SocketAddr::from(([127, 0, 0, 1], 0)))
+            .expect("bind 127.0.0.1:0")
+    }
+
+    /// Starts serving `org` on `addr`; returns when listening.
+    pub fn start_on(org: Org, config: SimConfig, addr: SocketAddr) -> std::io::Result<Simulator> {
+        let listener = TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            config,
+            org: Mutex::new(org),
+            requests: Mutex::new(Vec::new()),
+            faults: Mutex::new(FaultSet::default()),
+            rate: Mutex::new(RateLimiter::default()),
+        });
+        let app = Router::new()
+            .fallback(crate::api::handle)
+            .with_state(shared.clone());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("okta-sim")
+            .enable_all()
+            .build()?;
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("okta-sim".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            eprintln!("okta-sim: {e}");
+                            return;
+                        }
+                    };
+                    let (graceful_tx, graceful_rx) = oneshot::channel::<()>();
+                    let server = tokio::spawn(async move {
+                        let _ = axum::serve(listener, app)
+                            .with_graceful_shutdown(async {
+                                let _ = graceful_rx.await;
+                            })
+                            .await;
+                    });
+                    let _ = stop_rx.await;
+                    let _ = graceful_tx.send(());
+                    // Give in-flight requests a moment, then drop what is left.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+                });
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })?;
+        Ok(Simulator {
+            addr,
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address the simulator listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Runs `f` on the org (to read it or change it between syncs).
+    pub fn with_org<R>(&self, f: impl FnOnce(&mut Org) -> R) -> R {
+        f(&mut lock(&self.shared.org))
+    }
+
+    /// All requests so far (including faulted and unauthorized ones).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        lock(&self.shared.requests).clear();
+    }
+
+    /// How many recorded requests have a path starting with `path_prefix`.
+    pub fn request_count(&self, path_prefix: &str) -> usize {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| r.path.starts_with(path_prefix))
+            .count()
+    }
+
+    /// Adds a fault; its request counter starts now.
+    pub fn add_fault(&self, fault: Fault) {
+        lock(&self.shared.faults).add(fault);
+    }
+
+    /// Removes all faults.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
