@@ -7,7 +7,7 @@ use crate::okta::{OktaClient, OktaError, OktaErrorKind, Transport};
 use crate::plan::{self, Plan};
 use crate::report::{Counts, Entry};
 use crate::store::{DirectorySnapshot, Membership, Store, StoreError};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::time::Instant;
 
 /// Key in `sync-state` of the time of the last successful full sync (Unix seconds, host clock).
@@ -173,7 +173,7 @@ pub fn sync<T: Transport>(
         Level::Info,
         &format!("full sync of {} started", client.origin()),
     );
-    let users = client.list_users()?;
+    let mut users = client.list_users()?;
     host.log(Level::Info, &format!("fetched {} users", users.len()));
     let groups = client.list_groups()?;
     let synced: Vec<_> = groups
@@ -184,13 +184,18 @@ pub fn sync<T: Transport>(
         Level::Info,
         &format!("fetched {} groups, {} synced", groups.len(), synced.len()),
     );
+    // Group member lists also return DEPROVISIONED users, which the users list omits:
+    // they are kept (as inactive) so that their memberships stay.
+    let mut known: HashSet<String> = users.iter().map(|u| u.id.clone()).collect();
     let mut members = Vec::with_capacity(synced.len());
     for g in &synced {
-        let ids = client
-            .list_group_members(&g.id)?
-            .into_iter()
-            .map(|u| u.id)
-            .collect();
+        let mut ids = Vec::new();
+        for u in client.list_group_members(&g.id)? {
+            ids.push(u.id.clone());
+            if known.insert(u.id.clone()) {
+                users.push(u);
+            }
+        }
         members.push((g.id.clone(), ids));
     }
     let fetch_ms = ms(started);

@@ -1,1 +1,214 @@
+//! Shared fixtures of the integration tests: one compiled component per test binary, a
+//! simulator with a generated org, a harness on a fresh SQLite file, and readers that
+//! turn the store and the Okta org into comparable sets.
 
+use okta_sim::{GenSpec, Org, SimConfig, Simulator};
+use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
+use usersync::host::http::Resolve;
+use usersync::runtime::Runtime;
+use usersync::{ConnectorInput, Harness, Options};
+
+/// The Okta domain every test connector uses; the harness routes it to the simulator.
+pub const DOMAIN: &str = "acme.okta.com";
+/// The simulator's accepted token.
+pub const TOKEN: &str = "test-token";
+/// The test connector's name.
+pub const CONNECTOR: &str = "okta";
+
+/// The bundled component, compiled once per test binary.
+pub fn runtime() -> Arc<Runtime> {
+    static RUNTIME: OnceLock<Arc<Runtime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| Arc::new(Runtime::load(Runtime::bundled_path()).expect("component loads")))
+        .clone()
+}
+
+/// A simulator, a harness on a fresh database, and a connector `okta` between them.
+pub struct Env {
+    /// The Okta simulator.
+    pub sim: Simulator,
+    /// The host.
+    pub harness: Harness,
+    /// Holds the database file.
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    /// A generated org of `users` users and `groups` groups.
+    pub fn generated(users: usize, groups: usize) -> Env {
+        Env::new(
+            Org::generate(&GenSpec {
+                users,
+                groups,
+                memberships_per_user: 3,
+                seed: 7,
+            }),
+            SimConfig::default(),
+        )
+    }
+
+    /// An env around `org`.
+    pub fn new(org: Org, config: SimConfig) -> Env {
+        let sim = Simulator::start(org, config);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut resolve = Resolve::default();
+        resolve.insert(DOMAIN, sim.addr());
+        let options = Options {
+            resolve,
+            ..Options::default()
+        };
+        let db = usersync::db::Db::open(&dir.path().join("usersync.db")).expect("db opens");
+        let harness = Harness::with(db, runtime(), options).expect("harness");
+        harness
+            .create_connector(&connector_input())
+            .expect("connector is created");
+        Env { sim, harness, dir }
+    }
+
+    /// What the connector's directory holds.
+    pub fn store(&self) -> StoreState {
+        StoreState::read(&self.harness)
+    }
+}
+
+/// The test connector's settings.
+pub fn connector_input() -> ConnectorInput {
+    ConnectorInput {
+        name: CONNECTOR.into(),
+        okta_domain: DOMAIN.into(),
+        api_token: Some(TOKEN.into()),
+        user_attributes: vec!["department".into()],
+        ..Default::default()
+    }
+}
+
+/// A user as compared in tests.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UserRow {
+    /// Okta id.
+    pub okta_id: String,
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Email.
+    pub email: String,
+    /// Active.
+    pub active: bool,
+}
+
+/// A directory's content as sets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreState {
+    /// Users.
+    pub users: BTreeSet<UserRow>,
+    /// Group names.
+    pub groups: BTreeSet<String>,
+    /// (username, group).
+    pub memberships: BTreeSet<(String, String)>,
+}
+
+impl StoreState {
+    /// Read the test connector's directory.
+    pub fn read(h: &Harness) -> StoreState {
+        let dir = h.connector(CONNECTOR).expect("connector").directory_id;
+        let snap = usersync::db::directory::snapshot(&h.db().lock(), dir).expect("snapshot");
+        StoreState {
+            users: snap
+                .users
+                .into_iter()
+                .map(|u| UserRow {
+                    okta_id: u.okta_id.unwrap_or_default(),
+                    username: u.username,
+                    display_name: u.display_name,
+                    email: u.email,
+                    active: u.active,
+                })
+                .collect(),
+            groups: snap.groups.into_iter().map(|g| g.name).collect(),
+            memberships: snap
+                .memberships
+                .into_iter()
+                .map(|m| (m.username, m.group))
+                .collect(),
+        }
+    }
+}
+
+/// Whether a status makes a user active.
+pub fn active_status(status: &str) -> bool {
+    matches!(
+        status,
+        "ACTIVE" | "PASSWORD_EXPIRED" | "LOCKED_OUT" | "RECOVERY"
+    )
+}
+
+/// What a first full sync of `org` must produce: active-status users, non-built-in
+/// groups, and those users' memberships.
+pub fn first_sync_projection(org: &Org) -> StoreState {
+    let mut s = StoreState::default();
+    for u in org.users.iter().filter(|u| active_status(&u.status)) {
+        let p = |k: &str| {
+            u.profile
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        s.users.insert(UserRow {
+            okta_id: u.id.clone(),
+            username: p("login").to_lowercase(),
+            display_name: format!("{} {}", p("firstName"), p("lastName"))
+                .trim()
+                .to_string(),
+            email: p("email"),
+            active: true,
+        });
+    }
+    let present: std::collections::HashMap<&str, String> = s
+        .users
+        .iter()
+        .map(|u| (u.okta_id.as_str(), u.username.clone()))
+        .collect();
+    for g in org
+        .groups
+        .iter()
+        .filter(|g| g.group_type != okta_sim::GroupType::BuiltIn)
+    {
+        s.groups.insert(g.name.clone());
+        for m in &g.members {
+            if let Some(name) = present.get(m.as_str()) {
+                s.memberships.insert((name.clone(), g.name.clone()));
+            }
+        }
+    }
+    s
+}
+
+/// Every row of every table of the database, for before/after comparisons.
+pub fn dump(h: &Harness, tables: &[&str]) -> Vec<String> {
+    let conn = h.db().lock();
+    let mut out = Vec::new();
+    for t in tables {
+        let mut st = conn
+            .prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2"))
+            .expect("dump query");
+        let n = st.column_count();
+        let rows = st
+            .query_map([], |r| {
+                let mut cols = Vec::new();
+                for i in 0..n {
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    cols.push(format!("{v:?}"));
+                }
+                Ok(format!("{t}: {}", cols.join(" | ")))
+            })
+            .expect("dump rows");
+        out.extend(rows.map(|r| r.expect("row")));
+    }
+    out
+}
+
+/// The directory tables.
+pub const DIRECTORY_TABLES: &[&str] = &["directories", "users", "groups", "memberships", "history"];
