@@ -3,7 +3,9 @@
 //! all outgoing HTTP, and offers the admin surfaces.
 
 pub mod bindings;
+pub mod cli;
 pub mod db;
+pub mod demo;
 pub mod harness;
 pub mod host;
 pub mod product;

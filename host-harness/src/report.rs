@@ -1,1 +1,230 @@
+//! Human-readable renderings of sync reports, runs and connectors for the CLI and demo.
 
+use crate::bindings::wit::{ChangeAction, ChangeEntry, SyncMode, SyncReport, UserSyncReport};
+use crate::db::runs::Run;
+use crate::harness::ConnectorView;
+use std::fmt::Write;
+
+fn secs(ms: u64) -> String {
+    format!("{:.2} s", ms as f64 / 1000.0)
+}
+
+/// UTC time of Unix seconds, as admins read it.
+pub fn time(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// The action as a word.
+pub fn action_name(a: ChangeAction) -> &'static str {
+    match a {
+        ChangeAction::CreateUser => "create user",
+        ChangeAction::UpdateUser => "update user",
+        ChangeAction::ActivateUser => "reactivate user",
+        ChangeAction::DeactivateUser => "deactivate user",
+        ChangeAction::CreateGroup => "create group",
+        ChangeAction::UpdateGroup => "update group",
+        ChangeAction::AddMembership => "add membership",
+        ChangeAction::RemoveMembership => "remove membership",
+    }
+}
+
+/// One change on one line.
+pub fn change_line(e: &ChangeEntry) -> String {
+    let mut s = format!("{:<18} {}", action_name(e.action), e.target);
+    if let Some(g) = &e.group {
+        let _ = write!(s, " → {g}");
+    }
+    let fields: Vec<String> = e
+        .fields
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {} → {}",
+                f.field,
+                f.old.as_deref().unwrap_or("∅"),
+                f.new.as_deref().unwrap_or("∅")
+            )
+        })
+        .collect();
+    if !fields.is_empty() {
+        let _ = write!(s, "  ({})", fields.join(", "));
+    }
+    s
+}
+
+/// A sync report as a short block of text; `max_changes` lines of changes at most.
+pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: usize) -> String {
+    let c = &r.counts;
+    let kind = match r.mode {
+        SyncMode::Full => "full",
+        SyncMode::Incremental => "incremental",
+    };
+    let mut s = String::new();
+    let what = if r.dry_run {
+        "Dry run (nothing written)"
+    } else {
+        "Sync"
+    };
+    let _ = writeln!(
+        s,
+        "{what} of connector \"{connector}\" ({kind}), run #{run_id}"
+    );
+    let _ = writeln!(
+        s,
+        "  Okta:         {} users, {} groups synced, {} HTTP requests",
+        r.okta_users, r.okta_groups, r.requests
+    );
+    let _ = writeln!(
+        s,
+        "  Users:        {} created, {} updated, {} reactivated, {} deactivated",
+        c.users_created, c.users_updated, c.users_activated, c.users_deactivated
+    );
+    let _ = writeln!(
+        s,
+        "  Groups:       {} created, {} updated",
+        c.groups_created, c.groups_updated
+    );
+    let _ = writeln!(
+        s,
+        "  Memberships:  {} added, {} removed",
+        c.memberships_added, c.memberships_removed
+    );
+    let _ = writeln!(
+        s,
+        "  Store writes: {}   time: fetch {}, plan {}, apply {}",
+        r.writes,
+        secs(r.fetch_ms),
+        secs(r.plan_ms),
+        secs(r.apply_ms)
+    );
+    for w in &r.warnings {
+        let _ = writeln!(s, "  warning: {w}");
+    }
+    if max_changes > 0 && !r.changes.is_empty() {
+        let _ = writeln!(s, "  Changes:");
+        for e in r.changes.iter().take(max_changes) {
+            let _ = writeln!(s, "    {}", change_line(e));
+        }
+        if r.changes.len() > max_changes {
+            let _ = writeln!(s, "    … and {} more", r.changes.len() - max_changes);
+        }
+    }
+    s
+}
+
+/// A login sync's result.
+pub fn user_report(r: &UserSyncReport) -> String {
+    let mut s = String::new();
+    if !r.found {
+        let _ = writeln!(
+            s,
+            "{} is not known to Okta; nothing changed ({} request)",
+            r.login, r.requests
+        );
+        return s;
+    }
+    let state = if r.active { "active" } else { "inactive" };
+    let _ = writeln!(
+        s,
+        "{} → {} ({state}), {} changes, {} requests",
+        r.login,
+        r.username.as_deref().unwrap_or("-"),
+        r.changes.len(),
+        r.requests
+    );
+    for e in &r.changes {
+        let _ = writeln!(s, "  {}", change_line(e));
+    }
+    s
+}
+
+/// A table of runs.
+pub fn runs_table(runs: &[Run]) -> String {
+    let mut s = format!(
+        "{:>5}  {:<16} {:<12} {:<9} {:<10} {:<24} {}\n",
+        "RUN", "CONNECTOR", "KIND", "TRIGGER", "STATUS", "STARTED", "RESULT"
+    );
+    for r in runs {
+        let result = match (&r.error, &r.report) {
+            (Some(e), _) => e.clone(),
+            (None, Some(rep)) => {
+                let c = &rep["counts"];
+                format!(
+                    "{}{} created, {} updated, {} deactivated, {} memberships changed",
+                    if r.dry_run { "dry run: " } else { "" },
+                    c["users_created"],
+                    c["users_updated"],
+                    c["users_deactivated"],
+                    c["memberships_added"].as_u64().unwrap_or(0)
+                        + c["memberships_removed"].as_u64().unwrap_or(0)
+                )
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "{:>5}  {:<16} {:<12} {:<9} {:<10} {:<24} {}",
+            r.id,
+            r.connector,
+            r.kind,
+            r.trigger,
+            r.status,
+            time(r.started_at),
+            result
+        );
+    }
+    s
+}
+
+/// A connector's settings.
+pub fn connector(v: &ConnectorView) -> String {
+    let c = &v.config;
+    let mut s = String::new();
+    let _ = writeln!(s, "Connector \"{}\" (directory {})", c.name, v.directory_id);
+    let _ = writeln!(s, "  Okta domain:        {}", c.okta_domain);
+    let _ = writeln!(s, "  API token:          {}", v.api_token);
+    let _ = writeln!(
+        s,
+        "  Schedule (UTC):     {} ({})",
+        c.schedule,
+        if c.schedule_enabled {
+            "enabled"
+        } else {
+            "disabled"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  Built-in groups:    {}",
+        if c.include_built_in_groups {
+            "synced"
+        } else {
+            "not synced"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  User attributes:    {}",
+        if c.user_attributes.is_empty() {
+            "-".to_string()
+        } else {
+            c.user_attributes.join(", ")
+        }
+    );
+    if c.schedule_enabled {
+        let next: Vec<String> = v.next_runs.iter().map(|t| time(*t)).collect();
+        let _ = writeln!(s, "  Next runs:          {}", next.join(", "));
+    }
+    if let Some(r) = &v.last_run {
+        let _ = writeln!(
+            s,
+            "  Last run:           #{} {} at {}",
+            r.id,
+            r.status,
+            time(r.started_at)
+        );
+    }
+    s
+}

@@ -342,14 +342,14 @@ fn user_snapshot(
         .into_iter()
         .filter(in_dir)
         .collect();
-    if users.is_empty() {
-        if let Some(du) = desired.users.first() {
-            users = store
-                .find_by_username(&du.username)
-                .into_iter()
-                .filter(in_dir)
-                .collect();
-        }
+    if users.is_empty()
+        && let Some(du) = desired.users.first()
+    {
+        users = store
+            .find_by_username(&du.username)
+            .into_iter()
+            .filter(in_dir)
+            .collect();
     }
     let memberships: Vec<Membership> = users
         .iter()

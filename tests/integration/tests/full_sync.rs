@@ -157,7 +157,7 @@ fn full_sync_mirrors_okta_then_writes_nothing_then_exactly_the_changes() {
         .filter(|(u, _)| *u == name_of(deprovisioned))
         .collect();
     assert!(
-        kept.iter().all(|m| after.memberships.contains(m)),
+        kept.iter().all(|m| after.memberships.contains(*m)),
         "a deprovisioned user keeps its memberships"
     );
     assert!(after.groups.contains(&new_group));

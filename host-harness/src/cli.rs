@@ -1,0 +1,441 @@
+//! The `usersync` command line: connectors, syncs, runs, and the demo.
+//!
+//! Exit codes: 0 success; 1 the operation failed (Okta, store, plugin); 2 bad usage or
+//! invalid settings; 3 unknown connector or run; 4 a sync of the connector is running.
+
+use crate::harness::{ConnectorInput, Harness, HarnessError, Options, SyncRequest};
+use crate::host::http::Resolve;
+use crate::product::Profile;
+use crate::report;
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Okta user & group sync for Atlassian Data Center products (test host).
+#[derive(Parser, Debug)]
+#[command(name = "usersync", version, about)]
+pub struct Cli {
+    /// The SQLite database holding the product's users and the connectors.
+    #[arg(
+        long,
+        global = true,
+        env = "USERSYNC_DB",
+        default_value = "usersync.db"
+    )]
+    pub db: PathBuf,
+    /// The product this host plays: jira, confluence, bitbucket or bamboo.
+    #[arg(long, global = true, env = "USERSYNC_PRODUCT", default_value = "jira")]
+    pub product: String,
+    /// Send an Okta domain's requests to a loopback address (like curl --resolve), for a
+    /// local simulator: DOMAIN=127.0.0.1:PORT. Repeatable.
+    #[arg(long, global = true, env = "USERSYNC_RESOLVE", value_delimiter = ',')]
+    pub resolve: Vec<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create, list, show, edit, delete or test connectors.
+    #[command(subcommand)]
+    Connector(ConnectorCommand),
+    /// Sync a connector now (full by default).
+    Sync {
+        /// Connector name.
+        connector: String,
+        /// Compute and show the plan; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Fetch only what changed since the last sync.
+        #[arg(long, conflicts_with = "full")]
+        incremental: bool,
+        /// Fetch everything (the default).
+        #[arg(long)]
+        full: bool,
+        /// Show at most this many changes.
+        #[arg(long, default_value_t = 20)]
+        changes: usize,
+    },
+    /// Sync one user by Okta login, as an SSO login does.
+    SyncUser {
+        /// Connector name.
+        connector: String,
+        /// Okta login (or id).
+        login: String,
+    },
+    /// List past sync runs.
+    Runs {
+        /// Only this connector's runs.
+        connector: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Show one run: its result, its changes and its log.
+    Log {
+        /// Run id.
+        run: i64,
+    },
+    /// Run the demo: an Okta simulator with a generated org, a connector, syncs.
+    Demo(DemoArgs),
+}
+
+/// Demo options.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Users in the simulated org.
+    #[arg(long, default_value_t = 1000)]
+    pub users: usize,
+    /// Groups in the simulated org.
+    #[arg(long, default_value_t = 50)]
+    pub groups: usize,
+    /// Seed of the generated org.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Connector subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ConnectorCommand {
+    /// Create an Okta connector. The token is read from --token-file, the
+    /// OKTA_CLIENT_TOKEN environment variable, or a prompt; never from the command line.
+    Create(ConnectorArgs),
+    /// List connectors.
+    List,
+    /// Show a connector (the token is masked).
+    Show {
+        /// Connector name.
+        name: String,
+    },
+    /// Change a connector's settings; unset options keep their value.
+    Edit {
+        /// Connector name.
+        name: String,
+        #[command(flatten)]
+        args: ConnectorArgs,
+        /// Replace the API token (from --token-file, OKTA_CLIENT_TOKEN or a prompt).
+        #[arg(long)]
+        new_token: bool,
+    },
+    /// Delete a connector (its directory and users stay, detached).
+    Delete {
+        /// Connector name.
+        name: String,
+    },
+    /// Check that Okta answers to the connector's token.
+    Test {
+        /// Connector name.
+        name: String,
+    },
+}
+
+/// Connector settings on the command line.
+#[derive(Args, Debug, Default)]
+pub struct ConnectorArgs {
+    /// Connector name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Okta domain without protocol, e.g. acme.okta.com (default: OKTA_CLIENT_ORGURL).
+    #[arg(long, env = "OKTA_CLIENT_ORGURL")]
+    pub domain: Option<String>,
+    /// Read the API token from this file.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// Cron schedule, UTC (Quartz `0 0 */2 ? * *` or crontab `*/30 * * * *`).
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Turn the scheduled sync on or off.
+    #[arg(long)]
+    pub schedule_enabled: Option<bool>,
+    /// Sync Okta's built-in groups (Everyone).
+    #[arg(long)]
+    pub include_built_in_groups: Option<bool>,
+    /// Okta profile attributes to copy (repeatable, or comma-separated).
+    #[arg(long = "attribute", value_delimiter = ',')]
+    pub attributes: Option<Vec<String>>,
+}
+
+impl ConnectorArgs {
+    fn apply(&self, input: &mut ConnectorInput) {
+        if let Some(v) = &self.name {
+            input.name = v.clone();
+        }
+        if let Some(v) = &self.domain {
+            input.okta_domain = v.clone();
+        }
+        if let Some(v) = &self.schedule {
+            input.schedule = v.clone();
+        }
+        if let Some(v) = self.schedule_enabled {
+            input.schedule_enabled = v;
+        }
+        if let Some(v) = self.include_built_in_groups {
+            input.include_built_in_groups = v;
+        }
+        if let Some(v) = &self.attributes {
+            input.user_attributes = v.clone();
+        }
+    }
+}
+
+/// A failure of the command line: a sentence and an exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CliError {
+    /// One sentence.
+    pub message: String,
+    /// Exit code.
+    pub code: i32,
+}
+
+impl CliError {
+    fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            code: 2,
+        }
+    }
+}
+
+impl From<HarnessError> for CliError {
+    fn from(e: HarnessError) -> Self {
+        let code = match &e {
+            HarnessError::InvalidConfig(_) | HarnessError::DuplicateName(_) => 2,
+            HarnessError::UnknownConnector(_) => 3,
+            HarnessError::AlreadyRunning(_) => 4,
+            _ => 1,
+        };
+        CliError {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+/// Read the token: --token-file, then OKTA_CLIENT_TOKEN, then a hidden prompt.
+fn read_token(file: &Option<PathBuf>) -> Result<String, CliError> {
+    if let Some(f) = file {
+        return std::fs::read_to_string(f)
+            .map(|t| t.trim().to_string())
+            .map_err(|e| {
+                CliError::usage(format!("cannot read the token file {}: {e}", f.display()))
+            });
+    }
+    if let Ok(t) = std::env::var("OKTA_CLIENT_TOKEN") {
+        return Ok(t);
+    }
+    rpassword::prompt_password("Okta API token: ")
+        .map_err(|_| CliError::usage("no API token: use --token-file, set OKTA_CLIENT_TOKEN, or run in a terminal to be prompted"))
+}
+
+fn options(cli: &Cli) -> Result<Options, CliError> {
+    let product: Profile = cli.product.parse().map_err(CliError::usage)?;
+    let resolve =
+        Resolve::parse(cli.resolve.iter().map(String::as_str)).map_err(CliError::usage)?;
+    Ok(Options {
+        product,
+        resolve,
+        ..Options::default()
+    })
+}
+
+fn emit(
+    out: &mut dyn Write,
+    json: bool,
+    value: &impl serde::Serialize,
+    text: impl FnOnce() -> String,
+) -> Result<(), CliError> {
+    let s = if json {
+        serde_json::to_string_pretty(value).expect("serializes") + "\n"
+    } else {
+        text()
+    };
+    out.write_all(s.as_bytes()).map_err(|e| CliError {
+        message: format!("writing output: {e}"),
+        code: 1,
+    })
+}
+
+/// Run the command line; returns the exit code. Errors go to `err` as one sentence.
+pub fn run(
+    args: impl IntoIterator<Item = String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            if e.use_stderr() {
+                let _ = write!(err, "{e}");
+            } else {
+                let _ = write!(out, "{e}");
+            }
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match execute(&cli, out) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            e.code
+        }
+    }
+}
+
+fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
+    let options = options(cli)?;
+    if let Command::Demo(args) = &cli.command {
+        return crate::demo::run(args, &cli.db, options, out);
+    }
+    let h = Harness::open(&cli.db, options)?;
+    let json = cli.json;
+    match &cli.command {
+        Command::Connector(cmd) => connector(&h, cmd, json, out),
+        Command::Sync {
+            connector,
+            dry_run,
+            incremental,
+            changes,
+            ..
+        } => {
+            let req = SyncRequest {
+                dry_run: *dry_run,
+                incremental: *incremental,
+                trigger: "manual",
+            };
+            let o = h.sync(connector, req)?;
+            emit(out, json, &o, || {
+                report::sync_report(connector, o.run_id, &o.report, *changes)
+            })
+        }
+        Command::SyncUser { connector, login } => {
+            let r = h.sync_user(connector, login)?;
+            emit(out, json, &r, || report::user_report(&r))
+        }
+        Command::Runs { connector, limit } => {
+            let runs = h.runs(connector.as_deref(), *limit)?;
+            emit(out, json, &runs, || report::runs_table(&runs))
+        }
+        Command::Log { run } => {
+            let (r, log) = h.run(*run)?.ok_or(CliError {
+                message: format!("there is no run #{run}"),
+                code: 3,
+            })?;
+            emit(
+                out,
+                json,
+                &serde_json::json!({"run": r, "log": log}),
+                || {
+                    let mut s = report::runs_table(std::slice::from_ref(&r));
+                    if let Some(rep) = r
+                        .report
+                        .as_ref()
+                        .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    {
+                        s.push_str(&report::sync_report(&r.connector, r.id, &rep, usize::MAX));
+                    }
+                    for l in &log {
+                        s.push_str(&format!(
+                            "{}  {:<5} {}\n",
+                            report::time(l.at),
+                            l.level,
+                            l.message
+                        ));
+                    }
+                    s
+                },
+            )
+        }
+        Command::Demo(_) => unreachable!("handled above"),
+    }
+}
+
+fn connector(
+    h: &Harness,
+    cmd: &ConnectorCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    match cmd {
+        ConnectorCommand::Create(args) => {
+            let mut input = ConnectorInput::default();
+            args.apply(&mut input);
+            if input.name.trim().is_empty() {
+                return Err(CliError::usage("a connector needs a name: --name NAME"));
+            }
+            input.api_token = Some(read_token(&args.token_file)?);
+            let v = h.create_connector(&input)?;
+            emit(out, json, &v, || {
+                format!("Created.\n{}", report::connector(&v))
+            })
+        }
+        ConnectorCommand::List => {
+            let list = h.connectors()?;
+            emit(out, json, &list, || {
+                let mut s = format!(
+                    "{:<20} {:<28} {:<10} {}\n",
+                    "NAME", "OKTA DOMAIN", "SCHEDULE", "LAST RUN"
+                );
+                for v in &list {
+                    let last = v
+                        .last_run
+                        .as_ref()
+                        .map(|r| format!("#{} {} {}", r.id, r.status, report::time(r.started_at)))
+                        .unwrap_or_else(|| "never".into());
+                    let sched = if v.config.schedule_enabled {
+                        "enabled"
+                    } else {
+                        "off"
+                    };
+                    s.push_str(&format!(
+                        "{:<20} {:<28} {:<10} {}\n",
+                        v.config.name, v.config.okta_domain, sched, last
+                    ));
+                }
+                s
+            })
+        }
+        ConnectorCommand::Show { name } => {
+            let v = h.connector(name)?;
+            emit(out, json, &v, || report::connector(&v))
+        }
+        ConnectorCommand::Edit {
+            name,
+            args,
+            new_token,
+        } => {
+            let mut input = ConnectorInput::from_config(&h.connector(name)?.config);
+            args.apply(&mut input);
+            if *new_token || args.token_file.is_some() {
+                input.api_token = Some(read_token(&args.token_file)?);
+            }
+            let v = h.update_connector(name, &input)?;
+            emit(out, json, &v, || {
+                format!("Saved.\n{}", report::connector(&v))
+            })
+        }
+        ConnectorCommand::Delete { name } => {
+            h.delete_connector(name)?;
+            emit(out, json, &serde_json::json!({"deleted": name}), || {
+                format!("Deleted connector \"{name}\"; its directory and users were kept.\n")
+            })
+        }
+        ConnectorCommand::Test { name } => {
+            let info = h.test_connection(name)?;
+            emit(out, json, &info, || {
+                let rl = info
+                    .rate_limit_remaining
+                    .map(|r| format!(", {r} requests left in the users rate-limit window"))
+                    .unwrap_or_default();
+                format!(
+                    "Connection to {} works: users and groups are readable{rl}.\n",
+                    info.org_url
+                )
+            })
+        }
+    }
+}
