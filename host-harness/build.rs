@@ -1,21 +1,15 @@
 //! Builds the plugin for wasm32-wasip2 so that one `cargo test` / `cargo build` at the
-//! root produces the component, and exports its path as `USERSYNC_COMPONENT`.
+//! root produces the component. Exports its path as `USERSYNC_COMPONENT`, and the path
+//! of a test-only build with deliberate faults (feature `test-faults`) as
+//! `USERSYNC_FAULTY_COMPONENT`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest.parent().unwrap().to_path_buf();
-    for p in ["plugin/src", "plugin/Cargo.toml", "wit", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", root.join(p).display());
-    }
-    println!("cargo:rerun-if-env-changed=USERSYNC_PLUGIN_FEATURES");
-    // A separate target dir keeps the outer build's lock out of the way.
-    let target_dir = root.join("target").join("wasm");
+fn build(root: &Path, target_dir: &Path, features: &[&str]) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root)
+    cmd.current_dir(root)
         .args([
             "build",
             "-p",
@@ -26,7 +20,11 @@ fn main() {
             "--release",
         ])
         .arg("--target-dir")
-        .arg(&target_dir);
+        .arg(target_dir);
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
+    // The outer build's flags and target dir are not the guest's.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
         "RUSTFLAGS",
@@ -52,5 +50,25 @@ fn main() {
         "the component was not produced at {}",
         wasm.display()
     );
-    println!("cargo:rustc-env=USERSYNC_COMPONENT={}", wasm.display());
+    wasm
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.parent().unwrap().to_path_buf();
+    for p in ["plugin/src", "plugin/Cargo.toml", "wit", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(p).display());
+    }
+    // Separate target dirs keep the outer build's lock out of the way.
+    let shipped = build(&root, &root.join("target").join("wasm"), &[]);
+    let faulty = build(
+        &root,
+        &root.join("target").join("wasm-faulty"),
+        &["test-faults"],
+    );
+    println!("cargo:rustc-env=USERSYNC_COMPONENT={}", shipped.display());
+    println!(
+        "cargo:rustc-env=USERSYNC_FAULTY_COMPONENT={}",
+        faulty.display()
+    );
 }

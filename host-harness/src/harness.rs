@@ -470,6 +470,11 @@ impl Harness {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        for d in &denied {
+            let line = format!("outgoing request to {} denied: {}", d.origin, d.reason);
+            runs::log(&self.db.lock(), run_id, "warn", &line)?;
+        }
+
         let result = result
             .map_err(HarnessError::from)
             .and_then(|r| r.map_err(HarnessError::Sync));

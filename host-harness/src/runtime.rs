@@ -59,6 +59,12 @@ impl Runtime {
         Path::new(env!("USERSYNC_COMPONENT"))
     }
 
+    /// A build of the same component with deliberate faults (feature `test-faults`), for
+    /// the sandbox tests. Never used outside tests.
+    pub fn faulty_test_path() -> &'static Path {
+        Path::new(env!("USERSYNC_FAULTY_COMPONENT"))
+    }
+
     /// Load and compile a component file, link the host interfaces, start the epoch ticker.
     pub fn load(path: &Path) -> Result<Runtime, GuestError> {
         let load = |e: wasmtime::Error| GuestError::Load(format!("{}: {e:#}", path.display()));
@@ -116,18 +122,16 @@ impl Runtime {
 }
 
 fn classify(e: wasmtime::Error, limits: Limits) -> GuestError {
-    match e.downcast_ref::<Trap>() {
+    let causes: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    match e.chain().find_map(|c| c.downcast_ref::<Trap>()) {
         Some(Trap::Interrupt) => GuestError::Timeout(limits.timeout.as_secs()),
-        _ if format!("{e:#}").contains("memory") && format!("{e:#}").contains("limit") => {
+        _ if causes
+            .iter()
+            .any(|c| c.contains("forcing trap when growing memory")) =>
+        {
             GuestError::OutOfMemory(limits.memory_bytes >> 20)
         }
         Some(trap) => GuestError::Trap(trap.to_string()),
-        None => GuestError::Trap(
-            format!("{e:#}")
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        ),
+        None => GuestError::Trap(causes.last().cloned().unwrap_or_default()),
     }
 }

@@ -358,6 +358,12 @@ impl wit::Guest for Component {
         host: types::HostContext,
         options: wit::SyncOptions,
     ) -> Result<wit::SyncReport, wit::SyncError> {
+        #[cfg(feature = "test-faults")]
+        if let Some(result) =
+            crate::faults::trigger(&config.name, &credentials.api_token, &mut Waki)
+        {
+            return Err(wit::SyncError::Security(format!("test fault: {result:?}")));
+        }
         let opts = sync::Options {
             mode: match options.mode {
                 wit::SyncMode::Full => sync::Mode::Full,

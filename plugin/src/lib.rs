@@ -15,3 +15,5 @@ pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
+#[cfg(feature = "test-faults")]
+pub mod faults;

@@ -6,7 +6,7 @@ use okta_sim::{GenSpec, Org, SimConfig, Simulator};
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 use usersync::host::http::Resolve;
-use usersync::runtime::Runtime;
+use usersync::runtime::{Limits, Runtime};
 use usersync::{ConnectorInput, Harness, Options};
 
 /// The Okta domain every test connector uses; the harness routes it to the simulator.
@@ -21,6 +21,16 @@ pub fn runtime() -> Arc<Runtime> {
     static RUNTIME: OnceLock<Arc<Runtime>> = OnceLock::new();
     RUNTIME
         .get_or_init(|| Arc::new(Runtime::load(Runtime::bundled_path()).expect("component loads")))
+        .clone()
+}
+
+/// The test-only build with deliberate faults, compiled once per test binary.
+pub fn faulty_runtime() -> Arc<Runtime> {
+    static RUNTIME: OnceLock<Arc<Runtime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            Arc::new(Runtime::load(Runtime::faulty_test_path()).expect("component loads"))
+        })
         .clone()
 }
 
@@ -48,18 +58,24 @@ impl Env {
         )
     }
 
-    /// An env around `org`.
+    /// An env around `org` with the shipped component and default limits.
     pub fn new(org: Org, config: SimConfig) -> Env {
+        Env::build(org, config, runtime(), Limits::default())
+    }
+
+    /// An env around `org` with a given component and limits.
+    pub fn build(org: Org, config: SimConfig, runtime: Arc<Runtime>, limits: Limits) -> Env {
         let sim = Simulator::start(org, config);
         let dir = tempfile::tempdir().expect("temp dir");
         let mut resolve = Resolve::default();
         resolve.insert(DOMAIN, sim.addr());
         let options = Options {
             resolve,
+            limits,
             ..Options::default()
         };
         let db = usersync::db::Db::open(&dir.path().join("usersync.db")).expect("db opens");
-        let harness = Harness::with(db, runtime(), options).expect("harness");
+        let harness = Harness::with(db, runtime, options).expect("harness");
         harness
             .create_connector(&connector_input())
             .expect("connector is created");
