@@ -113,8 +113,8 @@ pub enum ConnectorCommand {
     },
     /// Change a connector's settings; unset options keep their value.
     Edit {
-        /// Connector name.
-        name: String,
+        /// Connector name (use --name to rename it).
+        connector: String,
         #[command(flatten)]
         args: ConnectorArgs,
         /// Replace the API token (from --token-file, OKTA_CLIENT_TOKEN or a prompt).
@@ -404,8 +404,9 @@ fn connector(
             emit(out, json, &v, || report::connector(&v))
         }
         ConnectorCommand::Edit {
-            name,
+            connector: name,
             args,
+
             new_token,
         } => {
             let mut input = ConnectorInput::from_config(&h.connector(name)?.config);

@@ -210,7 +210,8 @@ impl Drop for RunningGuard {
 impl Harness {
     /// Open the database at `path` with the bundled component.
     pub fn open(path: &Path, options: Options) -> Result<Harness, HarnessError> {
-        let runtime = Arc::new(Runtime::load(Runtime::bundled_path())?);
+        let runtime = Arc::new(Runtime::bundled()?);
+
         Self::with(Db::open(path)?, runtime, options)
     }
 

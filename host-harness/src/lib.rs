@@ -3,6 +3,7 @@
 //! all outgoing HTTP, and offers the admin surfaces.
 
 pub mod bindings;
+pub mod cache;
 pub mod cli;
 pub mod db;
 pub mod demo;

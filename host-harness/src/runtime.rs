@@ -6,10 +6,14 @@ use crate::bindings::{ConnectorCore, ConnectorCorePre};
 use crate::host::HostState;
 use std::path::Path;
 use std::time::Duration;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, Store, StoreLimitsBuilder, Trap};
 
+/// The shipped component, embedded at build time.
+pub static BUNDLED: &[u8] = include_bytes!(env!("USERSYNC_COMPONENT"));
+
 /// How often the epoch advances.
+
 const TICK: Duration = Duration::from_millis(10);
 
 /// Budgets of one call.
@@ -65,13 +69,27 @@ impl Runtime {
         Path::new(env!("USERSYNC_FAULTY_COMPONENT"))
     }
 
-    /// Load and compile a component file, link the host interfaces, start the epoch ticker.
+    /// The component embedded in this binary.
+    pub fn bundled() -> Result<Runtime, GuestError> {
+        Self::from_bytes(BUNDLED, "the bundled component")
+    }
+
+    /// Load a component file.
     pub fn load(path: &Path) -> Result<Runtime, GuestError> {
-        let load = |e: wasmtime::Error| GuestError::Load(format!("{}: {e:#}", path.display()));
+        let bytes = std::fs::read(path)
+            .map_err(|e| GuestError::Load(format!("{}: {e}", path.display())))?;
+        Self::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Compile (or load from the cache) a component, link the host interfaces, start the
+    /// epoch ticker.
+    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Runtime, GuestError> {
+        let load = |e: wasmtime::Error| GuestError::Load(format!("{name}: {e:#}"));
         let mut config = Config::new();
         config.epoch_interruption(true);
         let engine = Engine::new(&config).map_err(load)?;
-        let component = Component::from_file(&engine, path).map_err(load)?;
+        let component = crate::cache::compile(&engine, bytes).map_err(load)?;
+
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(load)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker).map_err(load)?;

@@ -1,0 +1,615 @@
+//! One size, measured end to end in this process.
+
+use crate::Args;
+use crate::native;
+use anyhow::{Context as _, anyhow};
+use okta_sim::{GenSpec, GroupType, Org, SimConfig, Simulator};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use usersync::bindings::wit;
+use usersync::host::http::Resolve;
+use usersync::runtime::Runtime;
+use usersync::{ConnectorInput, Harness, Options, SyncRequest};
+
+/// The Okta domain of the bench connector (routed to the simulator).
+pub const DOMAIN: &str = "acme.okta.com";
+/// The simulator's token.
+pub const TOKEN: &str = "test-token";
+/// The bench connector.
+pub const CONNECTOR: &str = "okta";
+
+/// Okta's default per-minute limits of the buckets a sync uses.
+pub const USERS_LIMIT: u32 = 600;
+/// `/api/v1/groups*` (list and members).
+pub const GROUPS_LIMIT: u32 = 500;
+
+/// One sync call as measured.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SyncRun {
+    /// `full` or `incremental`: the mode the plugin reports it ran.
+    pub mode: String,
+    /// Whether incremental was asked for.
+    pub asked_incremental: bool,
+    /// Wall time of `Harness::sync`, ms (instantiation, fetch, plan, apply, report, run record).
+    pub wall_ms: f64,
+    /// The report's timings.
+    pub fetch_ms: u64,
+    /// Plan (desired state + store snapshot + diff).
+    pub plan_ms: u64,
+    /// Apply (one SQLite transaction).
+    pub apply_ms: u64,
+    /// Requests the plugin counted.
+    pub requests_report: u32,
+    /// Requests the simulator saw.
+    pub requests_sim: usize,
+    /// Of those, in the users-list bucket.
+    pub users_bucket: usize,
+    /// In the groups bucket (`/api/v1/groups`, `/api/v1/groups/{id}/users`).
+    pub groups_bucket: usize,
+    /// Anything else.
+    pub other_requests: usize,
+    /// Answers other than 200.
+    pub non_200: usize,
+    /// Store rows written.
+    pub writes: u32,
+    /// Change entries in the report.
+    pub changes: usize,
+    /// The report's counts, as text.
+    pub counts: String,
+    /// The first warnings.
+    pub warnings: Vec<String>,
+    /// VmRSS before the call, KiB.
+    pub rss_before_kb: u64,
+    /// VmHWM during the call (reset just before), KiB.
+    pub hwm_kb: u64,
+}
+
+/// The request lower bound of a full sync.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct LowerBound {
+    /// ⌈listed users / 200⌉ (at least 1).
+    pub users_pages: usize,
+    /// ⌈groups / 10000⌉ (at least 1).
+    pub group_pages: usize,
+    /// Σ over synced groups of ⌈members / 1000⌉ (at least 1 each: an empty group
+    /// still takes one request to learn that it is empty).
+    pub member_pages: usize,
+    /// The sum.
+    pub total: usize,
+}
+
+/// Login-sync latency.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Logins {
+    /// Logins timed.
+    pub n: usize,
+    /// Median, µs.
+    pub p50_us: u64,
+    /// 99th percentile, µs.
+    pub p99_us: u64,
+    /// Slowest, µs.
+    pub max_us: u64,
+    /// Mean, µs.
+    pub mean_us: u64,
+    /// Requests per login (mean).
+    pub requests_per_login: f64,
+    /// Change entries over all logins (0 expected: the store is in sync).
+    pub changes: usize,
+    /// Failed logins.
+    pub errors: usize,
+    /// VmHWM during the logins, KiB.
+    pub hwm_kb: u64,
+}
+
+/// The plan step natively vs in the component.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NativePlan {
+    /// Native `mapping::desired`, ms (median).
+    pub desired_ms: f64,
+    /// Native `plan::plan` against an empty store, ms (median).
+    pub plan_ms: f64,
+    /// The component's `plan-ms` of the first full sync (same data, empty store).
+    pub component_ms: u64,
+    /// Change entries of the native plan (must equal the component's).
+    pub native_changes: usize,
+    /// Change entries the component reported.
+    pub component_changes: usize,
+    /// No-change sync: reading the store snapshot from SQLite natively, ms.
+    pub nochange_snapshot_ms: f64,
+    /// No-change sync: native desired + plan against that snapshot, ms (median).
+    pub nochange_plan_ms: f64,
+    /// The component's `plan-ms` of the no-change full sync (includes the snapshot over WIT).
+    pub nochange_component_ms: u64,
+    /// Native no-change plan entries (must be 0).
+    pub nochange_native_changes: usize,
+    /// VmHWM of the native comparison (not counted in the peak), KiB.
+    pub hwm_kb: u64,
+}
+
+/// What was changed in Okta before the incremental sync.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Mutation {
+    /// Users whose profile changed (title, department, last name, email).
+    pub profiles: usize,
+    /// Users suspended.
+    pub suspended: usize,
+    /// Users created (each in 3 groups).
+    pub created: usize,
+    /// Groups whose members changed (+2, -1).
+    pub groups_members: usize,
+    /// Of those, also with a new description.
+    pub groups_described: usize,
+}
+
+/// The rate-limit view of a full sync.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RateFloor {
+    /// Requests in the users bucket.
+    pub users_requests: usize,
+    /// Requests in the groups bucket.
+    pub groups_requests: usize,
+    /// Time the busiest bucket needs at Okta's default limit, s (buckets run side by side).
+    pub floor_s: f64,
+    /// Whether the simulator enforces the limits (429s).
+    pub enforced: bool,
+}
+
+/// Everything measured for one size.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SizeResult {
+    /// Users in the org (all statuses).
+    pub users: usize,
+    /// OKTA/APP groups (plus `Everyone`).
+    pub groups: usize,
+    /// Memberships in synced groups.
+    pub memberships: usize,
+    /// Users the users list returns (all but DEPROVISIONED).
+    pub listed_users: usize,
+    /// Generating the org, ms.
+    pub gen_ms: f64,
+    /// Loading the component, ms.
+    pub runtime_ms: f64,
+    /// The lower bound.
+    pub lower: LowerBound,
+    /// First full sync into the empty store.
+    pub full1: SyncRun,
+    /// Second full sync, nothing changed.
+    pub full2: SyncRun,
+    /// Incremental right after the full syncs, nothing changed.
+    pub incr_first: SyncRun,
+    /// Incremental after 1% of users and groups changed.
+    pub incr_changed: SyncRun,
+    /// Incremental after that, nothing changed.
+    pub incr_nochange: SyncRun,
+    /// A full sync after the incremental ones (writes 0 = incremental missed nothing).
+    pub full_verify: SyncRun,
+    /// What changed.
+    pub mutation: Mutation,
+    /// Login syncs.
+    pub logins: Logins,
+    /// Native vs component plan.
+    pub native: NativePlan,
+    /// Rate limits.
+    pub rate: RateFloor,
+    /// VmRSS before the first sync (org generated, simulator up, component loaded), KiB.
+    pub rss_base_kb: u64,
+    /// Highest VmHWM of the whole process (org generation, simulator, harness, guest),
+    /// except the bench's own native-plan comparison, KiB.
+    pub peak_kb: u64,
+}
+
+/// A `/proc/self/status` field in KiB.
+pub fn proc_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Reset VmHWM to the current RSS (Linux ≥ 4.0); returns the HWM before the reset.
+fn reset_hwm() -> u64 {
+    let before = proc_kb("VmHWM:");
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    before
+}
+
+fn active_status(s: &str) -> bool {
+    matches!(s, "ACTIVE" | "PASSWORD_EXPIRED" | "LOCKED_OUT" | "RECOVERY")
+}
+
+/// The lower bound of requests of a full sync of `org` with default page sizes.
+pub fn lower_bound(org: &Org) -> LowerBound {
+    let c = SimConfig::default();
+    let pages = |n: usize, size: usize| n.div_ceil(size).max(1);
+    let listed = org
+        .users
+        .iter()
+        .filter(|u| u.status != "DEPROVISIONED")
+        .count();
+    let users_pages = pages(listed, c.max_users_limit);
+    let group_pages = pages(org.groups.len(), c.max_groups_limit);
+    let member_pages = org
+        .groups
+        .iter()
+        .filter(|g| g.group_type != GroupType::BuiltIn)
+        .map(|g| pages(g.members.len(), c.max_members_limit))
+        .sum();
+    LowerBound {
+        users_pages,
+        group_pages,
+        member_pages,
+        total: users_pages + group_pages + member_pages,
+    }
+}
+
+/// The simulator, the harness and the connector of one size.
+struct Env {
+    sim: Simulator,
+    harness: Harness,
+    _dir: tempfile::TempDir,
+    peak_kb: u64,
+}
+
+fn log(start: Instant, what: &str) {
+    eprintln!("[{:>7.1} s] {what}", start.elapsed().as_secs_f64());
+}
+
+impl Env {
+    fn sync(&mut self, incremental: bool) -> anyhow::Result<SyncRun> {
+        self.sim.clear_requests();
+        self.peak_kb = self.peak_kb.max(reset_hwm());
+        let rss_before_kb = proc_kb("VmRSS:");
+        let t = Instant::now();
+        let outcome = self
+            .harness
+            .sync(
+                CONNECTOR,
+                SyncRequest {
+                    incremental,
+                    trigger: "bench",
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| anyhow!("sync failed: {e}"))?;
+        let wall_ms = t.elapsed().as_secs_f64() * 1e3;
+        let hwm_kb = proc_kb("VmHWM:");
+        self.peak_kb = self.peak_kb.max(hwm_kb);
+        let reqs = self.sim.requests();
+        let r = &outcome.report;
+        let users_bucket = reqs.iter().filter(|q| q.path == "/api/v1/users").count();
+        let groups_bucket = reqs
+            .iter()
+            .filter(|q| {
+                q.path == "/api/v1/groups"
+                    || (q.path.starts_with("/api/v1/groups/") && q.path.ends_with("/users"))
+            })
+            .count();
+        let c = &r.counts;
+        Ok(SyncRun {
+            mode: match r.mode {
+                wit::SyncMode::Full => "full".into(),
+                wit::SyncMode::Incremental => "incremental".into(),
+            },
+            asked_incremental: incremental,
+            wall_ms,
+            fetch_ms: r.fetch_ms,
+            plan_ms: r.plan_ms,
+            apply_ms: r.apply_ms,
+            requests_report: r.requests,
+            requests_sim: reqs.len(),
+            users_bucket,
+            groups_bucket,
+            other_requests: reqs.len() - users_bucket - groups_bucket,
+            non_200: reqs.iter().filter(|q| q.status != 200).count(),
+            writes: r.writes,
+            changes: r.changes.len(),
+            counts: format!(
+                "users +{} ~{} on {} off {}, groups +{} ~{}, memberships +{} -{}",
+                c.users_created,
+                c.users_updated,
+                c.users_activated,
+                c.users_deactivated,
+                c.groups_created,
+                c.groups_updated,
+                c.memberships_added,
+                c.memberships_removed
+            ),
+            warnings: r.warnings.iter().take(5).cloned().collect(),
+            rss_before_kb,
+            hwm_kb,
+        })
+    }
+}
+
+fn describe(name: &str, s: &SyncRun) -> String {
+    format!(
+        "{name}: {:.0} ms (fetch {} / plan {} / apply {}), {} requests, {} writes, mode {}",
+        s.wall_ms, s.fetch_ms, s.plan_ms, s.apply_ms, s.requests_sim, s.writes, s.mode
+    )
+}
+
+/// Change 1% of the users and 1% of the groups.
+fn mutate(org: &mut Org, rng: &mut StdRng) -> Mutation {
+    let mut m = Mutation::default();
+    let active: Vec<String> = org
+        .users
+        .iter()
+        .filter(|u| u.status == "ACTIVE")
+        .map(|u| u.id.clone())
+        .collect();
+    let synced: Vec<String> = org
+        .groups
+        .iter()
+        .filter(|g| g.group_type != GroupType::BuiltIn)
+        .map(|g| g.id.clone())
+        .collect();
+    let n_users = (org.users.len() / 100).max(1);
+    let picks: Vec<&String> = active.choose_multiple(rng, n_users).collect();
+    for (k, id) in picks.into_iter().enumerate() {
+        match k % 10 {
+            0..=3 => org.set_profile(id, "title", format!("Principal {k}").into()),
+            4 | 5 => org.set_profile(id, "lastName", format!("Changed{k}").into()),
+            6 => org.set_profile(id, "department", "Reorganized".into()),
+            7 => org.set_profile(id, "email", format!("moved{k}@example.org").into()),
+            8 => {
+                org.set_status(id, "SUSPENDED");
+                m.suspended += 1;
+                continue;
+            }
+            _ => {
+                let login = format!("new.hire{k}@example.com");
+                let nid = org.add_user(&login, "New", &format!("Hire{k}"), "ACTIVE");
+                org.set_profile(&nid, "department", "Engineering".into());
+                for g in synced.choose_multiple(rng, 3) {
+                    org.add_member(g, &nid);
+                }
+                m.created += 1;
+                continue;
+            }
+        }
+        m.profiles += 1;
+    }
+    let n_groups = (synced.len() / 100).max(1);
+    let gpicks: Vec<String> = synced.choose_multiple(rng, n_groups).cloned().collect();
+    for (k, gid) in gpicks.iter().enumerate() {
+        for _ in 0..2 {
+            if let Some(u) = active.choose(rng) {
+                org.add_member(gid, u);
+            }
+        }
+        let first = org.group(gid).and_then(|g| g.members.first().cloned());
+        if let Some(u) = first {
+            org.remove_member(gid, &u);
+        }
+        if k % 2 == 0
+            && let Some(g) = org.groups.iter_mut().find(|g| &g.id == gid)
+        {
+            g.description = Some(format!("Reorganized team {k}"));
+            g.last_updated = chrono::Utc::now().max(g.last_updated + chrono::Duration::milliseconds(1));
+            m.groups_described += 1;
+        }
+        m.groups_members += 1;
+    }
+    m
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Measure one size.
+pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResult> {
+    let start = Instant::now();
+    let mut res = SizeResult {
+        users,
+        groups,
+        ..Default::default()
+    };
+
+    let t = Instant::now();
+    let org = Org::generate(&GenSpec {
+        users,
+        groups,
+        memberships_per_user: args.memberships_per_user,
+        seed: args.seed,
+    });
+    res.gen_ms = t.elapsed().as_secs_f64() * 1e3;
+    res.lower = lower_bound(&org);
+    res.listed_users = org
+        .users
+        .iter()
+        .filter(|u| u.status != "DEPROVISIONED")
+        .count();
+    res.memberships = org
+        .groups
+        .iter()
+        .filter(|g| g.group_type != GroupType::BuiltIn)
+        .map(|g| g.members.len())
+        .sum();
+    let logins: Vec<String> = org
+        .users
+        .iter()
+        .filter(|u| active_status(&u.status))
+        .filter_map(|u| u.profile.get("login")?.as_str().map(str::to_string))
+        .collect();
+    log(
+        start,
+        &format!(
+            "org: {users} users, {groups} groups, {} memberships; lower bound {} requests",
+            res.memberships, res.lower.total
+        ),
+    );
+
+    let t = Instant::now();
+    let runtime = Arc::new(Runtime::bundled().map_err(|e| anyhow!("{e}"))?);
+    res.runtime_ms = t.elapsed().as_secs_f64() * 1e3;
+    let sim = Simulator::start(org, SimConfig::default());
+    let dir = tempfile::tempdir().context("temp dir")?;
+    let mut resolve = Resolve::default();
+    resolve.insert(DOMAIN, sim.addr());
+    let db = usersync::db::Db::open(&dir.path().join("bench.db"))?;
+    let harness = Harness::with(
+        db,
+        runtime,
+        Options {
+            resolve,
+            ..Options::default()
+        },
+    )?;
+    harness.create_connector(&ConnectorInput {
+        name: CONNECTOR.into(),
+        okta_domain: DOMAIN.into(),
+        api_token: Some(TOKEN.into()),
+        user_attributes: args.attributes.clone(),
+        ..Default::default()
+    })?;
+    let directory = harness.connector(CONNECTOR)?.directory_id;
+    let mut env = Env {
+        sim,
+        harness,
+        _dir: dir,
+        peak_kb: 0,
+    };
+    res.rss_base_kb = proc_kb("VmRSS:");
+
+    // ---- full syncs
+    res.full1 = env.sync(false)?;
+    log(start, &describe("full sync (empty store)", &res.full1));
+    res.rate = RateFloor {
+        users_requests: res.full1.users_bucket,
+        groups_requests: res.full1.groups_bucket,
+        floor_s: (res.full1.users_bucket as f64 / USERS_LIMIT as f64)
+            .max(res.full1.groups_bucket as f64 / GROUPS_LIMIT as f64)
+            * 60.0,
+        enforced: false,
+    };
+    res.full2 = env.sync(false)?;
+    log(start, &describe("full sync (no change)", &res.full2));
+
+    // ---- the plan natively, on the same data
+    env.peak_kb = env.peak_kb.max(reset_hwm());
+    let cfg = plugin::config::ConnectorConfig {
+        name: CONNECTOR.into(),
+        okta_domain: DOMAIN.into(),
+        user_attributes: args.attributes.clone(),
+        ..Default::default()
+    };
+    let snap = env.sim.with_org(|org| native::okta_snapshot(org));
+    let empty = plugin::store::DirectorySnapshot::default();
+    let runs = args.native_runs.max(1);
+    let mut desired_ms = Vec::new();
+    let mut plan_ms = Vec::new();
+    let mut nochange_ms = Vec::new();
+    let t = Instant::now();
+    let store = native::store_snapshot(&env.harness, directory)?;
+    res.native.nochange_snapshot_ms = t.elapsed().as_secs_f64() * 1e3;
+    for _ in 0..runs {
+        let (d, p, plan) = native::time_plan(&snap, &cfg, &empty);
+        desired_ms.push(d);
+        plan_ms.push(p);
+        res.native.native_changes = plan.entries.len();
+        drop(plan);
+        let (d, p, plan) = native::time_plan(&snap, &cfg, &store);
+        nochange_ms.push(d + p);
+        res.native.nochange_native_changes = plan.entries.len();
+    }
+    drop((snap, store));
+    // The native comparison is the bench's own work: not part of the sync's peak.
+    res.native.hwm_kb = reset_hwm();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    res.native.desired_ms = median(&mut desired_ms);
+    res.native.plan_ms = median(&mut plan_ms);
+    res.native.nochange_plan_ms = median(&mut nochange_ms);
+    res.native.component_ms = res.full1.plan_ms;
+    res.native.component_changes = res.full1.changes;
+    res.native.nochange_component_ms = res.full2.plan_ms;
+    log(
+        start,
+        &format!(
+            "native plan: desired {:.1} ms + plan {:.1} ms vs component {} ms; no change: snapshot {:.1} + {:.1} ms vs component {} ms",
+            res.native.desired_ms,
+            res.native.plan_ms,
+            res.native.component_ms,
+            res.native.nochange_snapshot_ms,
+            res.native.nochange_plan_ms,
+            res.native.nochange_component_ms
+        ),
+    );
+
+    // ---- incremental
+    res.incr_first = env.sync(true)?;
+    log(start, &describe("incremental (no change)", &res.incr_first));
+    // Changes in Okta come after the sync, not within the same instant.
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut rng = StdRng::seed_from_u64(args.seed ^ 0x5eed);
+    res.mutation = env.sim.with_org(|org| mutate(org, &mut rng));
+    res.incr_changed = env.sync(true)?;
+    log(start, &describe("incremental (1% changed)", &res.incr_changed));
+    res.incr_nochange = env.sync(true)?;
+    log(start, &describe("incremental (no change)", &res.incr_nochange));
+    res.full_verify = env.sync(false)?;
+    log(start, &describe("full sync (after incremental)", &res.full_verify));
+
+    // ---- logins
+    env.peak_kb = env.peak_kb.max(reset_hwm());
+    let mut lat = Vec::with_capacity(args.logins);
+    let mut requests = 0u64;
+    for _ in 0..args.logins {
+        let login = logins
+            .get(rng.random_range(0..logins.len().max(1)))
+            .cloned()
+            .unwrap_or_default();
+        let t = Instant::now();
+        let r = env.harness.sync_user(CONNECTOR, &login);
+        lat.push(t.elapsed().as_micros() as u64);
+        match r {
+            Ok(r) => {
+                requests += r.requests as u64;
+                res.logins.changes += r.changes.len();
+            }
+            Err(e) => {
+                if res.logins.errors == 0 {
+                    eprintln!("login sync of {login} failed: {e}");
+                }
+                res.logins.errors += 1;
+            }
+        }
+    }
+    res.logins.hwm_kb = proc_kb("VmHWM:");
+    env.peak_kb = env.peak_kb.max(res.logins.hwm_kb);
+    res.logins.n = lat.len();
+    res.logins.mean_us = lat.iter().sum::<u64>() / lat.len().max(1) as u64;
+    lat.sort_unstable();
+    res.logins.p50_us = percentile(&lat, 0.50);
+    res.logins.p99_us = percentile(&lat, 0.99);
+    res.logins.max_us = lat.last().copied().unwrap_or(0);
+    res.logins.requests_per_login = requests as f64 / lat.len().max(1) as f64;
+    log(
+        start,
+        &format!(
+            "{} login syncs: p50 {:.2} ms, p99 {:.2} ms, {:.1} requests each",
+            res.logins.n,
+            res.logins.p50_us as f64 / 1e3,
+            res.logins.p99_us as f64 / 1e3,
+            res.logins.requests_per_login
+        ),
+    );
+    res.peak_kb = env.peak_kb;
+    Ok(res)
+}

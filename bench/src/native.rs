@@ -1,0 +1,129 @@
+//! The plan step compiled natively: the plugin's own `mapping::desired` and `plan::plan`
+//! on the same Okta snapshot the component fetched and the same store snapshot.
+
+use anyhow::anyhow;
+use okta_sim::{GroupType, Org};
+use plugin::config::ConnectorConfig;
+use plugin::okta::{OktaGroup, OktaUser};
+use plugin::plan::Plan;
+use plugin::store::{DirectorySnapshot, Membership, StoreGroup, StoreUser};
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+use usersync::Harness;
+
+/// What a full sync fetches, in the order it fetches it.
+pub struct OktaSnapshot {
+    /// The users list (all but DEPROVISIONED, by creation), then DEPROVISIONED users met
+    /// in group member lists.
+    pub users: Vec<OktaUser>,
+    /// All groups, by creation.
+    pub groups: Vec<OktaGroup>,
+    /// Members of each synced group, in member-list order.
+    pub members: Vec<(String, Vec<String>)>,
+}
+
+fn plugin_user(u: &okta_sim::OktaUser) -> OktaUser {
+    serde_json::from_value(serde_json::to_value(u).expect("user serializes"))
+        .expect("the plugin reads the simulator's users")
+}
+
+fn plugin_group(g: &okta_sim::OktaGroup) -> OktaGroup {
+    serde_json::from_value(serde_json::json!({
+        "id": g.id,
+        "type": g.group_type.as_str(),
+        "profile": {"name": g.name, "description": g.description},
+        "lastUpdated": g.last_updated.to_rfc3339(),
+        "lastMembershipUpdated": g.last_membership_updated.to_rfc3339(),
+    }))
+    .expect("the plugin reads the simulator's groups")
+}
+
+/// The snapshot a full sync (BUILT_IN groups not synced) fetches from this org, built
+/// from the org as the simulator serves it.
+pub fn okta_snapshot(org: &Org) -> OktaSnapshot {
+    let mut listed: Vec<&okta_sim::OktaUser> = org
+        .users
+        .iter()
+        .filter(|u| u.status != "DEPROVISIONED")
+        .collect();
+    listed.sort_by(|a, b| (a.created.timestamp_millis(), &a.id).cmp(&(b.created.timestamp_millis(), &b.id)));
+    let mut groups: Vec<&okta_sim::OktaGroup> = org.groups.iter().collect();
+    groups.sort_by(|a, b| (a.created.timestamp_millis(), &a.id).cmp(&(b.created.timestamp_millis(), &b.id)));
+    let by_id: HashMap<&str, &okta_sim::OktaUser> =
+        org.users.iter().map(|u| (u.id.as_str(), u)).collect();
+    let mut known: HashSet<&str> = listed.iter().map(|u| u.id.as_str()).collect();
+    let mut users: Vec<OktaUser> = listed.iter().map(|u| plugin_user(u)).collect();
+    let mut members = Vec::new();
+    for g in groups.iter().filter(|g| g.group_type != GroupType::BuiltIn) {
+        let mut ids = Vec::new();
+        for m in &g.members {
+            if let Some(u) = by_id.get(m.as_str()) {
+                ids.push(u.id.clone());
+                if known.insert(u.id.as_str()) {
+                    users.push(plugin_user(u));
+                }
+            }
+        }
+        members.push((g.id.clone(), ids));
+    }
+    OktaSnapshot {
+        users,
+        groups: groups.iter().map(|g| plugin_group(g)).collect(),
+        members,
+    }
+}
+
+/// `mapping::desired` then `plan::plan`, timed: (desired ms, plan ms, the plan).
+pub fn time_plan(
+    snap: &OktaSnapshot,
+    cfg: &ConnectorConfig,
+    store: &DirectorySnapshot,
+) -> (f64, f64, Plan) {
+    let t = Instant::now();
+    let desired = plugin::mapping::desired(&snap.users, &snap.groups, &snap.members, cfg);
+    let desired_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let plan = plugin::plan::plan(&desired, store);
+    let plan_ms = t.elapsed().as_secs_f64() * 1e3;
+    drop(desired);
+    (desired_ms, plan_ms, plan)
+}
+
+/// The connector's directory as the plugin's store types, read from SQLite natively.
+pub fn store_snapshot(h: &Harness, directory: i64) -> anyhow::Result<DirectorySnapshot> {
+    let s = usersync::db::directory::snapshot(&h.db().lock(), directory)
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(DirectorySnapshot {
+        users: s
+            .users
+            .into_iter()
+            .map(|u| StoreUser {
+                key: u.key,
+                directory: u.directory,
+                username: u.username,
+                display_name: u.display_name,
+                email: u.email,
+                active: u.active,
+                okta_id: u.okta_id,
+                attributes: u.attributes.into_iter().map(|a| (a.name, a.value)).collect(),
+            })
+            .collect(),
+        groups: s
+            .groups
+            .into_iter()
+            .map(|g| StoreGroup {
+                name: g.name,
+                description: g.description,
+                okta_id: g.okta_id,
+            })
+            .collect(),
+        memberships: s
+            .memberships
+            .into_iter()
+            .map(|m| Membership {
+                username: m.username,
+                group: m.group,
+            })
+            .collect(),
+    })
+}
