@@ -82,6 +82,13 @@ pub enum Command {
     },
     /// Run the demo: an Okta simulator with a generated org, a connector, syncs.
     Demo(DemoArgs),
+    /// Run the scheduler: sync every connector whose schedule is due (times are UTC),
+    /// until stopped.
+    Serve {
+        /// Seconds between schedule checks.
+        #[arg(long, default_value_t = 5)]
+        check_every: u64,
+    },
 }
 
 /// Demo options.
@@ -157,6 +164,12 @@ pub struct ConnectorArgs {
     /// Okta profile attributes to copy (repeatable, or comma-separated).
     #[arg(long = "attribute", value_delimiter = ',')]
     pub attributes: Option<Vec<String>>,
+    /// Hours between full syncs when scheduled syncs are incremental (default 24).
+    #[arg(long)]
+    pub full_sync_interval_hours: Option<u32>,
+    /// At login, deactivate users Okta does not know (deny) instead of keeping them.
+    #[arg(long)]
+    pub deny_unknown_at_login: Option<bool>,
 }
 
 impl ConnectorArgs {
@@ -178,6 +191,12 @@ impl ConnectorArgs {
         }
         if let Some(v) = &self.attributes {
             input.user_attributes = v.clone();
+        }
+        if let Some(v) = self.full_sync_interval_hours {
+            input.full_sync_interval_hours = v;
+        }
+        if let Some(v) = self.deny_unknown_at_login {
+            input.deny_unknown_at_login = v;
         }
     }
 }
@@ -349,6 +368,17 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                     s
                 },
             )
+        }
+        Command::Serve { check_every } => {
+            let _ = writeln!(
+                out,
+                "usersync: scheduler running for {} connectors (schedules in UTC); stop with Ctrl-C",
+                h.connectors()?.len()
+            );
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            crate::scheduler::Scheduler::new(h)
+                .run(std::time::Duration::from_secs((*check_every).max(1)), &stop);
+            Ok(())
         }
         Command::Demo(_) => unreachable!("handled above"),
     }

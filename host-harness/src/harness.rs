@@ -103,6 +103,11 @@ pub struct ConnectorInput {
     pub include_built_in_groups: bool,
     /// Profile attributes copied.
     pub user_attributes: Vec<String>,
+    /// Hours between full syncs (0: default).
+    pub full_sync_interval_hours: u32,
+    /// Deny (deactivate) logins Okta does not know, instead of keeping the user.
+    pub deny_unknown_at_login: bool,
+
     /// API token.
     pub api_token: Option<String>,
 }
@@ -127,6 +132,8 @@ impl ConnectorInput {
             schedule_enabled: c.schedule_enabled,
             include_built_in_groups: c.include_built_in_groups,
             user_attributes: c.user_attributes.clone(),
+            full_sync_interval_hours: c.full_sync_interval_hours,
+            deny_unknown_at_login: c.unknown_at_login == wit::UnknownAtLogin::Deny,
             api_token: None,
         }
     }
@@ -139,6 +146,12 @@ impl ConnectorInput {
             schedule_enabled: self.schedule_enabled,
             include_built_in_groups: self.include_built_in_groups,
             user_attributes: self.user_attributes.clone(),
+            full_sync_interval_hours: self.full_sync_interval_hours,
+            unknown_at_login: if self.deny_unknown_at_login {
+                wit::UnknownAtLogin::Deny
+            } else {
+                wit::UnknownAtLogin::Keep
+            },
         }
     }
 }
@@ -412,6 +425,16 @@ impl Harness {
                 .call_test_connection(s, &c.config, &creds, &ctx)
         });
         result?.map_err(HarnessError::Sync)
+    }
+
+    /// Whether a sync of the connector is running in this process.
+    pub fn is_running(&self, name: &str) -> Result<bool, HarnessError> {
+        let id = self.stored(name)?.id;
+        Ok(self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&id))
     }
 
     fn start_running(&self, c: &StoredConnector) -> Result<RunningGuard, HarnessError> {

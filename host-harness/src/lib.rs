@@ -12,5 +12,6 @@ pub mod host;
 pub mod product;
 pub mod report;
 pub mod runtime;
+pub mod scheduler;
 
 pub use harness::{ConnectorInput, Harness, HarnessError, Options, SyncRequest};

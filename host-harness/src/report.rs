@@ -213,6 +213,16 @@ pub fn connector(v: &ConnectorView) -> String {
             c.user_attributes.join(", ")
         }
     );
+    let _ = writeln!(
+        s,
+        "  Full sync every:    {} h (scheduled syncs are incremental in between)",
+        c.full_sync_interval_hours
+    );
+    let login = match c.unknown_at_login {
+        crate::bindings::wit::UnknownAtLogin::Keep => "keep the user",
+        crate::bindings::wit::UnknownAtLogin::Deny => "deny (deactivate the user)",
+    };
+    let _ = writeln!(s, "  Unknown at login:   {login}");
     if c.schedule_enabled {
         let next: Vec<String> = v.next_runs.iter().map(|t| time(*t)).collect();
         let _ = writeln!(s, "  Next runs:          {}", next.join(", "));

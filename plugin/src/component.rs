@@ -212,6 +212,11 @@ fn config_in(c: wit::ConnectorConfig) -> ConnectorConfig {
         schedule_enabled: c.schedule_enabled,
         include_built_in_groups: c.include_built_in_groups,
         user_attributes: c.user_attributes,
+        full_sync_interval_hours: c.full_sync_interval_hours,
+        unknown_at_login: match c.unknown_at_login {
+            wit::UnknownAtLogin::Keep => config::UnknownAtLogin::Keep,
+            wit::UnknownAtLogin::Deny => config::UnknownAtLogin::Deny,
+        },
     }
 }
 
@@ -223,6 +228,11 @@ fn config_out(c: ConnectorConfig) -> wit::ConnectorConfig {
         schedule_enabled: c.schedule_enabled,
         include_built_in_groups: c.include_built_in_groups,
         user_attributes: c.user_attributes,
+        full_sync_interval_hours: c.full_sync_interval_hours,
+        unknown_at_login: match c.unknown_at_login {
+            config::UnknownAtLogin::Keep => wit::UnknownAtLogin::Keep,
+            config::UnknownAtLogin::Deny => wit::UnknownAtLogin::Deny,
+        },
     }
 }
 

@@ -24,7 +24,27 @@ pub struct ConnectorConfig {
     pub include_built_in_groups: bool,
     /// Okta profile attributes copied to user attributes.
     pub user_attributes: Vec<String>,
+    /// Hours between full syncs when incremental syncs run (deletions are seen only by
+    /// full syncs).
+    pub full_sync_interval_hours: u32,
+    /// What a login sync does with a user Okta does not know.
+    pub unknown_at_login: UnknownAtLogin,
 }
+
+/// What a login sync does with a user Okta does not know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UnknownAtLogin {
+    /// Leave the product's user as it is.
+    #[default]
+    Keep,
+    /// Deactivate the product's user (of this connector), so the login is refused.
+    Deny,
+}
+
+/// Default hours between full syncs.
+pub const DEFAULT_FULL_SYNC_HOURS: u32 = 24;
+/// Longest interval between full syncs accepted (30 days).
+pub const MAX_FULL_SYNC_HOURS: u32 = 720;
 
 impl Default for ConnectorConfig {
     fn default() -> Self {
@@ -35,6 +55,8 @@ impl Default for ConnectorConfig {
             schedule_enabled: false,
             include_built_in_groups: false,
             user_attributes: Vec::new(),
+            full_sync_interval_hours: DEFAULT_FULL_SYNC_HOURS,
+            unknown_at_login: UnknownAtLogin::Keep,
         }
     }
 }
@@ -118,6 +140,17 @@ pub fn configure(
             user_attributes.push(a.to_string());
         }
     }
+    let full_sync_interval_hours = match config.full_sync_interval_hours {
+        0 => DEFAULT_FULL_SYNC_HOURS,
+        h if h > MAX_FULL_SYNC_HOURS => {
+            errors.push(FieldError::new(
+                "full-sync-interval-hours",
+                format!("{h} hours is out of range; use 1 to {MAX_FULL_SYNC_HOURS} (0 means the default, {DEFAULT_FULL_SYNC_HOURS})"),
+            ));
+            0
+        }
+        h => h,
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -129,6 +162,8 @@ pub fn configure(
             schedule_enabled: config.schedule_enabled,
             include_built_in_groups: config.include_built_in_groups,
             user_attributes,
+            full_sync_interval_hours,
+            unknown_at_login: config.unknown_at_login,
         },
         Credentials { api_token },
     ))
@@ -154,7 +189,8 @@ fn normalize_name(name: &str) -> Result<String, FieldError> {
 
 fn normalize_token(token: &str) -> Result<String, FieldError> {
     let mut t = token.trim();
-    if t.len() > 5 && t[..5].eq_ignore_ascii_case("ssws ") {
+    // Compared as bytes: a pasted token may start with multi-byte characters.
+    if t.len() > 5 && t.as_bytes()[..5].eq_ignore_ascii_case(b"ssws ") {
         t = t[5..].trim_start();
     }
     let err = |m: &str| Err(FieldError::new("api-token", m));
@@ -340,6 +376,18 @@ mod tests {
                 "schedule",
                 "user-attributes"
             ]
+        );
+    }
+
+    #[test]
+    fn multi_byte_characters_in_a_token_are_refused_not_a_panic() {
+        assert_eq!(
+            first_error(cfg("n", "acme.okta.com"), "abcd€x").0,
+            "api-token"
+        );
+        assert_eq!(
+            first_error(cfg("n", "acme.okta.com"), "ͻ𑌐¾<l").0,
+            "api-token"
         );
     }
 

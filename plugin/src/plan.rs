@@ -56,8 +56,23 @@ struct Out {
     adds: Vec<(Change, Entry)>,
 }
 
+/// What a plan may conclude from a user's absence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// `desired` is all of Okta: store users it does not hold are deactivated.
+    Full,
+    /// `desired` is a part of Okta (incremental or login sync): absent users are left
+    /// alone; memberships are diffed only for the groups in the store snapshot.
+    Partial,
+}
+
 /// Diff `desired` against `store` (one directory's content).
 pub fn plan(desired: &Desired, store: &DirectorySnapshot) -> Plan {
+    plan_scoped(desired, store, Scope::Full)
+}
+
+/// Diff `desired` against `store` within `scope`.
+pub fn plan_scoped(desired: &Desired, store: &DirectorySnapshot, scope: Scope) -> Plan {
     let mut out = Out::default();
     let mut warnings = Vec::new();
 
@@ -71,9 +86,10 @@ pub fn plan(desired: &Desired, store: &DirectorySnapshot) -> Plan {
         by_name.insert(u.username.to_lowercase(), i);
     }
     let mut matched = vec![false; store.users.len()];
-    // Final username of every synced Okta user, and of every matched store user.
-    let mut okta_name: HashMap<&str, &str> = HashMap::new();
-    let mut store_final: HashMap<usize, &str> = HashMap::new();
+    // Match every Okta user to a store user (by Okta id, then by a username not synced
+    // from another Okta user); the rest may be created.
+    let mut pairs: Vec<(&DesiredUser, usize)> = Vec::new();
+    let mut unmatched: Vec<&DesiredUser> = Vec::new();
     for du in &desired.users {
         let lower = du.username.to_lowercase();
         let candidate = by_okta.get(du.okta_id.as_str()).copied().or_else(|| {
@@ -87,31 +103,82 @@ pub fn plan(desired: &Desired, store: &DirectorySnapshot) -> Plan {
         match candidate {
             Some(i) if !matched[i] => {
                 matched[i] = true;
-                let holder = by_name.get(&lower).copied().filter(|&j| j != i);
-                let rename_ok = holder.is_none();
-                if !rename_ok {
-                    warnings.push(format!(
-                        "user {} was renamed in Okta to `{}`, which another user of this directory holds; kept as `{}`",
-                        du.okta_id, du.username, store.users[i].username
-                    ));
-                }
-                let name = if rename_ok { du.username.as_str() } else { store.users[i].username.as_str() };
-                store_final.insert(i, name);
-                okta_name.insert(&du.okta_id, name);
-                if let Some(update) = diff_user(&store.users[i], du, rename_ok) {
-                    out.updates.push(update);
-                }
+                pairs.push((du, i));
             }
-            Some(_) => warnings.push(format!("user {} matches a user already matched; skipped", du.okta_id)),
-            None if by_name.contains_key(&lower) => warnings.push(format!(
+            Some(_) => warnings.push(format!(
+                "user {} matches a user already matched; skipped",
+                du.okta_id
+            )),
+            None => unmatched.push(du),
+        }
+    }
+    // Final usernames. A matched user takes its Okta username once no other user holds
+    // it: renames that free a name go first (chains `a`→`b`, `b`→`c` resolve in one
+    // sync, in that order), and a new user may take a name a rename frees. A name held
+    // by a user who keeps it, or a cycle of renames, keeps the user's current name.
+    let mut holder: HashMap<String, usize> = by_name.clone();
+    let mut current: Vec<String> = store
+        .users
+        .iter()
+        .map(|u| u.username.to_lowercase())
+        .collect();
+    let mut renamed: Vec<usize> = Vec::new(); // indices into `pairs`, in a safe apply order
+    let mut pending: Vec<usize> = (0..pairs.len()).collect();
+    loop {
+        let before = pending.len();
+        pending.retain(|&p| {
+            let (du, i) = pairs[p];
+            let want = du.username.to_lowercase();
+            if holder.get(&want).is_some_and(|&j| j != i) {
+                return true;
+            }
+            if holder.get(&current[i]) == Some(&i) {
+                holder.remove(&current[i]);
+            }
+            holder.insert(want.clone(), i);
+            current[i] = want;
+            renamed.push(p);
+            false
+        });
+        if pending.is_empty() || pending.len() == before {
+            break;
+        }
+    }
+    let blocked: HashSet<usize> = pending.into_iter().collect();
+    // Final username of every synced Okta user, and of every matched store user.
+    let mut okta_name: HashMap<&str, &str> = HashMap::new();
+    let mut store_final: HashMap<usize, &str> = HashMap::new();
+    let mut kept: Vec<usize> = blocked.iter().copied().collect();
+    kept.sort_unstable();
+    for p in renamed.into_iter().chain(kept) {
+        let (du, i) = pairs[p];
+        let rename_ok = !blocked.contains(&p);
+        if !rename_ok {
+            warnings.push(format!(
+                "user {} was renamed in Okta to `{}`, which another user of this directory holds; kept as `{}`",
+                du.okta_id, du.username, store.users[i].username
+            ));
+        }
+        let name = if rename_ok {
+            du.username.as_str()
+        } else {
+            store.users[i].username.as_str()
+        };
+        store_final.insert(i, name);
+        okta_name.insert(&du.okta_id, name);
+        if let Some(update) = diff_user(&store.users[i], du, rename_ok) {
+            out.updates.push(update);
+        }
+    }
+    for du in unmatched {
+        if holder.contains_key(&du.username.to_lowercase()) {
+            warnings.push(format!(
                 "user {} maps to username `{}`, which a user of this directory synced from another Okta user holds; skipped",
                 du.okta_id, du.username
-            )),
-            None if du.creatable => {
-                okta_name.insert(&du.okta_id, &du.username);
-                out.creates.push(create_user(du));
-            }
-            None => {}
+            ));
+        } else if du.creatable {
+            okta_name.insert(&du.okta_id, &du.username);
+            out.creates.push(create_user(du));
         }
     }
     let untouched: HashSet<usize> = store
@@ -126,7 +193,7 @@ pub fn plan(desired: &Desired, store: &DirectorySnapshot) -> Plan {
         .map(|(i, _)| i)
         .collect();
     for (i, u) in store.users.iter().enumerate() {
-        if !matched[i] && !untouched.contains(&i) && u.active {
+        if scope == Scope::Full && !matched[i] && !untouched.contains(&i) && u.active {
             let mut e = Entry::new(Action::DeactivateUser, &u.username);
             e.fields.push(bool_change("active", true, false));
             let change = Change::UpdateUser(UserUpdate {
@@ -247,14 +314,19 @@ pub fn plan(desired: &Desired, store: &DirectorySnapshot) -> Plan {
         warnings,
         ..Default::default()
     };
-    let singles = out.groups.into_iter().chain(out.creates);
-    for (c, e) in singles {
+    // Groups, then updates (renames in an order that frees each name before it is
+    // taken), then creates (which may take a name a rename freed), then memberships.
+    for (c, e) in out.groups {
         plan.changes.push(c);
         plan.entries.push(e);
     }
     for (c, es) in out.updates {
         plan.changes.push(c);
         plan.entries.extend(es);
+    }
+    for (c, e) in out.creates {
+        plan.changes.push(c);
+        plan.entries.push(e);
     }
     for (c, e) in out.removes.into_iter().chain(out.adds) {
         plan.changes.push(c);

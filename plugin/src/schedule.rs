@@ -35,6 +35,9 @@ pub fn to_quartz(expr: &str) -> Result<String, ScheduleError> {
     if expr.is_empty() {
         return Err(ScheduleError("the schedule is empty".into()));
     }
+    if let Some(cron) = preset(expr)? {
+        return Ok(cron);
+    }
     if expr.starts_with('@') {
         let macro_ = expr.to_ascii_lowercase();
         return match macro_.as_str() {
@@ -50,6 +53,14 @@ pub fn to_quartz(expr: &str) -> Result<String, ScheduleError> {
     }
     let fields: Vec<&str> = expr.split_whitespace().collect();
     match fields.len() {
+        // Crontab runs when *either* restricted day field matches; Quartz (and `cron`)
+        // when both do. Refused rather than run at other times than the admin expects.
+        5 if !matches!(fields[2], "*" | "?") && !matches!(fields[4], "*" | "?") => {
+            Err(ScheduleError(format!(
+                "the day of week field `{}` and the day of month field `{}` are both set; crontab runs on either, this schedule would run only on days matching both: set one of them to *",
+                fields[4], fields[2]
+            )))
+        }
         5 => Ok(format!(
             "0 {} {} {} {} {}",
             fields[0],
@@ -62,6 +73,57 @@ pub fn to_quartz(expr: &str) -> Result<String, ScheduleError> {
         n => Err(ScheduleError(format!(
             "expected 5 fields (crontab) or 6-7 fields (Quartz: seconds minutes hours day-of-month month day-of-week [year]), found {n}"
         ))),
+    }
+}
+
+/// Interval presets as admins pick them in a modal: `every 15 minutes`, `every 2 hours`,
+/// `daily at 02:30`. `Ok(None)` when `expr` is not a preset.
+pub fn preset(expr: &str) -> Result<Option<String>, ScheduleError> {
+    let lower = expr.trim().to_ascii_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let bad = |m: String| Err(ScheduleError(m));
+    match words.as_slice() {
+        ["every", n, unit] | ["every", n, unit, ..]
+            if unit.starts_with("minute") || unit.starts_with("hour") =>
+        {
+            let n: u32 = match n.parse() {
+                Ok(n) if n > 0 => n,
+                _ => return bad(format!("`{n}` is not a positive number of {unit}")),
+            };
+            if unit.starts_with("minute") {
+                if 60 % n != 0 {
+                    return bad(format!(
+                        "every {n} minutes does not divide an hour; use 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60"
+                    ));
+                }
+                Ok(Some(if n == 60 {
+                    "0 0 * * * *".into()
+                } else {
+                    format!("0 */{n} * * * *")
+                }))
+            } else {
+                if 24 % n != 0 {
+                    return bad(format!(
+                        "every {n} hours does not divide a day; use 1, 2, 3, 4, 6, 8, 12 or 24"
+                    ));
+                }
+                Ok(Some(if n == 24 {
+                    "0 0 0 * * *".into()
+                } else {
+                    format!("0 0 */{n} * * *")
+                }))
+            }
+        }
+        ["daily", "at", time] => {
+            let parsed = time
+                .split_once(':')
+                .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)));
+            match parsed {
+                Some((h, m)) if h < 24 && m < 60 => Ok(Some(format!("0 {m} {h} * * *"))),
+                _ => bad(format!("`{time}` is not a time of day as HH:MM (UTC)")),
+            }
+        }
+        _ => Ok(None),
     }
 }
 
@@ -186,6 +248,41 @@ mod tests {
     }
 
     #[test]
+    fn interval_presets_become_cron() {
+        assert_eq!(to_quartz("every 15 minutes").unwrap(), "0 */15 * * * *");
+        assert_eq!(to_quartz("Every 1 minute").unwrap(), "0 */1 * * * *");
+        assert_eq!(to_quartz("every 2 hours").unwrap(), "0 0 */2 * * *");
+        assert_eq!(to_quartz("every 24 hours").unwrap(), "0 0 0 * * *");
+        assert_eq!(to_quartz("daily at 02:30").unwrap(), "0 30 2 * * *");
+        assert_eq!(
+            runs("every 20 minutes", "2026-02-28T23:50:00Z", 2),
+            ["2026-03-01T00:00:00Z", "2026-03-01T00:20:00Z"]
+        );
+        assert_eq!(
+            runs("daily at 23:59", "2026-12-31T23:59:00Z", 1),
+            ["2027-01-01T23:59:00Z"]
+        );
+        assert!(
+            to_quartz("every 7 minutes")
+                .unwrap_err()
+                .0
+                .contains("does not divide an hour")
+        );
+        assert!(
+            to_quartz("every 0 hours")
+                .unwrap_err()
+                .0
+                .contains("not a positive number")
+        );
+        assert!(
+            to_quartz("daily at 25:00")
+                .unwrap_err()
+                .0
+                .contains("not a time of day")
+        );
+    }
+
+    #[test]
     fn macros() {
         assert_eq!(
             runs("@daily", "2026-12-31T12:00:00Z", 1),
@@ -213,6 +310,14 @@ mod tests {
             "the day of week field `FOO` is not valid"
         );
         assert!(parse("* * *").unwrap_err().0.contains("found 3"));
+        assert!(
+            parse("0 9 1 * 1")
+                .unwrap_err()
+                .0
+                .contains("both set; crontab runs on either")
+        );
+        // Quartz says which with `?`; both set means both must match (as `cron` does).
+        assert!(parse("0 0 9 1 * MON").is_ok());
         assert_eq!(parse("  ").unwrap_err().0, "the schedule is empty");
     }
 }

@@ -1,12 +1,13 @@
 //! A sync from start to end: validate, fetch the whole Okta snapshot, plan, apply in one
 //! batch. Nothing is applied unless every fetch succeeded.
 
-use crate::config::{self, ConnectorConfig, Credentials, FieldError};
+use crate::config::{self, ConnectorConfig, Credentials, FieldError, UnknownAtLogin};
 use crate::mapping;
-use crate::okta::{OktaClient, OktaError, OktaErrorKind, Transport};
-use crate::plan::{self, Plan};
+use crate::okta::{OktaClient, OktaError, OktaErrorKind, OktaGroup, OktaUser, Transport};
+use crate::plan::{self, Plan, Scope};
 use crate::report::{Counts, Entry};
 use crate::store::{DirectorySnapshot, Membership, Store, StoreError};
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashSet};
 use std::time::Instant;
 
@@ -51,7 +52,7 @@ pub enum Mode {
     /// Everything.
     #[default]
     Full,
-    /// Only changes (runs as full until incremental sync exists).
+    /// Only what changed since the last sync (full when no recent full sync exists).
     Incremental,
 }
 
@@ -156,7 +157,177 @@ fn validated(
     config::configure(cfg, creds).map_err(SyncError::InvalidConfig)
 }
 
-/// Run a full sync (or dry run) of one connector.
+/// Okta's users, groups and memberships as fetched for one sync.
+#[derive(Default)]
+struct Fetched {
+    users: Vec<OktaUser>,
+    groups: Vec<OktaGroup>,
+    members: Vec<(String, Vec<String>)>,
+}
+
+/// Fetch the members of every synced group of `groups`. Member lists also return
+/// DEPROVISIONED users, which the users list omits: they are added (inactive) so that
+/// their memberships stay.
+fn fetch_members<T: Transport>(
+    client: &mut OktaClient<T>,
+    cfg: &ConnectorConfig,
+    fetched: &mut Fetched,
+) -> Result<(), OktaError> {
+    let mut known: HashSet<String> = fetched.users.iter().map(|u| u.id.clone()).collect();
+    for g in fetched
+        .groups
+        .iter()
+        .filter(|g| mapping::group_included(g, cfg))
+    {
+        let mut ids = Vec::new();
+        for u in client.list_group_members(&g.id)? {
+            ids.push(u.id.clone());
+            if known.insert(u.id.clone()) {
+                fetched.users.push(u);
+            }
+        }
+        fetched.members.push((g.id.clone(), ids));
+    }
+    Ok(())
+}
+
+/// Everything: all users, all groups, every synced group's members.
+fn fetch_full<T: Transport>(
+    client: &mut OktaClient<T>,
+    cfg: &ConnectorConfig,
+    host: &mut impl Host,
+) -> Result<Fetched, OktaError> {
+    let mut f = Fetched {
+        users: client.list_users()?,
+        ..Default::default()
+    };
+    host.log(Level::Info, &format!("fetched {} users", f.users.len()));
+    f.groups = client.list_groups()?;
+    fetch_members(client, cfg, &mut f)?;
+    host.log(
+        Level::Info,
+        &format!(
+            "fetched {} groups and the members of {} of them",
+            f.groups.len(),
+            f.members.len()
+        ),
+    );
+    Ok(f)
+}
+
+/// Only what changed after `since`: changed users, changed groups and their members.
+fn fetch_changes<T: Transport>(
+    client: &mut OktaClient<T>,
+    cfg: &ConnectorConfig,
+    since: &str,
+    host: &mut impl Host,
+) -> Result<Fetched, OktaError> {
+    let mut f = Fetched {
+        users: client.list_users_updated_since(since)?,
+        ..Default::default()
+    };
+    f.groups = client.list_groups_updated_since(since)?;
+    fetch_members(client, cfg, &mut f)?;
+    host.log(
+        Level::Info,
+        &format!(
+            "changed since {since}: {} users, {} groups",
+            f.users.len(),
+            f.groups.len()
+        ),
+    );
+    Ok(f)
+}
+
+/// Safety margin subtracted from the incremental cursor (Okta's clock), in seconds.
+pub const CURSOR_MARGIN_SECS: i64 = 120;
+/// Key in `sync-state` of Okta's time when the last successful sync began (RFC 3339).
+pub const STATE_CURSOR: &str = "cursor";
+
+/// The time to fetch changes from, or why a full sync is needed instead.
+fn incremental_since(
+    cfg: &ConnectorConfig,
+    ctx: &Context,
+    host: &mut impl Host,
+) -> Result<String, String> {
+    let last_full: i64 = host
+        .state_get(STATE_LAST_FULL_SYNC)
+        .and_then(|v| v.parse().ok())
+        .ok_or("no full sync has completed yet")?;
+    let age = ctx.now - last_full;
+    if age >= i64::from(cfg.full_sync_interval_hours) * 3600 {
+        return Err(format!(
+            "the last full sync is older than {} hours",
+            cfg.full_sync_interval_hours
+        ));
+    }
+    let cursor = host
+        .state_get(STATE_CURSOR)
+        .ok_or("no incremental cursor is stored")?;
+    let cursor = DateTime::parse_from_rfc3339(&cursor)
+        .map_err(|_| format!("the stored cursor `{cursor}` is not a time"))?;
+    let since = cursor.with_timezone(&Utc) - chrono::Duration::seconds(CURSOR_MARGIN_SECS);
+    Ok(since.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+}
+
+/// Okta's time at the start of this fetch (its `Date` header), else the host's.
+fn cursor_now(client_date: Option<&str>, ctx: &Context) -> String {
+    client_date
+        .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+        .map(|d| d.with_timezone(&Utc))
+        .or_else(|| DateTime::from_timestamp(ctx.now, 0))
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The part of a directory snapshot an incremental sync may touch: the users it fetched
+/// (and the store members of its changed groups, for membership diffs), those groups and
+/// their memberships.
+fn partial_snapshot(full: DirectorySnapshot, desired: &mapping::Desired) -> DirectorySnapshot {
+    let ids: HashSet<&str> = desired.users.iter().map(|u| u.okta_id.as_str()).collect();
+    let names: HashSet<String> = desired
+        .users
+        .iter()
+        .map(|u| u.username.to_lowercase())
+        .collect();
+    let groups: HashSet<String> = desired
+        .groups
+        .iter()
+        .map(|g| g.name.to_lowercase())
+        .collect();
+    let memberships: Vec<Membership> = full
+        .memberships
+        .into_iter()
+        .filter(|m| groups.contains(&m.group.to_lowercase()))
+        .collect();
+    let members: HashSet<String> = memberships
+        .iter()
+        .map(|m| m.username.to_lowercase())
+        .collect();
+    let users = full
+        .users
+        .into_iter()
+        .filter(|u| {
+            let lower = u.username.to_lowercase();
+            u.okta_id.as_deref().is_some_and(|o| ids.contains(o))
+                || names.contains(&lower)
+                || members.contains(&lower)
+        })
+        .collect();
+    let groups = full
+        .groups
+        .into_iter()
+        .filter(|g| groups.contains(&g.name.to_lowercase()))
+        .collect();
+    DirectorySnapshot {
+        users,
+        groups,
+        memberships,
+    }
+}
+
+/// Run a sync (or dry run) of one connector: full, or incremental when asked and a
+/// recent full sync and a cursor exist.
 pub fn sync<T: Transport>(
     cfg: &ConnectorConfig,
     creds: &Credentials,
@@ -168,50 +339,62 @@ pub fn sync<T: Transport>(
 ) -> Result<Report, SyncError> {
     let (cfg, creds) = validated(cfg, creds)?;
     let mut client = OktaClient::new(transport, &cfg.okta_domain, &creds.api_token);
+    let mut warnings = Vec::new();
+    let since = match opts.mode {
+        Mode::Full => None,
+        Mode::Incremental => match incremental_since(&cfg, ctx, host) {
+            Ok(since) => Some(since),
+            Err(why) => {
+                warnings.push(format!(
+                    "ran a full sync instead of an incremental one: {why}"
+                ));
+                None
+            }
+        },
+    };
+    let mode = if since.is_some() {
+        Mode::Incremental
+    } else {
+        Mode::Full
+    };
     let started = Instant::now();
     host.log(
         Level::Info,
-        &format!("full sync of {} started", client.origin()),
+        &format!(
+            "{} sync of {} started",
+            if since.is_some() {
+                "incremental"
+            } else {
+                "full"
+            },
+            client.origin()
+        ),
     );
-    let mut users = client.list_users()?;
-    host.log(Level::Info, &format!("fetched {} users", users.len()));
-    let groups = client.list_groups()?;
-    let synced: Vec<_> = groups
-        .iter()
-        .filter(|g| mapping::group_included(g, &cfg))
-        .collect();
-    host.log(
-        Level::Info,
-        &format!("fetched {} groups, {} synced", groups.len(), synced.len()),
-    );
-    // Group member lists also return DEPROVISIONED users, which the users list omits:
-    // they are kept (as inactive) so that their memberships stay.
-    let mut known: HashSet<String> = users.iter().map(|u| u.id.clone()).collect();
-    let mut members = Vec::with_capacity(synced.len());
-    for g in &synced {
-        let mut ids = Vec::new();
-        for u in client.list_group_members(&g.id)? {
-            ids.push(u.id.clone());
-            if known.insert(u.id.clone()) {
-                users.push(u);
-            }
-        }
-        members.push((g.id.clone(), ids));
-    }
+    let fetched = match &since {
+        None => fetch_full(&mut client, &cfg, host)?,
+        Some(since) => fetch_changes(&mut client, &cfg, since, host)?,
+    };
     let fetch_ms = ms(started);
-    host.log(
-        Level::Info,
-        &format!("fetched memberships of {} groups", members.len()),
-    );
+    let cursor = cursor_now(client.first_date(), ctx);
 
     let started = Instant::now();
-    let desired = mapping::desired(&users, &groups, &members, &cfg);
-    let snapshot = store.snapshot(&ctx.directory)?;
-    let plan = plan::plan(&desired, &snapshot);
+    let desired = mapping::desired(&fetched.users, &fetched.groups, &fetched.members, &cfg);
+    let plan = match mode {
+        Mode::Full => plan::plan(&desired, &store.snapshot(&ctx.directory)?),
+        // Nothing changed in Okta: nothing to read from the store either.
+        Mode::Incremental if desired.users.is_empty() && desired.groups.is_empty() => {
+            Plan::default()
+        }
+        Mode::Incremental => {
+            let snapshot = partial_snapshot(store.snapshot(&ctx.directory)?, &desired);
+            plan::plan_scoped(&desired, &snapshot, Scope::Partial)
+        }
+    };
     let plan_ms = ms(started);
 
+    warnings.extend(desired.warnings.iter().chain(&plan.warnings).cloned());
     let mut report = Report {
-        mode: Mode::Full,
+        mode,
         dry_run: opts.dry_run,
         counts: Counts::of(&plan.entries),
         okta_users: desired.users.len() as u32,
@@ -219,19 +402,9 @@ pub fn sync<T: Transport>(
         requests: client.requests(),
         fetch_ms,
         plan_ms,
-        warnings: desired
-            .warnings
-            .iter()
-            .chain(&plan.warnings)
-            .cloned()
-            .collect(),
+        warnings,
         ..Default::default()
     };
-    if opts.mode == Mode::Incremental {
-        report
-            .warnings
-            .push("incremental sync is not available yet; ran a full sync".into());
-    }
     for w in &report.warnings {
         host.log(Level::Warn, w);
     }
@@ -240,7 +413,10 @@ pub fn sync<T: Transport>(
     report.apply_ms = apply_ms;
     report.entries = plan.entries;
     if !opts.dry_run {
-        host.state_set(STATE_LAST_FULL_SYNC, &ctx.now.to_string());
+        host.state_set(STATE_CURSOR, &cursor);
+        if mode == Mode::Full {
+            host.state_set(STATE_LAST_FULL_SYNC, &ctx.now.to_string());
+        }
     }
     Ok(report)
 }
@@ -298,11 +474,40 @@ pub fn sync_user<T: Transport>(
             .into_iter()
             .find(|u| u.directory == ctx.directory);
         report.username = existing.as_ref().map(|u| u.username.clone());
-        report.active = existing.is_some_and(|u| u.active);
-        host.log(
-            Level::Info,
-            &format!("login sync: {login} is not known to Okta; nothing changed"),
-        );
+        report.active = existing.as_ref().is_some_and(|u| u.active);
+        match existing {
+            Some(u) if u.active && cfg.unknown_at_login == UnknownAtLogin::Deny => {
+                let mut e = Entry::new(crate::report::Action::DeactivateUser, &u.username);
+                e.fields.push(crate::report::FieldChange {
+                    field: "active".into(),
+                    old: Some("true".into()),
+                    new: Some("false".into()),
+                });
+                let change = crate::store::Change::UpdateUser(crate::store::UserUpdate {
+                    key: u.key,
+                    active: Some(false),
+                    ..Default::default()
+                });
+                let plan = Plan {
+                    changes: vec![change],
+                    entries: vec![e],
+                    warnings: Vec::new(),
+                };
+                apply(plan.clone(), ctx, false, store, host)?;
+                report.entries = plan.entries;
+                report.active = false;
+                host.log(
+                    Level::Warn,
+                    &format!(
+                        "login sync: {login} is not known to Okta; deactivated (login denied)"
+                    ),
+                );
+            }
+            _ => host.log(
+                Level::Info,
+                &format!("login sync: {login} is not known to Okta; nothing changed"),
+            ),
+        }
         return Ok(report);
     };
     let groups = client.list_user_groups(&user.id)?;
@@ -314,7 +519,7 @@ pub fn sync_user<T: Transport>(
         .collect();
     let desired = mapping::desired(std::slice::from_ref(&user), &groups, &members, &cfg);
     let snapshot = user_snapshot(&user.id, &desired, ctx, store);
-    let plan = plan::plan(&desired, &snapshot);
+    let plan = plan::plan_scoped(&desired, &snapshot, Scope::Partial);
     for w in desired.warnings.iter().chain(&plan.warnings) {
         host.log(Level::Warn, w);
     }

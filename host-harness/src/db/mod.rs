@@ -5,13 +5,22 @@
 pub mod connectors;
 pub mod directory;
 pub mod runs;
+pub mod schedule;
 
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2: when each connector's schedule last fired (survives restarts).
+const SCHEMA_V2: &str = r#"
+CREATE TABLE schedule_state (
+    connector_id INTEGER PRIMARY KEY REFERENCES connectors(id) ON DELETE CASCADE,
+    last_fire INTEGER NOT NULL
+);
+"#;
+
+/// The migrations, in order: `PRAGMA user_version` = the last one applied.
+const MIGRATIONS: [&str; 2] = [SCHEMA_V1, SCHEMA_V2];
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -152,12 +161,12 @@ impl Db {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .ctx("reading the schema version")?;
-        if version < 1 {
-            conn.execute_batch(&format!(
-                "BEGIN; {SCHEMA_V1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            ))
-            .ctx("creating the schema")?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            let v = i + 1;
+            conn.execute_batch(&format!("BEGIN; {sql} PRAGMA user_version = {v}; COMMIT;"))
+                .ctx(&format!("migrating the schema to version {v}"))?;
         }
+
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
         })

@@ -21,6 +21,7 @@ pub struct OktaClient<T> {
     origin: String,
     authorization: String,
     requests: u32,
+    first_date: Option<String>,
 }
 
 impl<T: Transport> OktaClient<T> {
@@ -31,6 +32,7 @@ impl<T: Transport> OktaClient<T> {
             origin: format!("https://{domain}"),
             authorization: format!("SSWS {token}"),
             requests: 0,
+            first_date: None,
         }
     }
 
@@ -39,7 +41,13 @@ impl<T: Transport> OktaClient<T> {
         &self.origin
     }
 
+    /// The `Date` header of the first response: Okta's clock when the fetch began.
+    pub fn first_date(&self) -> Option<&str> {
+        self.first_date.as_deref()
+    }
+
     /// Requests made so far.
+
     pub fn requests(&self) -> u32 {
         self.requests
     }
@@ -56,6 +64,9 @@ impl<T: Transport> OktaClient<T> {
             .transport
             .get(url, &headers)
             .map_err(|e| OktaError::new(OktaErrorKind::Transport, &path, e.0))?;
+        if self.first_date.is_none() {
+            self.first_date = resp.header("date").map(str::to_string);
+        }
         if (200..300).contains(&resp.status) {
             Ok(resp)
         } else {
@@ -120,6 +131,22 @@ impl<T: Transport> OktaClient<T> {
         self.list_all(&format!("/api/v1/users?limit={USERS_PAGE}"))
     }
 
+    /// Users whose profile or status changed after `since` (ISO time), DEPROVISIONED included.
+    pub fn list_users_updated_since(&mut self, since: &str) -> Result<Vec<OktaUser>, OktaError> {
+        let filter = query_value(&format!("lastUpdated gt \"{since}\""));
+        self.list_all(&format!("/api/v1/users?filter={filter}&limit={USERS_PAGE}"))
+    }
+
+    /// Groups whose profile or membership changed after `since` (ISO time).
+    pub fn list_groups_updated_since(&mut self, since: &str) -> Result<Vec<OktaGroup>, OktaError> {
+        let filter = query_value(&format!(
+            "lastUpdated gt \"{since}\" or lastMembershipUpdated gt \"{since}\""
+        ));
+        self.list_all(&format!(
+            "/api/v1/groups?filter={filter}&limit={GROUPS_PAGE}"
+        ))
+    }
+
     /// All groups.
     pub fn list_groups(&mut self) -> Result<Vec<OktaGroup>, OktaError> {
         self.list_all(&format!("/api/v1/groups?limit={GROUPS_PAGE}"))
@@ -163,7 +190,15 @@ fn parse_json<D: DeserializeOwned>(body: &[u8], path: &str) -> Result<D, OktaErr
     })
 }
 
+/// Encode a query parameter value (spaces as `%20`, quotes as `%22`).
+fn query_value(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
 /// Percent-encode one path segment (logins may hold `@`, `+`, spaces...).
+
 pub fn encode_segment(s: &str) -> String {
     let mut u = url::Url::parse("https://x/").expect("static URL");
     u.path_segments_mut().expect("base URL").push(s);

@@ -22,8 +22,8 @@ pub fn parse(value: &str) -> Vec<Link> {
         rest = &rest[start + 1 + len + 1..];
         // Parameters run up to the next link (a comma outside quotes followed by '<').
         let end = params_end(rest);
-        let rel = rest[..end]
-            .split(';')
+        let rel = split_unquoted(&rest[..end], ';')
+            .into_iter()
             .filter_map(|p| p.split_once('='))
             .find(|(k, _)| k.trim().eq_ignore_ascii_case("rel"))
             .map(|(_, v)| v.trim().trim_matches('"').to_ascii_lowercase())
@@ -34,16 +34,43 @@ pub fn parse(value: &str) -> Vec<Link> {
     links
 }
 
-fn params_end(s: &str) -> usize {
-    let mut quoted = false;
+/// Byte offsets of `sep` outside quoted strings (`"…"`, with `\"` escapes), up to the
+/// first one when `first_only`.
+fn unquoted(s: &str, sep: char, first_only: bool) -> Vec<usize> {
+    let (mut quoted, mut escaped) = (false, false);
+    let mut at = Vec::new();
     for (i, c) in s.char_indices() {
         match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
             '"' => quoted = !quoted,
-            ',' if !quoted => return i,
+            c if c == sep && !quoted => {
+                at.push(i);
+                if first_only {
+                    break;
+                }
+            }
             _ => {}
         }
     }
-    s.len()
+    at
+}
+
+/// The parameters of one link end at the first comma outside quotes.
+fn params_end(s: &str) -> usize {
+    unquoted(s, ',', true).first().copied().unwrap_or(s.len())
+}
+
+/// Split at `sep` outside quoted strings: a quoted `title="a; rel=next"` stays whole.
+fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for i in unquoted(s, sep, false) {
+        parts.push(&s[start..i]);
+        start = i + sep.len_utf8();
+    }
+    parts.push(&s[start..]);
+    parts
 }
 
 /// The `rel="next"` target across all `Link` header values, if any. A value may hold
@@ -92,6 +119,16 @@ mod tests {
         assert_eq!(next([v]).as_deref(), Some("https://a/x?after=1"));
         let v = r#"<https://a/x?after=1>; rel="prev next""#;
         assert_eq!(next([v]).as_deref(), Some("https://a/x?after=1"));
+    }
+
+    #[test]
+    fn separators_inside_quoted_parameters_are_not_parameters() {
+        let v = r#"<https://a/x?after=1>; title="a; rel=next, <https://x/>"; rel=next"#;
+        assert_eq!(next([v]).as_deref(), Some("https://a/x?after=1"));
+        let v = r#"<https://a/self>; title="x; rel=next", <https://a/n>; rel="next""#;
+        assert_eq!(next([v]).as_deref(), Some("https://a/n"));
+        let v = r#"<https://a/self>; title="say \"hi\", <https://a/no>; rel=next", <https://a/n>; rel=next"#;
+        assert_eq!(next([v]).as_deref(), Some("https://a/n"));
     }
 
     #[test]

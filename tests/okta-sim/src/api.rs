@@ -82,17 +82,24 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
-    let header_str = |name| {
-        req.headers()
-            .get(name)
-            .map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    let (authorization, host) = {
+        let header_str = |name| {
+            req.headers()
+                .get(name)
+                .map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        let host =
+            header_str(header::HOST).or_else(|| req.uri().authority().map(|a| a.to_string()));
+        (header_str(header::AUTHORIZATION), host)
     };
-    let authorization = header_str(header::AUTHORIZATION);
-    let host = header_str(header::HOST).or_else(|| req.uri().authority().map(|a| a.to_string()));
+    drop(req);
 
     let bucket = Bucket::classify(&method, &path);
     let mut rate = lock(&shared.rate).hit(bucket, Utc::now());
     let fault = lock(&shared.faults).check(&path);
+    if let Some(FaultKind::Delay(ms)) = &fault {
+        tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
+    }
     let mut reply = match &fault {
         Some(FaultKind::Status(code)) => Reply::status_fault(*code),
         Some(FaultKind::RevokedToken) => Reply::invalid_token(),

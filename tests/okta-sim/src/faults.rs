@@ -28,6 +28,8 @@ pub enum FaultKind {
     MalformedJson,
     /// The normal response with the `next` link pointing at this origin instead.
     NextToForeignHost(String),
+    /// The normal response, sent after this many milliseconds (a slow Okta).
+    Delay(u64),
 }
 
 /// The active faults with their per-fault counters.
