@@ -170,6 +170,9 @@ pub struct ConnectorArgs {
     /// At login, deactivate users Okta does not know (deny) instead of keeping them.
     #[arg(long)]
     pub deny_unknown_at_login: Option<bool>,
+    /// Group-member requests in flight at once (1-16, default 4).
+    #[arg(long)]
+    pub member_concurrency: Option<u32>,
 }
 
 impl ConnectorArgs {
@@ -197,6 +200,9 @@ impl ConnectorArgs {
         }
         if let Some(v) = self.deny_unknown_at_login {
             input.deny_unknown_at_login = v;
+        }
+        if let Some(v) = self.member_concurrency {
+            input.member_concurrency = v;
         }
     }
 }

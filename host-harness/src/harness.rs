@@ -107,6 +107,8 @@ pub struct ConnectorInput {
     pub full_sync_interval_hours: u32,
     /// Deny (deactivate) logins Okta does not know, instead of keeping the user.
     pub deny_unknown_at_login: bool,
+    /// Group-member requests in flight (0: default).
+    pub member_concurrency: u32,
 
     /// API token.
     pub api_token: Option<String>,
@@ -134,6 +136,7 @@ impl ConnectorInput {
             user_attributes: c.user_attributes.clone(),
             full_sync_interval_hours: c.full_sync_interval_hours,
             deny_unknown_at_login: c.unknown_at_login == wit::UnknownAtLogin::Deny,
+            member_concurrency: c.member_concurrency,
             api_token: None,
         }
     }
@@ -152,6 +155,7 @@ impl ConnectorInput {
             } else {
                 wit::UnknownAtLogin::Keep
             },
+            member_concurrency: self.member_concurrency,
         }
     }
 }

@@ -52,6 +52,18 @@ impl Transport for Waki {
             body,
         })
     }
+
+    fn get_many(
+        &mut self,
+        urls: &[String],
+        headers: &[(&'static str, &str)],
+    ) -> Vec<Result<HttpResponse, TransportError>> {
+        crate::wasi_http::get_many(urls, headers)
+    }
+
+    fn sleep(&mut self, duration: std::time::Duration) {
+        crate::wasi_http::sleep(duration)
+    }
 }
 
 /// The imported user store, sync-state and log.
@@ -217,6 +229,7 @@ fn config_in(c: wit::ConnectorConfig) -> ConnectorConfig {
             wit::UnknownAtLogin::Keep => config::UnknownAtLogin::Keep,
             wit::UnknownAtLogin::Deny => config::UnknownAtLogin::Deny,
         },
+        member_concurrency: c.member_concurrency,
     }
 }
 
@@ -233,6 +246,7 @@ fn config_out(c: ConnectorConfig) -> wit::ConnectorConfig {
             config::UnknownAtLogin::Keep => wit::UnknownAtLogin::Keep,
             config::UnknownAtLogin::Deny => wit::UnknownAtLogin::Deny,
         },
+        member_concurrency: c.member_concurrency,
     }
 }
 
@@ -345,14 +359,14 @@ impl wit::Guest for Component {
         let mut client =
             crate::okta::OktaClient::new(Waki, &config.okta_domain, &credentials.api_token);
         let origin = client.origin().to_string();
-        let users = client
-            .get(&format!("{origin}/api/v1/users?limit=1"))
-            .map_err(|e| sync_error(e.into()))?;
-        let remaining = users
-            .header("x-rate-limit-remaining")
-            .and_then(|v| v.trim().parse().ok());
         client
-            .get(&format!("{origin}/api/v1/groups?limit=1"))
+            .get_json(&format!("{origin}/api/v1/users?limit=1"))
+            .map_err(|e| sync_error(e.into()))?;
+        let remaining = client
+            .remaining("users")
+            .map(|r| r.min(u32::MAX as u64) as u32);
+        client
+            .get_json(&format!("{origin}/api/v1/groups?limit=1"))
             .map_err(|e| sync_error(e.into()))?;
         Ok(wit::ConnectionInfo {
             org_url: origin,
@@ -414,6 +428,9 @@ impl wit::Guest for Component {
             plan_ms: r.plan_ms,
             apply_ms: r.apply_ms,
             warnings: r.warnings,
+            retries: r.retries,
+            rate_limited: r.rate_limited,
+            scoped_token: r.scoped_token,
         })
     }
 

@@ -29,7 +29,14 @@ pub struct ConnectorConfig {
     pub full_sync_interval_hours: u32,
     /// What a login sync does with a user Okta does not know.
     pub unknown_at_login: UnknownAtLogin,
+    /// Group-member requests in flight at once (1-16).
+    pub member_concurrency: u32,
 }
+
+/// Default group-member requests in flight: well below Okta's concurrency limits.
+pub const DEFAULT_MEMBER_CONCURRENCY: u32 = 4;
+/// Most group-member requests in flight (Okta's smallest concurrency limit is 15).
+pub const MAX_MEMBER_CONCURRENCY: u32 = 16;
 
 /// What a login sync does with a user Okta does not know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -57,6 +64,7 @@ impl Default for ConnectorConfig {
             user_attributes: Vec::new(),
             full_sync_interval_hours: DEFAULT_FULL_SYNC_HOURS,
             unknown_at_login: UnknownAtLogin::Keep,
+            member_concurrency: DEFAULT_MEMBER_CONCURRENCY,
         }
     }
 }
@@ -151,6 +159,17 @@ pub fn configure(
         }
         h => h,
     };
+    let member_concurrency = match config.member_concurrency {
+        0 => DEFAULT_MEMBER_CONCURRENCY,
+        n if n > MAX_MEMBER_CONCURRENCY => {
+            errors.push(FieldError::new(
+                "member-concurrency",
+                format!("{n} requests in flight is out of range; use 1 to {MAX_MEMBER_CONCURRENCY} (0 means the default, {DEFAULT_MEMBER_CONCURRENCY})"),
+            ));
+            0
+        }
+        n => n,
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -164,6 +183,7 @@ pub fn configure(
             user_attributes,
             full_sync_interval_hours,
             unknown_at_login: config.unknown_at_login,
+            member_concurrency,
         },
         Credentials { api_token },
     ))

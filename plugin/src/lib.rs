@@ -15,5 +15,8 @@ pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
+#[cfg(target_arch = "wasm32")]
+mod wasi_http;
+
 #[cfg(feature = "test-faults")]
 pub mod faults;

@@ -92,6 +92,12 @@ pub struct Report {
     pub apply_ms: u64,
     /// Warnings.
     pub warnings: Vec<String>,
+    /// Requests that were retries.
+    pub retries: u32,
+    /// 429 answers met.
+    pub rate_limited: u32,
+    /// Whether the token sees only some groups (a group-scoped admin's token).
+    pub scoped_token: bool,
 }
 
 /// What a login sync did.
@@ -174,19 +180,21 @@ fn fetch_members<T: Transport>(
     fetched: &mut Fetched,
 ) -> Result<(), OktaError> {
     let mut known: HashSet<String> = fetched.users.iter().map(|u| u.id.clone()).collect();
-    for g in fetched
+    let ids: Vec<String> = fetched
         .groups
         .iter()
         .filter(|g| mapping::group_included(g, cfg))
-    {
-        let mut ids = Vec::new();
-        for u in client.list_group_members(&g.id)? {
+        .map(|g| g.id.clone())
+        .collect();
+    for (gid, members) in client.list_members_of(&ids, cfg.member_concurrency as usize)? {
+        let mut ids = Vec::with_capacity(members.len());
+        for u in members {
             ids.push(u.id.clone());
             if known.insert(u.id.clone()) {
                 fetched.users.push(u);
             }
         }
-        fetched.members.push((g.id.clone(), ids));
+        fetched.members.push((gid, ids));
     }
     Ok(())
 }
@@ -379,7 +387,21 @@ pub fn sync<T: Transport>(
 
     let started = Instant::now();
     let desired = mapping::desired(&fetched.users, &fetched.groups, &fetched.members, &cfg);
+    // Okta's `Everyone` is visible to every org-wide token and hidden from group-scoped
+    // admins: without it, the sync covers exactly what the token sees and leaves the
+    // rest of the directory alone.
+    let scoped = mode == Mode::Full && !fetched.groups.iter().any(|g| g.group_type == "BUILT_IN");
+    if scoped {
+        warnings.push(format!(
+            "the API token is scoped to {} groups (a group administrator's token): only their users are synced; others are left unchanged",
+            fetched.groups.len()
+        ));
+    }
     let plan = match mode {
+        Mode::Full if scoped => {
+            let snapshot = partial_snapshot(store.snapshot(&ctx.directory)?, &desired);
+            plan::plan_scoped(&desired, &snapshot, Scope::Partial)
+        }
         Mode::Full => plan::plan(&desired, &store.snapshot(&ctx.directory)?),
         // Nothing changed in Okta: nothing to read from the store either.
         Mode::Incremental if desired.users.is_empty() && desired.groups.is_empty() => {
@@ -400,6 +422,9 @@ pub fn sync<T: Transport>(
         okta_users: desired.users.len() as u32,
         okta_groups: desired.groups.len() as u32,
         requests: client.requests(),
+        retries: client.retries(),
+        rate_limited: client.rate_limited(),
+        scoped_token: scoped,
         fetch_ms,
         plan_ms,
         warnings,

@@ -4,9 +4,11 @@
 use super::error::{OktaError, OktaErrorKind};
 use super::link;
 use super::model::{OktaGroup, OktaUser};
-use super::transport::{HttpResponse, Transport};
+use super::pacing::{self, Pacer, RetryPolicy};
+use super::transport::{HttpResponse, Transport, TransportError};
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
+use std::time::Duration;
 
 /// Page size of `GET /api/v1/users` (Okta's maximum).
 pub const USERS_PAGE: u32 = 200;
@@ -21,7 +23,21 @@ pub struct OktaClient<T> {
     origin: String,
     authorization: String,
     requests: u32,
+    retries: u32,
+    rate_limited: u32,
     first_date: Option<String>,
+    pacer: Pacer,
+    policy: RetryPolicy,
+}
+
+/// What one response means for the request that got it.
+enum Step<D> {
+    /// Parsed, with the `next` link.
+    Done(D, Option<String>),
+    /// Worth another try after waiting.
+    Retry(Duration, OktaError),
+    /// Final.
+    Fail(OktaError),
 }
 
 impl<T: Transport> OktaClient<T> {
@@ -32,8 +48,18 @@ impl<T: Transport> OktaClient<T> {
             origin: format!("https://{domain}"),
             authorization: format!("SSWS {token}"),
             requests: 0,
+            retries: 0,
+            rate_limited: 0,
             first_date: None,
+            pacer: Pacer::default(),
+            policy: RetryPolicy::default(),
         }
+    }
+
+    /// Use another retry policy.
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// The org's origin, e.g. `https://acme.okta.com`.
@@ -46,32 +72,120 @@ impl<T: Transport> OktaClient<T> {
         self.first_date.as_deref()
     }
 
-    /// Requests made so far.
-
+    /// Requests made so far, retries included.
     pub fn requests(&self) -> u32 {
         self.requests
     }
 
-    /// GET one URL of this org; non-2xx answers become typed errors.
-    pub fn get(&mut self, url: &str) -> Result<HttpResponse, OktaError> {
-        let path = self.path_of(url)?;
-        self.requests += 1;
-        let headers = [
-            ("Authorization", self.authorization.as_str()),
-            ("Accept", "application/json"),
-        ];
-        let resp = self
-            .transport
-            .get(url, &headers)
-            .map_err(|e| OktaError::new(OktaErrorKind::Transport, &path, e.0))?;
+    /// Requests that were retries.
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    /// Requests left in a rate-limit bucket, as Okta last said.
+    pub fn remaining(&self, bucket: &str) -> Option<u64> {
+        self.pacer.remaining(bucket)
+    }
+
+    /// 429 answers met.
+
+    pub fn rate_limited(&self) -> u32 {
+        self.rate_limited
+    }
+
+    fn headers(&self) -> [(&'static str, String); 2] {
+        [
+            ("Authorization", self.authorization.clone()),
+            ("Accept", "application/json".into()),
+        ]
+    }
+
+    /// Judge one attempt: rate-limit bookkeeping, status, body.
+    fn settle<D: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        attempt: u32,
+        result: Result<HttpResponse, TransportError>,
+    ) -> Step<D> {
+        let resp = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let wait = self.pacer.backoff(attempt, &self.policy);
+                return Step::Retry(wait, OktaError::new(OktaErrorKind::Transport, path, e.0));
+            }
+        };
         if self.first_date.is_none() {
             self.first_date = resp.header("date").map(str::to_string);
         }
-        if (200..300).contains(&resp.status) {
-            Ok(resp)
-        } else {
-            Err(OktaError::from_response(resp.status, &resp.body, &path))
+        self.pacer.record(pacing::bucket(path), &resp);
+        match resp.status {
+            200..=299 => match serde_json::from_slice::<D>(&resp.body) {
+                Ok(d) => Step::Done(d, link::next(resp.header_values("link"))),
+                Err(e) => Step::Retry(
+                    self.pacer.backoff(attempt, &self.policy),
+                    OktaError::new(
+                        OktaErrorKind::BadResponse,
+                        path,
+                        format!("response is not the expected JSON: {e}"),
+                    ),
+                ),
+            },
+            429 => {
+                self.rate_limited += 1;
+                let wait = self.pacer.rate_limited_wait(&resp, attempt, &self.policy);
+                Step::Retry(
+                    wait,
+                    OktaError::from_response(resp.status, &resp.body, path),
+                )
+            }
+            500 | 502 | 503 | 504 => {
+                let wait = self.pacer.backoff(attempt, &self.policy);
+                Step::Retry(
+                    wait,
+                    OktaError::from_response(resp.status, &resp.body, path),
+                )
+            }
+            status => Step::Fail(OktaError::from_response(status, &resp.body, path)),
         }
+    }
+
+    fn gave_up(&self, mut e: OktaError, attempts: u32) -> OktaError {
+        e.summary = format!("{} (gave up after {attempts} attempts)", e.summary);
+        e
+    }
+
+    /// GET one URL of this org and parse its JSON, retrying 429s (after the reset),
+    /// 5xx, transport failures and unreadable bodies with bounded backoff.
+    fn fetch<D: DeserializeOwned>(&mut self, url: &str) -> Result<(D, Option<String>), OktaError> {
+        let path = self.path_of(url)?;
+        let headers = self.headers();
+        let headers: Vec<(&'static str, &str)> =
+            headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        for attempt in 1.. {
+            let wait = self.pacer.wait_before(pacing::bucket(&path), 1);
+            if !wait.is_zero() {
+                self.transport.sleep(wait);
+            }
+            self.requests += 1;
+            if attempt > 1 {
+                self.retries += 1;
+            }
+            let result = self.transport.get(url, &headers);
+            match self.settle(&path, attempt, result) {
+                Step::Done(d, next) => return Ok((d, next)),
+                Step::Fail(e) => return Err(e),
+                Step::Retry(_, e) if attempt >= self.policy.max_attempts => {
+                    return Err(self.gave_up(e, attempt));
+                }
+                Step::Retry(wait, _) => self.transport.sleep(wait),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// GET one URL of this org as JSON.
+    pub fn get_json(&mut self, url: &str) -> Result<serde_json::Value, OktaError> {
+        self.fetch(url).map(|(v, _)| v)
     }
 
     /// The path and query of a URL on this org; any other origin is refused, so the
@@ -96,9 +210,108 @@ impl<T: Transport> OktaClient<T> {
         &mut self,
         url: &str,
     ) -> Result<(Vec<D>, Option<String>), OktaError> {
-        let resp = self.get(url)?;
-        let items = parse_json(&resp.body, &self.path_of(url)?)?;
-        Ok((items, link::next(resp.header_values("link"))))
+        self.fetch(url)
+    }
+
+    /// Check a `next` link before following it: same origin, not seen before.
+    fn follow(&self, next: String, seen: &mut HashSet<String>) -> Result<String, OktaError> {
+        let path = self.path_of(&next)?;
+        if !seen.insert(next.clone()) {
+            return Err(OktaError::new(
+                OktaErrorKind::BadResponse,
+                &path,
+                "pagination loop: Okta returned a next link already followed",
+            ));
+        }
+        Ok(next)
+    }
+
+    /// The members of several groups, with up to `concurrency` requests in flight (each
+    /// group's pages in order). Results follow the order of `group_ids`.
+    pub fn list_members_of(
+        &mut self,
+        group_ids: &[String],
+        concurrency: usize,
+    ) -> Result<Vec<(String, Vec<OktaUser>)>, OktaError> {
+        struct Job {
+            index: usize,
+            url: String,
+            attempt: u32,
+            items: Vec<OktaUser>,
+            seen: HashSet<String>,
+        }
+        let mut results: Vec<Option<Vec<OktaUser>>> = vec![None; group_ids.len()];
+        let origin = self.origin.clone();
+        let mut queue = group_ids.iter().enumerate().map(|(index, id)| Job {
+            index,
+            url: format!(
+                "{origin}/api/v1/groups/{}/users?limit={MEMBERS_PAGE}",
+                encode_segment(id)
+            ),
+
+            attempt: 1,
+            items: Vec::new(),
+            seen: HashSet::new(),
+        });
+        let headers = self.headers();
+        let headers: Vec<(&'static str, &str)> =
+            headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut active: Vec<Job> = Vec::new();
+        loop {
+            while active.len() < concurrency.max(1) {
+                match queue.next() {
+                    Some(job) => active.push(job),
+                    None => break,
+                }
+            }
+            if active.is_empty() {
+                break;
+            }
+            let wait = self.pacer.wait_before("groups", active.len() as u64);
+            if !wait.is_zero() {
+                self.transport.sleep(wait);
+            }
+            let urls: Vec<String> = active.iter().map(|j| j.url.clone()).collect();
+            self.requests += urls.len() as u32;
+            self.retries += active.iter().filter(|j| j.attempt > 1).count() as u32;
+            let responses = self.transport.get_many(&urls, &headers);
+            let mut longest = Duration::ZERO;
+            let mut still = Vec::with_capacity(active.len());
+            for (mut job, result) in active.drain(..).zip(responses) {
+                let path = self.path_of(&job.url)?;
+                match self.settle::<Vec<OktaUser>>(&path, job.attempt, result) {
+                    Step::Done(items, next) => {
+                        job.items.extend(items);
+                        match next {
+                            Some(next) => {
+                                job.url = self.follow(next, &mut job.seen)?;
+                                job.attempt = 1;
+                                still.push(job);
+                            }
+                            None => results[job.index] = Some(std::mem::take(&mut job.items)),
+                        }
+                    }
+                    Step::Fail(e) => return Err(e),
+                    Step::Retry(_, e) if job.attempt >= self.policy.max_attempts => {
+                        return Err(self.gave_up(e, job.attempt));
+                    }
+                    Step::Retry(wait, _) => {
+                        longest = longest.max(wait);
+                        job.attempt += 1;
+                        still.push(job);
+                    }
+                }
+            }
+            if !longest.is_zero() {
+                self.transport.sleep(longest);
+            }
+            active = still;
+        }
+        Ok(group_ids
+            .iter()
+            .cloned()
+            .zip(results.into_iter().map(Option::unwrap_or_default))
+            .collect())
     }
 
     /// Every item of a paginated list, following `next` links to the end. A `next`
@@ -112,16 +325,7 @@ impl<T: Transport> OktaClient<T> {
             all.extend(items);
             match next {
                 None => return Ok(all),
-                Some(next) => {
-                    if !seen.insert(next.clone()) {
-                        return Err(OktaError::new(
-                            OktaErrorKind::BadResponse,
-                            &self.path_of(&next).unwrap_or_default(),
-                            "pagination loop: Okta returned a next link already followed",
-                        ));
-                    }
-                    url = next;
-                }
+                Some(next) => url = self.follow(next, &mut seen)?,
             }
         }
     }
@@ -167,8 +371,8 @@ impl<T: Transport> OktaClient<T> {
             self.origin,
             encode_segment(id_or_login)
         );
-        match self.get(&url) {
-            Ok(resp) => parse_json(&resp.body, &self.path_of(&url)?).map(Some),
+        match self.fetch(&url) {
+            Ok((user, _)) => Ok(Some(user)),
             Err(e) if e.kind == OktaErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -178,16 +382,6 @@ impl<T: Transport> OktaClient<T> {
     pub fn list_user_groups(&mut self, user_id: &str) -> Result<Vec<OktaGroup>, OktaError> {
         self.list_all(&format!("/api/v1/users/{}/groups", encode_segment(user_id)))
     }
-}
-
-fn parse_json<D: DeserializeOwned>(body: &[u8], path: &str) -> Result<D, OktaError> {
-    serde_json::from_slice(body).map_err(|e| {
-        OktaError::new(
-            OktaErrorKind::BadResponse,
-            path,
-            format!("response is not the expected JSON: {e}"),
-        )
-    })
 }
 
 /// Encode a query parameter value (spaces as `%20`, quotes as `%22`).
@@ -218,11 +412,12 @@ mod tests {
     use crate::okta::TransportError;
     use std::collections::VecDeque;
 
-    /// Answers scripted responses in order and records the requests.
+    /// Answers scripted responses in order and records the requests and waits.
     #[derive(Default)]
     pub struct Scripted {
         pub answers: VecDeque<HttpResponse>,
         pub seen: Vec<(String, Vec<(String, String)>)>,
+        pub slept: Vec<Duration>,
     }
 
     impl Transport for &mut Scripted {
@@ -241,6 +436,21 @@ mod tests {
             self.answers
                 .pop_front()
                 .ok_or_else(|| TransportError("connection reset".into()))
+        }
+
+        fn sleep(&mut self, duration: Duration) {
+            self.slept.push(duration);
+        }
+    }
+
+    fn status(code: u16, body: &str, headers: &[(&str, &str)]) -> HttpResponse {
+        HttpResponse {
+            status: code,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
         }
     }
 
@@ -323,23 +533,131 @@ mod tests {
     }
 
     #[test]
-    fn maps_errors_and_bad_json() {
+    fn maps_errors_and_gives_up_on_persistent_failures() {
         let mut t = Scripted::default();
-        t.answers.push_back(HttpResponse {
-            status: 401,
-            headers: vec![],
-            body: br#"{"errorCode":"E0000011","errorSummary":"Invalid token provided"}"#.to_vec(),
-        });
-        t.answers.push_back(page("[{\"id\":", &[]));
+        t.answers.push_back(status(
+            401,
+            r#"{"errorCode":"E0000011","errorSummary":"Invalid token provided"}"#,
+            &[],
+        ));
         let mut c = OktaClient::new(&mut t, "acme.okta.com", "S3CR3T-T0K3N");
         let e = c.list_users().unwrap_err();
         assert_eq!(e.kind, OktaErrorKind::InvalidToken);
         assert_eq!(e.path, "/api/v1/users?limit=200");
-        assert!(!e.to_string().contains("S3CR3T-T0K3N"));
+        assert_eq!(c.requests(), 1, "a 401 is not retried");
+        assert!(!e.to_string().contains("S3CR3T"));
+        drop(c);
+        for _ in 0..5 {
+            t.answers.push_back(page("[{\"id\":", &[]));
+        }
+        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
         let e = c.list_groups().unwrap_err();
         assert_eq!(e.kind, OktaErrorKind::BadResponse);
+        assert!(
+            e.summary.ends_with("(gave up after 5 attempts)"),
+            "{}",
+            e.summary
+        );
+        assert_eq!(c.requests(), 5);
         let e = c.list_groups().unwrap_err();
         assert_eq!(e.kind, OktaErrorKind::Transport);
+        assert_eq!(t.slept.len(), 8, "four waits between five tries, twice");
+    }
+
+    #[test]
+    fn retries_5xx_and_transport_errors_with_growing_backoff_then_succeeds() {
+        let mut t = Scripted::default();
+        t.answers.push_back(status(503, "<html>busy</html>", &[]));
+        t.answers
+            .push_back(status(500, r#"{"errorCode":"E0000009"}"#, &[]));
+        t.answers
+            .push_back(page(r#"[{"id":"00u1","profile":{}}]"#, &[]));
+        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        assert_eq!(c.list_users().unwrap().len(), 1);
+        assert_eq!((c.requests(), c.retries()), (3, 2));
+        assert!(t.slept[1] > t.slept[0], "{:?}", t.slept);
+    }
+
+    #[test]
+    fn a_429_waits_until_the_reset_okta_names() {
+        let date = "Mon, 23 Nov 2026 10:00:00 GMT";
+        let reset = (chrono::DateTime::parse_from_rfc2822(date)
+            .unwrap()
+            .timestamp()
+            + 7)
+        .to_string();
+        let mut t = Scripted::default();
+        t.answers.push_back(status(
+            429,
+            r#"{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests."}"#,
+            &[("Date", date), ("X-Rate-Limit-Limit", "600"), ("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Reset", &reset)],
+        ));
+        t.answers.push_back(page("[]", &[]));
+        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        c.list_users().unwrap();
+        assert_eq!(c.rate_limited(), 1);
+        assert!(
+            t.slept[0] >= Duration::from_secs(7) && t.slept[0] < Duration::from_secs(8),
+            "{:?}",
+            t.slept
+        );
+    }
+
+    #[test]
+    fn paces_itself_when_the_window_is_spent() {
+        let date = "Mon, 23 Nov 2026 10:00:00 GMT";
+        let reset = (chrono::DateTime::parse_from_rfc2822(date)
+            .unwrap()
+            .timestamp()
+            + 3)
+        .to_string();
+        let next = "<https://acme.okta.com/api/v1/users?after=a>; rel=\"next\"";
+        let mut first = page("[]", &[next]);
+        first.headers.extend([
+            ("Date".into(), date.into()),
+            ("X-Rate-Limit-Remaining".into(), "0".into()),
+            ("X-Rate-Limit-Reset".into(), reset),
+        ]);
+        let mut t = Scripted::default();
+        t.answers.push_back(first);
+        t.answers.push_back(page("[]", &[]));
+        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        c.list_users().unwrap();
+        assert_eq!(c.rate_limited(), 0, "no 429 met");
+        assert!(
+            t.slept.len() == 1 && t.slept[0] >= Duration::from_secs(2),
+            "{:?}",
+            t.slept
+        );
+    }
+
+    #[test]
+    fn members_of_many_groups_come_back_in_order() {
+        let mut t = Scripted::default();
+        let next = "<https://acme.okta.com/api/v1/groups/g1/users?after=x>; rel=\"next\"";
+        t.answers
+            .push_back(page(r#"[{"id":"a","profile":{}}]"#, &[next]));
+        t.answers
+            .push_back(page(r#"[{"id":"b","profile":{}}]"#, &[]));
+        t.answers
+            .push_back(page(r#"[{"id":"c","profile":{}}]"#, &[]));
+        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        let got = c.list_members_of(&["g1".into(), "g2".into()], 4).unwrap();
+        let ids: Vec<(String, Vec<String>)> = got
+            .into_iter()
+            .map(|(g, us)| (g, us.into_iter().map(|u| u.id).collect()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("g1".to_string(), vec!["a".to_string(), "c".to_string()]),
+                ("g2".to_string(), vec!["b".to_string()])
+            ]
+        );
+        assert_eq!(
+            t.seen[2].0,
+            "https://acme.okta.com/api/v1/groups/g1/users?after=x"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod client;
 pub mod error;
 pub mod link;
 pub mod model;
+pub mod pacing;
 pub mod transport;
 
 pub use client::OktaClient;

@@ -40,4 +40,20 @@ pub trait Transport {
         url: &str,
         headers: &[(&'static str, &str)],
     ) -> Result<HttpResponse, TransportError>;
+
+    /// GET several URLs at once; results in the same order. The default sends them one
+    /// after the other; the component's transport sends them concurrently.
+    fn get_many(
+        &mut self,
+        urls: &[String],
+        headers: &[(&'static str, &str)],
+    ) -> Vec<Result<HttpResponse, TransportError>> {
+        urls.iter().map(|u| self.get(u, headers)).collect()
+    }
+
+    /// Wait without spinning. The component's transport blocks on a wasi
+    /// monotonic-clock pollable; test transports record the wait instead.
+    fn sleep(&mut self, duration: std::time::Duration) {
+        std::thread::sleep(duration);
+    }
 }

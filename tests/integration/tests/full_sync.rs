@@ -197,9 +197,15 @@ fn a_failing_okta_leaves_the_store_exactly_as_before() {
     assert!(err.to_string().ends_with("nothing was changed"), "{err}");
     assert_eq!(
         env.sim.request_count("/api/v1/users"),
-        3,
-        "stopped at the failing page"
+        2 + 5,
+        "two pages, then five tries of the third"
     );
+    assert!(
+        okta.summary.ends_with("(gave up after 5 attempts)"),
+        "{}",
+        okta.summary
+    );
+
     assert_eq!(
         env.sim.request_count("/api/v1/groups"),
         0,
