@@ -46,6 +46,8 @@ pub fn bucket(path: &str) -> &'static str {
 
 #[derive(Clone, Copy, Debug)]
 struct Window {
+    /// Okta's `X-Rate-Limit-Reset` (epoch seconds), naming the window.
+    reset: u64,
     remaining: u64,
     /// Time until the window resets, by Okta's clock, when the response arrived.
     reset_after: Duration,
@@ -101,22 +103,30 @@ impl Pacer {
         self.windows.get(bucket).map(|w| w.remaining)
     }
 
-    /// Remember a response's rate-limit headers for its bucket.
-
+    /// Remember a response's rate-limit headers for its bucket. Responses of one window
+    /// may arrive out of order (concurrent requests): the lowest `remaining` wins.
     pub fn record(&mut self, bucket: &'static str, resp: &HttpResponse) {
-        if let (Some(remaining), Some(reset_after)) = (
+        let (Some(remaining), Some(reset), Some(reset_after)) = (
             header_u64(resp, "x-rate-limit-remaining"),
+            header_u64(resp, "x-rate-limit-reset"),
             reset_after(resp),
-        ) {
-            self.windows.insert(
-                bucket,
-                Window {
-                    remaining,
-                    reset_after,
-                    seen: Instant::now(),
-                },
-            );
-        }
+        ) else {
+            return;
+        };
+        let remaining = match self.windows.get(bucket) {
+            Some(w) if w.reset == reset => w.remaining.min(remaining),
+            _ => remaining,
+        };
+        let seen = Instant::now();
+        self.windows.insert(
+            bucket,
+            Window {
+                reset,
+                remaining,
+                reset_after,
+                seen,
+            },
+        );
     }
 
     /// How long to wait before sending `n` requests in `bucket`: until the window resets
@@ -201,6 +211,20 @@ mod tests {
             Duration::ZERO,
             "unknown bucket: no wait"
         );
+    }
+
+    #[test]
+    fn out_of_order_responses_of_one_window_keep_the_lowest_remaining() {
+        let mut p = Pacer::default();
+        let date = "Mon, 23 Nov 2026 10:00:00 GMT";
+        let t = chrono::DateTime::parse_from_rfc2822(date)
+            .unwrap()
+            .timestamp();
+        p.record("groups", &resp(5, date, t + 1));
+        p.record("groups", &resp(7, date, t + 1));
+        assert_eq!(p.remaining("groups"), Some(5));
+        p.record("groups", &resp(9, date, t + 2));
+        assert_eq!(p.remaining("groups"), Some(9), "a new window");
     }
 
     #[test]

@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::Utc;
 use percent_encoding::percent_decode_str;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::auth::{self, Principal};
-use crate::faults::FaultKind;
+use crate::faults::{END_CURSOR, FaultKind};
 use crate::org::Org;
 use crate::paging::Params;
 use crate::ratelimit::{Bucket, RateStatus};
@@ -94,13 +95,36 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
     };
     drop(req);
 
+    let _in_flight = InFlight::enter(&shared.in_flight);
     let bucket = Bucket::classify(&method, &path);
-    let mut rate = lock(&shared.rate).hit(bucket, Utc::now());
-    let fault = lock(&shared.faults).check(&path);
+    let (mut rate, enforced, concurrency) = {
+        let mut limiter = lock(&shared.rate);
+        (
+            limiter.hit(bucket, Utc::now()),
+            limiter.enforced(),
+            limiter.concurrency(),
+        )
+    };
+    let over_concurrency = concurrency.is_some_and(|c| _in_flight.count > c);
+    let fault = if over_concurrency || (enforced && rate.exceeded) {
+        None
+    } else {
+        lock(&shared.faults).check(&path)
+    };
     if let Some(FaultKind::Delay(ms)) = &fault {
         tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
     }
     let mut reply = match &fault {
+        _ if over_concurrency => {
+            rate = RateStatus {
+                limit: 0,
+                remaining: 0,
+                reset: Utc::now().timestamp() + 1,
+                exceeded: true,
+            };
+            Reply::rate_limited()
+        }
+        _ if enforced && rate.exceeded => Reply::rate_limited(),
         Some(FaultKind::Status(code)) => Reply::status_fault(*code),
         Some(FaultKind::RevokedToken) => Reply::invalid_token(),
         Some(FaultKind::InvalidCursor) => Reply::invalid_cursor(),
@@ -112,7 +136,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             authorization.as_deref(),
         ),
     };
-    match fault {
+    match &fault {
         Some(FaultKind::MalformedJson) => {
             let mut cut = reply.body.len() / 2;
             while !reply.body.is_char_boundary(cut) {
@@ -130,10 +154,17 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
                 }
             }
         }
+        Some(FaultKind::EmptyNextPage)
+            if reply.status == 200 && !reply.links.iter().any(|(_, r)| *r == Rel::Next) =>
+        {
+            if let Some((self_url, _)) = reply.links.iter().find(|(_, r)| *r == Rel::SelfLink) {
+                let sep = if self_url.contains('?') { '&' } else { '?' };
+                let next = format!("{self_url}{sep}after={END_CURSOR}");
+                reply.links.push((next, Rel::Next));
+            }
+        }
         _ => {}
     }
-    // Rate limits are counted and reported but not enforced; enforcing would
-    // be `if rate.exceeded { reply = Reply::rate_limited() }` here.
     if reply.status == 429 {
         rate.remaining = 0;
     }
@@ -146,7 +177,31 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         host,
         status: reply.status,
     });
-    into_response(reply, rate)
+    let cut = match fault {
+        Some(FaultKind::ConnectionReset) => Some(0),
+        Some(FaultKind::TruncatedBody) => Some(reply.body.len() / 2),
+        _ => None,
+    };
+    into_response(reply, rate, cut)
+}
+
+/// Counts a request as in flight until dropped.
+struct InFlight<'a> {
+    counter: &'a AtomicU32,
+    count: u32,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a AtomicU32) -> Self {
+        let count = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        InFlight { counter, count }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn serve(
@@ -165,6 +220,14 @@ fn serve(
     };
     if method != "GET" {
         return Reply::method_not_allowed();
+    }
+    if query.is_some_and(|q| q.split('&').any(|kv| kv == format!("after={END_CURSOR}"))) {
+        let origin = shared.config.public_origin.trim_end_matches('/');
+        let self_url = format!("{origin}{path}?{}", query.unwrap_or_default());
+        return Reply {
+            links: vec![(self_url, Rel::SelfLink)],
+            ..Reply::json(200, "[]".to_string())
+        };
     }
     let params = Params::parse(query);
     let org = lock(&shared.org);
@@ -186,8 +249,26 @@ fn serve(
     result.unwrap_or_else(|e| e)
 }
 
-fn into_response(reply: Reply, rate: RateStatus) -> Response {
-    let mut res = Response::new(Body::from(reply.body));
+/// The response; with `cut`, the body stops after that many bytes and the connection
+/// is broken (the full `Content-Length` is still announced).
+fn into_response(reply: Reply, rate: RateStatus, cut: Option<usize>) -> Response {
+    let full_len = reply.body.len();
+    let body = match cut {
+        None => Body::from(reply.body),
+        Some(n) => {
+            let head = Bytes::from(reply.body.into_bytes()).slice(..n);
+            let broken = std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "simulated connection reset",
+            );
+            Body::from_stream(futures_util::stream::iter([Ok(head), Err(broken)]))
+        }
+    };
+    let mut res = Response::new(body);
+    if cut.is_some() {
+        res.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(full_len));
+    }
     *res.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = res.headers_mut();

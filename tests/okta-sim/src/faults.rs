@@ -30,7 +30,17 @@ pub enum FaultKind {
     NextToForeignHost(String),
     /// The normal response, sent after this many milliseconds (a slow Okta).
     Delay(u64),
+    /// The connection is closed after the status line and headers, before any body.
+    ConnectionReset,
+    /// The full `Content-Length` is announced but only half the body is sent.
+    TruncatedBody,
+    /// A list page without a `next` link gets one anyway, which returns `[]` (Okta
+    /// may do this after an exactly full last page).
+    EmptyNextPage,
 }
+
+/// The `after` cursor of the empty page [`FaultKind::EmptyNextPage`] adds.
+pub const END_CURSOR: &str = "end-of-list";
 
 /// The active faults with their per-fault counters.
 #[derive(Debug, Default)]

@@ -37,5 +37,5 @@ mod users;
 
 pub use org::{GenSpec, GroupType, OktaGroup, OktaUser, Org};
 pub use server::{
-    Fault, FaultKind, OutOfScope, RecordedRequest, ScopedToken, SimConfig, Simulator,
+    Fault, FaultKind, OutOfScope, RateLimits, RecordedRequest, ScopedToken, SimConfig, Simulator,
 };

@@ -1,8 +1,8 @@
 //! Per-minute rate-limit buckets, reported in `X-Rate-Limit-*` headers.
 //!
-//! Requests are counted per bucket in fixed 60-second windows starting at a
-//! bucket's first request. Nothing is enforced yet: [`RateStatus::exceeded`]
-//! tells the caller when a 429 would be due.
+//! Requests are counted per bucket in fixed windows (60 s by default, shorter in
+//! tests that compress a minute) starting at a bucket's first request. With
+//! [`RateLimits::enforce`] a request over the limit is answered 429 E0000047.
 
 use std::collections::HashMap;
 
@@ -38,15 +38,64 @@ impl Bucket {
             _ => Bucket::Other,
         }
     }
+}
 
-    /// Requests per minute.
-    pub fn limit(self) -> u32 {
-        match self {
-            Bucket::UsersList => 600,
-            Bucket::UserGet => 2000,
-            Bucket::Groups => 500,
-            Bucket::GroupGet => 1000,
-            Bucket::Other => 1200,
+/// Rate-limit settings of a simulator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateLimits {
+    /// Window length (Okta: one minute).
+    pub window: std::time::Duration,
+    /// Answer 429 over the limit (otherwise only count and report).
+    pub enforce: bool,
+    /// `GET /api/v1/users` per window.
+    pub users: u32,
+    /// `GET /api/v1/users/{idOrLogin}`.
+    pub user: u32,
+    /// `/api/v1/groups*` including `/groups/{id}/users`.
+    pub groups: u32,
+    /// `/api/v1/groups/{id}`.
+    pub group: u32,
+    /// Everything else.
+    pub other: u32,
+    /// Requests in flight at once; more are answered 429 with Limit=0, Remaining=0.
+    pub concurrency: Option<u32>,
+}
+
+impl Default for RateLimits {
+    /// Okta's Workforce defaults, per minute, counted and reported but not enforced.
+    fn default() -> Self {
+        RateLimits {
+            window: std::time::Duration::from_secs(60),
+            enforce: false,
+            users: 600,
+            user: 2000,
+            groups: 500,
+            group: 1000,
+            other: 1200,
+            concurrency: None,
+        }
+    }
+}
+
+impl RateLimits {
+    /// Okta's default limits, enforced, in a window of `window` (compress a minute into
+    /// a second with `Duration::from_secs(1)`), with Okta's Workforce concurrency limit.
+    pub fn okta_defaults(window: std::time::Duration) -> Self {
+        RateLimits {
+            window,
+            enforce: true,
+            concurrency: Some(75),
+            ..Default::default()
+        }
+    }
+
+    fn limit(&self, bucket: Bucket) -> u32 {
+        match bucket {
+            Bucket::UsersList => self.users,
+            Bucket::UserGet => self.user,
+            Bucket::Groups => self.groups,
+            Bucket::GroupGet => self.group,
+            Bucket::Other => self.other,
         }
     }
 }
@@ -58,7 +107,7 @@ pub struct RateStatus {
     pub limit: u32,
     /// `X-Rate-Limit-Remaining`.
     pub remaining: u32,
-    /// `X-Rate-Limit-Reset`: UTC epoch seconds when the window ends.
+    /// `X-Rate-Limit-Reset`: UTC epoch seconds when the window ends (rounded up).
     pub reset: i64,
     /// Whether this request went over the limit.
     pub exceeded: bool,
@@ -66,36 +115,56 @@ pub struct RateStatus {
 
 #[derive(Clone, Copy, Debug)]
 struct Window {
-    start: i64,
+    start_ms: i64,
     count: u32,
 }
 
 /// Counters for all buckets.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
+    limits: RateLimits,
     windows: HashMap<Bucket, Window>,
 }
 
 impl RateLimiter {
+    /// A limiter with these settings.
+    pub fn new(limits: RateLimits) -> Self {
+        RateLimiter {
+            limits,
+            windows: HashMap::new(),
+        }
+    }
+
+    /// Whether over-limit requests are refused.
+    pub fn enforced(&self) -> bool {
+        self.limits.enforce
+    }
+
+    /// The concurrency limit, if any.
+    pub fn concurrency(&self) -> Option<u32> {
+        self.limits.concurrency
+    }
+
     /// Counts one request in `bucket` at `now`.
     pub fn hit(&mut self, bucket: Bucket, now: DateTime<Utc>) -> RateStatus {
-        let now = now.timestamp();
+        let now = now.timestamp_millis();
+        let window_ms = self.limits.window.as_millis().max(1) as i64;
         let w = self.windows.entry(bucket).or_insert(Window {
-            start: now,
+            start_ms: now,
             count: 0,
         });
-        if now >= w.start + 60 {
+        if now >= w.start_ms + window_ms {
             *w = Window {
-                start: now,
+                start_ms: now,
                 count: 0,
             };
         }
         w.count += 1;
-        let limit = bucket.limit();
+        let limit = self.limits.limit(bucket);
         RateStatus {
             limit,
             remaining: limit.saturating_sub(w.count),
-            reset: w.start + 60,
+            reset: (w.start_ms + window_ms + 999).div_euclid(1000),
             exceeded: w.count > limit,
         }
     }
@@ -131,13 +200,11 @@ mod tests {
 
     #[test]
     fn windows() {
-        let mut r = RateLimiter::default();
+        let mut r = RateLimiter::new(RateLimits::default());
         let t0 = Utc::now();
         let a = r.hit(Bucket::Groups, t0);
-        assert_eq!(
-            (a.limit, a.remaining, a.reset),
-            (500, 499, t0.timestamp() + 60)
-        );
+        let reset = (t0.timestamp_millis() + 60_000 + 999).div_euclid(1000);
+        assert_eq!((a.limit, a.remaining, a.reset), (500, 499, reset));
         let b = r.hit(Bucket::Groups, t0 + Duration::seconds(10));
         assert_eq!((b.remaining, b.reset), (498, a.reset));
         let c = r.hit(Bucket::Groups, t0 + Duration::seconds(61));
@@ -148,5 +215,32 @@ mod tests {
         }
         let d = r.hit(Bucket::UsersList, t0);
         assert!(d.exceeded && d.remaining == 0);
+    }
+}
+
+#[cfg(test)]
+mod compressed {
+    use super::*;
+
+    #[test]
+    fn a_compressed_window_resets_within_a_second() {
+        let limits = RateLimits {
+            users: 2,
+            ..RateLimits::okta_defaults(std::time::Duration::from_millis(500))
+        };
+        let mut r = RateLimiter::new(limits);
+        let t0 = Utc::now();
+        assert!(!r.hit(Bucket::UsersList, t0).exceeded);
+        assert!(!r.hit(Bucket::UsersList, t0).exceeded);
+        let over = r.hit(Bucket::UsersList, t0);
+        assert!(over.exceeded && over.remaining == 0);
+        assert!(
+            over.reset > t0.timestamp() && over.reset <= t0.timestamp() + 2,
+            "rounded up"
+        );
+        assert!(
+            !r.hit(Bucket::UsersList, t0 + chrono::Duration::milliseconds(600))
+                .exceeded
+        );
     }
 }

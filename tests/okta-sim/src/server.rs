@@ -13,6 +13,7 @@ use crate::faults::FaultSet;
 pub use crate::faults::{Fault, FaultKind};
 use crate::org::Org;
 use crate::ratelimit::RateLimiter;
+pub use crate::ratelimit::RateLimits;
 
 /// How the simulator behaves.
 #[derive(Clone, Debug)]
@@ -33,6 +34,8 @@ pub struct SimConfig {
     pub max_groups_limit: usize,
     /// Maximum (and default) `limit` of `/api/v1/groups/{id}/users`.
     pub max_members_limit: usize,
+    /// Rate limits (default: Okta's, counted and reported, not enforced).
+    pub rate_limits: RateLimits,
 }
 
 impl Default for SimConfig {
@@ -47,6 +50,7 @@ impl Default for SimConfig {
             max_users_limit: 200,
             max_groups_limit: 10000,
             max_members_limit: 1000,
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -94,6 +98,8 @@ pub(crate) struct Shared {
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub faults: Mutex<FaultSet>,
     pub rate: Mutex<RateLimiter>,
+    /// Requests being served now.
+    pub in_flight: std::sync::atomic::AtomicU32,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking test must not break the server).
@@ -124,12 +130,15 @@ impl Simulator {
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let rate = Mutex::new(RateLimiter::new(config.rate_limits.clone()));
         let shared = Arc::new(Shared {
             config,
             org: Mutex::new(org),
             requests: Mutex::new(Vec::new()),
             faults: Mutex::new(FaultSet::default()),
-            rate: Mutex::new(RateLimiter::default()),
+            rate,
+
+            in_flight: Default::default(),
         });
         let app = Router::new()
             .fallback(crate::api::handle)
