@@ -427,3 +427,40 @@ fn group_members_are_fetched_concurrently() {
     );
     assert!(o.report.fetch_ms >= 200);
 }
+
+#[test]
+fn over_the_concurrency_limit_okta_answers_429_and_the_client_recovers() {
+    let limits = RateLimits {
+        concurrency: Some(2),
+        ..RateLimits::okta_defaults(Duration::from_secs(1))
+    };
+    let org = Org::generate(&GenSpec {
+        users: 200,
+        groups: 8,
+        memberships_per_user: 2,
+        seed: 2,
+    });
+    let env = Env::new(
+        org,
+        SimConfig {
+            rate_limits: limits,
+            ..SimConfig::default()
+        },
+    );
+    let input = usersync::ConnectorInput {
+        member_concurrency: 8,
+        ..connector_input()
+    };
+    env.harness.update_connector(CONNECTOR, &input).unwrap();
+    fault(&env, "/api/v1/groups/", 1, 8, FaultKind::Delay(300));
+    let o = sync(&env).expect("recovers from concurrency 429s");
+    let limited = env
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
+    assert!(limited > 0, "8 in flight over a limit of 2");
+    assert_eq!(o.report.rate_limited as usize, limited);
+    assert_eq!(o.report.counts.groups_created, 8);
+}
