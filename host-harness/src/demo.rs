@@ -29,6 +29,28 @@ fn io(e: std::io::Error) -> CliError {
     }
 }
 
+/// Run a manual full sync of the demo connector and show its report.
+fn sync_and_show(
+    h: &Harness,
+    out: &mut dyn Write,
+    max_changes: usize,
+) -> Result<crate::harness::SyncOutcome, CliError> {
+    let o = h.sync(
+        DEMO_CONNECTOR,
+        SyncRequest {
+            trigger: "manual",
+            ..Default::default()
+        },
+    )?;
+    writeln!(
+        out,
+        "{}",
+        report::sync_report(DEMO_CONNECTOR, o.run_id, &o.report, max_changes)
+    )
+    .map_err(io)?;
+    Ok(o)
+}
+
 /// Run the demo, writing a readable account of it to `out`.
 pub fn run(
     args: &DemoArgs,
@@ -66,19 +88,7 @@ pub fn run(
     let v = h.create_connector(&input)?;
     writeln!(out, "{}", report::connector(&v)).map_err(io)?;
 
-    let first = h.sync(
-        DEMO_CONNECTOR,
-        SyncRequest {
-            trigger: "manual",
-            ..Default::default()
-        },
-    )?;
-    writeln!(
-        out,
-        "{}",
-        report::sync_report(DEMO_CONNECTOR, first.run_id, &first.report, 8)
-    )
-    .map_err(io)?;
+    let first = sync_and_show(&h, out, 8)?;
 
     // Changes in "Okta": a suspension, a rename, a new group with a member.
     let (suspended, renamed, member) = sim.with_org(|o| {
@@ -102,19 +112,7 @@ pub fn run(
         (login(&active[0]), login(&active[1]), login(&active[2]))
     });
     writeln!(out, "In Okta: {suspended} suspended, {renamed} renamed, {member} added to a new group \"Demo Launch Team\".\n").map_err(io)?;
-    let second = h.sync(
-        DEMO_CONNECTOR,
-        SyncRequest {
-            trigger: "manual",
-            ..Default::default()
-        },
-    )?;
-    writeln!(
-        out,
-        "{}",
-        report::sync_report(DEMO_CONNECTOR, second.run_id, &second.report, 20)
-    )
-    .map_err(io)?;
+    let second = sync_and_show(&h, out, 20)?;
 
     writeln!(out, "Login sync (what an SSO login calls) for {member}:").map_err(io)?;
     let login = h.sync_user(DEMO_CONNECTOR, &member)?;

@@ -11,6 +11,11 @@ use usersync::harness::SyncOutcome;
 use usersync::{HarnessError, SyncRequest};
 
 fn small_env() -> Env {
+    small_env_with(SimConfig::default())
+}
+
+/// A small org synced once, then changed, so that a sync that applied anything shows.
+fn small_env_with(config: SimConfig) -> Env {
     let env = Env::new(
         Org::generate(&GenSpec {
             users: 450,
@@ -18,7 +23,7 @@ fn small_env() -> Env {
             memberships_per_user: 2,
             seed: 11,
         }),
-        SimConfig::default(),
+        config,
     );
     env.harness
         .sync(CONNECTOR, SyncRequest::default())
@@ -37,6 +42,28 @@ fn small_env() -> Env {
     });
     env.sim.clear_requests();
     env
+}
+
+/// An env whose simulator applies `limits` to a generated org.
+fn limited_env(
+    users: usize,
+    groups: usize,
+    memberships_per_user: usize,
+    limits: RateLimits,
+) -> Env {
+    let org = Org::generate(&GenSpec {
+        users,
+        groups,
+        memberships_per_user,
+        seed: 9,
+    });
+    Env::new(
+        org,
+        SimConfig {
+            rate_limits: limits,
+            ..SimConfig::default()
+        },
+    )
 }
 
 fn fault(env: &Env, path_prefix: &str, nth: usize, times: usize, kind: FaultKind) {
@@ -141,30 +168,9 @@ fn rate_limit_answers_are_waited_out() {
         enforce: false,
         ..RateLimits::okta_defaults(Duration::from_secs(1))
     };
-    let org = Org::generate(&GenSpec {
-        users: 450,
-        groups: 6,
-        memberships_per_user: 2,
-        seed: 11,
-    });
-    let env = Env::new(
-        org,
-        SimConfig {
-            rate_limits: limits,
-            ..SimConfig::default()
-        },
-    );
-    env.harness.sync(CONNECTOR, SyncRequest::default()).unwrap();
-    env.sim.with_org(|o| {
-        let id = o
-            .users
-            .iter()
-            .find(|u| u.status == "ACTIVE")
-            .unwrap()
-            .id
-            .clone();
-        o.set_status(&id, "SUSPENDED");
-        o.add_group("Added during the fault", GroupType::OktaGroup);
+    let env = small_env_with(SimConfig {
+        rate_limits: limits,
+        ..SimConfig::default()
     });
     fault(&env, "/api/v1/users", 1, 1, FaultKind::Status(429));
     let o = assert_recovers(&env, "429");
@@ -272,19 +278,7 @@ fn with_okta_rate_limits_on_a_compressed_window_a_5000_user_sync_rarely_meets_a_
         concurrency: Some(6),
         ..RateLimits::okta_defaults(Duration::from_secs(1))
     };
-    let org = Org::generate(&GenSpec {
-        users: 5000,
-        groups: 150,
-        memberships_per_user: 3,
-        seed: 9,
-    });
-    let env = Env::new(
-        org,
-        SimConfig {
-            rate_limits: limits,
-            ..SimConfig::default()
-        },
-    );
+    let env = limited_env(5000, 150, 3, limits);
     let o = sync(&env).expect("the sync succeeds under rate limits");
     let total = env.sim.requests().len();
     let limited = env
@@ -434,19 +428,7 @@ fn over_the_concurrency_limit_okta_answers_429_and_the_client_recovers() {
         concurrency: Some(2),
         ..RateLimits::okta_defaults(Duration::from_secs(1))
     };
-    let org = Org::generate(&GenSpec {
-        users: 200,
-        groups: 8,
-        memberships_per_user: 2,
-        seed: 2,
-    });
-    let env = Env::new(
-        org,
-        SimConfig {
-            rate_limits: limits,
-            ..SimConfig::default()
-        },
-    );
+    let env = limited_env(200, 8, 2, limits);
     let input = usersync::ConnectorInput {
         member_concurrency: 8,
         ..connector_input()
