@@ -10,6 +10,7 @@
 //! login-sync latency, memory, the plan step native vs in the component, and the
 //! rate-limit floor. The table goes to stdout and into `BENCHMARKS.md` between markers.
 
+mod alloc;
 mod measure;
 mod native;
 mod render;
@@ -39,6 +40,13 @@ pub struct Args {
     /// Native plan runs per size (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub native_runs: usize,
+    /// Window of the enforced Okta-default rate limits, ms (Okta: 60000; 0 skips that run).
+    #[arg(long, default_value_t = 6000)]
+    pub rate_window_ms: u64,
+    /// Guest (wasm) memory limit, MiB (0: the harness default, 1024). If the first full
+    /// sync fails on it, that is reported and the size runs again at 4096.
+    #[arg(long, default_value_t = 0)]
+    pub guest_memory_mib: u64,
     /// Seed of the generated orgs and of the random choices.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -66,6 +74,9 @@ impl Args {
             .unwrap_or_else(|| (users / 20).max(50))
     }
 }
+
+#[global_allocator]
+static ALLOC: alloc::Counting = alloc::Counting;
 
 const RESULT_PREFIX: &str = "BENCH-RESULT ";
 

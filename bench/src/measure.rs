@@ -3,7 +3,7 @@
 use crate::Args;
 use crate::native;
 use anyhow::{Context as _, anyhow};
-use okta_sim::{GenSpec, GroupType, Org, SimConfig, Simulator};
+use okta_sim::{GenSpec, GroupType, Org, RateLimits, SimConfig, Simulator};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use usersync::bindings::wit;
 use usersync::host::http::Resolve;
-use usersync::runtime::Runtime;
+use usersync::runtime::{Limits, Runtime};
 use usersync::{ConnectorInput, Harness, Options, SyncRequest};
 
 /// The Okta domain of the bench connector (routed to the simulator).
@@ -21,6 +21,9 @@ pub const DOMAIN: &str = "acme.okta.com";
 pub const TOKEN: &str = "test-token";
 /// The bench connector.
 pub const CONNECTOR: &str = "okta";
+
+/// The most linear memory a wasm32 guest can address, MiB.
+pub const MAX_GUEST_MIB: u64 = 4096;
 
 /// Okta's default per-minute limits of the buckets a sync uses.
 pub const USERS_LIMIT: u32 = 600;
@@ -128,6 +131,16 @@ pub struct NativePlan {
     pub nochange_native_changes: usize,
     /// VmHWM of the native comparison (not counted in the peak), KiB.
     pub hwm_kb: u64,
+    /// Native heap held by the Okta snapshot (users, groups, member ids), MiB.
+    pub snapshot_mb: f64,
+    /// ... by the store snapshot after the first sync, MiB.
+    pub store_mb: f64,
+    /// ... by the desired state, MiB.
+    pub desired_mb: f64,
+    /// ... by the plan of the first sync (changes + report entries), MiB.
+    pub plan_mb: f64,
+    /// Peak heap of desired + plan above the snapshot, MiB.
+    pub peak_mb: f64,
 }
 
 /// What was changed in Okta before the incremental sync.
@@ -154,8 +167,37 @@ pub struct RateFloor {
     pub groups_requests: usize,
     /// Time the busiest bucket needs at Okta's default limit, s (buckets run side by side).
     pub floor_s: f64,
-    /// Whether the simulator enforces the limits (429s).
+    /// Whether the enforced run below took place.
     pub enforced: bool,
+    /// The compressed window (Okta: 60 s), ms.
+    pub window_ms: u64,
+    /// Fixed-window floor at that window: max over buckets of (⌈n/limit⌉ − 1) windows, ms.
+    pub window_floor_ms: f64,
+    /// The first full sync into an empty store against enforced limits.
+    pub run: SyncRun,
+    /// 429 answers met.
+    pub n_429: usize,
+    /// Why the sync failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Okta's default limits, enforced, in a compressed window.
+fn enforced_limits(window: Duration) -> RateLimits {
+    RateLimits::okta_defaults(window)
+}
+
+/// Limits so high that they never bind: what the plain measurements run with, so that
+/// they show the sync's own cost, not Okta's pacing.
+fn unbound_limits() -> RateLimits {
+    let big = 1_000_000_000;
+    RateLimits {
+        users: big,
+        user: big,
+        groups: big,
+        group: big,
+        other: big,
+        ..RateLimits::default()
+    }
 }
 
 /// Everything measured for one size.
@@ -175,6 +217,11 @@ pub struct SizeResult {
     pub runtime_ms: f64,
     /// The lower bound.
     pub lower: LowerBound,
+    /// The guest memory limit the syncs ran with, MiB.
+    pub guest_limit_mib: u64,
+    /// Why the first full sync failed at the configured guest memory limit, if it did
+    /// (it was then run again with the wasm32 maximum).
+    pub full1_error: Option<String>,
     /// First full sync into the empty store.
     pub full1: SyncRun,
     /// Second full sync, nothing changed.
@@ -264,6 +311,51 @@ fn log(start: Instant, what: &str) {
 }
 
 impl Env {
+    fn start(
+        org: Org,
+        limits: RateLimits,
+        runtime: Arc<Runtime>,
+        args: &Args,
+        guest_mib: u64,
+    ) -> anyhow::Result<Env> {
+        let sim = Simulator::start(
+            org,
+            SimConfig {
+                rate_limits: limits,
+                ..SimConfig::default()
+            },
+        );
+        let dir = tempfile::tempdir().context("temp dir")?;
+        let mut resolve = Resolve::default();
+        resolve.insert(DOMAIN, sim.addr());
+        let db = usersync::db::Db::open(&dir.path().join("bench.db"))?;
+        let harness = Harness::with(
+            db,
+            runtime,
+            Options {
+                resolve,
+                limits: Limits {
+                    memory_bytes: (guest_mib as usize) << 20,
+                    ..Limits::default()
+                },
+                ..Options::default()
+            },
+        )?;
+        harness.create_connector(&ConnectorInput {
+            name: CONNECTOR.into(),
+            okta_domain: DOMAIN.into(),
+            api_token: Some(TOKEN.into()),
+            user_attributes: args.attributes.clone(),
+            ..Default::default()
+        })?;
+        Ok(Env {
+            sim,
+            harness,
+            _dir: dir,
+            peak_kb: 0,
+        })
+    }
+
     fn sync(&mut self, incremental: bool) -> anyhow::Result<SyncRun> {
         self.sim.clear_requests();
         self.peak_kb = self.peak_kb.max(reset_hwm());
@@ -456,37 +548,33 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     let t = Instant::now();
     let runtime = Arc::new(Runtime::bundled().map_err(|e| anyhow!("{e}"))?);
     res.runtime_ms = t.elapsed().as_secs_f64() * 1e3;
-    let sim = Simulator::start(org, SimConfig::default());
-    let dir = tempfile::tempdir().context("temp dir")?;
-    let mut resolve = Resolve::default();
-    resolve.insert(DOMAIN, sim.addr());
-    let db = usersync::db::Db::open(&dir.path().join("bench.db"))?;
-    let harness = Harness::with(
-        db,
-        runtime,
-        Options {
-            resolve,
-            ..Options::default()
-        },
-    )?;
-    harness.create_connector(&ConnectorInput {
-        name: CONNECTOR.into(),
-        okta_domain: DOMAIN.into(),
-        api_token: Some(TOKEN.into()),
-        user_attributes: args.attributes.clone(),
-        ..Default::default()
-    })?;
-    let directory = harness.connector(CONNECTOR)?.directory_id;
-    let mut env = Env {
-        sim,
-        harness,
-        _dir: dir,
-        peak_kb: 0,
+    let default_mib = (Limits::default().memory_bytes >> 20) as u64;
+    res.guest_limit_mib = if args.guest_memory_mib > 0 {
+        args.guest_memory_mib
+    } else {
+        default_mib
     };
+    let mut env = Env::start(org, unbound_limits(), runtime.clone(), args, res.guest_limit_mib)?;
     res.rss_base_kb = proc_kb("VmRSS:");
 
     // ---- full syncs
-    res.full1 = env.sync(false)?;
+    res.full1 = match env.sync(false) {
+        Ok(run) => run,
+        Err(e) if res.guest_limit_mib < MAX_GUEST_MIB && e.to_string().contains("memory limit") => {
+            // Tell it, then go on with the most a wasm32 guest can have, so that the
+            // other measures still exist.
+            log(start, &format!("full sync (empty store) failed: {e}"));
+            res.full1_error = Some(format!("{e} (guest limit {} MiB)", res.guest_limit_mib));
+            res.guest_limit_mib = MAX_GUEST_MIB;
+            let org = env.sim.with_org(std::mem::take);
+            drop(env);
+            env = Env::start(org, unbound_limits(), runtime.clone(), args, res.guest_limit_mib)?;
+            res.rss_base_kb = proc_kb("VmRSS:");
+            env.sync(false)?
+        }
+        Err(e) => return Err(e),
+    };
+    let directory = env.harness.connector(CONNECTOR)?.directory_id;
     log(start, &describe("full sync (empty store)", &res.full1));
     res.rate = RateFloor {
         users_requests: res.full1.users_bucket,
@@ -494,7 +582,7 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
         floor_s: (res.full1.users_bucket as f64 / USERS_LIMIT as f64)
             .max(res.full1.groups_bucket as f64 / GROUPS_LIMIT as f64)
             * 60.0,
-        enforced: false,
+        ..Default::default()
     };
     res.full2 = env.sync(false)?;
     log(start, &describe("full sync (no change)", &res.full2));
@@ -507,24 +595,32 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
         user_attributes: args.attributes.clone(),
         ..Default::default()
     };
+    let live = crate::alloc::live();
     let snap = env.sim.with_org(|org| native::okta_snapshot(org));
+    res.native.snapshot_mb = crate::alloc::live().saturating_sub(live) as f64 / 1048576.0;
     let empty = plugin::store::DirectorySnapshot::default();
     let runs = args.native_runs.max(1);
     let mut desired_ms = Vec::new();
     let mut plan_ms = Vec::new();
     let mut nochange_ms = Vec::new();
+    let live = crate::alloc::live();
     let t = Instant::now();
     let store = native::store_snapshot(&env.harness, directory)?;
     res.native.nochange_snapshot_ms = t.elapsed().as_secs_f64() * 1e3;
+    res.native.store_mb = crate::alloc::live().saturating_sub(live) as f64 / 1048576.0;
+    let mb = |b: usize| b as f64 / 1048576.0;
     for _ in 0..runs {
-        let (d, p, plan) = native::time_plan(&snap, &cfg, &empty);
-        desired_ms.push(d);
-        plan_ms.push(p);
-        res.native.native_changes = plan.entries.len();
-        drop(plan);
-        let (d, p, plan) = native::time_plan(&snap, &cfg, &store);
-        nochange_ms.push(d + p);
-        res.native.nochange_native_changes = plan.entries.len();
+        let t = native::time_plan(&snap, &cfg, &empty);
+        desired_ms.push(t.desired_ms);
+        plan_ms.push(t.plan_ms);
+        res.native.native_changes = t.plan.entries.len();
+        res.native.desired_mb = mb(t.desired_bytes);
+        res.native.plan_mb = mb(t.plan_bytes);
+        res.native.peak_mb = mb(t.peak_bytes);
+        drop(t);
+        let t = native::time_plan(&snap, &cfg, &store);
+        nochange_ms.push(t.desired_ms + t.plan_ms);
+        res.native.nochange_native_changes = t.plan.entries.len();
     }
     drop((snap, store));
     // The native comparison is the bench's own work: not part of the sync's peak.
@@ -611,5 +707,38 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
         ),
     );
     res.peak_kb = env.peak_kb;
+
+    // ---- Okta-default limits, enforced, in a compressed window: a first full sync of
+    // the same org into a fresh store. Memory of this phase is not counted in the peak.
+    if args.rate_window_ms > 0 {
+        let org = env.sim.with_org(std::mem::take);
+        drop(env);
+        let window = Duration::from_millis(args.rate_window_ms);
+        let windows = |n: usize, limit: u32| n.div_ceil(limit as usize).saturating_sub(1);
+        res.rate.window_ms = args.rate_window_ms;
+        res.rate.window_floor_ms = windows(res.full1.users_bucket, USERS_LIMIT)
+            .max(windows(res.full1.groups_bucket, GROUPS_LIMIT))
+            as f64
+            * args.rate_window_ms as f64;
+        let mut env = Env::start(org, enforced_limits(window), runtime, args, res.guest_limit_mib)?;
+        res.rate.enforced = true;
+        match env.sync(false) {
+            Ok(run) => res.rate.run = run,
+            Err(e) => res.rate.error = Some(e.to_string()),
+        }
+        res.rate.n_429 = env.sim.requests().iter().filter(|q| q.status == 429).count();
+        log(
+            start,
+            &format!(
+                "{}; {} answers 429; fixed-window floor {:.1} s",
+                describe(
+                    &format!("enforced Okta limits, {} ms window", args.rate_window_ms),
+                    &res.rate.run
+                ),
+                res.rate.n_429,
+                res.rate.window_floor_ms / 1e3
+            ),
+        );
+    }
     Ok(res)
 }

@@ -73,20 +73,48 @@ pub fn okta_snapshot(org: &Org) -> OktaSnapshot {
     }
 }
 
-/// `mapping::desired` then `plan::plan`, timed: (desired ms, plan ms, the plan).
+/// One native plan step, timed and weighed.
+pub struct Timed {
+    /// `mapping::desired`, ms.
+    pub desired_ms: f64,
+    /// `plan::plan`, ms.
+    pub plan_ms: f64,
+    /// Heap held by the desired state, bytes.
+    pub desired_bytes: usize,
+    /// Heap held by the plan, bytes.
+    pub plan_bytes: usize,
+    /// Peak heap above the start while both ran, bytes.
+    pub peak_bytes: usize,
+    /// The plan.
+    pub plan: Plan,
+}
+
+/// `mapping::desired` then `plan::plan`.
 pub fn time_plan(
     snap: &OktaSnapshot,
     cfg: &ConnectorConfig,
     store: &DirectorySnapshot,
-) -> (f64, f64, Plan) {
+) -> Timed {
+    let base = crate::alloc::live();
+    crate::alloc::reset_peak();
     let t = Instant::now();
     let desired = plugin::mapping::desired(&snap.users, &snap.groups, &snap.members, cfg);
     let desired_ms = t.elapsed().as_secs_f64() * 1e3;
+    let desired_bytes = crate::alloc::live().saturating_sub(base);
     let t = Instant::now();
     let plan = plugin::plan::plan(&desired, store);
     let plan_ms = t.elapsed().as_secs_f64() * 1e3;
+    let plan_bytes = crate::alloc::live().saturating_sub(base + desired_bytes);
+    let peak_bytes = crate::alloc::peak().saturating_sub(base);
     drop(desired);
-    (desired_ms, plan_ms, plan)
+    Timed {
+        desired_ms,
+        plan_ms,
+        desired_bytes,
+        plan_bytes,
+        peak_bytes,
+        plan,
+    }
 }
 
 /// The connector's directory as the plugin's store types, read from SQLite natively.

@@ -1,6 +1,7 @@
 //! Connector settings: structured arbitrary input through `configure`. Never panics;
 //! refusals name known fields; an accepted config validates to itself.
 #![no_main]
+#![allow(clippy::needless_update)]
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
@@ -16,6 +17,7 @@ struct Input {
     user_attributes: Vec<String>,
     full_sync_interval_hours: u32,
     deny_unknown_at_login: bool,
+    member_concurrency: u32,
     api_token: String,
 }
 
@@ -26,6 +28,7 @@ const FIELDS: &[&str] = &[
     "schedule",
     "user-attributes",
     "full-sync-interval-hours",
+    "member-concurrency",
 ];
 
 fuzz_target!(|input: Input| {
@@ -42,6 +45,9 @@ fuzz_target!(|input: Input| {
         } else {
             UnknownAtLogin::Keep
         },
+        member_concurrency: input.member_concurrency,
+        // Settings added later are fuzzed with their defaults.
+        ..Default::default()
     };
     let creds = Credentials {
         api_token: input.api_token,

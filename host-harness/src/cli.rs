@@ -56,6 +56,9 @@ pub enum Command {
         /// Fetch everything (the default).
         #[arg(long)]
         full: bool,
+        /// Apply even if the mass-deactivation guard refuses (once).
+        #[arg(long)]
+        force: bool,
         /// Show at most this many changes.
         #[arg(long, default_value_t = 20)]
         changes: usize,
@@ -82,12 +85,37 @@ pub enum Command {
     },
     /// Run the demo: an Okta simulator with a generated org, a connector, syncs.
     Demo(DemoArgs),
-    /// Run the scheduler: sync every connector whose schedule is due (times are UTC),
-    /// until stopped.
+    /// Run the scheduler (sync every connector whose schedule is due; times are UTC), the
+    /// REST API (/rest/usersync/1.0/) and the admin page, until stopped.
     Serve {
         /// Seconds between schedule checks.
         #[arg(long, default_value_t = 5)]
         check_every: u64,
+        /// Address of the REST API and the admin page.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Admin user name (HTTP Basic for the REST API, login form of the page).
+        #[arg(long, default_value = "admin")]
+        admin_user: String,
+        /// Read the admin password from this file (default: USERSYNC_ADMIN_PASSWORD).
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
+    },
+    /// Write every connector's settings as JSON; the API tokens are redacted unless
+    /// --include-secrets.
+    Export {
+        /// Include the API tokens (keep the file secret: it is created with mode 0600).
+        #[arg(long)]
+        include_secrets: bool,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Create or update connectors from an export (JSON, `-` for standard input); if one
+    /// connector is refused, nothing changes.
+    Import {
+        /// The export file.
+        file: PathBuf,
     },
 }
 
@@ -173,10 +201,23 @@ pub struct ConnectorArgs {
     /// Group-member requests in flight at once (1-16, default 4).
     #[arg(long)]
     pub member_concurrency: Option<u32>,
+    /// Read user, group and lifecycle settings from this JSON file:
+    /// `{"users": {...}, "groups": {...}, "lifecycle": {...}}` (see README).
+    #[arg(long)]
+    pub settings: Option<PathBuf>,
+}
+
+/// The settings part of a connector, as a JSON file holds it.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    users: Option<crate::bindings::wit::UserSettings>,
+    groups: Option<crate::bindings::wit::GroupSettings>,
+    lifecycle: Option<crate::bindings::wit::LifecycleSettings>,
 }
 
 impl ConnectorArgs {
-    fn apply(&self, input: &mut ConnectorInput) {
+    fn apply(&self, input: &mut ConnectorInput) -> Result<(), CliError> {
         if let Some(v) = &self.name {
             input.name = v.clone();
         }
@@ -204,6 +245,24 @@ impl ConnectorArgs {
         if let Some(v) = self.member_concurrency {
             input.member_concurrency = v;
         }
+        if let Some(path) = &self.settings {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CliError::usage(format!(
+                    "cannot read the settings file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let file: SettingsFile = serde_json::from_str(&text).map_err(|e| {
+                CliError::usage(format!(
+                    "the settings file {} is not valid: {e}",
+                    path.display()
+                ))
+            })?;
+            input.users = file.users.or(input.users.take());
+            input.groups = file.groups.or(input.groups.take());
+            input.lifecycle = file.lifecycle.or(input.lifecycle.take());
+        }
+        Ok(())
     }
 }
 
@@ -325,13 +384,16 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             dry_run,
             incremental,
             changes,
+            force,
             ..
         } => {
             let req = SyncRequest {
                 dry_run: *dry_run,
                 incremental: *incremental,
                 trigger: "manual",
+                force: *force,
             };
+
             let o = h.sync(connector, req)?;
             emit(out, json, &o, || {
                 report::sync_report(connector, o.run_id, &o.report, *changes)
@@ -375,19 +437,141 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 },
             )
         }
-        Command::Serve { check_every } => {
+        Command::Serve {
+            check_every,
+            listen,
+            admin_user,
+            admin_password_file,
+        } => {
+            let config = crate::web::WebConfig {
+                admin_user: admin_user.clone(),
+                admin_password: admin_password(admin_password_file)?,
+            };
+            let server =
+                crate::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
+                    message: format!("cannot serve on {listen}: {e}"),
+                    code: 1,
+                })?;
             let _ = writeln!(
                 out,
-                "usersync: scheduler running for {} connectors (schedules in UTC); stop with Ctrl-C",
-                h.connectors()?.len()
+                "usersync: {} admin page at {url}{}, REST API at {url}{}/; scheduler running for {} connectors (schedules in UTC); stop with Ctrl-C",
+                h.product().name,
+                h.product().admin_path,
+                crate::web::REST_BASE,
+                h.connectors()?.len(),
+                url = server.url(),
             );
-            let stop = std::sync::atomic::AtomicBool::new(false);
-            crate::scheduler::Scheduler::new(h)
-                .run(std::time::Duration::from_secs((*check_every).max(1)), &stop);
+            let _ = out.flush();
+            let period = std::time::Duration::from_secs((*check_every).max(1));
+            let scheduler = crate::scheduler::Scheduler::new(h);
+            std::thread::spawn(move || {
+                let stop = std::sync::atomic::AtomicBool::new(false);
+                scheduler.run(period, &stop);
+            });
+            server.wait();
             Ok(())
         }
+        Command::Export {
+            include_secrets,
+            output,
+        } => export(&h, *include_secrets, output.as_deref(), out),
+        Command::Import { file } => import(&h, file, json, out),
         Command::Demo(_) => unreachable!("handled above"),
     }
+}
+
+/// The admin password of `serve`: --admin-password-file, else USERSYNC_ADMIN_PASSWORD.
+fn admin_password(file: &Option<PathBuf>) -> Result<String, CliError> {
+    let password = match file {
+        Some(f) => std::fs::read_to_string(f)
+            .map(|p| p.trim_end_matches(['\r', '\n']).to_string())
+            .map_err(|e| {
+                CliError::usage(format!(
+                    "cannot read the password file {}: {e}",
+                    f.display()
+                ))
+            })?,
+        None => std::env::var("USERSYNC_ADMIN_PASSWORD").unwrap_or_default(),
+    };
+    if password.is_empty() {
+        return Err(CliError::usage(
+            "serve needs an admin password: --admin-password-file FILE or USERSYNC_ADMIN_PASSWORD",
+        ));
+    }
+    Ok(password)
+}
+
+fn export(
+    h: &Harness,
+    include_secrets: bool,
+    output: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let doc = crate::transfer::export(h, include_secrets)?;
+    let text = serde_json::to_string_pretty(&doc).expect("export serializes") + "\n";
+    let failed = |e: std::io::Error| CliError {
+        message: format!("writing the export: {e}"),
+        code: 1,
+    };
+    match output {
+        None => out.write_all(text.as_bytes()).map_err(failed),
+        Some(path) => {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options
+                .open(path)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(failed)
+        }
+    }
+}
+
+fn import(
+    h: &Harness,
+    file: &std::path::Path,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
+    let refused = |e: crate::transfer::ImportError| {
+        let code = match &e {
+            crate::transfer::ImportError::Invalid { .. } => 2,
+            crate::transfer::ImportError::Connector { source, .. } => match source {
+                HarnessError::InvalidConfig(_) | HarnessError::DuplicateName(_) => 2,
+                HarnessError::UnknownConnector(_) => 3,
+                HarnessError::AlreadyRunning(_) => 4,
+                _ => 1,
+            },
+        };
+        CliError {
+            message: format!("{e}; nothing was imported"),
+            code,
+        }
+    };
+    let doc = crate::transfer::parse(&text).map_err(refused)?;
+    let summary = crate::transfer::import(h, &doc).map_err(refused)?;
+    emit(out, json, &summary, || {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        format!(
+            "Imported {} connectors: created {}; updated {}.\n",
+            summary.created.len() + summary.updated.len(),
+            list(&summary.created),
+            list(&summary.updated)
+        )
+    })
 }
 
 fn connector(
@@ -399,7 +583,7 @@ fn connector(
     match cmd {
         ConnectorCommand::Create(args) => {
             let mut input = ConnectorInput::default();
-            args.apply(&mut input);
+            args.apply(&mut input)?;
             if input.name.trim().is_empty() {
                 return Err(CliError::usage("a connector needs a name: --name NAME"));
             }
@@ -446,7 +630,7 @@ fn connector(
             new_token,
         } => {
             let mut input = ConnectorInput::from_config(&h.connector(name)?.config);
-            args.apply(&mut input);
+            args.apply(&mut input)?;
             if *new_token || args.token_file.is_some() {
                 input.api_token = Some(read_token(&args.token_file)?);
             }

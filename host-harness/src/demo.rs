@@ -88,7 +88,7 @@ pub fn run(
     let v = h.create_connector(&input)?;
     writeln!(out, "{}", report::connector(&v)).map_err(io)?;
 
-    let first = sync_and_show(&h, out, 8)?;
+    sync_and_show(&h, out, 8)?;
 
     // Changes in "Okta": a suspension, a rename, a new group with a member.
     let (suspended, renamed, member) = sim.with_org(|o| {

@@ -84,6 +84,10 @@ pub fn describe_sync_error(e: &wit::SyncError) -> String {
         }
         wit::SyncError::Store(s) => format!("the user store failed: {s}; nothing was changed"),
         wit::SyncError::Security(s) => format!("stopped for security: {s}; nothing was changed"),
+        wit::SyncError::Guard(g) => format!(
+            "the mass-deactivation guard stopped the sync: it would deactivate or delete {} of {} active users (the guard allows at most {} % or {} users); nothing was changed. Check Okta, then sync once with --force to proceed",
+            g.would_remove, g.active_users, g.percent, g.min_users
+        ),
     }
 }
 
@@ -109,6 +113,12 @@ pub struct ConnectorInput {
     pub deny_unknown_at_login: bool,
     /// Group-member requests in flight (0: default).
     pub member_concurrency: u32,
+    /// User settings (none: defaults).
+    pub users: Option<wit::UserSettings>,
+    /// Group settings (none: defaults).
+    pub groups: Option<wit::GroupSettings>,
+    /// Lifecycle and guard settings (none: defaults).
+    pub lifecycle: Option<wit::LifecycleSettings>,
 
     /// API token.
     pub api_token: Option<String>,
@@ -137,6 +147,9 @@ impl ConnectorInput {
             full_sync_interval_hours: c.full_sync_interval_hours,
             deny_unknown_at_login: c.unknown_at_login == wit::UnknownAtLogin::Deny,
             member_concurrency: c.member_concurrency,
+            users: c.users.clone(),
+            groups: c.groups.clone(),
+            lifecycle: c.lifecycle.clone(),
             api_token: None,
         }
     }
@@ -156,6 +169,9 @@ impl ConnectorInput {
                 wit::UnknownAtLogin::Keep
             },
             member_concurrency: self.member_concurrency,
+            users: self.users.clone(),
+            groups: self.groups.clone(),
+            lifecycle: self.lifecycle.clone(),
         }
     }
 }
@@ -186,6 +202,8 @@ pub struct SyncRequest {
     pub incremental: bool,
     /// Who asked: `manual`, `schedule`, `api`.
     pub trigger: &'static str,
+    /// Apply even if the mass-deactivation guard would refuse.
+    pub force: bool,
 }
 
 /// A finished sync.
@@ -221,6 +239,46 @@ impl Drop for RunningGuard {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&self.id);
+    }
+}
+
+/// A sync whose run is recorded and whose connector is marked running
+/// ([`Harness::start_sync`]); dropped without [`StartedSync::run`], its run is failed.
+pub struct StartedSync {
+    harness: Harness,
+    c: StoredConnector,
+    run_id: i64,
+    req: SyncRequest,
+    done: bool,
+    _guard: RunningGuard,
+}
+
+impl StartedSync {
+    /// The run's id.
+    pub fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
+    /// Run the sync (blocking) and record its result in the run.
+    pub fn run(mut self) -> Result<SyncOutcome, HarnessError> {
+        let result = self.harness.run_started(&self.c, self.run_id, self.req);
+        self.done = true;
+        result
+    }
+}
+
+impl Drop for StartedSync {
+    fn drop(&mut self) {
+        if !self.done {
+            let conn = self.harness.db.lock();
+            let _ = runs::finish(
+                &conn,
+                self.run_id,
+                "full",
+                None,
+                Some("the sync stopped before it finished; nothing of it was applied"),
+            );
+        }
     }
 }
 
@@ -341,6 +399,13 @@ impl Harness {
             Some(t) => t.clone(),
             None => connectors::token(&self.db.lock(), old.id)?,
         };
+        // Settings the caller left out keep their stored values.
+        let input = &ConnectorInput {
+            users: input.users.clone().or(old.config.users.clone()),
+            groups: input.groups.clone().or(old.config.groups.clone()),
+            lifecycle: input.lifecycle.clone().or(old.config.lifecycle.clone()),
+            ..input.clone()
+        };
         let configured = self.configure(input, &token)?;
         if let Some(other) = connectors::by_name(&self.db.lock(), &configured.config.name)?
             && other.id != old.id
@@ -431,6 +496,39 @@ impl Harness {
         result?.map_err(HarnessError::Sync)
     }
 
+    /// Check that Okta answers to settings not saved yet (the admin page's Test
+    /// connection). Without a token in `input`, the token of the connector `existing`.
+    pub fn test_settings(
+        &self,
+        existing: Option<&str>,
+        input: &ConnectorInput,
+    ) -> Result<wit::ConnectionInfo, HarnessError> {
+        let old = existing.map(|n| self.stored(n)).transpose()?;
+        let token = match (&input.api_token, &old) {
+            (Some(t), _) => t.clone(),
+            (None, Some(c)) => connectors::token(&self.db.lock(), c.id)?,
+            (None, None) => String::new(),
+        };
+        let configured = self.configure(input, &token)?;
+        let ctx = self.context(old.as_ref().map_or(0, |c| c.directory_id));
+        let state = self.state(
+            Some(&configured.config.okta_domain),
+            CallScope {
+                connector_id: old.as_ref().map(|c| c.id),
+                ..Default::default()
+            },
+        );
+        let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
+            g.usersync_okta_connector().call_test_connection(
+                s,
+                &configured.config,
+                &configured.credentials,
+                &ctx,
+            )
+        });
+        result?.map_err(HarnessError::Sync)
+    }
+
     /// Whether a sync of the connector is running in this process.
     pub fn is_running(&self, name: &str) -> Result<bool, HarnessError> {
         let id = self.stored(name)?.id;
@@ -454,8 +552,15 @@ impl Harness {
 
     /// Run a sync of one connector and record it as a run.
     pub fn sync(&self, name: &str, req: SyncRequest) -> Result<SyncOutcome, HarnessError> {
+        self.start_sync(name, req)?.run()
+    }
+
+    /// Start a sync: mark the connector running and record its run, so that the run id
+    /// is known before the sync proceeds with [`StartedSync::run`] (in any thread).
+    /// Refused if a sync of the connector is running.
+    pub fn start_sync(&self, name: &str, req: SyncRequest) -> Result<StartedSync, HarnessError> {
         let c = self.stored(name)?;
-        let _guard = self.start_running(&c)?;
+        let guard = self.start_running(&c)?;
         let kind = if req.incremental {
             "incremental"
         } else {
@@ -467,6 +572,27 @@ impl Harness {
             req.trigger
         };
         let run_id = runs::start(&self.db.lock(), c.id, kind, trigger, req.dry_run)?;
+        Ok(StartedSync {
+            harness: self.clone(),
+            c,
+            run_id,
+            req,
+            done: false,
+            _guard: guard,
+        })
+    }
+
+    fn run_started(
+        &self,
+        c: &StoredConnector,
+        run_id: i64,
+        req: SyncRequest,
+    ) -> Result<SyncOutcome, HarnessError> {
+        let kind = if req.incremental {
+            "incremental"
+        } else {
+            "full"
+        };
         let creds = Credentials {
             api_token: connectors::token(&self.db.lock(), c.id)?,
         };
@@ -478,6 +604,7 @@ impl Harness {
                 wit::SyncMode::Full
             },
             dry_run: req.dry_run,
+            force: req.force,
         };
         let scope = CallScope {
             connector_id: Some(c.id),

@@ -13,5 +13,7 @@ pub mod product;
 pub mod report;
 pub mod runtime;
 pub mod scheduler;
+pub mod transfer;
+pub mod web;
 
 pub use harness::{ConnectorInput, Harness, HarnessError, Options, SyncRequest};

@@ -128,6 +128,10 @@ impl Runtime {
             .build();
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
+        // What the guest may pass to the host in one call (e.g. one `apply` batch, the
+        // report) is bounded like its memory: wasmtime's default of 128 MiB is less than
+        // a full sync of 100,000 users and 1M memberships needs (~250 MiB).
+        store.set_hostcall_fuel(limits.memory_bytes.max(128 << 20));
         store.set_epoch_deadline((limits.timeout.as_millis() / TICK.as_millis()).max(1) as u64);
         store.epoch_deadline_trap();
         let result = self

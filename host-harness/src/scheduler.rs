@@ -53,6 +53,7 @@ impl Scheduler {
             incremental: true,
             dry_run: false,
             trigger: "schedule",
+            force: false,
         };
         let result = self.harness.sync(name, request);
         if !matches!(result, Err(HarnessError::AlreadyRunning(_))) {

@@ -5,6 +5,7 @@ use crate::config::{self, ConnectorConfig, Credentials, FieldError};
 use crate::okta::{HttpResponse, Transport, TransportError};
 use crate::report::{Action, Entry};
 use crate::schedule;
+use crate::settings;
 use crate::store::{self, Change, Store, StoreError};
 use crate::sync::{self, Host, Level};
 use std::collections::BTreeMap;
@@ -184,6 +185,7 @@ fn change_out(c: Change) -> ws::Change {
             okta_id: n.okta_id,
             attributes: attrs_out(n.attributes),
         }),
+        Change::DeleteUser(key) => ws::Change::DeleteUser(key),
         Change::UpdateUser(u) => ws::Change::UpdateUser(ws::UserUpdate {
             key: u.key,
             username: u.username,
@@ -230,6 +232,93 @@ fn config_in(c: wit::ConnectorConfig) -> ConnectorConfig {
             wit::UnknownAtLogin::Deny => config::UnknownAtLogin::Deny,
         },
         member_concurrency: c.member_concurrency,
+        users: c.users.map(users_in).unwrap_or_default(),
+        groups: c.groups.map(groups_in).unwrap_or_default(),
+        lifecycle: c.lifecycle.map(lifecycle_in).unwrap_or_default(),
+    }
+}
+
+fn users_in(u: wit::UserSettings) -> settings::UserSettings {
+    settings::UserSettings {
+        import_users: u.import_users,
+        update_users: u.update_users,
+        sync_status: u.sync_status,
+        create_staged: u.create_staged,
+        username_attribute: u.username_attribute,
+        username_pattern: u.username_pattern,
+        username_replacement: u.username_replacement,
+        lowercase_username: u.lowercase_username,
+        display_name: u.display_name,
+        email_attribute: u.email_attribute,
+    }
+}
+
+fn users_out(u: settings::UserSettings) -> wit::UserSettings {
+    wit::UserSettings {
+        import_users: u.import_users,
+        update_users: u.update_users,
+        sync_status: u.sync_status,
+        create_staged: u.create_staged,
+        username_attribute: u.username_attribute,
+        username_pattern: u.username_pattern,
+        username_replacement: u.username_replacement,
+        lowercase_username: u.lowercase_username,
+        display_name: u.display_name,
+        email_attribute: u.email_attribute,
+    }
+}
+
+fn groups_in(g: wit::GroupSettings) -> settings::GroupSettings {
+    settings::GroupSettings {
+        types: g.types,
+        include: g.include_patterns,
+        exclude: g.exclude_patterns,
+        required: g.required,
+        prefix: g.prefix,
+        suffix: g.suffix,
+        pattern: g.pattern,
+        replacement: g.replacement,
+        default_groups: g.default_groups,
+    }
+}
+
+fn groups_out(g: settings::GroupSettings) -> wit::GroupSettings {
+    wit::GroupSettings {
+        types: g.types,
+        include_patterns: g.include,
+        exclude_patterns: g.exclude,
+        required: g.required,
+        prefix: g.prefix,
+        suffix: g.suffix,
+        pattern: g.pattern,
+        replacement: g.replacement,
+        default_groups: g.default_groups,
+    }
+}
+
+fn lifecycle_in(l: wit::LifecycleSettings) -> settings::LifecycleSettings {
+    settings::LifecycleSettings {
+        missing_users: match l.missing_users {
+            wit::MissingUsers::Disable => settings::MissingUsers::Disable,
+            wit::MissingUsers::Delete => settings::MissingUsers::Delete,
+            wit::MissingUsers::Keep => settings::MissingUsers::Keep,
+        },
+        remove_memberships_of_missing: l.remove_memberships_of_missing,
+        guard_percent: l.guard_percent,
+        guard_min_users: l.guard_min_users,
+    }
+}
+
+fn lifecycle_out(l: settings::LifecycleSettings) -> wit::LifecycleSettings {
+    wit::LifecycleSettings {
+        missing_users: match l.missing_users {
+            settings::MissingUsers::Disable => wit::MissingUsers::Disable,
+            settings::MissingUsers::Delete => wit::MissingUsers::Delete,
+            settings::MissingUsers::Keep => wit::MissingUsers::Keep,
+        },
+        remove_memberships_of_missing: l.remove_memberships_of_missing,
+        guard_percent: l.guard_percent,
+        guard_min_users: l.guard_min_users,
     }
 }
 
@@ -247,6 +336,9 @@ fn config_out(c: ConnectorConfig) -> wit::ConnectorConfig {
             config::UnknownAtLogin::Deny => wit::UnknownAtLogin::Deny,
         },
         member_concurrency: c.member_concurrency,
+        users: Some(users_out(c.users)),
+        groups: Some(groups_out(c.groups)),
+        lifecycle: Some(lifecycle_out(c.lifecycle)),
     }
 }
 
@@ -263,10 +355,20 @@ fn field_error(e: FieldError) -> wit::FieldError {
     }
 }
 
+fn product_name(p: types::Product) -> &'static str {
+    match p {
+        types::Product::Jira => "jira",
+        types::Product::Confluence => "confluence",
+        types::Product::Bitbucket => "bitbucket",
+        types::Product::Bamboo => "bamboo",
+    }
+}
+
 fn context(h: &types::HostContext) -> sync::Context {
     sync::Context {
         directory: h.directory.clone(),
         now: h.now,
+        product: product_name(h.product).to_string(),
     }
 }
 
@@ -278,6 +380,12 @@ fn sync_error(e: sync::SyncError) -> wit::SyncError {
         }
         sync::SyncError::Store(e) => wit::SyncError::Store(e.to_string()),
         sync::SyncError::Security(s) => wit::SyncError::Security(s),
+        sync::SyncError::Guard(g) => wit::SyncError::Guard(wit::GuardRefusal {
+            would_remove: g.would_remove,
+            active_users: g.active_users,
+            percent: g.percent,
+            min_users: g.min_users,
+        }),
         sync::SyncError::Okta(e) => wit::SyncError::Okta(wit::OktaError {
             kind: match e.kind {
                 K::InvalidToken => wit::OktaErrorKind::InvalidToken,
@@ -304,6 +412,7 @@ fn entry_out(e: Entry) -> wit::ChangeEntry {
             Action::UpdateUser => wit::ChangeAction::UpdateUser,
             Action::ActivateUser => wit::ChangeAction::ActivateUser,
             Action::DeactivateUser => wit::ChangeAction::DeactivateUser,
+            Action::DeleteUser => wit::ChangeAction::DeleteUser,
             Action::CreateGroup => wit::ChangeAction::CreateGroup,
             Action::UpdateGroup => wit::ChangeAction::UpdateGroup,
             Action::AddMembership => wit::ChangeAction::AddMembership,
@@ -394,6 +503,7 @@ impl wit::Guest for Component {
                 wit::SyncMode::Incremental => sync::Mode::Incremental,
             },
             dry_run: options.dry_run,
+            force: options.force,
         };
         let r = sync::sync(
             &config_in(config),
@@ -414,6 +524,7 @@ impl wit::Guest for Component {
                 users_updated: c.users_updated,
                 users_activated: c.users_activated,
                 users_deactivated: c.users_deactivated,
+                users_deleted: c.users_deleted,
                 groups_created: c.groups_created,
                 groups_updated: c.groups_updated,
                 memberships_added: c.memberships_added,

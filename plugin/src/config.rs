@@ -31,6 +31,12 @@ pub struct ConnectorConfig {
     pub unknown_at_login: UnknownAtLogin,
     /// Group-member requests in flight at once (1-16).
     pub member_concurrency: u32,
+    /// User import, update, status, username and attribute mapping.
+    pub users: crate::settings::UserSettings,
+    /// Group filters, mapping and default groups.
+    pub groups: crate::settings::GroupSettings,
+    /// Missing users, cleanup and the mass-deactivation guard.
+    pub lifecycle: crate::settings::LifecycleSettings,
 }
 
 /// Default group-member requests in flight: well below Okta's concurrency limits.
@@ -65,6 +71,9 @@ impl Default for ConnectorConfig {
             full_sync_interval_hours: DEFAULT_FULL_SYNC_HOURS,
             unknown_at_login: UnknownAtLogin::Keep,
             member_concurrency: DEFAULT_MEMBER_CONCURRENCY,
+            users: Default::default(),
+            groups: Default::default(),
+            lifecycle: Default::default(),
         }
     }
 }
@@ -170,6 +179,9 @@ pub fn configure(
         }
         n => n,
     };
+    if let Err(es) = crate::settings::Rules::compile(config, &[]) {
+        errors.extend(es);
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -184,9 +196,30 @@ pub fn configure(
             full_sync_interval_hours,
             unknown_at_login: config.unknown_at_login,
             member_concurrency,
+            users: config.users.clone(),
+            groups: crate::settings::GroupSettings {
+                types: dedup(&config.groups.types),
+                include: config.groups.include.clone(),
+                exclude: config.groups.exclude.clone(),
+                required: dedup(&config.groups.required),
+                default_groups: config.groups.default_groups.as_deref().map(dedup),
+                ..config.groups.clone()
+            },
+            lifecycle: config.lifecycle.clone(),
         },
         Credentials { api_token },
     ))
+}
+
+/// Trimmed, non-empty, first occurrence kept.
+fn dedup(list: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in list.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        if !out.iter().any(|o| o == v) {
+            out.push(v.to_string());
+        }
+    }
+    out
 }
 
 fn normalize_name(name: &str) -> Result<String, FieldError> {
@@ -212,6 +245,9 @@ fn normalize_token(token: &str) -> Result<String, FieldError> {
     // Compared as bytes: a pasted token may start with multi-byte characters.
     if t.len() > 5 && t.as_bytes()[..5].eq_ignore_ascii_case(b"ssws ") {
         t = t[5..].trim_start();
+    } else if t.eq_ignore_ascii_case("ssws") {
+        // `SSWS ` pasted without the token, trimmed.
+        t = "";
     }
     let err = |m: &str| Err(FieldError::new("api-token", m));
     if t.is_empty() {
@@ -397,6 +433,15 @@ mod tests {
                 "user-attributes"
             ]
         );
+    }
+
+    #[test]
+    fn the_scheme_alone_is_no_token() {
+        for t in ["SSWS", "ssws ", " SSWS \n"] {
+            let (field, message) = first_error(cfg("n", "acme.okta.com"), t);
+            assert_eq!(field, "api-token");
+            assert!(message.contains("empty"), "{message}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::config::ConnectorConfig;
 use crate::okta::{OktaGroup, OktaUser};
+use crate::settings::Rules;
 use std::collections::{BTreeMap, HashSet};
 
 /// A user as the store should hold it.
@@ -48,6 +49,8 @@ pub struct Desired {
     pub untouched: HashSet<String>,
     /// What the admin should know.
     pub warnings: Vec<String>,
+    /// Groups every synced user belongs to (product access groups), local to the product.
+    pub default_groups: Vec<String>,
 }
 
 /// How an Okta status maps to the product: `Some(active)`, or `None` when unknown.
@@ -61,53 +64,86 @@ pub fn status_active(status: &str) -> Option<bool> {
     }
 }
 
+/// Settings compiled from a config alone (no product default groups): for callers that
+/// only map users and groups.
+fn rules_of(cfg: &ConnectorConfig) -> Rules {
+    Rules::compile(cfg, &[]).unwrap_or_else(|_| {
+        Rules::compile(
+            &ConnectorConfig {
+                users: Default::default(),
+                groups: Default::default(),
+                lifecycle: Default::default(),
+                ..cfg.clone()
+            },
+            &[],
+        )
+        .expect("default settings compile")
+    })
+}
+
 /// Map one Okta user, or say why it cannot be synced.
 pub fn map_user(u: &OktaUser, cfg: &ConnectorConfig) -> Result<DesiredUser, String> {
+    map_user_with(u, &rules_of(cfg), &cfg.user_attributes)
+}
+
+/// Map one Okta user under compiled settings.
+pub fn map_user_with(
+    u: &OktaUser,
+    rules: &Rules,
+    attributes: &[String],
+) -> Result<DesiredUser, String> {
     let active = status_active(&u.status).ok_or_else(|| {
         format!(
             "user {} has unknown status `{}`; left unchanged",
             u.id, u.status
         )
     })?;
-    let login = u
-        .attr("login")
-        .map(|l| l.trim().to_lowercase())
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| format!("user {} has no login; skipped", u.id))?;
-    let first = u.attr("firstName").unwrap_or_default();
-    let last = u.attr("lastName").unwrap_or_default();
-    let full = format!("{} {}", first.trim(), last.trim())
-        .trim()
-        .to_string();
-    let display_name = if !full.is_empty() {
-        full
-    } else {
-        u.attr("displayName")
-            .filter(|d| !d.trim().is_empty())
-            .unwrap_or_else(|| login.clone())
-    };
-    let attributes = cfg
-        .user_attributes
+    let settings = &rules.users;
+    // Only text names a user: a number or an array would become a username like `["x"]`.
+    let source = u
+        .profile
+        .get(&settings.username_attribute)
+        .and_then(serde_json::Value::as_str)
+        .filter(|l| !l.trim().is_empty())
+        .ok_or_else(|| {
+            format!(
+                "user {} has no {}; skipped",
+                u.id, settings.username_attribute
+            )
+        })?;
+    let username = rules.username(source).ok_or_else(|| {
+        format!(
+            "user {}: `{source}` maps to an empty username; skipped",
+            u.id
+        )
+    })?;
+    let display_name = Some(rules.display_name(|a| u.attr(a)))
+        .filter(|d| !d.is_empty())
+        .or_else(|| u.attr("displayName").filter(|d| !d.trim().is_empty()))
+        .unwrap_or_else(|| username.clone());
+    let attributes = attributes
         .iter()
         .filter_map(|a| u.attr(a).map(|v| (a.clone(), v)))
         .collect();
+    let staged = matches!(u.status.as_str(), "STAGED" | "PROVISIONED");
     Ok(DesiredUser {
         okta_id: u.id.clone(),
-        username: login,
+        username,
         display_name,
-        email: u.attr("email").unwrap_or_default().trim().to_string(),
+        email: u
+            .attr(&settings.email_attribute)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
         active,
-        creatable: matches!(
-            u.status.as_str(),
-            "ACTIVE" | "PASSWORD_EXPIRED" | "LOCKED_OUT" | "RECOVERY"
-        ),
+        creatable: active || (staged && settings.create_staged),
         attributes,
     })
 }
 
 /// Whether a group is synced under the config.
 pub fn group_included(g: &OktaGroup, cfg: &ConnectorConfig) -> bool {
-    g.group_type != "BUILT_IN" || cfg.include_built_in_groups
+    rules_of(cfg).group_synced(&g.group_type, &g.profile.name)
 }
 
 /// Build the target state. `members` pairs an Okta group id with its members' ids.
@@ -117,9 +153,54 @@ pub fn desired(
     members: &[(String, Vec<String>)],
     cfg: &ConnectorConfig,
 ) -> Desired {
-    let mut d = Desired::default();
+    desired_with(users, groups, members, &rules_of(cfg), &cfg.user_attributes)
+}
+
+/// The Okta ids of the members of the required groups (`None`: no requirement).
+fn required_members<'a>(
+    groups: &'a [OktaGroup],
+    members: &'a [(String, Vec<String>)],
+    rules: &Rules,
+) -> Option<HashSet<&'a str>> {
+    if rules.groups.required.is_empty() {
+        return None;
+    }
+    let required: HashSet<String> = rules
+        .groups
+        .required
+        .iter()
+        .map(|r| r.to_lowercase())
+        .collect();
+    let ids: HashSet<&str> = groups
+        .iter()
+        .filter(|g| required.contains(&g.profile.name.trim().to_lowercase()))
+        .map(|g| g.id.as_str())
+        .collect();
+    Some(
+        members
+            .iter()
+            .filter(|(g, _)| ids.contains(g.as_str()))
+            .flat_map(|(_, us)| us.iter().map(String::as_str))
+            .collect(),
+    )
+}
+
+/// Build the target state under compiled settings.
+pub fn desired_with(
+    users: &[OktaUser],
+    groups: &[OktaGroup],
+    members: &[(String, Vec<String>)],
+    rules: &Rules,
+    attributes: &[String],
+) -> Desired {
+    let mut d = Desired {
+        default_groups: rules.default_groups.clone(),
+        ..Default::default()
+    };
+    let allowed = required_members(groups, members, rules);
     let mut seen_ids = HashSet::new();
     let mut seen_names = HashSet::new();
+    let mut outside = 0;
     for u in users {
         if !seen_ids.insert(u.id.as_str()) {
             d.warnings.push(format!(
@@ -128,9 +209,14 @@ pub fn desired(
             ));
             continue;
         }
-        match map_user(u, cfg) {
-            Ok(du) if !seen_names.insert(du.username.clone()) => d.warnings.push(format!(
-                "user {} maps to username `{}` which another Okta user already has; skipped",
+        if allowed.as_ref().is_some_and(|a| !a.contains(u.id.as_str())) {
+            outside += 1;
+            continue;
+        }
+        match map_user_with(u, rules, attributes) {
+            Ok(du) if !seen_names.insert(du.username.to_lowercase()) => d.warnings.push(format!(
+                "user {} maps to username `{}` which another Okta user already has; skipped (neither overwrites the other)",
+
                 u.id, du.username
             )),
             Ok(du) => d.users.push(du),
@@ -140,22 +226,30 @@ pub fn desired(
             }
         }
     }
+    if outside > 0 {
+        d.warnings.push(format!(
+            "{outside} Okta users are in none of the required groups and are out of scope"
+        ));
+    }
     let mut group_names = HashSet::new();
     let mut group_ids = HashSet::new();
-    for g in groups.iter().filter(|g| group_included(g, cfg)) {
+    for g in groups
+        .iter()
+        .filter(|g| rules.group_synced(&g.group_type, &g.profile.name))
+    {
         if !["OKTA_GROUP", "APP_GROUP", "BUILT_IN"].contains(&g.group_type.as_str()) {
             d.warnings.push(format!(
                 "group `{}` has unknown type `{}`; synced like an Okta group",
                 g.profile.name, g.group_type
             ));
         }
-        let name = g.profile.name.trim().to_string();
-        if name.is_empty() || !group_ids.insert(g.id.as_str()) {
+        let name = rules.group_name(g.profile.name.trim());
+        if name.trim().is_empty() || !group_ids.insert(g.id.as_str()) {
             continue;
         }
         if !group_names.insert(name.to_lowercase()) {
             d.warnings.push(format!(
-                "two Okta groups are named `{name}`; only the first is synced"
+                "two Okta groups map to the group name `{name}`; only the first is synced"
             ));
             continue;
         }
@@ -224,6 +318,20 @@ mod tests {
                 .unwrap_err()
                 .contains("no login")
         );
+        for login in [
+            serde_json::json!(42),
+            serde_json::json!(["a@x.com"]),
+            serde_json::json!({"v": "a"}),
+        ] {
+            assert!(
+                map_user(
+                    &user("00u5", "ACTIVE", serde_json::json!({ "login": login })),
+                    &cfg
+                )
+                .unwrap_err()
+                .contains("no login")
+            );
+        }
     }
 
     #[test]

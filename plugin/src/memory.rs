@@ -98,6 +98,16 @@ impl MemoryStore {
                     u.attributes = v;
                 }
             }
+            Change::DeleteUser(key) => {
+                let i = s
+                    .users
+                    .iter()
+                    .position(|u| u.key == key)
+                    .ok_or_else(|| StoreError::NotFound(key.clone()))?;
+                let gone = s.users.remove(i);
+                s.memberships
+                    .retain(|m| !m.username.eq_ignore_ascii_case(&gone.username));
+            }
             Change::CreateGroup(g) => {
                 if s.groups
                     .iter()

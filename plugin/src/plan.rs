@@ -4,6 +4,7 @@
 
 use crate::mapping::{Desired, DesiredUser};
 use crate::report::{Action, Entry, FieldChange};
+use crate::settings::{LifecycleSettings, MissingUsers, UserSettings};
 use crate::store::{
     Change, DirectorySnapshot, Membership, NewUser, StoreGroup, StoreUser, UserUpdate,
 };
@@ -66,6 +67,50 @@ pub enum Scope {
     Partial,
 }
 
+/// What the connector's settings let a plan do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Create users.
+    pub import: bool,
+    /// Change users' fields (renames included).
+    pub update: bool,
+    /// Activate and deactivate users by Okta status.
+    pub sync_status: bool,
+    /// What happens to users Okta no longer returns.
+    pub missing: MissingUsers,
+    /// Remove the memberships of those users.
+    pub remove_memberships_of_missing: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            import: true,
+            update: true,
+            sync_status: true,
+            missing: MissingUsers::Disable,
+            remove_memberships_of_missing: true,
+        }
+    }
+}
+
+impl Policy {
+    /// The policy a connector's settings describe.
+    pub fn of(users: &UserSettings, lifecycle: &LifecycleSettings) -> Self {
+        Policy {
+            import: users.import_users,
+            update: users.update_users,
+            sync_status: users.sync_status,
+            missing: lifecycle.missing_users,
+            remove_memberships_of_missing: lifecycle.remove_memberships_of_missing,
+        }
+    }
+}
+
+/// Description of the groups a sync adds to every user.
+pub const DEFAULT_GROUP_DESCRIPTION: &str =
+    "Product access: every user synced from Okta is a member";
+
 /// Diff `desired` against `store` (one directory's content).
 pub fn plan(desired: &Desired, store: &DirectorySnapshot) -> Plan {
     plan_scoped(desired, store, Scope::Full)
@@ -73,6 +118,16 @@ pub fn plan(desired: &Desired, store: &DirectorySnapshot) -> Plan {
 
 /// Diff `desired` against `store` within `scope`.
 pub fn plan_scoped(desired: &Desired, store: &DirectorySnapshot, scope: Scope) -> Plan {
+    plan_with(desired, store, scope, Policy::default())
+}
+
+/// Diff `desired` against `store` within `scope`, under `policy`.
+pub fn plan_with(
+    desired: &Desired,
+    store: &DirectorySnapshot,
+    scope: Scope,
+    policy: Policy,
+) -> Plan {
     let mut out = Out::default();
     let mut warnings = Vec::new();
 
@@ -159,6 +214,7 @@ pub fn plan_scoped(desired: &Desired, store: &DirectorySnapshot, scope: Scope) -
                 du.okta_id, du.username, store.users[i].username
             ));
         }
+        let rename_ok = rename_ok && policy.update;
         let name = if rename_ok {
             du.username.as_str()
         } else {
@@ -166,7 +222,7 @@ pub fn plan_scoped(desired: &Desired, store: &DirectorySnapshot, scope: Scope) -
         };
         store_final.insert(i, name);
         okta_name.insert(&du.okta_id, name);
-        if let Some(update) = diff_user(&store.users[i], du, rename_ok) {
+        if let Some(update) = diff_user(&store.users[i], du, rename_ok, policy) {
             out.updates.push(update);
         }
     }
@@ -176,7 +232,7 @@ pub fn plan_scoped(desired: &Desired, store: &DirectorySnapshot, scope: Scope) -
                 "user {} maps to username `{}`, which a user of this directory synced from another Okta user holds; skipped",
                 du.okta_id, du.username
             ));
-        } else if du.creatable {
+        } else if du.creatable && policy.import {
             okta_name.insert(&du.okta_id, &du.username);
             out.creates.push(create_user(du));
         }
@@ -192,16 +248,32 @@ pub fn plan_scoped(desired: &Desired, store: &DirectorySnapshot, scope: Scope) -
         })
         .map(|(i, _)| i)
         .collect();
+    // Users Okta no longer returns: disabled, deleted or kept; whether their
+    // memberships stay is a setting too (deleted users lose them with the user).
+    let mut protected_users: HashSet<usize> = untouched.clone();
     for (i, u) in store.users.iter().enumerate() {
-        if scope == Scope::Full && !matched[i] && !untouched.contains(&i) && u.active {
-            let mut e = Entry::new(Action::DeactivateUser, &u.username);
-            e.fields.push(bool_change("active", true, false));
-            let change = Change::UpdateUser(UserUpdate {
-                key: u.key.clone(),
-                active: Some(false),
-                ..Default::default()
-            });
-            out.updates.push((change, vec![e]));
+        if scope != Scope::Full || matched[i] || untouched.contains(&i) {
+            continue;
+        }
+        if !policy.remove_memberships_of_missing || policy.missing == MissingUsers::Delete {
+            protected_users.insert(i);
+        }
+        match policy.missing {
+            MissingUsers::Disable if u.active => {
+                let mut e = Entry::new(Action::DeactivateUser, &u.username);
+                e.fields.push(bool_change("active", true, false));
+                let change = Change::UpdateUser(UserUpdate {
+                    key: u.key.clone(),
+                    active: Some(false),
+                    ..Default::default()
+                });
+                out.updates.push((change, vec![e]));
+            }
+            MissingUsers::Delete => out.updates.push((
+                Change::DeleteUser(u.key.clone()),
+                vec![Entry::new(Action::DeleteUser, &u.username)],
+            )),
+            _ => {}
         }
     }
 
@@ -251,6 +323,26 @@ pub fn plan_scoped(desired: &Desired, store: &DirectorySnapshot, scope: Scope) -
         }
     }
 
+    for name in &desired.default_groups {
+        let lower = name.to_lowercase();
+        managed.insert(lower.clone());
+        if !store_groups.contains_key(&lower)
+            && !desired
+                .groups
+                .iter()
+                .any(|g| g.name.eq_ignore_ascii_case(name))
+        {
+            let mut e = Entry::new(Action::CreateGroup, name);
+            push_field(&mut e, "description", "", DEFAULT_GROUP_DESCRIPTION);
+            let group = StoreGroup {
+                name: name.clone(),
+                description: DEFAULT_GROUP_DESCRIPTION.into(),
+                okta_id: None,
+            };
+            out.groups.push((Change::CreateGroup(group), e));
+        }
+    }
+
     // ---- memberships, on interned (user, group) ids
     let mut users = Names::default();
     let mut groups = Names::default();
@@ -258,6 +350,16 @@ pub fn plan_scoped(desired: &Desired, store: &DirectorySnapshot, scope: Scope) -
     for (uid, gid) in &desired.memberships {
         if let (Some(u), Some(g)) = (okta_name.get(uid.as_str()), group_final.get(gid.as_str())) {
             wanted.insert((users.id(u), groups.id(g)));
+        }
+    }
+    for name in &desired.default_groups {
+        let g = store_groups
+            .get(&name.to_lowercase())
+            .map(|g| g.name.as_str())
+            .unwrap_or(name);
+        let g = groups.id(g);
+        for u in okta_name.values() {
+            wanted.insert((users.id(u), g));
         }
     }
     let mut protected: HashSet<usize> = HashSet::new();
@@ -272,7 +374,7 @@ pub fn plan_scoped(desired: &Desired, store: &DirectorySnapshot, scope: Scope) -
             .and_then(|i| store_final.get(&i).copied())
             .unwrap_or(&m.username);
         let pair = (users.id(name), groups.id(&m.group));
-        if idx.is_some_and(|i| untouched.contains(&i)) {
+        if idx.is_some_and(|i| protected_users.contains(&i)) {
             protected.insert(pair.0);
         }
         have.insert(pair);
@@ -354,7 +456,12 @@ fn create_user(du: &DesiredUser) -> (Change, Entry) {
 }
 
 /// The update that makes `su` look like `du`, with its report lines; `None` if equal.
-fn diff_user(su: &StoreUser, du: &DesiredUser, rename: bool) -> Option<(Change, Vec<Entry>)> {
+fn diff_user(
+    su: &StoreUser,
+    du: &DesiredUser,
+    rename: bool,
+    policy: Policy,
+) -> Option<(Change, Vec<Entry>)> {
     let mut up = UserUpdate {
         key: su.key.clone(),
         ..Default::default()
@@ -367,11 +474,11 @@ fn diff_user(su: &StoreUser, du: &DesiredUser, rename: bool) -> Option<(Change, 
         push_field(&mut e, "username", &su.username, &du.username);
         up.username = Some(du.username.clone());
     }
-    if su.display_name != du.display_name {
+    if policy.update && su.display_name != du.display_name {
         push_field(&mut e, "display-name", &su.display_name, &du.display_name);
         up.display_name = Some(du.display_name.clone());
     }
-    if su.email != du.email {
+    if policy.update && su.email != du.email {
         push_field(&mut e, "email", &su.email, &du.email);
         up.email = Some(du.email.clone());
     }
@@ -379,7 +486,7 @@ fn diff_user(su: &StoreUser, du: &DesiredUser, rename: bool) -> Option<(Change, 
         push_opt(&mut e, "okta-id", &su.okta_id, &Some(du.okta_id.clone()));
         up.okta_id = Some(du.okta_id.clone());
     }
-    if su.attributes != du.attributes {
+    if policy.update && su.attributes != du.attributes {
         diff_attributes(&mut e, &su.attributes, &du.attributes);
         up.attributes = Some(du.attributes.clone());
     }
@@ -387,7 +494,7 @@ fn diff_user(su: &StoreUser, du: &DesiredUser, rename: bool) -> Option<(Change, 
     if !e.fields.is_empty() {
         entries.push(e);
     }
-    if su.active != du.active {
+    if policy.sync_status && su.active != du.active {
         let action = if du.active {
             Action::ActivateUser
         } else {

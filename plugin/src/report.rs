@@ -11,6 +11,8 @@ pub enum Action {
     ActivateUser,
     /// User deactivated.
     DeactivateUser,
+    /// User deleted.
+    DeleteUser,
     /// New group.
     CreateGroup,
     /// Group description changes.
@@ -68,6 +70,8 @@ pub struct Counts {
     pub users_activated: u32,
     /// Users deactivated.
     pub users_deactivated: u32,
+    /// Users deleted.
+    pub users_deleted: u32,
     /// Groups created.
     pub groups_created: u32,
     /// Groups updated.
@@ -88,6 +92,7 @@ impl Counts {
                 Action::UpdateUser => &mut c.users_updated,
                 Action::ActivateUser => &mut c.users_activated,
                 Action::DeactivateUser => &mut c.users_deactivated,
+                Action::DeleteUser => &mut c.users_deleted,
                 Action::CreateGroup => &mut c.groups_created,
                 Action::UpdateGroup => &mut c.groups_updated,
                 Action::AddMembership => &mut c.memberships_added,

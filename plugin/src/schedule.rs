@@ -26,7 +26,14 @@ pub struct ScheduleError(pub String);
 /// `@weekly`, `@monthly`, `@yearly`.
 pub fn parse(expr: &str) -> Result<Schedule, ScheduleError> {
     let quartz = to_quartz(expr)?;
-    Schedule::from_str(&quartz).map_err(|_| explain(&quartz))
+    let schedule = Schedule::from_str(&quartz).map_err(|_| explain(&quartz))?;
+    // `0 0 0 30 2 ?` (February 30th) or a year long past parses, and would never run.
+    if schedule.upcoming(Utc).next().is_none() {
+        return Err(ScheduleError(format!(
+            "`{quartz}` never fires: no such date from now on"
+        )));
+    }
+    Ok(schedule)
 }
 
 /// The expression in Quartz form (what is stored after normalization).
@@ -310,6 +317,15 @@ mod tests {
             "the day of week field `FOO` is not valid"
         );
         assert!(parse("* * *").unwrap_err().0.contains("found 3"));
+        for never in ["0 0 0 30 2 ?", "0 0 0 31 4 ?", "0 0 0 1 1 ? 2001"] {
+            assert!(
+                parse(never)
+                    .unwrap_err()
+                    .0
+                    .ends_with("never fires: no such date from now on"),
+                "{never}"
+            );
+        }
         assert!(
             parse("0 9 1 * 1")
                 .unwrap_err()

@@ -98,6 +98,8 @@ pub enum Change {
     CreateUser(NewUser),
     /// Update a user.
     UpdateUser(UserUpdate),
+    /// Delete a user (by key) with its memberships.
+    DeleteUser(String),
     /// Create a group.
     CreateGroup(StoreGroup),
     /// Update a group's description / Okta id.

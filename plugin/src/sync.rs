@@ -4,8 +4,9 @@
 use crate::config::{self, ConnectorConfig, Credentials, FieldError, UnknownAtLogin};
 use crate::mapping;
 use crate::okta::{OktaClient, OktaError, OktaErrorKind, OktaGroup, OktaUser, Transport};
-use crate::plan::{self, Plan, Scope};
+use crate::plan::{self, Plan, Policy, Scope};
 use crate::report::{Counts, Entry};
+use crate::settings::Rules;
 use crate::store::{DirectorySnapshot, Membership, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashSet};
@@ -44,6 +45,8 @@ pub struct Context {
     pub directory: String,
     /// Host time, Unix seconds.
     pub now: i64,
+    /// The product (`jira`, `confluence`, `bitbucket`, `bamboo`): its default groups.
+    pub product: String,
 }
 
 /// Full or incremental.
@@ -63,6 +66,8 @@ pub struct Options {
     pub mode: Mode,
     /// Plan only.
     pub dry_run: bool,
+    /// Apply even if the mass-deactivation guard would refuse (a one-off override).
+    pub force: bool,
 }
 
 /// What a sync did.
@@ -132,6 +137,56 @@ pub enum SyncError {
     /// A security rule stopped the sync.
     #[error("security: {0}")]
     Security(String),
+    /// The mass-deactivation guard refused the sync; nothing was applied.
+    #[error("{0}")]
+    Guard(Guard),
+}
+
+/// Why the mass-deactivation guard refused a sync.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the sync would deactivate or delete {would_remove} of {active_users} active users, more than the guard allows ({percent} % and {min_users} users); nothing was applied: check Okta, or sync once with force"
+)]
+pub struct Guard {
+    /// Users the sync would deactivate or delete.
+    pub would_remove: u32,
+    /// The directory's active users before the sync.
+    pub active_users: u32,
+    /// The guard's percentage.
+    pub percent: u32,
+    /// The guard's minimum number of users.
+    pub min_users: u32,
+}
+
+/// The guard's verdict on a plan: refuse when it deactivates or deletes more than
+/// `percent` % of the active users and more than `min_users` users.
+pub fn guard(
+    plan: &Plan,
+    active_users: u32,
+    lifecycle: &crate::settings::LifecycleSettings,
+) -> Result<(), Guard> {
+    use crate::report::Action;
+    let would_remove = plan
+        .entries
+        .iter()
+        .filter(|e| matches!(e.action, Action::DeactivateUser | Action::DeleteUser))
+        .count() as u32;
+    let over_percent = u64::from(would_remove) * 100
+        > u64::from(lifecycle.guard_percent) * u64::from(active_users);
+    if would_remove > lifecycle.guard_min_users && over_percent {
+        return Err(Guard {
+            would_remove,
+            active_users,
+            percent: lifecycle.guard_percent,
+            min_users: lifecycle.guard_min_users,
+        });
+    }
+    Ok(())
+}
+
+fn compile_rules(cfg: &ConnectorConfig, ctx: &Context) -> Result<Rules, SyncError> {
+    Rules::compile(cfg, crate::settings::product_default_groups(&ctx.product))
+        .map_err(SyncError::InvalidConfig)
 }
 
 fn join(errors: &[FieldError]) -> String {
@@ -177,13 +232,23 @@ struct Fetched {
 fn fetch_members<T: Transport>(
     client: &mut OktaClient<T>,
     cfg: &ConnectorConfig,
+    rules: &Rules,
     fetched: &mut Fetched,
 ) -> Result<(), OktaError> {
+    let required: HashSet<String> = rules
+        .groups
+        .required
+        .iter()
+        .map(|r| r.to_lowercase())
+        .collect();
     let mut known: HashSet<String> = fetched.users.iter().map(|u| u.id.clone()).collect();
     let ids: Vec<String> = fetched
         .groups
         .iter()
-        .filter(|g| mapping::group_included(g, cfg))
+        .filter(|g| {
+            rules.group_synced(&g.group_type, &g.profile.name)
+                || required.contains(&g.profile.name.trim().to_lowercase())
+        })
         .map(|g| g.id.clone())
         .collect();
     for (gid, members) in client.list_members_of(&ids, cfg.member_concurrency as usize)? {
@@ -203,6 +268,7 @@ fn fetch_members<T: Transport>(
 fn fetch_full<T: Transport>(
     client: &mut OktaClient<T>,
     cfg: &ConnectorConfig,
+    rules: &Rules,
     host: &mut impl Host,
 ) -> Result<Fetched, OktaError> {
     let mut f = Fetched {
@@ -211,7 +277,7 @@ fn fetch_full<T: Transport>(
     };
     host.log(Level::Info, &format!("fetched {} users", f.users.len()));
     f.groups = client.list_groups()?;
-    fetch_members(client, cfg, &mut f)?;
+    fetch_members(client, cfg, rules, &mut f)?;
     host.log(
         Level::Info,
         &format!(
@@ -227,6 +293,7 @@ fn fetch_full<T: Transport>(
 fn fetch_changes<T: Transport>(
     client: &mut OktaClient<T>,
     cfg: &ConnectorConfig,
+    rules: &Rules,
     since: &str,
     host: &mut impl Host,
 ) -> Result<Fetched, OktaError> {
@@ -235,7 +302,7 @@ fn fetch_changes<T: Transport>(
         ..Default::default()
     };
     f.groups = client.list_groups_updated_since(since)?;
-    fetch_members(client, cfg, &mut f)?;
+    fetch_members(client, cfg, rules, &mut f)?;
     host.log(
         Level::Info,
         &format!(
@@ -292,40 +359,38 @@ fn cursor_now(client_date: Option<&str>, ctx: &Context) -> String {
 /// (and the store members of its changed groups, for membership diffs), those groups and
 /// their memberships.
 fn partial_snapshot(full: DirectorySnapshot, desired: &mapping::Desired) -> DirectorySnapshot {
+    let lower = |s: &str| s.to_lowercase();
     let ids: HashSet<&str> = desired.users.iter().map(|u| u.okta_id.as_str()).collect();
-    let names: HashSet<String> = desired
-        .users
-        .iter()
-        .map(|u| u.username.to_lowercase())
-        .collect();
-    let groups: HashSet<String> = desired
-        .groups
-        .iter()
-        .map(|g| g.name.to_lowercase())
-        .collect();
+    let names: HashSet<String> = desired.users.iter().map(|u| lower(&u.username)).collect();
+    let groups: HashSet<String> = desired.groups.iter().map(|g| lower(&g.name)).collect();
+    let defaults: HashSet<String> = desired.default_groups.iter().map(|g| lower(g)).collect();
+    // Default groups hold every user: only the fetched users' memberships are in play.
     let memberships: Vec<Membership> = full
         .memberships
         .into_iter()
-        .filter(|m| groups.contains(&m.group.to_lowercase()))
+        .filter(|m| {
+            let g = lower(&m.group);
+            groups.contains(&g) || (defaults.contains(&g) && names.contains(&lower(&m.username)))
+        })
         .collect();
-    let members: HashSet<String> = memberships
-        .iter()
-        .map(|m| m.username.to_lowercase())
-        .collect();
+    let members: HashSet<String> = memberships.iter().map(|m| lower(&m.username)).collect();
     let users = full
         .users
         .into_iter()
         .filter(|u| {
-            let lower = u.username.to_lowercase();
+            let name = lower(&u.username);
             u.okta_id.as_deref().is_some_and(|o| ids.contains(o))
-                || names.contains(&lower)
-                || members.contains(&lower)
+                || names.contains(&name)
+                || members.contains(&name)
         })
         .collect();
     let groups = full
         .groups
         .into_iter()
-        .filter(|g| groups.contains(&g.name.to_lowercase()))
+        .filter(|g| {
+            let g = lower(&g.name);
+            groups.contains(&g) || defaults.contains(&g)
+        })
         .collect();
     DirectorySnapshot {
         users,
@@ -346,10 +411,17 @@ pub fn sync<T: Transport>(
     host: &mut impl Host,
 ) -> Result<Report, SyncError> {
     let (cfg, creds) = validated(cfg, creds)?;
+    let rules = compile_rules(&cfg, ctx)?;
+    let policy = Policy::of(&rules.users, &rules.lifecycle);
     let mut client = OktaClient::new(transport, &cfg.okta_domain, &creds.api_token);
     let mut warnings = Vec::new();
     let since = match opts.mode {
         Mode::Full => None,
+        // Who is in the required groups is known only from their full member lists.
+        Mode::Incremental if !rules.groups.required.is_empty() => {
+            warnings.push("ran a full sync: required groups need every member list".to_string());
+            None
+        }
         Mode::Incremental => match incremental_since(&cfg, ctx, host) {
             Ok(since) => Some(since),
             Err(why) => {
@@ -379,14 +451,20 @@ pub fn sync<T: Transport>(
         ),
     );
     let fetched = match &since {
-        None => fetch_full(&mut client, &cfg, host)?,
-        Some(since) => fetch_changes(&mut client, &cfg, since, host)?,
+        None => fetch_full(&mut client, &cfg, &rules, host)?,
+        Some(since) => fetch_changes(&mut client, &cfg, &rules, since, host)?,
     };
     let fetch_ms = ms(started);
     let cursor = cursor_now(client.first_date(), ctx);
 
     let started = Instant::now();
-    let desired = mapping::desired(&fetched.users, &fetched.groups, &fetched.members, &cfg);
+    let desired = mapping::desired_with(
+        &fetched.users,
+        &fetched.groups,
+        &fetched.members,
+        &rules,
+        &cfg.user_attributes,
+    );
     // Okta's `Everyone` is visible to every org-wide token and hidden from group-scoped
     // admins: without it, the sync covers exactly what the token sees and leaves the
     // rest of the directory alone.
@@ -397,21 +475,42 @@ pub fn sync<T: Transport>(
             fetched.groups.len()
         ));
     }
+    let mut active_users = 0;
     let plan = match mode {
         Mode::Full if scoped => {
             let snapshot = partial_snapshot(store.snapshot(&ctx.directory)?, &desired);
-            plan::plan_scoped(&desired, &snapshot, Scope::Partial)
+            plan::plan_with(&desired, &snapshot, Scope::Partial, policy)
         }
-        Mode::Full => plan::plan(&desired, &store.snapshot(&ctx.directory)?),
+        Mode::Full => {
+            let snapshot = store.snapshot(&ctx.directory)?;
+            active_users = snapshot.users.iter().filter(|u| u.active).count() as u32;
+            plan::plan_with(&desired, &snapshot, Scope::Full, policy)
+        }
         // Nothing changed in Okta: nothing to read from the store either.
         Mode::Incremental if desired.users.is_empty() && desired.groups.is_empty() => {
             Plan::default()
         }
         Mode::Incremental => {
-            let snapshot = partial_snapshot(store.snapshot(&ctx.directory)?, &desired);
-            plan::plan_scoped(&desired, &snapshot, Scope::Partial)
+            let full = store.snapshot(&ctx.directory)?;
+            active_users = full.users.iter().filter(|u| u.active).count() as u32;
+            plan::plan_with(
+                &desired,
+                &partial_snapshot(full, &desired),
+                Scope::Partial,
+                policy,
+            )
         }
     };
+    match guard(&plan, active_users, &rules.lifecycle) {
+        Err(g) if opts.dry_run => warnings.push(format!("a real sync would be refused: {g}")),
+        Err(g) if !opts.force => {
+            host.log(Level::Error, &g.to_string());
+            return Err(SyncError::Guard(g));
+        }
+        Err(g) => warnings.push(format!("applied with force: {g}")),
+        Ok(()) => {}
+    }
+
     let plan_ms = ms(started);
 
     warnings.extend(desired.warnings.iter().chain(&plan.warnings).cloned());
@@ -542,9 +641,21 @@ pub fn sync_user<T: Transport>(
         .iter()
         .map(|g| (g.id.clone(), vec![user.id.clone()]))
         .collect();
-    let desired = mapping::desired(std::slice::from_ref(&user), &groups, &members, &cfg);
+    let rules = compile_rules(&cfg, ctx)?;
+    let desired = mapping::desired_with(
+        std::slice::from_ref(&user),
+        &groups,
+        &members,
+        &rules,
+        &cfg.user_attributes,
+    );
     let snapshot = user_snapshot(&user.id, &desired, ctx, store);
-    let plan = plan::plan_scoped(&desired, &snapshot, Scope::Partial);
+    let plan = plan::plan_with(
+        &desired,
+        &snapshot,
+        Scope::Partial,
+        Policy::of(&rules.users, &rules.lifecycle),
+    );
     for w in desired.warnings.iter().chain(&plan.warnings) {
         host.log(Level::Warn, w);
     }
@@ -597,6 +708,7 @@ fn user_snapshot(
         .iter()
         .map(|m| m.group.clone())
         .chain(desired.groups.iter().map(|g| g.name.clone()))
+        .chain(desired.default_groups.iter().cloned())
         .collect();
     let groups = store.find_groups(&ctx.directory, &names.into_iter().collect::<Vec<_>>());
     DirectorySnapshot {

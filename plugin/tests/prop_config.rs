@@ -2,19 +2,23 @@
 //! every refusal names a known field; a normalized config (and token) validates to
 //! itself; what admins paste around a valid domain, name or token normalizes to it.
 
+// `..Default::default()` keeps this file compiling when settings are added.
+#![allow(clippy::needless_update)]
+
 use plugin::config::{
-    ConnectorConfig, Credentials, DEFAULT_FULL_SYNC_HOURS, MAX_FULL_SYNC_HOURS, UnknownAtLogin,
-    configure, normalize_domain,
+    ConnectorConfig, Credentials, DEFAULT_FULL_SYNC_HOURS, DEFAULT_MEMBER_CONCURRENCY,
+    MAX_FULL_SYNC_HOURS, MAX_MEMBER_CONCURRENCY, UnknownAtLogin, configure, normalize_domain,
 };
 use proptest::prelude::*;
 
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 7] = [
     "name",
     "okta-domain",
     "api-token",
     "schedule",
     "user-attributes",
     "full-sync-interval-hours",
+    "member-concurrency",
 ];
 
 /// Strings made of the pieces admins paste, plus any string.
@@ -108,6 +112,12 @@ fn config() -> impl Strategy<Value = (ConnectorConfig, Credentials)> {
             any::<u32>()
         ],
         any::<bool>(),
+        prop_oneof![
+            Just(0u32),
+            1u32..=MAX_MEMBER_CONCURRENCY,
+            Just(MAX_MEMBER_CONCURRENCY + 1),
+            any::<u32>()
+        ],
     )
         .prop_map(
             |(
@@ -120,6 +130,7 @@ fn config() -> impl Strategy<Value = (ConnectorConfig, Credentials)> {
                 api_token,
                 hours,
                 deny,
+                concurrency,
             )| {
                 (
                     ConnectorConfig {
@@ -135,6 +146,9 @@ fn config() -> impl Strategy<Value = (ConnectorConfig, Credentials)> {
                         } else {
                             UnknownAtLogin::Keep
                         },
+                        member_concurrency: concurrency,
+                        // Settings added later validate with their defaults.
+                        ..Default::default()
                     },
                     Credentials { api_token },
                 )
@@ -178,6 +192,11 @@ proptest! {
                 prop_assert!((1..=MAX_FULL_SYNC_HOURS).contains(&hours));
                 if cfg.full_sync_interval_hours == 0 {
                     prop_assert_eq!(hours, DEFAULT_FULL_SYNC_HOURS);
+                }
+                let concurrency = c.member_concurrency;
+                prop_assert!((1..=MAX_MEMBER_CONCURRENCY).contains(&concurrency));
+                if cfg.member_concurrency == 0 {
+                    prop_assert_eq!(concurrency, DEFAULT_MEMBER_CONCURRENCY);
                 }
             }
             Err(errors) => {

@@ -155,7 +155,11 @@ fn config() -> impl Strategy<Value = ConnectorConfig> {
 
 /// The invariants of one mapped user.
 fn check_mapped(u: &OktaUser, cfg: &ConnectorConfig) -> Result<(), TestCaseError> {
-    let login = u.attr("login");
+    let login = u
+        .profile
+        .get("login")
+        .and_then(Value::as_str)
+        .map(String::from);
     match mapping::map_user(u, cfg) {
         Ok(d) => {
             let login = login.expect("mapped users have a login");

@@ -95,7 +95,24 @@ pub fn connector_input() -> ConnectorInput {
         okta_domain: DOMAIN.into(),
         api_token: Some(TOKEN.into()),
         user_attributes: vec!["department".into()],
+        groups: Some(groups_without_defaults()),
         ..Default::default()
+    }
+}
+
+/// Default group settings, but no product default groups: most tests compare the store
+/// with Okta alone (the default groups have their own tests).
+pub fn groups_without_defaults() -> usersync::bindings::wit::GroupSettings {
+    usersync::bindings::wit::GroupSettings {
+        types: vec!["OKTA_GROUP".into(), "APP_GROUP".into()],
+        include_patterns: vec![],
+        exclude_patterns: vec![],
+        required: vec![],
+        prefix: String::new(),
+        suffix: String::new(),
+        pattern: String::new(),
+        replacement: String::new(),
+        default_groups: Some(vec![]),
     }
 }
 

@@ -11,6 +11,7 @@ const INCREMENTAL: SyncRequest = SyncRequest {
     incremental: true,
     dry_run: false,
     trigger: "schedule",
+    force: false,
 };
 
 fn pages(n: usize, size: usize) -> usize {

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::auth::{self, Principal};
 use crate::faults::{END_CURSOR, FaultKind};
+use crate::index::OrgIndex;
 use crate::org::Org;
 use crate::paging::Params;
 use crate::ratelimit::{Bucket, RateStatus};
@@ -24,6 +25,8 @@ use crate::{groups, ids, users};
 pub(crate) struct Ctx<'a> {
     pub config: &'a SimConfig,
     pub org: &'a Org,
+    /// Lookups into `org`.
+    pub index: &'a OrgIndex,
     pub principal: &'a Principal,
     /// The raw request path (written back into Link headers).
     pub path: &'a str,
@@ -231,9 +234,13 @@ fn serve(
     }
     let params = Params::parse(query);
     let org = lock(&shared.org);
+    let index = lock(&shared.index)
+        .get_or_insert_with(|| Arc::new(OrgIndex::build(&org)))
+        .clone();
     let ctx = Ctx {
         config: &shared.config,
         org: &org,
+        index: &index,
         principal: &principal,
         path,
         params: &params,

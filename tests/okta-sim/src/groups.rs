@@ -1,7 +1,5 @@
 //! `/api/v1/groups`, `/api/v1/groups/{id}`, `/api/v1/groups/{id}/users`.
 
-use std::collections::HashMap;
-
 use crate::api::Ctx;
 use crate::cursor::CursorKind;
 use crate::filter::Dialect;
@@ -115,11 +113,9 @@ pub(crate) fn members(ctx: &Ctx<'_>, id: &str) -> Result<Reply, Reply> {
         id: members[end - 1].clone(),
     });
     let origin = ctx.origin();
-    let by_id: HashMap<&str, &OktaUser> =
-        ctx.org.users.iter().map(|u| (u.id.as_str(), u)).collect();
     let body: Vec<_> = members[start..end]
         .iter()
-        .filter_map(|m| by_id.get(m.as_str()).copied())
+        .filter_map(|m| ctx.index.user(ctx.org, m))
         .map(|u: &OktaUser| render::user(u, origin, false))
         .collect();
     Ok(Reply::json(200, json(&body)).with_links(page.links(origin, ctx.path, next.as_ref())))

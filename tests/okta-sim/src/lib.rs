@@ -26,6 +26,7 @@ mod faults;
 pub mod filter;
 mod generate;
 mod groups;
+mod index;
 mod ids;
 pub mod org;
 mod paging;

@@ -95,6 +95,8 @@ pub struct RecordedRequest {
 pub(crate) struct Shared {
     pub config: SimConfig,
     pub org: Mutex<Org>,
+    /// Lookups into the org; `None` after a change, rebuilt by the next request.
+    pub index: Mutex<Option<Arc<crate::index::OrgIndex>>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub faults: Mutex<FaultSet>,
     pub rate: Mutex<RateLimiter>,
@@ -134,6 +136,7 @@ impl Simulator {
         let shared = Arc::new(Shared {
             config,
             org: Mutex::new(org),
+            index: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
             faults: Mutex::new(FaultSet::default()),
             rate,
@@ -190,7 +193,10 @@ impl Simulator {
 
     /// Runs `f` on the org (to read it or change it between syncs).
     pub fn with_org<R>(&self, f: impl FnOnce(&mut Org) -> R) -> R {
-        f(&mut lock(&self.shared.org))
+        let mut org = lock(&self.shared.org);
+        let result = f(&mut org);
+        *lock(&self.shared.index) = None;
+        result
     }
 
     /// All requests so far (including faulted and unauthorized ones).

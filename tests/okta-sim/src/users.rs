@@ -108,9 +108,9 @@ pub(crate) fn list(ctx: &Ctx<'_>) -> Result<Reply, Reply> {
 /// Looks up a user by id or (case-insensitively) login, checking scope.
 fn find_user<'o>(ctx: &Ctx<'o>, id_or_login: &str) -> Result<&'o OktaUser, Reply> {
     let user = ctx
-        .org
-        .user(id_or_login)
-        .or_else(|| ctx.org.user_by_login(id_or_login))
+        .index
+        .user(ctx.org, id_or_login)
+        .or_else(|| ctx.index.user_by_login(ctx.org, id_or_login))
         .ok_or_else(|| Reply::not_found(id_or_login, "User"))?;
     if !ctx.principal.sees_user(ctx.org, &user.id) {
         return Err(ctx.out_of_scope(id_or_login, "User"));
@@ -133,10 +133,10 @@ pub(crate) fn groups(ctx: &Ctx<'_>, id: &str) -> Result<Reply, Reply> {
     let page = Page::from_params(ctx.params, USER_GROUPS_LIMIT, USER_GROUPS_LIMIT)?;
     let cursor = page.cursor(CursorKind::UserGroups)?;
     let mut items: Vec<&OktaGroup> = ctx
-        .org
-        .groups
-        .iter()
-        .filter(|g| ctx.principal.sees_group(g) && g.members.contains(&user.id))
+        .index
+        .groups_of(ctx.org, &user.id)
+        .into_iter()
+        .filter(|g| ctx.principal.sees_group(g))
         .collect();
     items.sort_by(|a, b| group_key(a).cmp(&group_key(b)));
     let (items, next) = page_by_key(

@@ -1,0 +1,160 @@
+//! The HTTP surfaces of `usersync serve`: the REST API under `/rest/usersync/1.0/` and
+//! the admin page at the product's plugin path (`/plugins/servlet/usersync`). Both call
+//! the same [`Harness`] as the command line; harness calls run on tokio's blocking pool.
+//!
+//! Authentication: one admin credential set at serve time. The REST API takes HTTP Basic
+//! (or the page's session cookie with its CSRF token in `X-CSRF-Token`); the page takes a
+//! session cookie from its login form (or Basic), and every page POST must carry the
+//! session's CSRF token (`atl_token` field or `X-CSRF-Token` header), or gets 403.
+
+pub mod auth;
+mod form;
+pub mod html;
+pub mod json;
+pub mod page;
+pub mod rest;
+mod views;
+
+use crate::harness::Harness;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Where the REST API lives.
+pub const REST_BASE: &str = "/rest/usersync/1.0";
+
+/// The admin credential.
+#[derive(Clone)]
+pub struct WebConfig {
+    /// Admin user name.
+    pub admin_user: String,
+    /// Admin password.
+    pub admin_password: String,
+}
+
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("admin_user", &self.admin_user)
+            .field("admin_password", &"********")
+            .finish()
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct App {
+    /// The host product.
+    pub harness: Harness,
+    /// Credential and sessions.
+    pub auth: Arc<auth::Auth>,
+}
+
+impl App {
+    /// The admin page's path (`/plugins/servlet/usersync`).
+    pub fn base(&self) -> &'static str {
+        self.harness.product().admin_path
+    }
+}
+
+/// Run a (blocking) harness call on tokio's blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    h: &Harness,
+    f: impl FnOnce(&Harness) -> T + Send + 'static,
+) -> T {
+    let h = h.clone();
+    match tokio::task::spawn_blocking(move || f(&h)).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// The REST API and the admin page.
+pub fn router(harness: Harness, config: WebConfig) -> Router {
+    let app = App {
+        auth: Arc::new(auth::Auth::new(&config.admin_user, &config.admin_password)),
+        harness,
+    };
+    let base = app.base();
+    Router::new()
+        .nest(REST_BASE, rest::routes(app.clone()))
+        .nest(base, page::routes(app.clone()))
+        .route(
+            "/",
+            axum::routing::get(move || async move { axum::response::Redirect::to(base) }),
+        )
+        .with_state(app)
+}
+
+/// A running HTTP server (REST API + admin page) on its own thread; stopped when dropped.
+pub struct WebServer {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WebServer {
+    /// Listen on `listen` (`127.0.0.1:0` picks a free port) and serve until dropped.
+    pub fn start(harness: Harness, config: WebConfig, listen: &str) -> std::io::Result<WebServer> {
+        let listener = std::net::TcpListener::bind(listen)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("usersync-web")
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = router(harness, config);
+        let thread = std::thread::Builder::new()
+            .name("usersync-http".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => return tracing::error!("http listener: {e}"),
+                    };
+                    let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    });
+                    if let Err(e) = serve.await {
+                        tracing::error!("http server: {e}");
+                    }
+                });
+                runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            })?;
+        Ok(WebServer {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Block until the server stops (it stops only when dropped, or on a fatal error).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

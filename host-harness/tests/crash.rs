@@ -1,0 +1,315 @@
+//! Crash safety with a real process: `usersync sync` of a 20,000-user org is killed with
+//! SIGKILL while it applies the sync (its write transaction is open), then:
+//!
+//! - the database is consistent (`PRAGMA integrity_check`, `foreign_key_check`) and holds
+//!   all of the sync or none of it (SQLite's WAL rolls back the open transaction);
+//! - the interrupted run is marked failed when the harness next opens the database;
+//! - the next sync converges to Okta's state.
+
+use okta_sim::{GenSpec, GroupType, Org, SimConfig, Simulator};
+use rusqlite::{Connection, ErrorCode};
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const DOMAIN: &str = "acme.okta.com";
+
+fn org() -> Org {
+    Org::generate(&GenSpec {
+        users: 20_000,
+        groups: 60,
+        memberships_per_user: 3,
+        seed: 11,
+    })
+}
+
+/// Run the CLI in process; panics unless it succeeds.
+fn cli(db: &Path, sim: &Simulator, args: &[&str]) -> String {
+    let mut argv: Vec<String> = vec![
+        "usersync".into(),
+        "--db".into(),
+        db.display().to_string(),
+        "--resolve".into(),
+        format!("{DOMAIN}={}", sim.addr()),
+        // Bamboo has no default groups: the store must equal Okta alone.
+        "--product".into(),
+        "bamboo".into(),
+    ];
+    argv.extend(args.iter().map(|s| s.to_string()));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = usersync::cli::run(argv, &mut out, &mut err);
+    assert_eq!(code, 0, "{args:?}: {}", String::from_utf8_lossy(&err));
+    String::from_utf8(out).unwrap()
+}
+
+/// Users, groups and memberships of the connector's directory.
+#[derive(Debug, PartialEq, Eq)]
+struct Content {
+    users: BTreeSet<(String, String, bool)>,
+    groups: BTreeSet<String>,
+    memberships: BTreeSet<(String, String)>,
+}
+
+fn content(conn: &Connection) -> Content {
+    let dir: i64 = conn
+        .query_row(
+            "SELECT directory_id FROM connectors WHERE name = 'okta'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let mut st = conn
+        .prepare("SELECT okta_id, username, active FROM users WHERE directory_id = ?1")
+        .unwrap();
+    let users = st
+        .query_map([dir], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut st = conn
+        .prepare("SELECT name FROM groups WHERE directory_id = ?1")
+        .unwrap();
+    let groups = st
+        .query_map([dir], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut st = conn
+        .prepare(
+            "SELECT u.username, g.name FROM memberships m JOIN users u ON u.key = m.user_key \
+             JOIN groups g ON g.id = m.group_id WHERE g.directory_id = ?1",
+        )
+        .unwrap();
+    let memberships = st
+        .query_map([dir], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    Content {
+        users,
+        groups,
+        memberships,
+    }
+}
+
+/// What a first sync of `org` must produce.
+fn projection(org: &Org) -> Content {
+    let active = |s: &str| matches!(s, "ACTIVE" | "PASSWORD_EXPIRED" | "LOCKED_OUT" | "RECOVERY");
+    let name: HashMap<&str, String> = org
+        .users
+        .iter()
+        .filter(|u| active(&u.status))
+        .map(|u| {
+            (
+                u.id.as_str(),
+                u.profile["login"].as_str().unwrap().to_lowercase(),
+            )
+        })
+        .collect();
+    let synced = org
+        .groups
+        .iter()
+        .filter(|g| g.group_type != GroupType::BuiltIn);
+    Content {
+        users: name
+            .iter()
+            .map(|(id, n)| (id.to_string(), n.clone(), true))
+            .collect(),
+        groups: synced.clone().map(|g| g.name.clone()).collect(),
+        memberships: synced
+            .flat_map(|g| {
+                g.members
+                    .iter()
+                    .filter_map(|m| name.get(m.as_str()))
+                    .map(|n| (n.clone(), g.name.clone()))
+            })
+            .collect(),
+    }
+}
+
+/// Whether another process holds the database's write lock right now.
+fn write_locked(probe: &Connection) -> bool {
+    match probe.execute_batch("BEGIN IMMEDIATE") {
+        Ok(()) => {
+            probe.execute_batch("ROLLBACK").unwrap();
+            false
+        }
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => true,
+        Err(e) => panic!("probing the lock: {e}"),
+    }
+}
+
+/// How one attempt ended.
+enum Outcome {
+    /// Killed while the apply transaction was open.
+    KilledMidApply,
+    /// The child finished before the kill.
+    Finished,
+}
+
+/// Start `usersync sync okta`, wait until its apply transaction has held the write lock
+/// for `hold`, kill it with SIGKILL.
+fn sync_and_kill(db: &Path, sim: &Simulator, hold: Duration) -> Outcome {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_usersync"))
+        .args(["--db", &db.display().to_string()])
+        .args(["--resolve", &format!("{DOMAIN}={}", sim.addr())])
+        .args(["--product", "bamboo"])
+        .args(["sync", "okta"])
+        .env("USERSYNC_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("usersync starts");
+    let (tx, rx) = mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // The plugin logs this once every fetch succeeded; the plan and the apply follow.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let line = rx
+            .recv_timeout(deadline - Instant::now())
+            .expect("the sync fetches Okta");
+        if line.contains("fetched ") && line.contains("members") {
+            break;
+        }
+    }
+    let probe = Connection::open(db).unwrap();
+    // Fail at once instead of waiting for the lock (rusqlite waits 5 s by default).
+    probe.busy_timeout(Duration::ZERO).unwrap();
+    let mut locked_since: Option<Instant> = None;
+    let fetched = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "usersync failed");
+            return Outcome::Finished;
+        }
+        if write_locked(&probe) {
+            let since = *locked_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= hold {
+                child.kill().unwrap(); // SIGKILL
+                let status = child.wait().unwrap();
+                assert!(!status.success());
+                let wal = std::fs::metadata(db.with_extension("db-wal")).map_or(0, |m| m.len());
+                eprintln!(
+                    "killed {:?} after the fetch, the write lock held for {:?}; WAL {wal} bytes",
+                    fetched.elapsed(),
+                    since.elapsed()
+                );
+                return Outcome::KilledMidApply;
+            }
+        } else {
+            locked_since = None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn sigkill_during_the_apply_leaves_a_consistent_store_and_the_next_sync_converges() {
+    let org = org();
+    let want = projection(&org);
+    let sim = Simulator::start(org, SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "test-token\n").unwrap();
+    let token_file = dir.path().join("token").display().to_string();
+
+    // The apply of 20,000 users and their memberships takes seconds; the kill comes
+    // once the write transaction has been open for `hold`. Should a fast machine finish
+    // first, try again on a fresh database, killing sooner.
+    let mut killed = None;
+    for (attempt, hold) in [200u64, 50, 10, 1].into_iter().enumerate() {
+        let db = dir.path().join(format!("crash{attempt}.db"));
+        cli(
+            &db,
+            &sim,
+            &[
+                "connector",
+                "create",
+                "--name",
+                "okta",
+                "--domain",
+                DOMAIN,
+                "--token-file",
+                &token_file,
+            ],
+        );
+        match sync_and_kill(&db, &sim, Duration::from_millis(hold)) {
+            Outcome::KilledMidApply => {
+                killed = Some(db);
+                break;
+            }
+            Outcome::Finished => eprintln!("attempt {attempt}: the sync finished before the kill"),
+        }
+    }
+    let db = killed.expect("one kill landed in the middle of the apply");
+
+    // Consistent, and none of the interrupted sync (its transaction never committed).
+    {
+        let conn = Connection::open(&db).unwrap();
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let fk: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(fk, 0);
+        let c = content(&conn);
+        assert!(
+            (c.users.is_empty() && c.groups.is_empty() && c.memberships.is_empty()) || c == want,
+            "all or nothing: {} users, {} groups, {} memberships",
+            c.users.len(),
+            c.groups.len(),
+            c.memberships.len()
+        );
+        assert!(
+            c.users.is_empty(),
+            "killed before the commit: nothing applied"
+        );
+        let status: String = conn
+            .query_row(
+                "SELECT status FROM runs ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            status, "running",
+            "the killed process could not finish its run"
+        );
+    }
+
+    // The next sync (in process, through the CLI) marks the interrupted run failed and
+    // converges to Okta's state.
+    cli(&db, &sim, &["sync", "okta"]);
+    let conn = Connection::open(&db).unwrap();
+    assert_eq!(content(&conn), want);
+    let runs: Vec<(String, Option<String>)> = conn
+        .prepare("SELECT status, error FROM runs ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].0, "failed");
+    assert!(
+        runs[0].1.as_deref().unwrap().starts_with("interrupted"),
+        "{runs:?}"
+    );
+    assert_eq!(runs[1], ("succeeded".to_string(), None));
+    // And once more: nothing left to do.
+    let again = cli(&db, &sim, &["--json", "sync", "okta"]);
+    let v: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(v["report"]["writes"], 0, "{again}");
+}

@@ -1,0 +1,442 @@
+//! The API token never leaks. A recognisable token (the only one the simulator accepts)
+//! goes through every surface the harness has: each CLI command in process (text and
+//! `--json`), syncs that fail every way (revoked token, 500s, malformed JSON, a `next`
+//! link to another host, invalid settings), `Debug` and `Display` of the harness types
+//! and errors, the tracing log of the real binary at debug level, the export, the run
+//! reports and logs in the database, the stored config. The token may be found only in
+//! the `secrets` table, and the database file is readable by its owner only.
+
+use okta_sim::{Fault, FaultKind, GenSpec, Org, SimConfig, Simulator};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use usersync::bindings::wit::Credentials;
+use usersync::{ConnectorInput, Harness, SyncRequest};
+
+const SECRET: &str = "SECRET-TOKEN-abc123XYZ";
+const DOMAIN: &str = "acme.okta.com";
+
+struct World {
+    sim: Simulator,
+    dir: tempfile::TempDir,
+    /// Every output seen, labelled.
+    seen: Vec<(String, String)>,
+}
+
+impl World {
+    fn new() -> World {
+        let org = Org::generate(&GenSpec {
+            users: 60,
+            groups: 4,
+            memberships_per_user: 2,
+            seed: 5,
+        });
+        let sim = Simulator::start(
+            org,
+            SimConfig {
+                tokens: vec![SECRET.into()],
+                // Pages of 25: the users list has `next` links to follow (or to spoof).
+                max_users_limit: 25,
+                ..SimConfig::default()
+            },
+        );
+        let dir = tempfile::tempdir().unwrap();
+        // Pasted with the scheme prefix and a newline, as admins do.
+        std::fs::write(dir.path().join("token"), format!("SSWS {SECRET}\n")).unwrap();
+        World {
+            sim,
+            dir,
+            seen: Vec::new(),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("usersync.db")
+    }
+
+    fn base_args(&self) -> Vec<String> {
+        vec![
+            "--db".into(),
+            self.db().display().to_string(),
+            "--resolve".into(),
+            format!("{DOMAIN}={}", self.sim.addr()),
+        ]
+    }
+
+    fn expand(&self, args: &[&str]) -> Vec<String> {
+        let token = self.dir.path().join("token").display().to_string();
+        let export = self.dir.path().join("export.json").display().to_string();
+        args.iter()
+            .map(|a| {
+                a.replace("TOKEN_FILE", &token)
+                    .replace("EXPORT_FILE", &export)
+            })
+            .collect()
+    }
+
+    /// Run the CLI in process; keep both outputs; return the exit code and stdout.
+    fn cli(&mut self, args: &[&str]) -> (i32, String) {
+        let mut argv = vec!["usersync".to_string()];
+        argv.extend(self.base_args());
+        argv.extend(self.expand(args));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = usersync::cli::run(argv, &mut out, &mut err);
+        let (out, err) = (
+            String::from_utf8_lossy(&out).into_owned(),
+            String::from_utf8_lossy(&err).into_owned(),
+        );
+        self.seen
+            .push((format!("cli {args:?} stdout"), out.clone()));
+        self.seen.push((format!("cli {args:?} stderr"), err));
+        (code, out)
+    }
+
+    fn ok(&mut self, args: &[&str]) -> String {
+        let (code, out) = self.cli(args);
+        let err = &self.seen.last().unwrap().1;
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    }
+
+    fn fails(&mut self, args: &[&str]) {
+        let (code, _) = self.cli(args);
+        assert_ne!(code, 0, "{args:?} should fail");
+    }
+
+    /// Run the real binary with the tracing log at debug level; keep stdout and stderr.
+    fn binary(&mut self, args: &[&str]) -> i32 {
+        let out = Command::new(env!("CARGO_BIN_EXE_usersync"))
+            .args(self.base_args())
+            .args(self.expand(args))
+            .env("USERSYNC_LOG", "debug")
+            .env_remove("OKTA_CLIENT_TOKEN")
+            .output()
+            .expect("usersync runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !stderr.is_empty() || args.contains(&"--version"),
+            "debug logging is on"
+        );
+        self.seen.push((
+            format!("binary {args:?} stdout"),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ));
+        self.seen.push((format!("binary {args:?} stderr"), stderr));
+        out.status.code().unwrap_or(-1)
+    }
+
+    fn keep(&mut self, label: &str, text: String) {
+        self.seen.push((label.to_string(), text));
+    }
+
+    fn fault(&self, prefix: &str, kind: FaultKind) {
+        self.sim.clear_faults();
+        self.sim.add_fault(Fault {
+            path_prefix: prefix.into(),
+            nth: 1,
+            times: 1000,
+            kind,
+        });
+    }
+}
+
+/// Every row of every table but `secrets`, as text.
+fn database_text(db: &Path) -> Vec<(String, String)> {
+    let conn = Connection::open(db).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = Vec::new();
+    for t in tables.iter().filter(|t| *t != "secrets") {
+        let mut st = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = st.column_count();
+        let rows: Vec<String> = st
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| {
+                        r.get::<_, rusqlite::types::Value>(i).map(|v| match v {
+                            rusqlite::types::Value::Text(s) => s,
+                            rusqlite::types::Value::Blob(b) => {
+                                String::from_utf8_lossy(&b).into_owned()
+                            }
+                            other => format!("{other:?}"),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|c| c.join(" | "))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        out.push((format!("table {t}"), rows.join("\n")));
+    }
+    out
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_token_appears_only_in_the_secrets_table() {
+    let mut w = World::new();
+
+    // ---- every CLI command, text and JSON
+    w.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "Okta",
+        "--domain",
+        DOMAIN,
+        "--token-file",
+        "TOKEN_FILE",
+        "--attribute",
+        "department",
+    ]);
+    for json in [false, true] {
+        let j: &[&str] = if json { &["--json"] } else { &[] };
+        let with = |args: &[&'static str]| [j, args].concat();
+        w.ok(&with(&["connector", "list"]));
+        w.ok(&with(&["connector", "show", "Okta"]));
+        w.ok(&with(&["connector", "test", "Okta"]));
+        w.ok(&with(&["sync", "Okta", "--dry-run"]));
+        w.ok(&with(&["sync", "Okta"]));
+        w.ok(&with(&["runs"]));
+        w.ok(&with(&["runs", "Okta"]));
+    }
+    let login = w.sim.with_org(|o| {
+        o.users
+            .iter()
+            .find(|u| u.status == "ACTIVE")
+            .unwrap()
+            .profile["login"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    w.ok(&["sync-user", "Okta", &login]);
+    w.ok(&["--json", "sync-user", "Okta", &login]);
+    w.ok(&["sync-user", "Okta", "nobody@example.com"]);
+    w.ok(&[
+        "connector",
+        "edit",
+        "Okta",
+        "--schedule",
+        "*/30 * * * *",
+        "--schedule-enabled",
+        "true",
+    ]);
+    w.ok(&["connector", "edit", "Okta", "--token-file", "TOKEN_FILE"]);
+    w.fails(&[
+        "connector",
+        "edit",
+        "Okta",
+        "--domain",
+        "http://acme.okta.com",
+    ]);
+    w.fails(&[
+        "connector",
+        "create",
+        "--name",
+        "Okta",
+        "--domain",
+        DOMAIN,
+        "--token-file",
+        "TOKEN_FILE",
+    ]);
+    w.fails(&[
+        "connector",
+        "create",
+        "--name",
+        "Other",
+        "--domain",
+        "acme-admin.okta.com",
+        "--token-file",
+        "TOKEN_FILE",
+    ]);
+    w.ok(&["export"]);
+    w.ok(&["--json", "export"]);
+    w.ok(&["export", "-o", "EXPORT_FILE"]);
+    let exported = std::fs::read_to_string(w.dir.path().join("export.json")).unwrap();
+    w.keep("export file", exported);
+
+    // ---- failing syncs, every way
+    let failures: [(&str, FaultKind); 5] = [
+        ("/api/v1/users", FaultKind::RevokedToken),
+        ("/api/v1/groups", FaultKind::RevokedToken),
+        ("/api/v1/users", FaultKind::Status(500)),
+        ("/api/v1/users", FaultKind::MalformedJson),
+        (
+            "/api/v1/users",
+            FaultKind::NextToForeignHost(format!("https://evil.example.com/{SECRET}")),
+        ),
+    ];
+    for (prefix, kind) in failures {
+        w.fault(prefix, kind);
+        w.fails(&["sync", "Okta"]);
+        w.fails(&["--json", "sync", "Okta"]);
+        // These read less than a sync (one page, one user): they fail under some of
+        // the faults only; their output is kept either way.
+        w.cli(&["connector", "test", "Okta"]);
+        w.cli(&["--json", "connector", "test", "Okta"]);
+        w.cli(&["sync-user", "Okta", &login]);
+    }
+    w.sim.clear_faults();
+
+    // Run logs, text and JSON, of every run.
+    let runs: serde_json::Value = serde_json::from_str(&w.ok(&["--json", "runs"])).unwrap();
+    let ids: Vec<String> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].to_string())
+        .collect();
+    assert!(ids.len() >= 10, "{ids:?}");
+    for id in &ids {
+        w.ok(&["log", id]);
+        w.ok(&["--json", "log", id]);
+    }
+
+    // ---- the real binary, tracing at debug level
+    assert_eq!(w.binary(&["sync", "Okta"]), 0);
+    assert_eq!(w.binary(&["connector", "test", "Okta"]), 0);
+    assert_eq!(w.binary(&["sync-user", "Okta", &login]), 0);
+    w.fault("/api/v1/users", FaultKind::RevokedToken);
+    assert_eq!(w.binary(&["sync", "Okta"]), 1);
+    w.fault(
+        "/api/v1/users",
+        FaultKind::NextToForeignHost("https://evil.example.com".into()),
+    );
+    assert_eq!(w.binary(&["sync", "Okta"]), 1);
+    w.sim.clear_faults();
+
+    // ---- the library: Debug and Display of inputs, results and errors
+    let h = Harness::open(&w.db(), usersync::Options::default()).unwrap();
+    let input = ConnectorInput {
+        name: "Lib".into(),
+        okta_domain: DOMAIN.into(),
+        api_token: Some(SECRET.into()),
+        ..Default::default()
+    };
+    w.keep("Debug ConnectorInput", format!("{input:?} {input:#?}"));
+    let view = h.create_connector(&input).unwrap();
+    w.keep("Debug ConnectorView", format!("{view:?}"));
+    w.keep(
+        "Serialize ConnectorView",
+        serde_json::to_string(&view).unwrap(),
+    );
+    // No resolve override: the sync cannot reach the real acme.okta.com (no network, or
+    // the policy) and fails; its error is kept.
+    for r in [
+        h.sync("Lib", SyncRequest::default())
+            .map(|o| format!("{o:?}")),
+        h.test_connection("Lib").map(|i| format!("{i:?}")),
+        h.sync_user("Lib", &login).map(|u| format!("{u:?}")),
+    ] {
+        match r {
+            Ok(s) => w.keep("library result", s),
+            Err(e) => w.keep("library error", format!("{e} {e:?}")),
+        }
+    }
+    let bad = ConnectorInput {
+        okta_domain: "http://x".into(),
+        ..input.clone()
+    };
+    let e = h.update_connector("Lib", &bad).unwrap_err();
+    w.keep("update error", format!("{e} {e:?}"));
+    w.keep("Debug connectors", format!("{:?}", h.connectors().unwrap()));
+    drop(h);
+
+    // ---- the database: nowhere but `secrets`
+    w.seen.extend(database_text(&w.db()));
+    let conn = Connection::open(w.db()).unwrap();
+    let stored: Vec<String> = conn
+        .prepare("SELECT api_token FROM secrets")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(stored, [SECRET, SECRET], "stored normalized, apart");
+
+    // The test means something: the token did travel, and was checked everywhere.
+    let sent = w
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.authorization.as_deref() == Some(&format!("SSWS {SECRET}")))
+        .count();
+    assert!(sent > 50, "the token was used: {sent} requests");
+    assert!(w.seen.len() > 100, "{} outputs", w.seen.len());
+    let leaks: Vec<&str> = w
+        .seen
+        .iter()
+        .filter(|(_, text)| text.contains(SECRET) || text.contains("abc123XYZ"))
+        .map(|(label, _)| label.as_str())
+        .collect();
+    assert!(leaks.is_empty(), "the token leaked in: {leaks:#?}");
+
+    // ---- the file: owner only
+    #[cfg(unix)]
+    for p in [
+        w.db(),
+        w.db().with_extension("db-wal"),
+        w.db().with_extension("db-shm"),
+    ] {
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+    }
+}
+
+/// A database created by the binary itself (a fresh file, then its WAL) is 0600 too.
+#[cfg(unix)]
+#[test]
+fn a_new_database_and_its_wal_are_owner_only() {
+    let mut w = World::new();
+    w.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "Okta",
+        "--domain",
+        DOMAIN,
+        "--token-file",
+        "TOKEN_FILE",
+    ]);
+    // While a connection is open, the WAL and shared-memory files exist.
+    let conn = Connection::open(w.db()).unwrap();
+    conn.query_row("SELECT count(*) FROM secrets", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+    for p in [
+        w.db(),
+        w.db().with_extension("db-wal"),
+        w.db().with_extension("db-shm"),
+    ] {
+        assert!(p.exists(), "{}", p.display());
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+}
+
+/// The WIT record `credentials` as wasmtime's `bindgen!` generates it: its `Debug` is
+/// generated too (unconditionally, field by field) and prints the token. The harness
+/// builds it only right before a call and never formats it, but a `Debug` of it anywhere
+/// would leak; masking it needs a WIT change (e.g. the token as a resource) or a
+/// hand-written binding. Ignored until then, so that it is visible and runnable:
+/// `cargo test -p host-harness --test secrets -- --ignored`.
+#[test]
+#[ignore = "wasmtime's bindgen prints every field of WIT records in Debug, the token included"]
+fn the_generated_credentials_record_masks_the_token_in_debug() {
+    let creds = Credentials {
+        api_token: SECRET.into(),
+    };
+    let shown = format!("{creds:?} {creds:#?}");
+    assert!(!shown.contains(SECRET), "{shown}");
+}

@@ -1,0 +1,484 @@
+//! Connector settings, one test per setting, against the simulator, asserting the store
+//! afterwards (including the unchanged cases: guard refused, keep, dry run).
+
+use integration::{
+    CONNECTOR, DIRECTORY_TABLES, Env, connector_input, dump, groups_without_defaults,
+};
+use okta_sim::{GenSpec, GroupType, Org, SimConfig};
+use serde_json::json;
+use usersync::bindings::wit::{
+    GroupSettings, LifecycleSettings, MissingUsers, SyncError, UserSettings,
+};
+use usersync::{ConnectorInput, HarnessError, SyncRequest};
+
+fn users() -> UserSettings {
+    UserSettings {
+        import_users: true,
+        update_users: true,
+        sync_status: true,
+        create_staged: false,
+        username_attribute: "login".into(),
+        username_pattern: String::new(),
+        username_replacement: String::new(),
+        lowercase_username: true,
+        display_name: "{firstName} {lastName}".into(),
+        email_attribute: "email".into(),
+    }
+}
+
+fn lifecycle() -> LifecycleSettings {
+    LifecycleSettings {
+        missing_users: MissingUsers::Disable,
+        remove_memberships_of_missing: true,
+        guard_percent: 10,
+        guard_min_users: 5,
+    }
+}
+
+fn env() -> Env {
+    Env::new(
+        Org::generate(&GenSpec {
+            users: 200,
+            groups: 6,
+            memberships_per_user: 2,
+            seed: 21,
+        }),
+        SimConfig::default(),
+    )
+}
+
+fn set(env: &Env, f: impl FnOnce(&mut ConnectorInput)) {
+    let mut input = connector_input();
+    f(&mut input);
+    env.harness
+        .update_connector(CONNECTOR, &input)
+        .expect("settings saved");
+}
+
+fn sync(env: &Env) -> usersync::harness::SyncOutcome {
+    env.harness
+        .sync(CONNECTOR, SyncRequest::default())
+        .expect("sync")
+}
+
+fn active_ids(env: &Env) -> Vec<String> {
+    env.sim.with_org(|o| {
+        o.users
+            .iter()
+            .filter(|u| u.status == "ACTIVE")
+            .map(|u| u.id.clone())
+            .collect()
+    })
+}
+
+fn row(env: &Env, id: &str) -> Option<integration::UserRow> {
+    env.store().users.into_iter().find(|u| u.okta_id == id)
+}
+
+#[test]
+fn import_update_and_status_switches() {
+    let env = env();
+    sync(&env);
+    let ids = active_ids(&env);
+    set(&env, |i| {
+        i.users = Some(UserSettings {
+            import_users: false,
+            update_users: false,
+            sync_status: false,
+            ..users()
+        })
+    });
+    let new = env.sim.with_org(|o| {
+        o.set_profile(&ids[0], "firstName", json!("Renamed"));
+        o.set_status(&ids[1], "SUSPENDED");
+        o.add_user("new.person@example.com", "New", "Person", "ACTIVE")
+    });
+    let o = sync(&env);
+    assert_eq!(o.report.writes, 0, "{:?}", o.report.changes);
+    assert!(row(&env, &new).is_none(), "import off: not created");
+    assert!(
+        !row(&env, &ids[0])
+            .unwrap()
+            .display_name
+            .starts_with("Renamed"),
+        "update off"
+    );
+    assert!(
+        row(&env, &ids[1]).unwrap().active,
+        "status off: stays active"
+    );
+
+    set(&env, |i| i.users = Some(users()));
+    let o = sync(&env);
+    let c = &o.report.counts;
+    assert_eq!(
+        (c.users_created, c.users_updated, c.users_deactivated),
+        (1, 1, 1)
+    );
+}
+
+#[test]
+fn staged_users_are_created_inactive_when_asked() {
+    let env = env();
+    let staged = env
+        .sim
+        .with_org(|o| o.add_user("staged.one@example.com", "Staged", "One", "STAGED"));
+    sync(&env);
+    assert!(row(&env, &staged).is_none(), "not created by default");
+    set(&env, |i| {
+        i.users = Some(UserSettings {
+            create_staged: true,
+            ..users()
+        })
+    });
+    sync(&env);
+    assert!(!row(&env, &staged).unwrap().active);
+}
+
+#[test]
+fn usernames_from_another_attribute_a_regex_and_case() {
+    let env = env();
+    set(&env, |i| {
+        i.users = Some(UserSettings {
+            username_attribute: "email".into(),
+            username_pattern: "(.*)@.*".into(),
+            username_replacement: "$1".into(),
+            lowercase_username: false,
+            display_name: "{lastName}, {firstName}".into(),
+            ..users()
+        })
+    });
+    let (a, b) = env.sim.with_org(|o| {
+        let a = o.add_user("x1@example.com", "Ada", "Lovelace", "ACTIVE");
+        o.set_profile(&a, "email", json!("Ada.L@example.com"));
+        let b = o.add_user("x2@example.com", "Ada", "Other", "ACTIVE");
+        o.set_profile(&b, "email", json!("Ada.L@other.example"));
+        (a, b)
+    });
+    let o = sync(&env);
+    let ada = row(&env, &a).unwrap();
+    assert_eq!(
+        (ada.username.as_str(), ada.display_name.as_str()),
+        ("Ada.L", "Lovelace, Ada")
+    );
+    assert!(
+        row(&env, &b).is_none(),
+        "the second user mapping to Ada.L does not overwrite the first"
+    );
+    assert!(
+        o.report
+            .warnings
+            .iter()
+            .any(|w| w.contains(&b) && w.contains("`Ada.L`")),
+        "{:?}",
+        o.report.warnings
+    );
+}
+
+#[test]
+fn group_filters_types_and_name_mapping() {
+    let env = env();
+    env.sim.with_org(|o| {
+        let u = o
+            .users
+            .iter()
+            .find(|u| u.status == "ACTIVE")
+            .unwrap()
+            .id
+            .clone();
+        let eng = o.add_group("eng-backend", GroupType::OktaGroup);
+        let test = o.add_group("eng-backend-test", GroupType::OktaGroup);
+        let app = o.add_group("eng-app", GroupType::AppGroup);
+        for g in [&eng, &test, &app] {
+            o.add_member(g, &u);
+        }
+    });
+    set(&env, |i| {
+        i.groups = Some(GroupSettings {
+            types: vec!["OKTA_GROUP".into()],
+            include_patterns: vec!["^eng-".into()],
+            exclude_patterns: vec!["-test$".into()],
+            prefix: "okta-".into(),
+            pattern: "^eng-(.*)".into(),
+            replacement: "$1".into(),
+            ..groups_without_defaults()
+        })
+    });
+    sync(&env);
+    let groups: Vec<String> = env.store().groups.into_iter().collect();
+    assert_eq!(
+        groups,
+        ["okta-backend"],
+        "only OKTA_GROUPs matching ^eng- and not -test$, renamed"
+    );
+    assert_eq!(env.store().memberships.len(), 1);
+}
+
+#[test]
+fn only_members_of_required_groups_are_synced() {
+    let env = env();
+    let (members, required) = env.sim.with_org(|o| {
+        let g = o
+            .groups
+            .iter()
+            .find(|g| g.group_type == GroupType::OktaGroup)
+            .unwrap();
+        (g.members.clone(), g.name.clone())
+    });
+    set(&env, |i| {
+        i.groups = Some(GroupSettings {
+            required: vec![required.clone()],
+            ..groups_without_defaults()
+        })
+    });
+    let o = sync(&env);
+    let store = env.store();
+    assert!(!store.users.is_empty());
+    assert!(
+        store.users.iter().all(|u| members.contains(&u.okta_id)),
+        "only members of {required}"
+    );
+    assert!(
+        o.report
+            .warnings
+            .iter()
+            .any(|w| w.contains("in none of the required groups"))
+    );
+}
+
+#[test]
+fn default_groups_per_product_and_editable() {
+    let env = env();
+    let mut input = connector_input();
+    input.groups = Some(GroupSettings {
+        default_groups: None,
+        ..groups_without_defaults()
+    });
+    env.harness.update_connector(CONNECTOR, &input).unwrap();
+    sync(&env);
+    let store = env.store();
+    let synced: Vec<&String> = store.users.iter().map(|u| &u.username).collect();
+    let in_default: Vec<&String> = store
+        .memberships
+        .iter()
+        .filter(|(_, g)| g == "jira-software-users")
+        .map(|(u, _)| u)
+        .collect();
+    assert_eq!(
+        in_default.len(),
+        synced.len(),
+        "every synced user gets Jira's default group"
+    );
+
+    input.groups = Some(GroupSettings {
+        default_groups: Some(vec!["okta-users".into()]),
+        ..groups_without_defaults()
+    });
+    env.harness.update_connector(CONNECTOR, &input).unwrap();
+    let o = sync(&env);
+    assert_eq!(o.report.counts.memberships_added as usize, synced.len());
+    assert!(env.store().groups.contains("okta-users"));
+    assert_eq!(sync(&env).report.writes, 0, "stable");
+}
+
+#[test]
+fn missing_users_are_disabled_deleted_or_kept() {
+    for (missing, remove, expect_row, expect_active, expect_memberships) in [
+        (MissingUsers::Disable, true, true, false, false),
+        (MissingUsers::Disable, false, true, false, true),
+        (MissingUsers::Keep, false, true, true, true),
+        (MissingUsers::Delete, true, false, false, false),
+    ] {
+        let env = env();
+        set(&env, |i| {
+            i.lifecycle = Some(LifecycleSettings {
+                missing_users: missing,
+                remove_memberships_of_missing: remove,
+                ..lifecycle()
+            })
+        });
+        sync(&env);
+        let id = env.sim.with_org(|o| {
+            let g = o
+                .groups
+                .iter()
+                .find(|g| g.group_type == GroupType::OktaGroup && !g.members.is_empty())
+                .unwrap();
+            let id = g
+                .members
+                .iter()
+                .find(|m| o.user(m).is_some_and(|u| u.status == "ACTIVE"))
+                .unwrap()
+                .clone();
+            o.delete_user(&id);
+            id
+        });
+        let before = row(&env, &id).unwrap();
+        sync(&env);
+        let after = row(&env, &id);
+        let what = format!("{missing:?} remove={remove}");
+        assert_eq!(after.is_some(), expect_row, "{what}");
+        if let Some(after) = after {
+            assert_eq!(after.active, expect_active, "{what}");
+        }
+        let has = env
+            .store()
+            .memberships
+            .iter()
+            .any(|(u, _)| *u == before.username);
+        assert_eq!(has, expect_memberships, "{what}");
+    }
+}
+
+#[test]
+fn the_mass_deactivation_guard_refuses_then_force_proceeds() {
+    let env = env();
+    sync(&env);
+    let ids = active_ids(&env);
+    env.sim.with_org(|o| {
+        for id in &ids[..30] {
+            o.set_status(id, "SUSPENDED");
+        }
+    });
+    let before = dump(&env.harness, DIRECTORY_TABLES);
+    let err = env
+        .harness
+        .sync(CONNECTOR, SyncRequest::default())
+        .unwrap_err();
+    let HarnessError::Sync(SyncError::Guard(g)) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((g.would_remove, g.percent, g.min_users), (30, 10, 5));
+    assert!(err.to_string().contains("sync once with --force"), "{err}");
+    assert_eq!(
+        dump(&env.harness, DIRECTORY_TABLES),
+        before,
+        "guard refused: nothing written"
+    );
+
+    let dry = env
+        .harness
+        .sync(
+            CONNECTOR,
+            SyncRequest {
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(dry.report.counts.users_deactivated, 30);
+    assert!(
+        dry.report
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("a real sync would be refused"))
+    );
+    assert_eq!(
+        dump(&env.harness, DIRECTORY_TABLES),
+        before,
+        "dry run wrote nothing"
+    );
+
+    let forced = env
+        .harness
+        .sync(
+            CONNECTOR,
+            SyncRequest {
+                force: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(forced.report.counts.users_deactivated, 30);
+}
+
+#[test]
+fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
+    let env = env();
+    let stored = env.harness.connector(CONNECTOR).unwrap().config;
+    let cases: Vec<(ConnectorInput, &str, &str)> = vec![
+        (
+            ConnectorInput {
+                users: Some(UserSettings {
+                    username_pattern: "(".into(),
+                    ..users()
+                }),
+                ..connector_input()
+            },
+            "username-pattern",
+            "is not a valid regular expression",
+        ),
+        (
+            ConnectorInput {
+                users: Some(UserSettings {
+                    display_name: "{firstName".into(),
+                    ..users()
+                }),
+                ..connector_input()
+            },
+            "display-name",
+            "without",
+        ),
+        (
+            ConnectorInput {
+                users: Some(UserSettings {
+                    username_attribute: "first name".into(),
+                    ..users()
+                }),
+                ..connector_input()
+            },
+            "username-attribute",
+            "not an Okta profile attribute",
+        ),
+        (
+            ConnectorInput {
+                groups: Some(GroupSettings {
+                    include_patterns: vec!["[".into()],
+                    ..groups_without_defaults()
+                }),
+                ..connector_input()
+            },
+            "group-include",
+            "not a valid regular expression",
+        ),
+        (
+            ConnectorInput {
+                groups: Some(GroupSettings {
+                    types: vec!["BUILT_IN".into()],
+                    ..groups_without_defaults()
+                }),
+                ..connector_input()
+            },
+            "group-types",
+            "include-built-in-groups",
+        ),
+        (
+            ConnectorInput {
+                lifecycle: Some(LifecycleSettings {
+                    guard_percent: 150,
+                    ..lifecycle()
+                }),
+                ..connector_input()
+            },
+            "guard-percent",
+            "out of range",
+        ),
+    ];
+    for (input, field, needle) in cases {
+        let err = env.harness.update_connector(CONNECTOR, &input).unwrap_err();
+        let HarnessError::InvalidConfig(errors) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(errors[0].field, field);
+        assert!(
+            errors[0].message.contains(needle),
+            "{field}: {}",
+            errors[0].message
+        );
+        assert_eq!(
+            env.harness.connector(CONNECTOR).unwrap().config,
+            stored,
+            "a rejected config leaves the stored one"
+        );
+    }
+}
