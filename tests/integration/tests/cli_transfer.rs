@@ -44,7 +44,10 @@ impl Cli {
             "--resolve".into(),
             format!("acme.okta.com={}", self.sim.addr()),
         ];
-        argv.extend(args.iter().map(|s| s.replace("TOKEN_FILE", &self.path("token"))));
+        argv.extend(
+            args.iter()
+                .map(|s| s.replace("TOKEN_FILE", &self.path("token"))),
+        );
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let code = usersync::cli::run(argv, &mut out, &mut err);
         Out {
@@ -98,14 +101,20 @@ fn export_redacts_the_token_unless_asked() {
     assert_eq!(c["apiToken"], "********");
     assert_eq!(c["schedule"], "0 */30 * * * *");
     assert_eq!(c["scheduleEnabled"], true);
-    assert_eq!(c["userAttributes"], serde_json::json!(["department", "title"]));
+    assert_eq!(
+        c["userAttributes"],
+        serde_json::json!(["department", "title"])
+    );
 
     let out = cli.ok("a.db", &["export", "--include-secrets"]);
     assert!(out.contains("\"apiToken\": \"test-token\""), "{out}");
 
     // To a file, readable by its owner only.
     let file = cli.path("export.json");
-    assert_eq!(cli.ok("a.db", &["export", "--include-secrets", "-o", &file]), "");
+    assert_eq!(
+        cli.ok("a.db", &["export", "--include-secrets", "-o", &file]),
+        ""
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("test-token"));
     #[cfg(unix)]
@@ -131,7 +140,10 @@ fn import_creates_and_updates_connectors() {
         "Imported 2 connectors: created Okta, Second; updated none.\n"
     );
     let test = cli.ok("b.db", &["connector", "test", "Second"]);
-    assert!(test.starts_with("Connection to https://acme.okta.com works"), "{test}");
+    assert!(
+        test.starts_with("Connection to https://acme.okta.com works"),
+        "{test}"
+    );
     let show = cli.ok("b.db", &["--json", "connector", "show", "Okta"]);
     let v: serde_json::Value = serde_json::from_str(&show).unwrap();
     assert_eq!(v["config"]["schedule"], "0 */30 * * * *");
@@ -149,7 +161,10 @@ fn import_creates_and_updates_connectors() {
     assert_eq!(v["updated"], serde_json::json!(["Okta", "Second"]));
     let show = cli.ok("b.db", &["--json", "connector", "show", "Okta"]);
     assert!(show.contains("\"schedule\": \"0 30 2 * * *\""), "{show}");
-    assert!(cli.ok("b.db", &["connector", "test", "Okta"]).starts_with("Connection to"));
+    assert!(
+        cli.ok("b.db", &["connector", "test", "Okta"])
+            .starts_with("Connection to")
+    );
 }
 
 #[test]
@@ -194,7 +209,8 @@ fn a_refused_import_changes_nothing() {
     let o = cli.run_on("a.db", &["import", &cli.path("x.json")]);
     assert_eq!(o.code, 2);
     assert!(
-        o.stderr.starts_with("error: the import is not a usersync export: "),
+        o.stderr
+            .starts_with("error: the import is not a usersync export: "),
         "{}",
         o.stderr
     );

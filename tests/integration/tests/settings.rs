@@ -482,3 +482,59 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
         );
     }
 }
+
+#[test]
+fn a_renamed_okta_login_keeps_the_user_key_and_its_history() {
+    let env = env();
+    sync(&env);
+    let id = active_ids(&env)[0].clone();
+    let (key, old_name) = {
+        let conn = env.harness.db().lock();
+        let (key, name): (String, String) = conn
+            .query_row(
+                "SELECT key, username FROM users WHERE okta_id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        for text in ["created PROJ-1", "commented on PROJ-2"] {
+            conn.execute(
+                "INSERT INTO history (user_key, at, text) VALUES (?1, 0, ?2)",
+                [&key, text],
+            )
+            .unwrap();
+        }
+        (key, name)
+    };
+    env.sim
+        .with_org(|o| o.set_profile(&id, "login", json!("Renamed.Login@example.com")));
+    let o = sync(&env);
+    let e = o
+        .report
+        .changes
+        .iter()
+        .find(|e| e.target == "renamed.login@example.com")
+        .expect("a rename entry");
+    assert_eq!(e.fields[0].field, "username");
+    assert_eq!(e.fields[0].old.as_deref(), Some(old_name.as_str()));
+    let conn = env.harness.db().lock();
+    let (now_key, name): (String, String) = conn
+        .query_row(
+            "SELECT key, username FROM users WHERE okta_id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (now_key.as_str(), name.as_str()),
+        (key.as_str(), "renamed.login@example.com")
+    );
+    let history: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM history WHERE user_key = ?1",
+            [&key],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(history, 2, "the history still points at the user");
+}
