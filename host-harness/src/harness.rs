@@ -149,7 +149,7 @@ impl ConnectorInput {
             member_concurrency: c.member_concurrency,
             users: c.users.clone(),
             groups: c.groups.clone(),
-            lifecycle: c.lifecycle.clone(),
+            lifecycle: c.lifecycle,
             api_token: None,
         }
     }
@@ -171,7 +171,7 @@ impl ConnectorInput {
             member_concurrency: self.member_concurrency,
             users: self.users.clone(),
             groups: self.groups.clone(),
-            lifecycle: self.lifecycle.clone(),
+            lifecycle: self.lifecycle,
         }
     }
 }
@@ -403,7 +403,7 @@ impl Harness {
         let input = &ConnectorInput {
             users: input.users.clone().or(old.config.users.clone()),
             groups: input.groups.clone().or(old.config.groups.clone()),
-            lifecycle: input.lifecycle.clone().or(old.config.lifecycle.clone()),
+            lifecycle: input.lifecycle.or(old.config.lifecycle),
             ..input.clone()
         };
         let configured = self.configure(input, &token)?;

@@ -13,7 +13,6 @@ use wasmtime::{Config, Engine, Store, StoreLimitsBuilder, Trap};
 pub static BUNDLED: &[u8] = include_bytes!(env!("USERSYNC_COMPONENT"));
 
 /// How often the epoch advances.
-
 const TICK: Duration = Duration::from_millis(10);
 
 /// Budgets of one call.

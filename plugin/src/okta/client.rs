@@ -88,7 +88,6 @@ impl<T: Transport> OktaClient<T> {
     }
 
     /// 429 answers met.
-
     pub fn rate_limited(&self) -> u32 {
         self.rate_limited
     }
@@ -392,7 +391,6 @@ fn query_value(s: &str) -> String {
 }
 
 /// Percent-encode one path segment (logins may hold `@`, `+`, spaces...).
-
 pub fn encode_segment(s: &str) -> String {
     let mut u = url::Url::parse("https://x/").expect("static URL");
     u.path_segments_mut().expect("base URL").push(s);
