@@ -131,6 +131,10 @@ pub struct DemoArgs {
     /// Seed of the generated org.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Afterwards, keep the simulator running and serve the admin page, the REST API and
+    /// the scheduler at this address (e.g. 127.0.0.1:8080) until stopped.
+    #[arg(long)]
+    pub serve: Option<String>,
 }
 
 /// Connector subcommands.

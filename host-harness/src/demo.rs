@@ -140,5 +140,42 @@ pub fn run(
     )
     .map_err(io)?;
     writeln!(out, "Look around:\n  usersync --db {0} runs\n  usersync --db {0} log {1}\n  usersync --db {0} connector show \"{DEMO_CONNECTOR}\"\n  sqlite3 {0} 'SELECT key, username, active FROM users LIMIT 5'", db.display(), second.run_id).map_err(io)?;
+    match &args.serve {
+        Some(listen) => serve(h, listen, out),
+        None => writeln!(out, "  usersync demo --serve 127.0.0.1:8080   (the admin page and REST API, with the simulator kept running)").map_err(io),
+    }
+}
+
+/// Serve the admin page, REST API and scheduler over the demo store (the simulator
+/// stays up in the caller), with a one-time admin password, until stopped.
+fn serve(h: Harness, listen: &str, out: &mut dyn Write) -> Result<(), CliError> {
+    use rand::distr::{Alphanumeric, SampleString};
+    let password = Alphanumeric.sample_string(&mut rand::rng(), 16);
+    let config = crate::web::WebConfig {
+        admin_user: "admin".into(),
+        admin_password: password.clone(),
+    };
+    let server = crate::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
+        message: format!("cannot serve on {listen}: {e}"),
+        code: 1,
+    })?;
+    writeln!(
+        out,
+        "\nAdmin page: {}{}  (user admin, password {password}, valid for this run only)\nREST API:   {}{}/\nStop with Ctrl-C.",
+        server.url(),
+        h.product().admin_path,
+        server.url(),
+        crate::web::REST_BASE
+    )
+    .map_err(io)?;
+    let _ = out.flush();
+    let scheduler = crate::scheduler::Scheduler::new(h);
+    std::thread::spawn(move || {
+        scheduler.run(
+            std::time::Duration::from_secs(5),
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+    });
+    server.wait();
     Ok(())
 }

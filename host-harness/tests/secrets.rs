@@ -177,6 +177,48 @@ fn database_text(db: &Path) -> Vec<(String, String)> {
     out
 }
 
+const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// One HTTP/1.1 exchange with the admin's Basic credential; the whole raw response
+/// (status line, headers, body) as text.
+fn http(addr: &str, method: &str, path: &str, json: Option<&str>) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(120)))
+        .unwrap();
+    let body = json.unwrap_or("");
+    let auth = base64(format!("admin:{ADMIN_PASSWORD}").as_bytes());
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
 #[cfg(unix)]
 fn mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
@@ -367,6 +409,86 @@ fn the_token_appears_only_in_the_secrets_table() {
     let e = h.update_connector("Lib", &bad).unwrap_err();
     w.keep("update error", format!("{e} {e:?}"));
     w.keep("Debug connectors", format!("{:?}", h.connectors().unwrap()));
+
+    // ---- the REST API and the admin page of `usersync serve`
+    let server = usersync::web::WebServer::start(
+        h.clone(),
+        usersync::web::WebConfig {
+            admin_user: "admin".into(),
+            admin_password: ADMIN_PASSWORD.into(),
+        },
+        "127.0.0.1:0",
+    )
+    .unwrap();
+    let addr = server.url().trim_start_matches("http://").to_string();
+    let rest = "/rest/usersync/1.0";
+    let page = h.product().admin_path;
+    let created = http(
+        &addr,
+        "POST",
+        &format!("{rest}/connectors"),
+        Some(&format!(
+            r#"{{"name":"Rest","oktaDomain":"{DOMAIN}","apiToken":"{SECRET}"}}"#
+        )),
+    );
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+    w.keep("REST create", created);
+    let calls: Vec<(&str, String, Option<String>)> = vec![
+        ("GET", format!("{rest}/connectors"), None),
+        ("GET", format!("{rest}/connectors/Rest"), None),
+        (
+            "PUT",
+            format!("{rest}/connectors/Rest"),
+            Some(format!(
+                r#"{{"apiToken":"SSWS {SECRET}","schedule":"@daily"}}"#
+            )),
+        ),
+        (
+            "PUT",
+            format!("{rest}/connectors/Rest"),
+            Some(format!(
+                r#"{{"apiToken":"{SECRET} x","oktaDomain":"http://x"}}"#
+            )),
+        ),
+        (
+            "POST",
+            format!("{rest}/connectors"),
+            Some(format!(
+                r#"{{"name":"Rest","oktaDomain":"{DOMAIN}","apiToken":"{SECRET}"}}"#
+            )),
+        ),
+        ("POST", format!("{rest}/connectors/Rest/test"), None),
+        (
+            "POST",
+            format!("{rest}/connectors/Rest/sync-user"),
+            Some(format!(r#"{{"login":"{login}"}}"#)),
+        ),
+        ("POST", format!("{rest}/connectors/Rest/sync"), None),
+        ("GET", format!("{rest}/runs"), None),
+        ("GET", format!("{rest}/export"), None),
+        ("GET", format!("{page}/"), None),
+        ("GET", format!("{page}/connectors/Rest"), None),
+        ("GET", format!("{page}/connectors/Okta"), None),
+        ("GET", format!("{page}/connectors/new"), None),
+    ];
+    for (method, path, body) in &calls {
+        let r = http(&addr, method, path, body.as_deref());
+        w.keep(&format!("web {method} {path}"), r);
+    }
+    // Every run through the REST API and the page (report, changes, log).
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    for id in h.runs(None, 100).unwrap().iter().map(|r| r.id) {
+        for path in [
+            format!("{rest}/runs/{id}"),
+            format!("{page}/runs/{id}"),
+            format!("{page}/runs/{id}/report.json"),
+            format!("{page}/runs/{id}/changes.csv"),
+        ] {
+            let r = http(&addr, "GET", &path, None);
+            w.keep(&format!("web GET {path}"), r);
+        }
+    }
+    drop(server);
     drop(h);
 
     // ---- the database: nowhere but `secrets`
@@ -379,7 +501,7 @@ fn the_token_appears_only_in_the_secrets_table() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(stored, [SECRET, SECRET], "stored normalized, apart");
+    assert_eq!(stored, [SECRET, SECRET, SECRET], "stored normalized, apart");
 
     // The test means something: the token did travel, and was checked everywhere.
     let sent = w
