@@ -60,6 +60,9 @@ pub struct Args {
     /// Where to write the results (between the `bench:results` markers); `-` for nowhere.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md"))]
     pub out: String,
+    /// Copy the store after the first two full syncs to this file (for inspection).
+    #[arg(long, hide = true)]
+    pub keep_db: Option<String>,
     /// Run one size in this process and print its result as JSON (used by the parent).
     #[arg(long, hide = true)]
     pub child: Option<usize>,

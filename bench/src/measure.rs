@@ -113,6 +113,10 @@ pub struct Logins {
 pub struct NativePlan {
     /// Native `mapping::desired`, ms (median).
     pub desired_ms: f64,
+    /// Native store lookups of the users to create, ms (median).
+    pub lookups_ms: f64,
+    /// How many lookups.
+    pub lookups: usize,
     /// Native `plan::plan` against an empty store, ms (median).
     pub plan_ms: f64,
     /// The component's `plan-ms` of the first full sync (same data, empty store).
@@ -586,6 +590,14 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     };
     res.full2 = env.sync(false)?;
     log(start, &describe("full sync (no change)", &res.full2));
+    if let Some(path) = &args.keep_db {
+        let _ = std::fs::remove_file(path);
+        env.harness
+            .db()
+            .lock()
+            .execute("VACUUM INTO ?1", [path])
+            .context("copying the store")?;
+    }
 
     // ---- the plan natively, on the same data
     env.peak_kb = env.peak_kb.max(reset_hwm());
@@ -609,18 +621,25 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     res.native.nochange_snapshot_ms = t.elapsed().as_secs_f64() * 1e3;
     res.native.store_mb = crate::alloc::live().saturating_sub(live) as f64 / 1048576.0;
     let mb = |b: usize| b as f64 / 1048576.0;
-    for _ in 0..runs {
-        let t = native::time_plan(&snap, &cfg, &empty);
-        desired_ms.push(t.desired_ms);
-        plan_ms.push(t.plan_ms);
-        res.native.native_changes = t.plan.entries.len();
-        res.native.desired_mb = mb(t.desired_bytes);
-        res.native.plan_mb = mb(t.plan_bytes);
-        res.native.peak_mb = mb(t.peak_bytes);
-        drop(t);
-        let t = native::time_plan(&snap, &cfg, &store);
-        nochange_ms.push(t.desired_ms + t.plan_ms);
-        res.native.nochange_native_changes = t.plan.entries.len();
+    let planner = native::Planner::new(&cfg)?;
+    let mut lookups_ms = Vec::new();
+    {
+        let db = env.harness.db().lock();
+        for _ in 0..runs {
+            let t = planner.time_plan(&snap, &empty, &db);
+            desired_ms.push(t.desired_ms);
+            lookups_ms.push(t.lookups_ms);
+            plan_ms.push(t.plan_ms);
+            res.native.lookups = t.lookups;
+            res.native.native_changes = t.plan.entries.len();
+            res.native.desired_mb = mb(t.desired_bytes);
+            res.native.plan_mb = mb(t.plan_bytes);
+            res.native.peak_mb = mb(t.peak_bytes);
+            drop(t);
+            let t = planner.time_plan(&snap, &store, &db);
+            nochange_ms.push(t.desired_ms + t.lookups_ms + t.plan_ms);
+            res.native.nochange_native_changes = t.plan.entries.len();
+        }
     }
     drop((snap, store));
     // The native comparison is the bench's own work: not part of the sync's peak.
@@ -631,6 +650,7 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     };
     res.native.desired_ms = median(&mut desired_ms);
     res.native.plan_ms = median(&mut plan_ms);
+    res.native.lookups_ms = median(&mut lookups_ms);
     res.native.nochange_plan_ms = median(&mut nochange_ms);
     res.native.component_ms = res.full1.plan_ms;
     res.native.component_changes = res.full1.changes;
@@ -638,8 +658,10 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     log(
         start,
         &format!(
-            "native plan: desired {:.1} ms + plan {:.1} ms vs component {} ms; no change: snapshot {:.1} + {:.1} ms vs component {} ms",
+            "native plan: desired {:.1} ms + {} lookups {:.1} ms + plan {:.1} ms vs component {} ms; no change: snapshot {:.1} + {:.1} ms vs component {} ms",
             res.native.desired_ms,
+            res.native.lookups,
+            res.native.lookups_ms,
             res.native.plan_ms,
             res.native.component_ms,
             res.native.nochange_snapshot_ms,

@@ -5,7 +5,9 @@ use anyhow::anyhow;
 use okta_sim::{GroupType, Org};
 use plugin::config::ConnectorConfig;
 use plugin::okta::{OktaGroup, OktaUser};
-use plugin::plan::Plan;
+use plugin::plan::{Plan, Policy, Scope};
+use plugin::settings::Rules;
+use rusqlite::Connection;
 use plugin::store::{DirectorySnapshot, Membership, StoreGroup, StoreUser};
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -73,48 +75,104 @@ pub fn okta_snapshot(org: &Org) -> OktaSnapshot {
     }
 }
 
+/// The plan step as the component's sync runs it, compiled natively: the connector's
+/// settings validated and compiled the same way (product Jira, as the harness plays it).
+pub struct Planner {
+    cfg: ConnectorConfig,
+    rules: Rules,
+}
+
+impl Planner {
+    /// The settings of the bench connector.
+    pub fn new(cfg: &ConnectorConfig) -> anyhow::Result<Planner> {
+        let creds = plugin::config::Credentials {
+            api_token: crate::measure::TOKEN.into(),
+        };
+        let (cfg, _) = plugin::config::configure(cfg, &creds)
+            .map_err(|e| anyhow!("bench connector settings: {e:?}"))?;
+        let rules = Rules::compile(&cfg, plugin::settings::product_default_groups("jira"))
+            .map_err(|e| anyhow!("bench connector rules: {e:?}"))?;
+        Ok(Planner { cfg, rules })
+    }
+
+    /// `mapping::desired_with`, the store lookups of users to create (the component's
+    /// `resolve_existing`: one `find-by-username` each, here straight from SQLite), then
+    /// `plan::plan_with`; timed and weighed.
+    pub fn time_plan(
+        &self,
+        snap: &OktaSnapshot,
+        store: &DirectorySnapshot,
+        db: &Connection,
+    ) -> Timed {
+        let base = crate::alloc::live();
+        crate::alloc::reset_peak();
+        let t = Instant::now();
+        let desired = plugin::mapping::desired_with(
+            &snap.users,
+            &snap.groups,
+            &snap.members,
+            &self.rules,
+            &self.cfg.user_attributes,
+        );
+        let desired_ms = t.elapsed().as_secs_f64() * 1e3;
+        let desired_bytes = crate::alloc::live().saturating_sub(base);
+        let t = Instant::now();
+        let ids: HashSet<&str> = store
+            .users
+            .iter()
+            .filter_map(|u| u.okta_id.as_deref())
+            .collect();
+        let names: HashSet<String> = store.users.iter().map(|u| u.username.to_lowercase()).collect();
+        let mut lookups = 0;
+        for u in desired.users.iter().filter(|u| {
+            u.creatable
+                && !ids.contains(u.okta_id.as_str())
+                && !names.contains(&u.username.to_lowercase())
+        }) {
+            let found = usersync::db::directory::find_by_username(db, &u.username);
+            lookups += 1;
+            std::hint::black_box(found.ok());
+        }
+        drop((ids, names));
+        let lookups_ms = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let policy = Policy::of(&self.rules.users, &self.rules.lifecycle);
+        let plan = plugin::plan::plan_with(&desired, store, Scope::Full, policy);
+        let plan_ms = t.elapsed().as_secs_f64() * 1e3;
+        let plan_bytes = crate::alloc::live().saturating_sub(base + desired_bytes);
+        let peak_bytes = crate::alloc::peak().saturating_sub(base);
+        drop(desired);
+        Timed {
+            desired_ms,
+            lookups_ms,
+            lookups,
+            plan_ms,
+            desired_bytes,
+            plan_bytes,
+            peak_bytes,
+            plan,
+        }
+    }
+}
+
 /// One native plan step, timed and weighed.
 pub struct Timed {
-    /// `mapping::desired`, ms.
+    /// `mapping::desired_with`, ms.
     pub desired_ms: f64,
-    /// `plan::plan`, ms.
+    /// Store lookups of the users to create, ms.
+    pub lookups_ms: f64,
+    /// How many.
+    pub lookups: usize,
+    /// `plan::plan_with`, ms.
     pub plan_ms: f64,
     /// Heap held by the desired state, bytes.
     pub desired_bytes: usize,
     /// Heap held by the plan, bytes.
     pub plan_bytes: usize,
-    /// Peak heap above the start while both ran, bytes.
+    /// Peak heap above the start while all ran, bytes.
     pub peak_bytes: usize,
     /// The plan.
     pub plan: Plan,
-}
-
-/// `mapping::desired` then `plan::plan`.
-pub fn time_plan(
-    snap: &OktaSnapshot,
-    cfg: &ConnectorConfig,
-    store: &DirectorySnapshot,
-) -> Timed {
-    let base = crate::alloc::live();
-    crate::alloc::reset_peak();
-    let t = Instant::now();
-    let desired = plugin::mapping::desired(&snap.users, &snap.groups, &snap.members, cfg);
-    let desired_ms = t.elapsed().as_secs_f64() * 1e3;
-    let desired_bytes = crate::alloc::live().saturating_sub(base);
-    let t = Instant::now();
-    let plan = plugin::plan::plan(&desired, store);
-    let plan_ms = t.elapsed().as_secs_f64() * 1e3;
-    let plan_bytes = crate::alloc::live().saturating_sub(base + desired_bytes);
-    let peak_bytes = crate::alloc::peak().saturating_sub(base);
-    drop(desired);
-    Timed {
-        desired_ms,
-        plan_ms,
-        desired_bytes,
-        plan_bytes,
-        peak_bytes,
-        plan,
-    }
 }
 
 /// The connector's directory as the plugin's store types, read from SQLite natively.

@@ -24,6 +24,7 @@ pub fn action_name(a: ChangeAction) -> &'static str {
         ChangeAction::ActivateUser => "reactivate user",
         ChangeAction::DeactivateUser => "deactivate user",
         ChangeAction::DeleteUser => "delete user",
+        ChangeAction::MigrateUser => "migrate user",
         ChangeAction::CreateGroup => "create group",
         ChangeAction::UpdateGroup => "update group",
         ChangeAction::AddMembership => "add membership",
@@ -79,8 +80,13 @@ pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: us
     );
     let _ = writeln!(
         s,
-        "  Users:        {} created, {} updated, {} reactivated, {} deactivated, {} deleted",
-        c.users_created, c.users_updated, c.users_activated, c.users_deactivated, c.users_deleted
+        "  Users:        {} created, {} migrated, {} updated, {} reactivated, {} deactivated, {} deleted",
+        c.users_created,
+        c.users_migrated,
+        c.users_updated,
+        c.users_activated,
+        c.users_deactivated,
+        c.users_deleted
     );
     let _ = writeln!(
         s,

@@ -466,17 +466,38 @@ fn the_token_appears_only_in_the_secrets_table() {
         ("POST", format!("{rest}/connectors/Rest/sync"), None),
         ("GET", format!("{rest}/runs"), None),
         ("GET", format!("{rest}/export"), None),
-        ("GET", format!("{page}/"), None),
+        ("GET", page.to_string(), None),
         ("GET", format!("{page}/connectors/Rest"), None),
         ("GET", format!("{page}/connectors/Okta"), None),
         ("GET", format!("{page}/connectors/new"), None),
     ];
+    let mut statuses = Vec::new();
     for (method, path, body) in &calls {
         let r = http(&addr, method, path, body.as_deref());
+        let status = r.get(9..12).unwrap_or("").to_string();
+        if *method == "GET" {
+            assert_eq!(status, "200", "GET {path}: {r}");
+        }
+        statuses.push(status);
         w.keep(&format!("web {method} {path}"), r);
     }
-    // Every run through the REST API and the page (report, changes, log).
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Saved, refused (bad token, then duplicate name), tested, user synced, sync started.
+    assert_eq!(statuses[2..8], ["200", "400", "409", "200", "200", "202"]);
+    // Every run through the REST API and the page (report, changes, log), once the
+    // background sync is done.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while h
+        .runs(None, 100)
+        .unwrap()
+        .iter()
+        .any(|r| r.status == "running")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the REST sync finishes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     for id in h.runs(None, 100).unwrap().iter().map(|r| r.id) {
         for path in [
             format!("{rest}/runs/{id}"),
@@ -485,6 +506,7 @@ fn the_token_appears_only_in_the_secrets_table() {
             format!("{page}/runs/{id}/changes.csv"),
         ] {
             let r = http(&addr, "GET", &path, None);
+            assert!(r.starts_with("HTTP/1.1 200"), "GET {path}: {r}");
             w.keep(&format!("web GET {path}"), r);
         }
     }

@@ -107,6 +107,24 @@ impl Store for Imports {
     fn find_by_okta_id(&mut self, okta_id: &str) -> Option<store::StoreUser> {
         ws::find_by_okta_id(okta_id).map(user_in)
     }
+    fn find_by_email(&mut self, email: &str) -> Vec<store::StoreUser> {
+        ws::find_by_email(email).into_iter().map(user_in).collect()
+    }
+    fn directories(&mut self) -> Vec<store::Directory> {
+        ws::directories()
+            .into_iter()
+            .map(|d| store::Directory {
+                id: d.id,
+                kind: match d.kind {
+                    ws::DirectoryKind::Internal => store::DirectoryKind::Internal,
+                    ws::DirectoryKind::Okta => store::DirectoryKind::Okta,
+                    ws::DirectoryKind::Ldap => store::DirectoryKind::Ldap,
+                    ws::DirectoryKind::Other => store::DirectoryKind::Other,
+                },
+                position: d.position,
+            })
+            .collect()
+    }
     fn find_by_username(&mut self, username: &str) -> Vec<store::StoreUser> {
         ws::find_by_username(username)
             .into_iter()
@@ -186,6 +204,7 @@ fn change_out(c: Change) -> ws::Change {
             attributes: attrs_out(n.attributes),
         }),
         Change::DeleteUser(key) => ws::Change::DeleteUser(key),
+        Change::AdoptUser(key) => ws::Change::AdoptUser(key),
         Change::UpdateUser(u) => ws::Change::UpdateUser(ws::UserUpdate {
             key: u.key,
             username: u.username,
@@ -250,6 +269,11 @@ fn users_in(u: wit::UserSettings) -> settings::UserSettings {
         lowercase_username: u.lowercase_username,
         display_name: u.display_name,
         email_attribute: u.email_attribute,
+        migrate: match u.migrate {
+            wit::MigrateExisting::Off => settings::Migrate::Off,
+            wit::MigrateExisting::ByUsername => settings::Migrate::ByUsername,
+            wit::MigrateExisting::ByUsernameOrEmail => settings::Migrate::ByUsernameOrEmail,
+        },
     }
 }
 
@@ -265,6 +289,11 @@ fn users_out(u: settings::UserSettings) -> wit::UserSettings {
         lowercase_username: u.lowercase_username,
         display_name: u.display_name,
         email_attribute: u.email_attribute,
+        migrate: match u.migrate {
+            settings::Migrate::Off => wit::MigrateExisting::Off,
+            settings::Migrate::ByUsername => wit::MigrateExisting::ByUsername,
+            settings::Migrate::ByUsernameOrEmail => wit::MigrateExisting::ByUsernameOrEmail,
+        },
     }
 }
 
@@ -413,6 +442,7 @@ fn entry_out(e: Entry) -> wit::ChangeEntry {
             Action::ActivateUser => wit::ChangeAction::ActivateUser,
             Action::DeactivateUser => wit::ChangeAction::DeactivateUser,
             Action::DeleteUser => wit::ChangeAction::DeleteUser,
+            Action::MigrateUser => wit::ChangeAction::MigrateUser,
             Action::CreateGroup => wit::ChangeAction::CreateGroup,
             Action::UpdateGroup => wit::ChangeAction::UpdateGroup,
             Action::AddMembership => wit::ChangeAction::AddMembership,
@@ -525,6 +555,7 @@ impl wit::Guest for Component {
                 users_activated: c.users_activated,
                 users_deactivated: c.users_deactivated,
                 users_deleted: c.users_deleted,
+                users_migrated: c.users_migrated,
                 groups_created: c.groups_created,
                 groups_updated: c.groups_updated,
                 memberships_added: c.memberships_added,

@@ -4,6 +4,8 @@
 use crate::config::ConnectorConfig;
 use crate::okta::{OktaGroup, OktaUser};
 use crate::settings::Rules;
+use crate::store::StoreUser;
+use std::collections::HashMap;
 use std::collections::{BTreeMap, HashSet};
 
 /// A user as the store should hold it.
@@ -51,6 +53,10 @@ pub struct Desired {
     pub warnings: Vec<String>,
     /// Groups every synced user belongs to (product access groups), local to the product.
     pub default_groups: Vec<String>,
+    /// Users of other directories to take over, by Okta id (migration).
+    pub adopt: HashMap<String, StoreUser>,
+    /// Users not created because another directory holds their username, by Okta id.
+    pub blocked: HashMap<String, String>,
 }
 
 /// How an Okta status maps to the product: `Some(active)`, or `None` when unknown.

@@ -98,6 +98,11 @@ impl MemoryStore {
                     u.attributes = v;
                 }
             }
+            Change::AdoptUser(key) => {
+                return Err(StoreError::NotFound(format!(
+                    "user {key}: the in-memory store holds one directory"
+                )));
+            }
             Change::DeleteUser(key) => {
                 let i = s
                     .users

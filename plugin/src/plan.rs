@@ -55,6 +55,7 @@ struct Out {
     updates: Vec<(Change, Vec<Entry>)>,
     removes: Vec<(Change, Entry)>,
     adds: Vec<(Change, Entry)>,
+    migrations: Vec<(Change, Vec<Entry>)>,
 }
 
 /// What a plan may conclude from a user's absence.
@@ -232,6 +233,24 @@ pub fn plan_with(
                 "user {} maps to username `{}`, which a user of this directory synced from another Okta user holds; skipped",
                 du.okta_id, du.username
             ));
+        } else if let (Some(su), true) = (desired.adopt.get(&du.okta_id), policy.import) {
+            // Migration: the user moves into this directory with its key (and history);
+            // then its fields follow Okta.
+            okta_name.insert(&du.okta_id, &du.username);
+            let mut e = Entry::new(Action::MigrateUser, &du.username);
+            push_field(&mut e, "directory", &su.directory, "this connector's");
+            out.migrations
+                .push((Change::AdoptUser(su.key.clone()), vec![e]));
+            let all = Policy {
+                update: true,
+                sync_status: true,
+                ..policy
+            };
+            if let Some(update) = diff_user(su, du, true, all) {
+                out.migrations.push(update);
+            }
+        } else if let Some(why) = desired.blocked.get(&du.okta_id) {
+            warnings.push(why.clone());
         } else if du.creatable && policy.import {
             okta_name.insert(&du.okta_id, &du.username);
             out.creates.push(create_user(du));
@@ -429,6 +448,11 @@ pub fn plan_with(
     for (c, e) in out.creates {
         plan.changes.push(c);
         plan.entries.push(e);
+    }
+    // Migrated users move into the directory, then take Okta's values.
+    for (c, es) in out.migrations {
+        plan.changes.push(c);
+        plan.entries.extend(es);
     }
     for (c, e) in out.removes.into_iter().chain(out.adds) {
         plan.changes.push(c);

@@ -13,6 +13,8 @@ pub enum Action {
     DeactivateUser,
     /// User deleted.
     DeleteUser,
+    /// User of another directory taken over (same key).
+    MigrateUser,
     /// New group.
     CreateGroup,
     /// Group description changes.
@@ -72,6 +74,8 @@ pub struct Counts {
     pub users_deactivated: u32,
     /// Users deleted.
     pub users_deleted: u32,
+    /// Users taken over from other directories.
+    pub users_migrated: u32,
     /// Groups created.
     pub groups_created: u32,
     /// Groups updated.
@@ -93,6 +97,7 @@ impl Counts {
                 Action::ActivateUser => &mut c.users_activated,
                 Action::DeactivateUser => &mut c.users_deactivated,
                 Action::DeleteUser => &mut c.users_deleted,
+                Action::MigrateUser => &mut c.users_migrated,
                 Action::CreateGroup => &mut c.groups_created,
                 Action::UpdateGroup => &mut c.groups_updated,
                 Action::AddMembership => &mut c.memberships_added,

@@ -42,6 +42,21 @@ pub struct UserSettings {
     pub display_name: String,
     /// Profile attribute of the email address.
     pub email_attribute: String,
+    /// Take over users of other (non-Okta) directories with the same username or email.
+    pub migrate: Migrate,
+}
+
+/// Which existing users of other directories a connector takes over (keeping their key,
+/// so their history stays theirs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Migrate {
+    /// None: a username held by an earlier directory is reported, not created.
+    Off,
+    /// Users with the same username (after mapping).
+    #[default]
+    ByUsername,
+    /// Users with the same username, or else the same email.
+    ByUsernameOrEmail,
 }
 
 impl Default for UserSettings {
@@ -57,6 +72,7 @@ impl Default for UserSettings {
             lowercase_username: true,
             display_name: "{firstName} {lastName}".into(),
             email_attribute: "email".into(),
+            migrate: Migrate::ByUsername,
         }
     }
 }

@@ -24,6 +24,30 @@ pub struct StoreUser {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// What kind of directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirectoryKind {
+    /// The product's internal directory.
+    Internal,
+    /// An Okta connector's directory.
+    Okta,
+    /// LDAP / Active Directory.
+    Ldap,
+    /// Anything else.
+    Other,
+}
+
+/// A user directory of the product.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Directory {
+    /// Id.
+    pub id: String,
+    /// Kind.
+    pub kind: DirectoryKind,
+    /// Order; lower wins a username.
+    pub position: u32,
+}
+
 /// A group as the store holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct StoreGroup {
@@ -96,6 +120,8 @@ pub struct UserUpdate {
 pub enum Change {
     /// Create a user.
     CreateUser(NewUser),
+    /// Move a user of another directory (by key) into this one, keeping its key.
+    AdoptUser(String),
     /// Update a user.
     UpdateUser(UserUpdate),
     /// Delete a user (by key) with its memberships.
@@ -147,6 +173,15 @@ pub trait Store {
     fn find_by_okta_id(&mut self, okta_id: &str) -> Option<StoreUser>;
     /// Users with this username in any directory, in directory order.
     fn find_by_username(&mut self, username: &str) -> Vec<StoreUser>;
+    /// Users with this email in any directory, in directory order.
+    fn find_by_email(&mut self, email: &str) -> Vec<StoreUser> {
+        let _ = email;
+        Vec::new()
+    }
+    /// All directories, in order.
+    fn directories(&mut self) -> Vec<Directory> {
+        Vec::new()
+    }
     /// Group names of `directory` that `username` belongs to.
     fn user_memberships(&mut self, directory: &str, username: &str) -> Vec<String>;
     /// Those of `names` that exist as groups in `directory`.

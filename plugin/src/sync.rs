@@ -7,7 +7,7 @@ use crate::okta::{OktaClient, OktaError, OktaErrorKind, OktaGroup, OktaUser, Tra
 use crate::plan::{self, Plan, Policy, Scope};
 use crate::report::{Counts, Entry};
 use crate::settings::Rules;
-use crate::store::{DirectorySnapshot, Membership, Store, StoreError};
+use crate::store::{DirectorySnapshot, Membership, Store, StoreError, StoreUser};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashSet};
 use std::time::Instant;
@@ -458,7 +458,7 @@ pub fn sync<T: Transport>(
     let cursor = cursor_now(client.first_date(), ctx);
 
     let started = Instant::now();
-    let desired = mapping::desired_with(
+    let mut desired = mapping::desired_with(
         &fetched.users,
         &fetched.groups,
         &fetched.members,
@@ -476,29 +476,29 @@ pub fn sync<T: Transport>(
         ));
     }
     let mut active_users = 0;
-    let plan = match mode {
-        Mode::Full if scoped => {
-            let snapshot = partial_snapshot(store.snapshot(&ctx.directory)?, &desired);
-            plan::plan_with(&desired, &snapshot, Scope::Partial, policy)
-        }
+    let snapshot = match mode {
+        Mode::Full if scoped => Some((
+            partial_snapshot(store.snapshot(&ctx.directory)?, &desired),
+            Scope::Partial,
+        )),
         Mode::Full => {
             let snapshot = store.snapshot(&ctx.directory)?;
             active_users = snapshot.users.iter().filter(|u| u.active).count() as u32;
-            plan::plan_with(&desired, &snapshot, Scope::Full, policy)
+            Some((snapshot, Scope::Full))
         }
         // Nothing changed in Okta: nothing to read from the store either.
-        Mode::Incremental if desired.users.is_empty() && desired.groups.is_empty() => {
-            Plan::default()
-        }
+        Mode::Incremental if desired.users.is_empty() && desired.groups.is_empty() => None,
         Mode::Incremental => {
             let full = store.snapshot(&ctx.directory)?;
             active_users = full.users.iter().filter(|u| u.active).count() as u32;
-            plan::plan_with(
-                &desired,
-                &partial_snapshot(full, &desired),
-                Scope::Partial,
-                policy,
-            )
+            Some((partial_snapshot(full, &desired), Scope::Partial))
+        }
+    };
+    let plan = match snapshot {
+        None => Plan::default(),
+        Some((snapshot, scope)) => {
+            resolve_existing(&mut desired, &snapshot, &rules, ctx, store);
+            plan::plan_with(&desired, &snapshot, scope, policy)
         }
     };
     match guard(&plan, active_users, &rules.lifecycle) {
@@ -543,6 +543,79 @@ pub fn sync<T: Transport>(
         }
     }
     Ok(report)
+}
+
+/// For the users a sync would create, look for the same username (or email, per
+/// setting) in the product's other directories: non-Okta directories' users are taken
+/// over when migration is on; a username held by a directory earlier in the order is
+/// otherwise reported and not created.
+fn resolve_existing(
+    desired: &mut mapping::Desired,
+    ours: &DirectorySnapshot,
+    rules: &Rules,
+    ctx: &Context,
+    store: &mut impl Store,
+) {
+    use crate::settings::Migrate;
+    use crate::store::DirectoryKind;
+    let ids: HashSet<&str> = ours
+        .users
+        .iter()
+        .filter_map(|u| u.okta_id.as_deref())
+        .collect();
+    let names: HashSet<String> = ours
+        .users
+        .iter()
+        .map(|u| u.username.to_lowercase())
+        .collect();
+    let new: Vec<(String, String, String)> = desired
+        .users
+        .iter()
+        .filter(|u| {
+            u.creatable
+                && !ids.contains(u.okta_id.as_str())
+                && !names.contains(&u.username.to_lowercase())
+        })
+        .map(|u| (u.okta_id.clone(), u.username.clone(), u.email.clone()))
+        .collect();
+    if new.is_empty() {
+        return;
+    }
+    let dirs = store.directories();
+    let position = |id: &str| dirs.iter().find(|d| d.id == id);
+    let our_position = position(&ctx.directory).map_or(u32::MAX, |d| d.position);
+    for (okta_id, username, email) in new {
+        let elsewhere = |users: Vec<StoreUser>| {
+            users
+                .into_iter()
+                .filter(|u| u.directory != ctx.directory)
+                .collect::<Vec<_>>()
+        };
+        let mut found = elsewhere(store.find_by_username(&username));
+        if found.is_empty()
+            && rules.users.migrate == Migrate::ByUsernameOrEmail
+            && !email.is_empty()
+        {
+            found = elsewhere(store.find_by_email(&email));
+        }
+        let Some(existing) = found.into_iter().next() else {
+            continue;
+        };
+        let Some(dir) = position(&existing.directory) else {
+            continue;
+        };
+        if rules.users.migrate != Migrate::Off && dir.kind != DirectoryKind::Okta {
+            desired.adopt.insert(okta_id, existing);
+        } else if dir.position < our_position {
+            desired.blocked.insert(
+                okta_id,
+                format!(
+                    "username `{}` is held by directory {}, earlier in the directory order; not created (conflict)",
+                    existing.username, existing.directory
+                ),
+            );
+        }
+    }
 }
 
 /// Apply a plan in one atomic batch unless it is empty or a dry run: (writes, ms).
@@ -642,7 +715,7 @@ pub fn sync_user<T: Transport>(
         .map(|g| (g.id.clone(), vec![user.id.clone()]))
         .collect();
     let rules = compile_rules(&cfg, ctx)?;
-    let desired = mapping::desired_with(
+    let mut desired = mapping::desired_with(
         std::slice::from_ref(&user),
         &groups,
         &members,
@@ -650,6 +723,7 @@ pub fn sync_user<T: Transport>(
         &cfg.user_attributes,
     );
     let snapshot = user_snapshot(&user.id, &desired, ctx, store);
+    resolve_existing(&mut desired, &snapshot, &rules, ctx, store);
     let plan = plan::plan_with(
         &desired,
         &snapshot,

@@ -8,6 +8,7 @@ use crate::bindings::store::{
 };
 use crate::bindings::types::Attribute;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use std::collections::HashMap;
 
 const USER_COLUMNS: &str =
     "key, directory_id, username, display_name, email, active, okta_id, attributes";
@@ -245,14 +246,17 @@ pub fn apply(
         writes: 0,
         created: Vec::new(),
     };
+    let mut names = Names::default();
     for (i, c) in changes.iter().enumerate() {
-        let n = apply_one(&tx, dir, c, key_prefix, &mut result.created).map_err(|e| match e {
-            Applied::Store(e) => e,
-            Applied::Db(e) => store_error(&DbError {
-                context: format!("change {} of {}", i + 1, changes.len()),
-                source: e,
-            }),
-        })?;
+        let n = apply_one(&tx, dir, c, key_prefix, &mut result.created, &mut names).map_err(
+            |e| match e {
+                Applied::Store(e) => e,
+                Applied::Db(e) => store_error(&DbError {
+                    context: format!("change {} of {}", i + 1, changes.len()),
+                    source: e,
+                }),
+            },
+        )?;
         result.writes += n as u32;
     }
     tx.commit().map_err(|e| {
@@ -275,28 +279,62 @@ impl From<rusqlite::Error> for Applied {
     }
 }
 
-fn user_key(tx: &Transaction<'_>, dir: i64, username: &str) -> Result<String, Applied> {
-    tx.prepare_cached(
-        "SELECT key FROM users WHERE directory_id = ?1 AND username = ?2 COLLATE NOCASE",
-    )?
-    .query_row(params![dir, username], |r| r.get(0))
-    .optional()?
-    .ok_or_else(|| {
-        Applied::Store(StoreError::NotFound(format!(
-            "user `{username}` in directory {dir}"
-        )))
-    })
+/// The user keys and group ids of the batch's directory looked up so far, by name as
+/// SQLite's `NOCASE` compares it (ASCII case folded). A batch of a first sync names each
+/// user and group in many memberships: one query per name instead of two per change.
+/// Only names that exist are remembered; a change that renames or deletes users or
+/// deletes groups forgets what it could make wrong.
+#[derive(Default)]
+struct Names {
+    users: HashMap<String, String>,
+    groups: HashMap<String, i64>,
 }
 
-fn group_id(tx: &Transaction<'_>, dir: i64, name: &str) -> Result<i64, Applied> {
-    tx.prepare_cached("SELECT id FROM groups WHERE directory_id = ?1 AND name = ?2 COLLATE NOCASE")?
+fn nocase(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+fn user_key(
+    tx: &Transaction<'_>,
+    dir: i64,
+    username: &str,
+    names: &mut Names,
+) -> Result<String, Applied> {
+    if let Some(key) = names.users.get(&nocase(username)) {
+        return Ok(key.clone());
+    }
+    let key: String = tx
+        .prepare_cached(
+            "SELECT key FROM users WHERE directory_id = ?1 AND username = ?2 COLLATE NOCASE",
+        )?
+        .query_row(params![dir, username], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| {
+            Applied::Store(StoreError::NotFound(format!(
+                "user `{username}` in directory {dir}"
+            )))
+        })?;
+    names.users.insert(nocase(username), key.clone());
+    Ok(key)
+}
+
+fn group_id(tx: &Transaction<'_>, dir: i64, name: &str, names: &mut Names) -> Result<i64, Applied> {
+    if let Some(&id) = names.groups.get(&nocase(name)) {
+        return Ok(id);
+    }
+    let id = tx
+        .prepare_cached(
+            "SELECT id FROM groups WHERE directory_id = ?1 AND name = ?2 COLLATE NOCASE",
+        )?
         .query_row(params![dir, name], |r| r.get(0))
         .optional()?
         .ok_or_else(|| {
             Applied::Store(StoreError::NotFound(format!(
                 "group `{name}` in directory {dir}"
             )))
-        })
+        })?;
+    names.groups.insert(nocase(name), id);
+    Ok(id)
 }
 
 fn owned(tx: &Transaction<'_>, dir: i64, key: &str) -> Result<(), Applied> {
@@ -329,6 +367,7 @@ fn apply_one(
     c: &Change,
     key_prefix: &str,
     created: &mut Vec<(String, String)>,
+    names: &mut Names,
 ) -> Result<usize, Applied> {
     let invalid = |m: &str| Err(Applied::Store(StoreError::Invalid(m.to_string())));
     Ok(match c {
@@ -350,11 +389,15 @@ fn apply_one(
                 u.okta_id,
                 attributes_to_json(&u.attributes)
             ])?;
+            names.users.insert(nocase(&u.username), key.clone());
             created.push((u.username.clone(), key));
             1
         }
         Change::UpdateUser(u) => {
             owned(tx, dir, &u.key)?;
+            if u.username.is_some() {
+                names.users.clear();
+            }
             let attrs = u.attributes.as_deref().map(attributes_to_json);
             tx.prepare_cached(
                 "UPDATE users SET username = COALESCE(?2, username), display_name = COALESCE(?3, display_name), \
@@ -368,6 +411,7 @@ fn apply_one(
             .execute(params![key, dir])?,
         Change::DeleteUser(key) => {
             owned(tx, dir, key)?;
+            names.users.clear();
             tx.prepare_cached("DELETE FROM memberships WHERE user_key = ?1")?
                 .execute([key])?;
             tx.prepare_cached("DELETE FROM users WHERE key = ?1")?
@@ -377,16 +421,19 @@ fn apply_one(
             if g.name.trim().is_empty() {
                 return invalid("a group needs a name");
             }
-            tx.prepare_cached("INSERT INTO groups (directory_id, name, description, okta_id) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![dir, g.name, g.description, g.okta_id])?
+            let n = tx.prepare_cached("INSERT INTO groups (directory_id, name, description, okta_id) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![dir, g.name, g.description, g.okta_id])?;
+            names.groups.insert(nocase(&g.name), tx.last_insert_rowid());
+            n
         }
         Change::UpdateGroup(g) => {
-            let id = group_id(tx, dir, &g.name)?;
+            let id = group_id(tx, dir, &g.name, names)?;
             tx.prepare_cached("UPDATE groups SET description = ?2, okta_id = ?3 WHERE id = ?1")?
                 .execute(params![id, g.description, g.okta_id])?
         }
         Change::DeleteGroup(name) => {
-            let id = group_id(tx, dir, name)?;
+            let id = group_id(tx, dir, name, names)?;
+            names.groups.clear();
             tx.prepare_cached("DELETE FROM memberships WHERE group_id = ?1")?
                 .execute([id])?;
             tx.prepare_cached("DELETE FROM groups WHERE id = ?1")?
@@ -394,8 +441,8 @@ fn apply_one(
         }
         Change::AddMembership(m) => {
             let (g, k) = (
-                group_id(tx, dir, &m.group)?,
-                user_key(tx, dir, &m.username)?,
+                group_id(tx, dir, &m.group, names)?,
+                user_key(tx, dir, &m.username, names)?,
             );
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO memberships (group_id, user_key) VALUES (?1, ?2)",
@@ -404,8 +451,8 @@ fn apply_one(
         }
         Change::RemoveMembership(m) => {
             let (g, k) = (
-                group_id(tx, dir, &m.group)?,
-                user_key(tx, dir, &m.username)?,
+                group_id(tx, dir, &m.group, names)?,
+                user_key(tx, dir, &m.username, names)?,
             );
             tx.prepare_cached("DELETE FROM memberships WHERE group_id = ?1 AND user_key = ?2")?
                 .execute(params![g, k])?

@@ -752,12 +752,12 @@ fn odd_but_legal_okta_data_is_synced_and_reported() {
 // ---------------------------------------------------------------- store states
 
 #[test]
-fn a_username_held_in_the_internal_directory_gets_its_own_okta_user() {
+fn a_username_held_in_the_internal_directory_is_taken_over_with_its_key() {
     let env = Env::generated(50, 3);
     let org = env.sim.with_org(|o| o.clone());
     let want = first_sync_projection(&org);
     let taken = want.users.iter().next().unwrap().username.clone();
-    // The Internal Directory (id 1) already has a user of that name, in a group.
+    // The Internal Directory (id 1) already has a user of that name (other case), in a group.
     env.harness
         .db()
         .lock()
@@ -769,19 +769,24 @@ fn a_username_held_in_the_internal_directory_gets_its_own_okta_user() {
             taken.to_uppercase()
         ))
         .unwrap();
-    let internal = |env: &Env| {
-        let conn = env.harness.db().lock();
-        let snap = usersync::db::directory::snapshot(&conn, 1).unwrap();
-        format!("{snap:?}")
-    };
-    let before = internal(&env);
-    sync(&env).unwrap();
+    let o = sync(&env).unwrap();
+    assert_eq!(o.report.counts.users_migrated, 1);
     assert_eq!(
         env.store(),
         want,
-        "the Okta directory has its own user of that name"
+        "one user of that name, owned by the connector, named as Okta maps it"
     );
-    assert_eq!(internal(&env), before, "the internal user is untouched");
+    let conn = env.harness.db().lock();
+    let (key, dir): (String, i64) = conn
+        .query_row(
+            "SELECT key, directory_id FROM users WHERE username = ?1 COLLATE NOCASE",
+            [&taken],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(key, "INTERNAL1", "the same key: its history stays its own");
+    assert_ne!(dir, 1);
+    drop(conn);
     assert_eq!(sync(&env).unwrap().report.writes, 0);
 }
 

@@ -7,7 +7,7 @@ use integration::{
 use okta_sim::{GenSpec, GroupType, Org, SimConfig};
 use serde_json::json;
 use usersync::bindings::wit::{
-    GroupSettings, LifecycleSettings, MissingUsers, SyncError, UserSettings,
+    GroupSettings, LifecycleSettings, MigrateExisting, MissingUsers, SyncError, UserSettings,
 };
 use usersync::{ConnectorInput, HarnessError, SyncRequest};
 
@@ -23,6 +23,7 @@ fn users() -> UserSettings {
         lowercase_username: true,
         display_name: "{firstName} {lastName}".into(),
         email_attribute: "email".into(),
+        migrate: MigrateExisting::ByUsername,
     }
 }
 
@@ -537,4 +538,150 @@ fn a_renamed_okta_login_keeps_the_user_key_and_its_history() {
         )
         .unwrap();
     assert_eq!(history, 2, "the history still points at the user");
+}
+
+/// Users created straight in a directory, as the product's own admin would.
+fn insert_users(env: &Env, directory: i64, logins: &[String]) -> Vec<String> {
+    let conn = env.harness.db().lock();
+    logins
+        .iter()
+        .enumerate()
+        .map(|(i, login)| {
+            let key = format!("LEGACY{i}");
+            conn.execute(
+                "INSERT INTO users (key, directory_id, username, display_name, email, active, attributes) VALUES (?1, ?2, ?3, 'Old Name', ?3, 1, '{}')",
+                rusqlite::params![key, directory, login],
+            )
+            .unwrap();
+            conn.execute("INSERT INTO history (user_key, at, text) VALUES (?1, 0, 'worked on PROJ-7')", [&key]).unwrap();
+            key
+        })
+        .collect()
+}
+
+#[test]
+fn existing_internal_users_are_migrated_with_their_keys_and_history() {
+    let env = env();
+    let logins: Vec<String> = env.sim.with_org(|o| {
+        o.users
+            .iter()
+            .filter(|u| u.status == "ACTIVE")
+            .take(100)
+            .map(|u| u.profile["login"].as_str().unwrap().to_lowercase())
+            .collect()
+    });
+    let keys = insert_users(&env, 1, &logins);
+    let okta_dir = env.harness.connector(CONNECTOR).unwrap().directory_id;
+    let o = sync(&env);
+    assert_eq!(o.report.counts.users_migrated, 100);
+    let conn = env.harness.db().lock();
+    for (key, login) in keys.iter().zip(&logins) {
+        let (dir, name, okta_id, display): (i64, String, Option<String>, String) = conn
+            .query_row(
+                "SELECT directory_id, username, okta_id, display_name FROM users WHERE key = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (dir, name.as_str()),
+            (okta_dir, login.as_str()),
+            "same key, now owned by the connector"
+        );
+        assert!(
+            okta_id.is_some() && display != "Old Name",
+            "then synced from Okta"
+        );
+    }
+    let orphans: i64 = conn
+        .query_row("SELECT COUNT(*) FROM history h LEFT JOIN users u ON u.key = h.user_key WHERE u.key IS NULL", [], |r| r.get(0))
+        .unwrap();
+    let history: i64 = conn
+        .query_row("SELECT COUNT(*) FROM history", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((orphans, history), (0, 100), "nothing orphaned");
+    let dupes: i64 = conn
+        .query_row("SELECT COUNT(*) FROM (SELECT username FROM users GROUP BY username COLLATE NOCASE HAVING COUNT(*) > 1)", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(dupes, 0, "no second account");
+}
+
+#[test]
+fn without_migration_a_username_of_an_earlier_directory_is_not_overwritten() {
+    let env = env();
+    set(&env, |i| {
+        i.users = Some(UserSettings {
+            migrate: MigrateExisting::Off,
+            ..users()
+        })
+    });
+    let login: String = env.sim.with_org(|o| {
+        o.users
+            .iter()
+            .find(|u| u.status == "ACTIVE")
+            .unwrap()
+            .profile["login"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+    });
+    let key = insert_users(&env, 1, std::slice::from_ref(&login)).remove(0);
+    let o = sync(&env);
+    assert!(o.report.warnings.iter().any(|w| {
+        w.contains(&format!("username `{login}` is held by directory 1")) && w.contains("conflict")
+    }));
+    assert!(
+        !env.store().users.iter().any(|u| u.username == login),
+        "not created in the Okta directory"
+    );
+    let conn = env.harness.db().lock();
+    let (dir, display): (i64, String) = conn
+        .query_row(
+            "SELECT directory_id, display_name FROM users WHERE key = ?1",
+            [&key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (dir, display.as_str()),
+        (1, "Old Name"),
+        "the internal user is untouched"
+    );
+}
+
+#[test]
+fn a_second_connector_never_overwrites_the_first_ones_users() {
+    let env = env();
+    sync(&env);
+    let second = ConnectorInput {
+        name: "second".into(),
+        ..connector_input()
+    };
+    env.harness.create_connector(&second).unwrap();
+    let before = dump(&env.harness, DIRECTORY_TABLES);
+    let o = env.harness.sync("second", SyncRequest::default()).unwrap();
+    assert_eq!(
+        o.report.counts.users_created + o.report.counts.users_migrated,
+        0
+    );
+    assert!(
+        o.report
+            .warnings
+            .iter()
+            .filter(|w| w.contains("earlier in the directory order"))
+            .count()
+            > 100
+    );
+    let after = dump(&env.harness, DIRECTORY_TABLES);
+    let users = |d: &[String]| {
+        d.iter()
+            .filter(|r| r.starts_with("users:"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        users(&after),
+        users(&before),
+        "no user of the first connector changed"
+    );
 }
