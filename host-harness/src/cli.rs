@@ -221,51 +221,41 @@ struct SettingsFile {
 }
 
 impl ConnectorArgs {
+    /// Set the options given here on `input` (the token is read separately).
     fn apply(&self, input: &mut ConnectorInput) -> Result<(), CliError> {
-        if let Some(v) = &self.name {
-            input.name = v.clone();
+        let file = match &self.settings {
+            None => SettingsFile::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    CliError::usage(format!(
+                        "cannot read the settings file {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                serde_json::from_str(&text).map_err(|e| {
+                    CliError::usage(format!(
+                        "the settings file {} is not valid: {e}",
+                        path.display()
+                    ))
+                })?
+            }
+        };
+        crate::transfer::ConnectorSettings {
+            name: self.name.clone(),
+            okta_domain: self.domain.clone(),
+            api_token: None,
+            schedule: self.schedule.clone(),
+            schedule_enabled: self.schedule_enabled,
+            include_built_in_groups: self.include_built_in_groups,
+            user_attributes: self.attributes.clone(),
+            full_sync_interval_hours: self.full_sync_interval_hours,
+            deny_unknown_at_login: self.deny_unknown_at_login,
+            member_concurrency: self.member_concurrency,
+            users: file.users,
+            groups: file.groups,
+            lifecycle: file.lifecycle,
         }
-        if let Some(v) = &self.domain {
-            input.okta_domain = v.clone();
-        }
-        if let Some(v) = &self.schedule {
-            input.schedule = v.clone();
-        }
-        if let Some(v) = self.schedule_enabled {
-            input.schedule_enabled = v;
-        }
-        if let Some(v) = self.include_built_in_groups {
-            input.include_built_in_groups = v;
-        }
-        if let Some(v) = &self.attributes {
-            input.user_attributes = v.clone();
-        }
-        if let Some(v) = self.full_sync_interval_hours {
-            input.full_sync_interval_hours = v;
-        }
-        if let Some(v) = self.deny_unknown_at_login {
-            input.deny_unknown_at_login = v;
-        }
-        if let Some(v) = self.member_concurrency {
-            input.member_concurrency = v;
-        }
-        if let Some(path) = &self.settings {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                CliError::usage(format!(
-                    "cannot read the settings file {}: {e}",
-                    path.display()
-                ))
-            })?;
-            let file: SettingsFile = serde_json::from_str(&text).map_err(|e| {
-                CliError::usage(format!(
-                    "the settings file {} is not valid: {e}",
-                    path.display()
-                ))
-            })?;
-            input.users = file.users.or(input.users.take());
-            input.groups = file.groups.or(input.groups.take());
-            input.lifecycle = file.lifecycle.or(input.lifecycle.take());
-        }
+        .apply(input);
         Ok(())
     }
 }

@@ -475,20 +475,28 @@ impl Harness {
         result?.map_err(|e| HarnessError::InvalidConfig(vec![e]))
     }
 
-    /// Check that Okta answers to the connector's token.
-    pub fn test_connection(&self, name: &str) -> Result<wit::ConnectionInfo, HarnessError> {
+    /// What a short call about one connector needs: the connector, its credentials, the
+    /// host context and a call state allowed to reach its Okta host.
+    fn call_setup(
+        &self,
+        name: &str,
+    ) -> Result<(StoredConnector, Credentials, HostContext, HostState), HarnessError> {
         let c = self.stored(name)?;
         let creds = Credentials {
             api_token: connectors::token(&self.db.lock(), c.id)?,
         };
         let ctx = self.context(c.directory_id);
-        let state = self.state(
-            Some(&c.config.okta_domain),
-            CallScope {
-                connector_id: Some(c.id),
-                ..Default::default()
-            },
-        );
+        let scope = CallScope {
+            connector_id: Some(c.id),
+            ..Default::default()
+        };
+        let state = self.state(Some(&c.config.okta_domain), scope);
+        Ok((c, creds, ctx, state))
+    }
+
+    /// Check that Okta answers to the connector's token.
+    pub fn test_connection(&self, name: &str) -> Result<wit::ConnectionInfo, HarnessError> {
+        let (c, creds, ctx, state) = self.call_setup(name)?;
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
                 .call_test_connection(s, &c.config, &creds, &ctx)
@@ -663,18 +671,7 @@ impl Harness {
 
     /// Sync one user by login, as an SSO login does.
     pub fn sync_user(&self, name: &str, login: &str) -> Result<wit::UserSyncReport, HarnessError> {
-        let c = self.stored(name)?;
-        let creds = Credentials {
-            api_token: connectors::token(&self.db.lock(), c.id)?,
-        };
-        let ctx = self.context(c.directory_id);
-        let state = self.state(
-            Some(&c.config.okta_domain),
-            CallScope {
-                connector_id: Some(c.id),
-                ..Default::default()
-            },
-        );
+        let (c, creds, ctx, state) = self.call_setup(name)?;
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
                 .call_sync_user(s, &c.config, &creds, &ctx, login)

@@ -206,7 +206,7 @@ fn malformed_json_fails_the_sync_after_retries_and_applies_nothing() {
         user("00u2", "ACTIVE", "b@x.com")
     ])
     .to_string();
-    routes.raw(USERS, body[..body.len() / 2].as_bytes().to_vec(), &[]);
+    routes.raw(USERS, body.as_bytes()[..body.len() / 2].to_vec(), &[]);
     assert_bad_response(&mut routes, "/api/v1/users", "not the expected JSON");
     assert_eq!(routes.count(USERS), 5, "retried, then gave up");
     assert_eq!(routes.slept.len(), 4, "with a backoff between tries");

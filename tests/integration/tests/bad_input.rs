@@ -32,16 +32,8 @@ fn refused(env: &Env, input: &ConnectorInput, field: &str, needle: &str) {
 #[track_caller]
 fn refused_on(env: &Env, input: &ConnectorInput, field: &str, needle: &str, edit: bool) {
     let before = stored(env);
-    let mut attempts: Vec<(&str, Box<dyn Fn() -> Result<_, HarnessError>>)> =
-        vec![("create", Box::new(|| env.harness.create_connector(input)))];
-    if edit {
-        attempts.push((
-            "edit",
-            Box::new(|| env.harness.update_connector(CONNECTOR, input)),
-        ));
-    }
-    for (what, attempt) in attempts {
-        match attempt() {
+    let check = |what: &str, result: Result<_, HarnessError>| {
+        match result {
             Err(HarnessError::InvalidConfig(errors)) => {
                 let got: Vec<(&str, &str)> = errors
                     .iter()
@@ -61,6 +53,10 @@ fn refused_on(env: &Env, input: &ConnectorInput, field: &str, needle: &str, edit
             before,
             "{what}: the stored connector is unchanged"
         );
+    };
+    check("create", env.harness.create_connector(input));
+    if edit {
+        check("edit", env.harness.update_connector(CONNECTOR, input));
     }
 }
 
