@@ -65,8 +65,13 @@ pub(crate) async fn blocking<T: Send + 'static>(
     let h = h.clone();
     match tokio::task::spawn_blocking(move || f(&h)).await {
         Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Cancelled: the server is shutting down and this request goes with it.
+            Err(_) => std::future::pending().await,
+        },
     }
+
 }
 
 /// The REST API and the admin page.
