@@ -633,6 +633,9 @@ impl Harness {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        for (level, line) in &state.unsaved_log {
+            runs::log(&self.db.lock(), run_id, level, line)?;
+        }
         for d in &denied {
             let line = format!("outgoing request to {} denied: {}", d.origin, d.reason);
             runs::log(&self.db.lock(), run_id, "warn", &line)?;

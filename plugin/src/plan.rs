@@ -28,11 +28,13 @@ impl Plan {
     }
 }
 
-/// Case-insensitive name → dense index, remembering the name as written.
+/// Case-insensitive name → dense index, remembering the name as written (the first
+/// spelling seen) and its lowercase form.
 #[derive(Default)]
 struct Names {
     index: HashMap<String, usize>,
     names: Vec<String>,
+    lower: Vec<String>,
 }
 
 impl Names {
@@ -42,8 +44,21 @@ impl Names {
             return i;
         }
         self.names.push(name.to_string());
+        self.lower.push(key.clone());
         self.index.insert(key, self.names.len() - 1);
         self.names.len() - 1
+    }
+
+    /// Each id's position in the order of the lowercase names. Ids have distinct
+    /// lowercase names, so the ranks order ids exactly as their lowercase names do.
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<usize> = (0..self.lower.len()).collect();
+        order.sort_unstable_by(|&a, &b| self.lower[a].cmp(&self.lower[b]));
+        let mut rank = vec![0u32; order.len()];
+        for (r, i) in order.into_iter().enumerate() {
+            rank[i] = r as u32;
+        }
+        rank
     }
 }
 
@@ -366,9 +381,22 @@ pub fn plan_with(
     let mut users = Names::default();
     let mut groups = Names::default();
     let mut wanted: HashSet<(usize, usize)> = HashSet::new();
+    // Okta ids → interned ids, filled at first sight: a user or group is in many
+    // memberships, and interning lowercases its name. Interning happens in the same order
+    // as without these maps (an interned name keeps its id), so the result is the same.
+    let mut user_ix: HashMap<&str, usize> = HashMap::new();
+    let mut group_ix: HashMap<&str, usize> = HashMap::new();
     for (uid, gid) in &desired.memberships {
-        if let (Some(u), Some(g)) = (okta_name.get(uid.as_str()), group_final.get(gid.as_str())) {
-            wanted.insert((users.id(u), groups.id(g)));
+        if let (Some(&u), Some(&g)) = (user_ix.get(uid.as_str()), group_ix.get(gid.as_str())) {
+            wanted.insert((u, g));
+        } else if let (Some(u), Some(g)) =
+            (okta_name.get(uid.as_str()), group_final.get(gid.as_str()))
+        {
+            let u = users.id(u);
+            let g = groups.id(g);
+            user_ix.insert(uid, u);
+            group_ix.insert(gid, g);
+            wanted.insert((u, g));
         }
     }
     for name in &desired.default_groups {
@@ -384,33 +412,53 @@ pub fn plan_with(
     let mut protected: HashSet<usize> = HashSet::new();
     let mut have: HashSet<(usize, usize)> = HashSet::new();
     let store_index: HashMap<String, usize> = by_name;
+    // Per spelling of a group: managed or not, then its interned id; per spelling of a
+    // username: its interned id and whether it is protected. Filled at first sight, in
+    // the order the names would be interned without them.
+    let mut group_managed: HashMap<&str, bool> = HashMap::new();
+    let mut group_ids: HashMap<&str, usize> = HashMap::new();
+    let mut user_ids: HashMap<&str, (usize, bool)> = HashMap::new();
     for m in &store.memberships {
-        if !managed.contains(&m.group.to_lowercase()) {
+        let is_managed = *group_managed
+            .entry(m.group.as_str())
+            .or_insert_with(|| managed.contains(&m.group.to_lowercase()));
+        if !is_managed {
             continue;
         }
-        let idx = store_index.get(&m.username.to_lowercase()).copied();
-        let name = idx
-            .and_then(|i| store_final.get(&i).copied())
-            .unwrap_or(&m.username);
-        let pair = (users.id(name), groups.id(&m.group));
-        if idx.is_some_and(|i| protected_users.contains(&i)) {
-            protected.insert(pair.0);
+        let (u, is_protected) = match user_ids.get(m.username.as_str()) {
+            Some(&known) => known,
+            None => {
+                let idx = store_index.get(&m.username.to_lowercase()).copied();
+                let name = idx
+                    .and_then(|i| store_final.get(&i).copied())
+                    .unwrap_or(&m.username);
+                let known = (
+                    users.id(name),
+                    idx.is_some_and(|i| protected_users.contains(&i)),
+                );
+                user_ids.insert(&m.username, known);
+                known
+            }
+        };
+        let g = *group_ids
+            .entry(m.group.as_str())
+            .or_insert_with(|| groups.id(&m.group));
+        if is_protected {
+            protected.insert(u);
         }
-        have.insert(pair);
+        have.insert((u, g));
     }
     let mut removes: Vec<&(usize, usize)> = have
         .difference(&wanted)
         .filter(|(u, _)| !protected.contains(u))
         .collect();
     let mut adds: Vec<&(usize, usize)> = wanted.difference(&have).collect();
-    let sort_key = |p: &&(usize, usize)| {
-        (
-            groups.names[p.1].to_lowercase(),
-            users.names[p.0].to_lowercase(),
-        )
-    };
-    removes.sort_by_cached_key(sort_key);
-    adds.sort_by_cached_key(sort_key);
+    // By lowercase group name, then lowercase username (compared as ranks).
+    let (group_rank, user_rank) = (groups.ranks(), users.ranks());
+    let sort_key =
+        |p: &&(usize, usize)| (u64::from(group_rank[p.1]) << 32) | u64::from(user_rank[p.0]);
+    removes.sort_unstable_by_key(sort_key);
+    adds.sort_unstable_by_key(sort_key);
     for (pairs, action, bucket) in [
         (removes, Action::RemoveMembership, &mut out.removes),
         (adds, Action::AddMembership, &mut out.adds),

@@ -24,8 +24,11 @@ impl log::Host for HostState {
             LogLevel::Warn => tracing::warn!(target: "usersync::plugin", "{message}"),
             LogLevel::Error => tracing::error!(target: "usersync::plugin", "{message}"),
         }
-        if let Some(run) = self.scope.run_id {
-            let _ = runs::log(&self.db.lock(), run, name, &message);
+        if let Some(run) = self.scope.run_id
+            && runs::log(&self.db.lock(), run, name, &message).is_err()
+        {
+            // The database is busy (another writer): written when the run ends.
+            self.unsaved_log.push((name.to_string(), message.clone()));
         }
         self.log.push((name.to_string(), message));
     }

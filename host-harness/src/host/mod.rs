@@ -38,6 +38,8 @@ pub struct HostState {
     pub(crate) state_writes: Vec<(String, String)>,
     /// Store rows written by the call.
     pub(crate) writes: u32,
+    /// Log lines the database was too busy to take during the call.
+    pub(crate) unsaved_log: Vec<(String, String)>,
 }
 
 impl HostState {
@@ -60,6 +62,7 @@ impl HostState {
             log: Vec::new(),
             state_writes: Vec::new(),
             writes: 0,
+            unsaved_log: Vec::new(),
         }
     }
 }
