@@ -260,6 +260,15 @@ impl ConnectorArgs {
     }
 }
 
+/// Removes the progress spinner when the command ends, whatever the outcome.
+struct ClearOnDrop(indicatif::ProgressBar);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
 /// A failure of the command line: a sentence and an exit code.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -369,7 +378,22 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
     if let Command::Demo(args) = &cli.command {
         return crate::demo::run(args, &cli.db, options, out);
     }
+    let mut options = options;
+    // Long syncs show what they are doing on a terminal; piped output stays quiet.
+    let spinner = (matches!(cli.command, Command::Sync { .. } | Command::SyncUser { .. })
+        && !cli.json
+        && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    .then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let shown = bar.clone();
+        options.progress = Some(crate::host::Progress(std::sync::Arc::new(
+            move |line: &str| shown.set_message(line.to_string()),
+        )));
+        bar
+    });
     let h = Harness::open(&cli.db, options)?;
+    let _clear = spinner.map(ClearOnDrop);
     let json = cli.json;
     match &cli.command {
         Command::Connector(cmd) => connector(&h, cmd, json, out),

@@ -22,6 +22,8 @@ pub struct Options {
     pub resolve: Resolve,
     /// Budgets of a sync call.
     pub limits: Limits,
+    /// Shows the plugin's progress (the CLI's terminal spinner), if set.
+    pub progress: Option<crate::host::Progress>,
 }
 
 /// Why a harness operation failed; each renders as one sentence for admins.
@@ -322,6 +324,7 @@ impl Harness {
     fn state(&self, okta_domain: Option<&str>, scope: CallScope) -> HostState {
         let scope = CallScope {
             key_prefix: self.options.product.key_prefix.to_string(),
+            progress: self.options.progress.clone(),
             ..scope
         };
         HostState::new(

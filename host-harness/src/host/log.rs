@@ -30,6 +30,9 @@ impl log::Host for HostState {
             // The database is busy (another writer): written when the run ends.
             self.unsaved_log.push((name.to_string(), message.clone()));
         }
+        if let Some(progress) = &self.scope.progress {
+            (progress.0)(&message);
+        }
         self.log.push((name.to_string(), message));
     }
 }

@@ -21,6 +21,18 @@ pub struct CallScope {
     pub run_id: Option<i64>,
     /// Prefix of new user keys (per product).
     pub key_prefix: String,
+    /// Where the plugin's log lines also go as they come (a terminal's progress line).
+    pub progress: Option<Progress>,
+}
+
+/// A callback that shows progress; it receives each log line of a call.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// Everything a component instance sees of the host during one call.
