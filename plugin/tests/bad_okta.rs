@@ -133,7 +133,6 @@ fn ctx() -> Context {
         now: 1_800_000_000,
         ..Default::default()
     }
-
 }
 
 /// A directory that already holds one synced user and one group.

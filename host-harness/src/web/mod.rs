@@ -71,7 +71,6 @@ pub(crate) async fn blocking<T: Send + 'static>(
             Err(_) => std::future::pending().await,
         },
     }
-
 }
 
 /// The REST API and the admin page.

@@ -215,7 +215,10 @@ fn common_headers_and_rate_limits() {
     assert_eq!(r2.header("x-rate-limit-remaining"), Some("598"));
     let reset: i64 = r1.header("x-rate-limit-reset").unwrap().parse().unwrap();
     let now = chrono::Utc::now().timestamp();
-    assert!(reset > now && reset <= now + 61, "reset is the window end, rounded up");
+    assert!(
+        reset > now && reset <= now + 61,
+        "reset is the window end, rounded up"
+    );
 
     let uid = sim.with_org(|o| o.users[0].id.clone());
     let r = get(sim.addr(), &format!("/api/v1/users/{uid}"));
