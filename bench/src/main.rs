@@ -63,6 +63,9 @@ pub struct Args {
     /// Copy the store after the first two full syncs to this file (for inspection).
     #[arg(long, hide = true)]
     pub keep_db: Option<String>,
+    /// Only the native plan and apply of the first sync of one size (for profiling).
+    #[arg(long, hide = true)]
+    pub only_native: Option<usize>,
     /// Run one size in this process and print its result as JSON (used by the parent).
     #[arg(long, hide = true)]
     pub child: Option<usize>,
@@ -85,6 +88,10 @@ const RESULT_PREFIX: &str = "BENCH-RESULT ";
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(users) = args.only_native {
+        let i = args.sizes.iter().position(|&s| s == users).unwrap_or(0);
+        return measure::only_native(&args, users, args.groups_for(i, users));
+    }
     if let Some(users) = args.child {
         let i = args.sizes.iter().position(|&s| s == users).unwrap_or(0);
         let groups = args.groups_for(i, users);

@@ -69,6 +69,12 @@ pub struct SyncRun {
     pub rss_before_kb: u64,
     /// VmHWM during the call (reset just before), KiB.
     pub hwm_kb: u64,
+    /// Highest resident size of the guest's linear memory seen (sampled every 50 ms), KiB.
+    pub guest_kb: u64,
+    /// CPU time of the whole process during the call, ms.
+    pub cpu_ms: f64,
+    /// Of that, the simulator's threads, ms.
+    pub sim_cpu_ms: f64,
 }
 
 /// The request lower bound of a full sync.
@@ -135,6 +141,10 @@ pub struct NativePlan {
     pub nochange_native_changes: usize,
     /// VmHWM of the native comparison (not counted in the peak), KiB.
     pub hwm_kb: u64,
+    /// The first sync's changes applied natively to a fresh SQLite store, ms (one run).
+    pub apply_ms: f64,
+    /// Rows that wrote.
+    pub apply_writes: u32,
     /// Native heap held by the Okta snapshot (users, groups, member ids), MiB.
     pub snapshot_mb: f64,
     /// ... by the store snapshot after the first sync, MiB.
@@ -266,6 +276,97 @@ pub fn proc_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// KiB of the wasm guests' linear memories (what they have grown to; a guest touches
+/// what it grows, so this is its resident size). Wasmtime reserves 4 GiB of address space
+/// for each memory: an accessible part followed by an inaccessible rest, found in
+/// `/proc/self/maps` as a read-write mapping directly followed by a no-access one,
+/// together at least 4 GiB. (`maps`, not `smaps`: that walks every page table, and at
+/// 20 reads a second cost a fifth of a core.)
+fn guest_rss_kb() -> u64 {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return 0;
+    };
+    // (start, end, accessible)
+    let maps: Vec<(u64, u64, bool)> = maps
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let (a, b) = words.next()?.split_once('-')?;
+            let perms = words.next()?;
+            Some((
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+                perms.starts_with("rw"),
+            ))
+        })
+        .collect();
+    maps.windows(2)
+        .filter(|w| w[0].2 && !w[1].2 && w[0].1 == w[1].0 && w[1].1 - w[0].0 >= 4 << 30)
+        .map(|w| (w[0].1 - w[0].0) >> 10)
+        .sum()
+}
+
+/// CPU time so far, ms: (whole process, the simulator's threads). The process from
+/// `/proc/self/stat` (clock ticks of 10 ms, threads that ended included); the simulator's
+/// threads (named `okta-sim`) from their `schedstat`, in nanoseconds.
+fn cpu_ms() -> (f64, f64) {
+    let process = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // After the command: state is field 3, utime 14 and stime 15.
+            let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+            Some(ticks as f64 * 10.0)
+        })
+        .unwrap_or(0.0);
+    let mut sim = 0.0;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for t in tasks.flatten() {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            if comm.trim() != "okta-sim" {
+                continue;
+            }
+            let ns = std::fs::read_to_string(t.path().join("schedstat"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                .unwrap_or(0);
+            sim += ns as f64 / 1e6;
+        }
+    }
+    (process, sim)
+}
+
+/// Samples [`guest_rss_kb`] on a thread until dropped; keeps the highest value.
+struct GuestSampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl GuestSampler {
+    fn start() -> GuestSampler {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(guest_rss_kb());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            peak
+        });
+        GuestSampler {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().and_then(|t| t.join().ok()).unwrap_or(0)
+    }
+}
+
 /// Reset VmHWM to the current RSS (Linux ≥ 4.0); returns the HWM before the reset.
 fn reset_hwm() -> u64 {
     let before = proc_kb("VmHWM:");
@@ -364,6 +465,8 @@ impl Env {
         self.sim.clear_requests();
         self.peak_kb = self.peak_kb.max(reset_hwm());
         let rss_before_kb = proc_kb("VmRSS:");
+        let sampler = GuestSampler::start();
+        let cpu = cpu_ms();
         let t = Instant::now();
         let outcome = self
             .harness
@@ -375,8 +478,11 @@ impl Env {
                     ..Default::default()
                 },
             )
-            .map_err(|e| anyhow!("sync failed: {e}"))?;
+            .map_err(|e| anyhow!("sync failed: {e}"));
         let wall_ms = t.elapsed().as_secs_f64() * 1e3;
+        let cpu_after = cpu_ms();
+        let guest_kb = sampler.finish();
+        let outcome = outcome?;
         let hwm_kb = proc_kb("VmHWM:");
         self.peak_kb = self.peak_kb.max(hwm_kb);
         let reqs = self.sim.requests();
@@ -422,14 +528,25 @@ impl Env {
             warnings: r.warnings.iter().take(5).cloned().collect(),
             rss_before_kb,
             hwm_kb,
+            guest_kb,
+            cpu_ms: cpu_after.0 - cpu.0,
+            sim_cpu_ms: cpu_after.1 - cpu.1,
         })
     }
 }
 
 fn describe(name: &str, s: &SyncRun) -> String {
     format!(
-        "{name}: {:.0} ms (fetch {} / plan {} / apply {}), {} requests, {} writes, mode {}",
-        s.wall_ms, s.fetch_ms, s.plan_ms, s.apply_ms, s.requests_sim, s.writes, s.mode
+        "{name}: {:.0} ms (fetch {} / plan {} / apply {}), {} requests, {} writes, mode {}; CPU {:.1} s, simulator {:.1} s",
+        s.wall_ms,
+        s.fetch_ms,
+        s.plan_ms,
+        s.apply_ms,
+        s.requests_sim,
+        s.writes,
+        s.mode,
+        s.cpu_ms / 1e3,
+        s.sim_cpu_ms / 1e3
     )
 }
 
@@ -490,7 +607,8 @@ fn mutate(org: &mut Org, rng: &mut StdRng) -> Mutation {
             && let Some(g) = org.groups.iter_mut().find(|g| &g.id == gid)
         {
             g.description = Some(format!("Reorganized team {k}"));
-            g.last_updated = chrono::Utc::now().max(g.last_updated + chrono::Duration::milliseconds(1));
+            g.last_updated =
+                chrono::Utc::now().max(g.last_updated + chrono::Duration::milliseconds(1));
             m.groups_described += 1;
         }
         m.groups_members += 1;
@@ -558,7 +676,13 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     } else {
         default_mib
     };
-    let mut env = Env::start(org, unbound_limits(), runtime.clone(), args, res.guest_limit_mib)?;
+    let mut env = Env::start(
+        org,
+        unbound_limits(),
+        runtime.clone(),
+        args,
+        res.guest_limit_mib,
+    )?;
     res.rss_base_kb = proc_kb("VmRSS:");
 
     // ---- full syncs
@@ -572,7 +696,13 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
             res.guest_limit_mib = MAX_GUEST_MIB;
             let org = env.sim.with_org(std::mem::take);
             drop(env);
-            env = Env::start(org, unbound_limits(), runtime.clone(), args, res.guest_limit_mib)?;
+            env = Env::start(
+                org,
+                unbound_limits(),
+                runtime.clone(),
+                args,
+                res.guest_limit_mib,
+            )?;
             res.rss_base_kb = proc_kb("VmRSS:");
             env.sync(false)?
         }
@@ -635,6 +765,11 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
             res.native.desired_mb = mb(t.desired_bytes);
             res.native.plan_mb = mb(t.plan_bytes);
             res.native.peak_mb = mb(t.peak_bytes);
+            if res.native.apply_ms == 0.0 {
+                let (ms, writes) = native::time_apply(&t.plan.changes)?;
+                res.native.apply_ms = ms;
+                res.native.apply_writes = writes;
+            }
             drop(t);
             let t = planner.time_plan(&snap, &store, &db);
             nochange_ms.push(t.desired_ms + t.lookups_ms + t.plan_ms);
@@ -658,7 +793,7 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     log(
         start,
         &format!(
-            "native plan: desired {:.1} ms + {} lookups {:.1} ms + plan {:.1} ms vs component {} ms; no change: snapshot {:.1} + {:.1} ms vs component {} ms",
+            "native plan: desired {:.1} ms + {} lookups {:.1} ms + plan {:.1} ms vs component {} ms; no change: snapshot {:.1} + {:.1} ms vs component {} ms; apply natively {:.0} ms",
             res.native.desired_ms,
             res.native.lookups,
             res.native.lookups_ms,
@@ -666,7 +801,8 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
             res.native.component_ms,
             res.native.nochange_snapshot_ms,
             res.native.nochange_plan_ms,
-            res.native.nochange_component_ms
+            res.native.nochange_component_ms,
+            res.native.apply_ms
         ),
     );
 
@@ -678,11 +814,20 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     let mut rng = StdRng::seed_from_u64(args.seed ^ 0x5eed);
     res.mutation = env.sim.with_org(|org| mutate(org, &mut rng));
     res.incr_changed = env.sync(true)?;
-    log(start, &describe("incremental (1% changed)", &res.incr_changed));
+    log(
+        start,
+        &describe("incremental (1% changed)", &res.incr_changed),
+    );
     res.incr_nochange = env.sync(true)?;
-    log(start, &describe("incremental (no change)", &res.incr_nochange));
+    log(
+        start,
+        &describe("incremental (no change)", &res.incr_nochange),
+    );
     res.full_verify = env.sync(false)?;
-    log(start, &describe("full sync (after incremental)", &res.full_verify));
+    log(
+        start,
+        &describe("full sync (after incremental)", &res.full_verify),
+    );
 
     // ---- logins
     env.peak_kb = env.peak_kb.max(reset_hwm());
@@ -742,13 +887,24 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
             .max(windows(res.full1.groups_bucket, GROUPS_LIMIT))
             as f64
             * args.rate_window_ms as f64;
-        let mut env = Env::start(org, enforced_limits(window), runtime, args, res.guest_limit_mib)?;
+        let mut env = Env::start(
+            org,
+            enforced_limits(window),
+            runtime,
+            args,
+            res.guest_limit_mib,
+        )?;
         res.rate.enforced = true;
         match env.sync(false) {
             Ok(run) => res.rate.run = run,
             Err(e) => res.rate.error = Some(e.to_string()),
         }
-        res.rate.n_429 = env.sim.requests().iter().filter(|q| q.status == 429).count();
+        res.rate.n_429 = env
+            .sim
+            .requests()
+            .iter()
+            .filter(|q| q.status == 429)
+            .count();
         log(
             start,
             &format!(
@@ -763,4 +919,50 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
         );
     }
     Ok(res)
+}
+
+/// The native plan and apply of a first sync of one size, alone (for profiling).
+pub fn only_native(args: &Args, users: usize, groups: usize) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let org = Org::generate(&GenSpec {
+        users,
+        groups,
+        memberships_per_user: args.memberships_per_user,
+        seed: args.seed,
+    });
+    let snap = native::okta_snapshot(&org);
+    drop(org);
+    log(start, "org and Okta snapshot");
+    let cfg = plugin::config::ConnectorConfig {
+        name: CONNECTOR.into(),
+        okta_domain: DOMAIN.into(),
+        user_attributes: args.attributes.clone(),
+        ..Default::default()
+    };
+    let planner = native::Planner::new(&cfg)?;
+    let dir = tempfile::tempdir()?;
+    let db = usersync::db::Db::open(&dir.path().join("lookups.db"))?;
+    let empty = plugin::store::DirectorySnapshot::default();
+    let t = planner.time_plan(&snap, &empty, &db.lock());
+    log(
+        start,
+        &format!(
+            "desired {:.0} ms, {} lookups {:.0} ms, plan {:.0} ms ({} changes)",
+            t.desired_ms,
+            t.lookups,
+            t.lookups_ms,
+            t.plan_ms,
+            t.plan.changes.len()
+        ),
+    );
+    let (ms, writes) = native::time_apply(&t.plan.changes)?;
+    log(start, &format!("apply {ms:.0} ms ({writes} rows)"));
+    let (users_ms, members_ms) = native::time_apply_split(&t.plan.changes)?;
+    log(
+        start,
+        &format!(
+            "apply in two batches: users and groups {users_ms:.0} ms, memberships {members_ms:.0} ms"
+        ),
+    );
+    Ok(())
 }

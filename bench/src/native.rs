@@ -7,8 +7,8 @@ use plugin::config::ConnectorConfig;
 use plugin::okta::{OktaGroup, OktaUser};
 use plugin::plan::{Plan, Policy, Scope};
 use plugin::settings::Rules;
-use rusqlite::Connection;
 use plugin::store::{DirectorySnapshot, Membership, StoreGroup, StoreUser};
+use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 use usersync::Harness;
@@ -48,9 +48,13 @@ pub fn okta_snapshot(org: &Org) -> OktaSnapshot {
         .iter()
         .filter(|u| u.status != "DEPROVISIONED")
         .collect();
-    listed.sort_by(|a, b| (a.created.timestamp_millis(), &a.id).cmp(&(b.created.timestamp_millis(), &b.id)));
+    listed.sort_by(|a, b| {
+        (a.created.timestamp_millis(), &a.id).cmp(&(b.created.timestamp_millis(), &b.id))
+    });
     let mut groups: Vec<&okta_sim::OktaGroup> = org.groups.iter().collect();
-    groups.sort_by(|a, b| (a.created.timestamp_millis(), &a.id).cmp(&(b.created.timestamp_millis(), &b.id)));
+    groups.sort_by(|a, b| {
+        (a.created.timestamp_millis(), &a.id).cmp(&(b.created.timestamp_millis(), &b.id))
+    });
     let by_id: HashMap<&str, &okta_sim::OktaUser> =
         org.users.iter().map(|u| (u.id.as_str(), u)).collect();
     let mut known: HashSet<&str> = listed.iter().map(|u| u.id.as_str()).collect();
@@ -122,7 +126,11 @@ impl Planner {
             .iter()
             .filter_map(|u| u.okta_id.as_deref())
             .collect();
-        let names: HashSet<String> = store.users.iter().map(|u| u.username.to_lowercase()).collect();
+        let names: HashSet<String> = store
+            .users
+            .iter()
+            .map(|u| u.username.to_lowercase())
+            .collect();
         let mut lookups = 0;
         for u in desired.users.iter().filter(|u| {
             u.creatable
@@ -177,8 +185,8 @@ pub struct Timed {
 
 /// The connector's directory as the plugin's store types, read from SQLite natively.
 pub fn store_snapshot(h: &Harness, directory: i64) -> anyhow::Result<DirectorySnapshot> {
-    let s = usersync::db::directory::snapshot(&h.db().lock(), directory)
-        .map_err(|e| anyhow!("{e}"))?;
+    let s =
+        usersync::db::directory::snapshot(&h.db().lock(), directory).map_err(|e| anyhow!("{e}"))?;
     Ok(DirectorySnapshot {
         users: s
             .users
@@ -191,7 +199,11 @@ pub fn store_snapshot(h: &Harness, directory: i64) -> anyhow::Result<DirectorySn
                 email: u.email,
                 active: u.active,
                 okta_id: u.okta_id,
-                attributes: u.attributes.into_iter().map(|a| (a.name, a.value)).collect(),
+                attributes: u
+                    .attributes
+                    .into_iter()
+                    .map(|a| (a.name, a.value))
+                    .collect(),
             })
             .collect(),
         groups: s
@@ -212,4 +224,95 @@ pub fn store_snapshot(h: &Harness, directory: i64) -> anyhow::Result<DirectorySn
             })
             .collect(),
     })
+}
+
+/// The plan's changes as the host's `user-store` changes (what the component passes to
+/// `apply`), for applying them natively.
+pub fn host_changes(changes: &[plugin::store::Change]) -> Vec<usersync::bindings::store::Change> {
+    use plugin::store::Change as P;
+    use usersync::bindings::store as h;
+    let attrs = |a: &std::collections::BTreeMap<String, String>| {
+        a.iter()
+            .map(|(k, v)| usersync::bindings::types::Attribute {
+                name: k.clone(),
+                value: v.clone(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let group = |g: &StoreGroup| h::Group {
+        name: g.name.clone(),
+        description: g.description.clone(),
+        okta_id: g.okta_id.clone(),
+    };
+    let member = |m: &Membership| h::Membership {
+        username: m.username.clone(),
+        group: m.group.clone(),
+    };
+    changes
+        .iter()
+        .map(|c| match c {
+            P::CreateUser(n) => h::Change::CreateUser(h::NewUser {
+                username: n.username.clone(),
+                display_name: n.display_name.clone(),
+                email: n.email.clone(),
+                active: n.active,
+                okta_id: n.okta_id.clone(),
+                attributes: attrs(&n.attributes),
+            }),
+            P::AdoptUser(k) => h::Change::AdoptUser(k.clone()),
+            P::UpdateUser(u) => h::Change::UpdateUser(h::UserUpdate {
+                key: u.key.clone(),
+                username: u.username.clone(),
+                display_name: u.display_name.clone(),
+                email: u.email.clone(),
+                active: u.active,
+                okta_id: u.okta_id.clone(),
+                attributes: u.attributes.as_ref().map(attrs),
+            }),
+            P::DeleteUser(k) => h::Change::DeleteUser(k.clone()),
+            P::CreateGroup(g) => h::Change::CreateGroup(group(g)),
+            P::UpdateGroup(g) => h::Change::UpdateGroup(group(g)),
+            P::AddMembership(m) => h::Change::AddMembership(member(m)),
+            P::RemoveMembership(m) => h::Change::RemoveMembership(member(m)),
+        })
+        .collect()
+}
+
+/// Apply `changes` natively to a fresh store in two batches, the users and groups, then
+/// the memberships: (ms of each).
+pub fn time_apply_split(changes: &[plugin::store::Change]) -> anyhow::Result<(f64, f64)> {
+    let dir = tempfile::tempdir()?;
+    let db = usersync::db::Db::open(&dir.path().join("native.db"))?;
+    let mut conn = db.lock();
+    let id = usersync::db::directory::create_directory(&conn, "native", "okta")?;
+    let changes = host_changes(changes);
+    let split = changes
+        .iter()
+        .position(|c| matches!(c, usersync::bindings::store::Change::AddMembership(_)))
+        .unwrap_or(changes.len());
+    let mut times = [0.0; 2];
+    for (i, part) in [&changes[..split], &changes[split..]]
+        .into_iter()
+        .enumerate()
+    {
+        let t = Instant::now();
+        usersync::db::directory::apply(&mut conn, id, part, "JIRAUSER")
+            .map_err(|e| anyhow!("native apply: {e:?}"))?;
+        times[i] = t.elapsed().as_secs_f64() * 1e3;
+    }
+    Ok((times[0], times[1]))
+}
+
+/// Apply `changes` natively to a fresh store (a new database with one Okta directory):
+/// the SQLite part of the component's `apply`, ms.
+pub fn time_apply(changes: &[plugin::store::Change]) -> anyhow::Result<(f64, u32)> {
+    let dir = tempfile::tempdir()?;
+    let db = usersync::db::Db::open(&dir.path().join("native.db"))?;
+    let mut conn = db.lock();
+    let id = usersync::db::directory::create_directory(&conn, "native", "okta")?;
+    let changes = host_changes(changes);
+    let t = Instant::now();
+    let r = usersync::db::directory::apply(&mut conn, id, &changes, "JIRAUSER")
+        .map_err(|e| anyhow!("native apply: {e:?}"))?;
+    Ok((t.elapsed().as_secs_f64() * 1e3, r.writes))
 }

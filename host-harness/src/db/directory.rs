@@ -338,13 +338,22 @@ fn nocase(name: &str) -> String {
     name.to_ascii_lowercase()
 }
 
+/// `name` as [`nocase`] keys it, without a copy when it has no ASCII capitals.
+fn nocase_key(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(nocase(name))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
 fn user_key(
     tx: &Transaction<'_>,
     dir: i64,
     username: &str,
     names: &mut Names,
 ) -> Result<String, Applied> {
-    if let Some(key) = names.users.get(&nocase(username)) {
+    if let Some(key) = names.users.get(nocase_key(username).as_ref()) {
         return Ok(key.clone());
     }
     let key: String = tx
@@ -363,7 +372,7 @@ fn user_key(
 }
 
 fn group_id(tx: &Transaction<'_>, dir: i64, name: &str, names: &mut Names) -> Result<i64, Applied> {
-    if let Some(&id) = names.groups.get(&nocase(name)) {
+    if let Some(&id) = names.groups.get(nocase_key(name).as_ref()) {
         return Ok(id);
     }
     let id = tx

@@ -116,7 +116,7 @@ pub(crate) fn members(ctx: &Ctx<'_>, id: &str) -> Result<Reply, Reply> {
     let body: Vec<_> = members[start..end]
         .iter()
         .filter_map(|m| ctx.index.user(ctx.org, m))
-        .map(|u: &OktaUser| render::user(u, origin, false))
+        .map(|u: &OktaUser| render::list_user(u, origin))
         .collect();
     Ok(Reply::json(200, json(&body)).with_links(page.links(origin, ctx.path, next.as_ref())))
 }

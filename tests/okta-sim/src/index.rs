@@ -1,57 +1,86 @@
-//! Lookups into the org by user id, by login and by member, built once per version of
-//! the org (the org changes only through `Simulator::with_org`, which drops the index).
-//! Without it, every `/groups/{id}/users` page mapped all users by id and every login
-//! lookup scanned all users: O(users) per request, minutes for a 100,000-user org.
+//! Lookups into the org by user id, by login, by member and in creation order, each built
+//! on first use, once per version of the org (the org changes only through
+//! `Simulator::with_org`, which drops the index). Without them every `/groups/{id}/users`
+//! page mapped all users by id, every users page sorted and filtered all users, and every
+//! login lookup scanned them: O(users) per request, minutes for a 100,000-user org.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::org::{OktaGroup, OktaUser, Org};
 
-/// Positions in `Org::users` / `Org::groups`.
+/// Positions in `Org::users` / `Org::groups`. Each part is built on first use, from the
+/// org the index belongs to (requests hold the org's lock while they use it).
 #[derive(Debug, Default)]
 pub(crate) struct OrgIndex {
-    by_id: HashMap<String, usize>,
-    by_login: HashMap<String, usize>,
-    groups_of: HashMap<String, Vec<usize>>,
+    by_id: OnceLock<HashMap<String, usize>>,
+    by_login: OnceLock<HashMap<String, usize>>,
+    groups_of: OnceLock<HashMap<String, Vec<usize>>>,
+    by_creation: OnceLock<Vec<usize>>,
 }
 
 impl OrgIndex {
-    /// Index `org`. Where ids or logins repeat, the first user wins, as in
-    /// [`Org::user`] and [`Org::user_by_login`].
-    pub fn build(org: &Org) -> OrgIndex {
-        let mut ix = OrgIndex::default();
-        for (i, u) in org.users.iter().enumerate() {
-            ix.by_id.entry(u.id.clone()).or_insert(i);
-            if let Some(login) = u.profile.get("login").and_then(|v| v.as_str()) {
-                ix.by_login.entry(login.to_ascii_lowercase()).or_insert(i);
-            }
-        }
-        for (gi, g) in org.groups.iter().enumerate() {
-            for m in &g.members {
-                let groups = ix.groups_of.entry(m.clone()).or_default();
-                if groups.last() != Some(&gi) {
-                    groups.push(gi);
-                }
-            }
-        }
-        ix
+    /// An index of `org`, built part by part as it is used. Where ids or logins repeat,
+    /// the first user wins, as in [`Org::user`] and [`Org::user_by_login`].
+    pub fn build(_org: &Org) -> OrgIndex {
+        OrgIndex::default()
     }
 
     /// The user with this id (same as [`Org::user`]).
     pub fn user<'o>(&self, org: &'o Org, id: &str) -> Option<&'o OktaUser> {
-        self.by_id.get(id).map(|&i| &org.users[i])
+        let by_id = self.by_id.get_or_init(|| {
+            let mut m = HashMap::with_capacity(org.users.len());
+            for (i, u) in org.users.iter().enumerate() {
+                m.entry(u.id.clone()).or_insert(i);
+            }
+            m
+        });
+        by_id.get(id).map(|&i| &org.users[i])
     }
 
     /// The user with this login, ASCII case-insensitively (same as [`Org::user_by_login`]).
     pub fn user_by_login<'o>(&self, org: &'o Org, login: &str) -> Option<&'o OktaUser> {
-        self.by_login
+        let by_login = self.by_login.get_or_init(|| {
+            let mut m = HashMap::with_capacity(org.users.len());
+            for (i, u) in org.users.iter().enumerate() {
+                if let Some(login) = u.profile.get("login").and_then(|v| v.as_str()) {
+                    m.entry(login.to_ascii_lowercase()).or_insert(i);
+                }
+            }
+            m
+        });
+        by_login
             .get(&login.to_ascii_lowercase())
             .map(|&i| &org.users[i])
     }
 
+    /// Positions of all users ordered by creation (`created`, then id).
+    pub fn by_creation(&self, org: &Org) -> &[usize] {
+        self.by_creation.get_or_init(|| {
+            let mut v: Vec<usize> = (0..org.users.len()).collect();
+            // Stable: users with equal keys stay in org order.
+            v.sort_by(|&a, &b| {
+                crate::users::user_key(&org.users[a]).cmp(&crate::users::user_key(&org.users[b]))
+            });
+            v
+        })
+    }
+
     /// The groups that list `user_id` as a member, in org order.
     pub fn groups_of<'o>(&self, org: &'o Org, user_id: &str) -> Vec<&'o OktaGroup> {
-        self.groups_of
+        let groups_of = self.groups_of.get_or_init(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (gi, g) in org.groups.iter().enumerate() {
+                for member in &g.members {
+                    let groups = m.entry(member.clone()).or_default();
+                    if groups.last() != Some(&gi) {
+                        groups.push(gi);
+                    }
+                }
+            }
+            m
+        });
+        groups_of
             .get(user_id)
             .map(|v| v.iter().map(|&i| &org.groups[i]).collect())
             .unwrap_or_default()

@@ -96,6 +96,133 @@ pub fn user<'a>(u: &'a OktaUser, origin: &str, full: bool) -> UserJson<'a> {
     }
 }
 
+/// A user as in lists, serialized straight from the org: the same JSON as
+/// `user(u, origin, false)` without building it as `Value`s first (list pages are most of
+/// what the simulator serves: a million member objects for a 100,000-user org).
+pub fn list_user<'a>(u: &'a OktaUser, origin: &'a str) -> ListUser<'a> {
+    ListUser { u, origin }
+}
+
+/// See [`list_user`].
+pub struct ListUser<'a> {
+    u: &'a OktaUser,
+    origin: &'a str,
+}
+
+/// A timestamp as [`dates::format`] writes it, without the intermediate `String`.
+struct Date<'a>(&'a chrono::DateTime<chrono::Utc>);
+
+impl Serialize for Date<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use chrono::{Datelike, Timelike};
+        let t = self.0;
+        // Years chrono writes otherwise, and leap seconds: as `dates::format` does.
+        if !(0..=9999).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {
+            return s.serialize_str(&dates::format(t));
+        }
+        s.collect_str(&format_args!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.timestamp_subsec_millis()
+        ))
+    }
+}
+
+impl Serialize for ListUser<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+
+        // The maps `user` builds are ordered by key (`serde_json::Map` is a BTreeMap):
+        // these structs list their fields in that order.
+        #[derive(Serialize)]
+        struct TypeId {
+            id: &'static str,
+        }
+        #[derive(Serialize)]
+        struct Email<'a> {
+            status: &'static str,
+            #[serde(rename = "type")]
+            kind: &'static str,
+            value: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Empty {}
+        #[derive(Serialize)]
+        struct Provider {
+            name: &'static str,
+            #[serde(rename = "type")]
+            kind: &'static str,
+        }
+        #[derive(Serialize)]
+        struct Credentials<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            emails: Option<[Email<'a>; 1]>,
+            password: Empty,
+            provider: Provider,
+        }
+        struct Href<'a>(&'a str, &'a str);
+        impl Serialize for Href<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("href", &format_args!("{}/api/v1/users/{}", self.0, self.1))?;
+                m.end()
+            }
+        }
+        #[derive(Serialize)]
+        struct Links<'a> {
+            #[serde(rename = "self")]
+            this: Href<'a>,
+        }
+
+        let u = self.u;
+        fn date(t: &Option<chrono::DateTime<chrono::Utc>>) -> Option<Date<'_>> {
+            t.as_ref().map(Date)
+        }
+        let mut m = s.serialize_struct("UserJson", 12)?;
+        m.serialize_field("id", &u.id)?;
+        m.serialize_field("status", &u.status)?;
+        m.serialize_field("created", &Date(&u.created))?;
+        m.serialize_field("activated", &date(&u.activated))?;
+        m.serialize_field("statusChanged", &date(&u.status_changed))?;
+        m.serialize_field("lastLogin", &date(&u.last_login))?;
+        m.serialize_field("lastUpdated", &Date(&u.last_updated))?;
+        m.serialize_field("passwordChanged", &date(&u.password_changed))?;
+        m.serialize_field("type", &TypeId { id: USER_TYPE_ID })?;
+        m.serialize_field("profile", &u.profile)?;
+        let email = u.profile.get("email").and_then(Value::as_str);
+        m.serialize_field(
+            "credentials",
+            &Credentials {
+                emails: email.map(|value| {
+                    [Email {
+                        status: "VERIFIED",
+                        kind: "PRIMARY",
+                        value,
+                    }]
+                }),
+                password: Empty {},
+                provider: Provider {
+                    name: "OKTA",
+                    kind: "OKTA",
+                },
+            },
+        )?;
+        m.serialize_field(
+            "_links",
+            &Links {
+                this: Href(self.origin, &u.id),
+            },
+        )?;
+        m.end()
+    }
+}
+
 /// The lifecycle links Okta offers on a single user of this status.
 fn lifecycle_links(status: &str) -> &'static [(&'static str, &'static str)] {
     const ACTIVE: &[(&str, &str)] = &[
@@ -210,5 +337,47 @@ pub fn group<'a>(g: &'a OktaGroup, origin: &str) -> GroupJson<'a> {
             description: g.description.as_deref(),
         },
         links: Value::Object(links),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::{GenSpec, Org};
+
+    #[test]
+    fn list_users_serialize_as_the_value_form() {
+        let mut org = Org::generate(&GenSpec {
+            users: 400,
+            groups: 5,
+            memberships_per_user: 1,
+            seed: 3,
+        });
+        // Odd profiles: no email, a non-string email, escapes, far dates.
+        org.users[0].profile.remove("email");
+        org.users[1].profile.insert("email".into(), Value::from(42));
+        org.users[2]
+            .profile
+            .insert("email".into(), Value::from("q\"u\\o\u{e9}\n@example.com"));
+        org.users[3].created =
+            chrono::DateTime::from_timestamp_millis(-62_000_000_000_000).unwrap();
+        org.users[4].last_login =
+            Some(chrono::DateTime::from_timestamp_millis(253_402_300_799_999).unwrap());
+        org.users[5].created =
+            chrono::DateTime::from_timestamp_millis(-62_200_000_000_000).unwrap();
+        org.users[6].last_updated =
+            chrono::DateTime::from_timestamp_millis(253_402_300_800_000).unwrap();
+        org.users[7].status_changed = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
+            .map(|t| t.and_utc());
+        assert!(org.users[7].status_changed.is_some());
+        for origin in ["https://acme.okta.com", "http://127.0.0.1:8089/x\"y"] {
+            for u in &org.users {
+                assert_eq!(
+                    serde_json::to_string(&list_user(u, origin)).unwrap(),
+                    serde_json::to_string(&user(u, origin, false)).unwrap()
+                );
+            }
+        }
     }
 }

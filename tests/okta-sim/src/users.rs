@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::api::Ctx;
-use crate::cursor::CursorKind;
+use crate::cursor::{Cursor, CursorKind};
 use crate::filter::{self, Dialect, Expr};
 use crate::org::{OktaGroup, OktaUser};
 use crate::paging::{Page, page_by_key};
@@ -21,15 +21,6 @@ pub(crate) fn user_key(u: &OktaUser) -> (i64, &str) {
 
 pub(crate) fn group_key(g: &OktaGroup) -> (i64, &str) {
     (g.created.timestamp_millis(), g.id.as_str())
-}
-
-/// All users ordered by creation (`created`, then id).
-pub(crate) fn ordered_users<'o>(ctx: &Ctx<'o>) -> Vec<&'o OktaUser> {
-    let mut v: Vec<&OktaUser> = ctx.org.users.iter().collect();
-    if !v.is_sorted_by_key(|u| user_key(u)) {
-        v.sort_by(|a, b| user_key(a).cmp(&user_key(b)));
-    }
-    v
 }
 
 /// Parses the `filter` and `search` parameters for these dialects.
@@ -77,31 +68,36 @@ pub(crate) fn list(ctx: &Ctx<'_>) -> Result<Reply, Reply> {
                 .is_some_and(|v| v.to_lowercase().starts_with(q))
         })
     };
-    let items: Vec<&OktaUser> = ordered_users(ctx)
-        .into_iter()
+    // The page starts after the cursor's position in creation order; filtering only
+    // what follows it gives the same page as filtering everything first, without
+    // visiting every user for every page.
+    let ordered = ctx.index.by_creation(ctx.org);
+    let start = cursor.as_ref().map_or(0, |c| {
+        ordered.partition_point(|&i| user_key(&ctx.org.users[i]) <= (c.key, c.id.as_str()))
+    });
+    let mut matching = ordered[start..]
+        .iter()
+        .map(|&i| &ctx.org.users[i])
         .filter(|u| visible.as_ref().is_none_or(|v| v.contains(u.id.as_str())))
         .filter(|u| include_deprovisioned || u.status != "DEPROVISIONED")
         .filter(|u| filter.as_ref().is_none_or(|e| e.matches(*u, false)))
         .filter(|u| search.as_ref().is_none_or(|e| e.matches(*u, true)))
-        .filter(|u| q.as_deref().is_none_or(|q| prefix_match(u, q)))
-        .collect();
+        .filter(|u| q.as_deref().is_none_or(|q| prefix_match(u, q)));
+    let items: Vec<&OktaUser> = matching.by_ref().take(page.limit).collect();
     let origin = ctx.origin();
-    let (items, next) = if q.is_some() {
-        // `q` does not page: just the first `limit` matches.
-        (items.into_iter().take(page.limit).collect(), None)
-    } else {
-        page_by_key(
-            &items,
-            CursorKind::Users,
-            cursor.as_ref(),
-            page.limit,
-            user_key,
-        )
-    };
-    let body: Vec<_> = items
-        .iter()
-        .map(|u| render::user(u, origin, false))
-        .collect();
+    // `q` does not page: just the first `limit` matches.
+    let next = (q.is_none() && matching.next().is_some())
+        .then(|| items.last())
+        .flatten()
+        .map(|u| {
+            let (key, id) = user_key(u);
+            Cursor {
+                kind: CursorKind::Users,
+                key,
+                id: id.to_string(),
+            }
+        });
+    let body: Vec<_> = items.iter().map(|u| render::list_user(u, origin)).collect();
     Ok(Reply::json(200, json(&body)).with_links(page.links(origin, ctx.path, next.as_ref())))
 }
 
@@ -149,4 +145,99 @@ pub(crate) fn groups(ctx: &Ctx<'_>, id: &str) -> Result<Reply, Reply> {
     let origin = ctx.origin();
     let body: Vec<_> = items.iter().map(|g| render::group(g, origin)).collect();
     Ok(Reply::json(200, json(&body)).with_links(page.links(origin, ctx.path, next.as_ref())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Principal;
+    use crate::index::OrgIndex;
+    use crate::org::{GenSpec, Org};
+    use crate::paging::Params;
+    use crate::reply::Rel;
+    use crate::server::SimConfig;
+
+    /// Every page of `GET /api/v1/users?{query}`, following `next` links.
+    fn pages(org: &Org, query: &str) -> Vec<Vec<String>> {
+        let config = SimConfig::default();
+        let index = OrgIndex::build(org);
+        let mut out = Vec::new();
+        let mut query = query.to_string();
+        loop {
+            let params = Params::parse(Some(&query));
+            let ctx = Ctx {
+                config: &config,
+                org,
+                index: &index,
+                principal: &Principal::Full,
+                path: "/api/v1/users",
+                params: &params,
+            };
+            let reply = list(&ctx).unwrap_or_else(|e| panic!("{}", e.body));
+            let users: Vec<Value> = serde_json::from_str(&reply.body).unwrap();
+            out.push(
+                users
+                    .iter()
+                    .map(|u| u["id"].as_str().unwrap().to_string())
+                    .collect(),
+            );
+            match reply.links.iter().find(|(_, r)| *r == Rel::Next) {
+                Some((url, _)) => query = url.split_once('?').unwrap().1.to_string(),
+                None => return out,
+            }
+        }
+    }
+
+    /// The same pages cut from the whole filtered list in creation order.
+    fn expected(org: &Org, keep: impl Fn(&OktaUser) -> bool, limit: usize) -> Vec<Vec<String>> {
+        let mut all: Vec<&OktaUser> = org.users.iter().collect();
+        all.sort_by(|a, b| user_key(a).cmp(&user_key(b)));
+        let ids: Vec<String> = all
+            .into_iter()
+            .filter(|u| keep(u))
+            .map(|u| u.id.clone())
+            .collect();
+        if ids.is_empty() {
+            return vec![Vec::new()];
+        }
+        ids.chunks(limit).map(<[String]>::to_vec).collect()
+    }
+
+    #[test]
+    fn pages_start_after_the_cursor_and_filter_as_the_whole_list_would() {
+        let mut org = Org::generate(&GenSpec {
+            users: 537,
+            groups: 3,
+            memberships_per_user: 1,
+            seed: 5,
+        });
+        // Out of creation order, and two users created in the same millisecond.
+        org.users.swap(3, 300);
+        org.users[10].created = org.users[11].created;
+        for limit in [1, 7, 200] {
+            let not_deprovisioned = |u: &OktaUser| u.status != "DEPROVISIONED";
+            assert_eq!(
+                pages(&org, &format!("limit={limit}")),
+                expected(&org, not_deprovisioned, limit)
+            );
+            assert_eq!(
+                pages(
+                    &org,
+                    &format!("limit={limit}&filter=status+eq+%22SUSPENDED%22")
+                ),
+                expected(&org, |u| u.status == "SUSPENDED", limit)
+            );
+            assert_eq!(
+                pages(&org, &format!("limit={limit}&filter=status+eq+%22NOPE%22")),
+                expected(&org, |_| false, limit)
+            );
+        }
+        // An exactly full last page has no next link.
+        let n = org.users.iter().filter(|u| u.status == "SUSPENDED").count();
+        assert!(n > 1);
+        assert_eq!(
+            pages(&org, &format!("limit={n}&filter=status+eq+%22SUSPENDED%22")).len(),
+            1
+        );
+    }
 }
