@@ -195,27 +195,33 @@ fn group_out(g: store::StoreGroup) -> ws::Group {
 
 fn change_out(c: Change) -> ws::Change {
     match c {
-        Change::CreateUser(n) => ws::Change::CreateUser(ws::NewUser {
-            username: n.username,
-            display_name: n.display_name,
-            email: n.email,
-            active: n.active,
-            okta_id: n.okta_id,
-            attributes: attrs_out(n.attributes),
-        }),
+        Change::CreateUser(n) => {
+            let n = *n;
+            ws::Change::CreateUser(ws::NewUser {
+                username: n.username,
+                display_name: n.display_name,
+                email: n.email,
+                active: n.active,
+                okta_id: n.okta_id,
+                attributes: attrs_out(n.attributes),
+            })
+        }
         Change::DeleteUser(key) => ws::Change::DeleteUser(key),
         Change::AdoptUser(key) => ws::Change::AdoptUser(key),
-        Change::UpdateUser(u) => ws::Change::UpdateUser(ws::UserUpdate {
-            key: u.key,
-            username: u.username,
-            display_name: u.display_name,
-            email: u.email,
-            active: u.active,
-            okta_id: u.okta_id,
-            attributes: u.attributes.map(attrs_out),
-        }),
-        Change::CreateGroup(g) => ws::Change::CreateGroup(group_out(g)),
-        Change::UpdateGroup(g) => ws::Change::UpdateGroup(group_out(g)),
+        Change::UpdateUser(u) => {
+            let u = *u;
+            ws::Change::UpdateUser(ws::UserUpdate {
+                key: u.key,
+                username: u.username,
+                display_name: u.display_name,
+                email: u.email,
+                active: u.active,
+                okta_id: u.okta_id,
+                attributes: u.attributes.map(attrs_out),
+            })
+        }
+        Change::CreateGroup(g) => ws::Change::CreateGroup(group_out(*g)),
+        Change::UpdateGroup(g) => ws::Change::UpdateGroup(group_out(*g)),
         Change::AddMembership(m) => ws::Change::AddMembership(ws::Membership {
             username: m.username,
             group: m.group,

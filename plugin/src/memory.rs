@@ -120,7 +120,7 @@ impl MemoryStore {
                 {
                     return Err(StoreError::Conflict(format!("group {} exists", g.name)));
                 }
-                s.groups.push(g);
+                s.groups.push(*g);
             }
             Change::UpdateGroup(g) => {
                 let x = s
@@ -130,7 +130,7 @@ impl MemoryStore {
                     .ok_or_else(|| StoreError::NotFound(g.name.clone()))?;
                 *x = StoreGroup {
                     name: x.name.clone(),
-                    ..g
+                    ..*g
                 };
             }
             Change::AddMembership(m) => {

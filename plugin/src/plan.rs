@@ -296,11 +296,11 @@ pub fn plan_with(
             MissingUsers::Disable if u.active => {
                 let mut e = Entry::new(Action::DeactivateUser, &u.username);
                 e.fields.push(bool_change("active", true, false));
-                let change = Change::UpdateUser(UserUpdate {
+                let change = Change::UpdateUser(Box::new(UserUpdate {
                     key: u.key.clone(),
                     active: Some(false),
                     ..Default::default()
-                });
+                }));
                 out.updates.push((change, vec![e]));
             }
             MissingUsers::Delete => out.updates.push((
@@ -340,10 +340,10 @@ pub fn plan_with(
                     push_field(&mut e, "description", &g.description, &dg.description);
                     push_opt(&mut e, "okta-id", &g.okta_id, &want.okta_id);
                     out.groups.push((
-                        Change::UpdateGroup(StoreGroup {
+                        Change::UpdateGroup(Box::new(StoreGroup {
                             name: g.name.clone(),
                             ..want
-                        }),
+                        })),
                         e,
                     ));
                 }
@@ -352,7 +352,7 @@ pub fn plan_with(
                 group_final.insert(&dg.okta_id, dg.name.clone());
                 let mut e = Entry::new(Action::CreateGroup, &dg.name);
                 push_field(&mut e, "description", "", &dg.description);
-                out.groups.push((Change::CreateGroup(want), e));
+                out.groups.push((Change::CreateGroup(Box::new(want)), e));
             }
         }
     }
@@ -373,7 +373,7 @@ pub fn plan_with(
                 description: DEFAULT_GROUP_DESCRIPTION.into(),
                 okta_id: None,
             };
-            out.groups.push((Change::CreateGroup(group), e));
+            out.groups.push((Change::CreateGroup(Box::new(group)), e));
         }
     }
 
@@ -516,14 +516,14 @@ fn create_user(du: &DesiredUser) -> (Change, Entry) {
     for (k, v) in &du.attributes {
         push_field(&mut e, k, "", v);
     }
-    let change = Change::CreateUser(NewUser {
+    let change = Change::CreateUser(Box::new(NewUser {
         username: du.username.clone(),
         display_name: du.display_name.clone(),
         email: du.email.clone(),
         active: du.active,
         okta_id: Some(du.okta_id.clone()),
         attributes: du.attributes.clone(),
-    });
+    }));
     (change, e)
 }
 
@@ -577,7 +577,7 @@ fn diff_user(
         entries.push(e);
         up.active = Some(du.active);
     }
-    (!entries.is_empty()).then_some((Change::UpdateUser(up), entries))
+    (!entries.is_empty()).then_some((Change::UpdateUser(Box::new(up)), entries))
 }
 
 fn diff_attributes(e: &mut Entry, old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) {

@@ -118,18 +118,19 @@ pub struct UserUpdate {
 /// One write, applied in order within an atomic batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    /// Create a user.
-    CreateUser(NewUser),
+    /// Create a user. (Boxed, as are the other large variants: a plan holds a million
+    /// membership changes, each as large as the largest variant.)
+    CreateUser(Box<NewUser>),
     /// Move a user of another directory (by key) into this one, keeping its key.
     AdoptUser(String),
     /// Update a user.
-    UpdateUser(UserUpdate),
+    UpdateUser(Box<UserUpdate>),
     /// Delete a user (by key) with its memberships.
     DeleteUser(String),
     /// Create a group.
-    CreateGroup(StoreGroup),
+    CreateGroup(Box<StoreGroup>),
     /// Update a group's description / Okta id.
-    UpdateGroup(StoreGroup),
+    UpdateGroup(Box<StoreGroup>),
     /// Add a membership.
     AddMembership(Membership),
     /// Remove a membership.

@@ -7,7 +7,7 @@ use crate::okta::{OktaClient, OktaError, OktaErrorKind, OktaGroup, OktaUser, Tra
 use crate::plan::{self, Plan, Policy, Scope};
 use crate::report::{Counts, Entry};
 use crate::settings::Rules;
-use crate::store::{DirectorySnapshot, Membership, Store, StoreError, StoreUser};
+use crate::store::{Change, DirectorySnapshot, Membership, Store, StoreError, StoreUser};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashSet};
 use std::time::Instant;
@@ -475,6 +475,9 @@ pub fn sync<T: Transport>(
             fetched.groups.len()
         ));
     }
+    // Memory: at 100k users the Okta objects, the desired state, the store snapshot and
+    // the plan are each hundreds of MB; each is freed as soon as the next step has it.
+    drop(fetched);
     let mut active_users = 0;
     let snapshot = match mode {
         Mode::Full if scoped => Some((
@@ -513,11 +516,16 @@ pub fn sync<T: Transport>(
 
     let plan_ms = ms(started);
 
-    warnings.extend(desired.warnings.iter().chain(&plan.warnings).cloned());
+    let Plan {
+        changes,
+        entries,
+        warnings: plan_warnings,
+    } = plan;
+    warnings.extend(desired.warnings.iter().chain(&plan_warnings).cloned());
     let mut report = Report {
         mode,
         dry_run: opts.dry_run,
-        counts: Counts::of(&plan.entries),
+        counts: Counts::of(&entries),
         okta_users: desired.users.len() as u32,
         okta_groups: desired.groups.len() as u32,
         requests: client.requests(),
@@ -529,13 +537,14 @@ pub fn sync<T: Transport>(
         warnings,
         ..Default::default()
     };
+    drop(desired);
     for w in &report.warnings {
         host.log(Level::Warn, w);
     }
-    let (writes, apply_ms) = apply(plan.clone(), ctx, opts.dry_run, store, host)?;
+    let (writes, apply_ms) = apply(changes, ctx, opts.dry_run, store, host)?;
     report.writes = writes;
     report.apply_ms = apply_ms;
-    report.entries = plan.entries;
+    report.entries = entries;
     if !opts.dry_run {
         host.state_set(STATE_CURSOR, &cursor);
         if mode == Mode::Full {
@@ -620,22 +629,22 @@ fn resolve_existing(
 
 /// Apply a plan in one atomic batch unless it is empty or a dry run: (writes, ms).
 fn apply(
-    plan: Plan,
+    changes: Vec<Change>,
     ctx: &Context,
     dry_run: bool,
     store: &mut impl Store,
     host: &mut impl Host,
 ) -> Result<(u32, u64), SyncError> {
-    if dry_run || plan.is_empty() {
+    if dry_run || changes.is_empty() {
         host.log(
             Level::Info,
-            &format!("{} changes planned, none applied", plan.changes.len()),
+            &format!("{} changes planned, none applied", changes.len()),
         );
         return Ok((0, 0));
     }
     let started = Instant::now();
-    let n = plan.changes.len();
-    let result = store.apply(&ctx.directory, plan.changes).inspect_err(|e| {
+    let n = changes.len();
+    let result = store.apply(&ctx.directory, changes).inspect_err(|e| {
         host.log(
             Level::Error,
             &format!("applying {n} changes failed, nothing was written: {e}"),
@@ -680,18 +689,13 @@ pub fn sync_user<T: Transport>(
                     old: Some("true".into()),
                     new: Some("false".into()),
                 });
-                let change = crate::store::Change::UpdateUser(crate::store::UserUpdate {
+                let change = crate::store::Change::UpdateUser(Box::new(crate::store::UserUpdate {
                     key: u.key,
                     active: Some(false),
                     ..Default::default()
-                });
-                let plan = Plan {
-                    changes: vec![change],
-                    entries: vec![e],
-                    warnings: Vec::new(),
-                };
-                apply(plan.clone(), ctx, false, store, host)?;
-                report.entries = plan.entries;
+                }));
+                apply(vec![change], ctx, false, store, host)?;
+                report.entries = vec![e];
                 report.active = false;
                 host.log(
                     Level::Warn,
@@ -733,7 +737,7 @@ pub fn sync_user<T: Transport>(
     for w in desired.warnings.iter().chain(&plan.warnings) {
         host.log(Level::Warn, w);
     }
-    apply(plan.clone(), ctx, false, store, host)?;
+    apply(plan.changes, ctx, false, store, host)?;
     report.entries = plan.entries;
     let after = store
         .find_by_okta_id(&user.id)

@@ -466,7 +466,7 @@ proptest! {
         let mut changes = p.changes.clone();
         let at = cut.index(changes.len());
         // A change that cannot apply: update of a user key that does not exist.
-        changes.insert(at, plugin::store::Change::UpdateUser(plugin::store::UserUpdate { key: "missing".into(), ..Default::default() }));
+        changes.insert(at, plugin::store::Change::UpdateUser(Box::new(plugin::store::UserUpdate { key: "missing".into(), ..Default::default() })));
         let mut store = MemoryStore::new(s.clone());
         prop_assert!(store.apply("2", changes).is_err());
         prop_assert_eq!(&store.snapshot, &s);
