@@ -89,10 +89,7 @@ pub struct Planner {
 impl Planner {
     /// The settings of the bench connector.
     pub fn new(cfg: &ConnectorConfig) -> anyhow::Result<Planner> {
-        let creds = plugin::config::Credentials {
-            api_token: crate::measure::TOKEN.into(),
-        };
-        let (cfg, _) = plugin::config::configure(cfg, &creds)
+        let cfg = plugin::config::configure(cfg)
             .map_err(|e| anyhow!("bench connector settings: {e:?}"))?;
         let rules = Rules::compile(&cfg, plugin::settings::product_default_groups("jira"))
             .map_err(|e| anyhow!("bench connector rules: {e:?}"))?;

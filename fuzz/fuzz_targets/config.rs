@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
-use plugin::config::{ConnectorConfig, Credentials, UnknownAtLogin, configure};
+use plugin::config::{ConnectorConfig, UnknownAtLogin, configure};
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -18,13 +18,11 @@ struct Input {
     full_sync_interval_hours: u32,
     deny_unknown_at_login: bool,
     member_concurrency: u32,
-    api_token: String,
 }
 
 const FIELDS: &[&str] = &[
     "name",
     "okta-domain",
-    "api-token",
     "schedule",
     "user-attributes",
     "full-sync-interval-hours",
@@ -49,11 +47,8 @@ fuzz_target!(|input: Input| {
         // Settings added later are fuzzed with their defaults.
         ..Default::default()
     };
-    let creds = Credentials {
-        api_token: input.api_token,
-    };
-    match configure(&cfg, &creds) {
-        Ok((c, t)) => assert_eq!(configure(&c, &t), Ok((c.clone(), t.clone()))),
+    match configure(&cfg) {
+        Ok(c) => assert_eq!(configure(&c), Ok(c.clone())),
         Err(errors) => {
             assert!(!errors.is_empty());
             for e in errors {

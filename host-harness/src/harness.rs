@@ -1,13 +1,16 @@
 //! The harness as a library: what the CLI, the REST API, the admin page and the tests
-//! call. It plays the host product: connectors, their secrets, syncs and their runs.
+//! call. It plays the host product: connectors, their secrets, syncs and their runs. The
+//! API token stays on this side: the plugin gets the settings, and the HTTP policy adds
+//! the token to the plugin's requests to the connector's Okta host.
 
 use crate::bindings::types::HostContext;
-use crate::bindings::wit::{self, ConnectorConfig, Credentials, FieldError};
+use crate::bindings::wit::{self, ConnectorConfig, FieldError};
 use crate::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
-use crate::host::http::{Denied, HttpPolicy, Resolve};
+use crate::host::http::{Denied, HttpPolicy, OktaAccess, Resolve};
 use crate::host::{CallScope, HostState};
 use crate::product::Profile;
 use crate::runtime::{GuestError, Limits, Runtime};
+use crate::token::{ApiToken, TokenError};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -195,6 +198,28 @@ pub struct ConnectorView {
     pub last_run: Option<runs::Run>,
 }
 
+/// Settings the plugin accepted, and the token the host accepted.
+#[derive(Clone, Debug)]
+pub struct Configured {
+    /// The normalized settings.
+    pub config: ConnectorConfig,
+    /// Their next five scheduled runs (Unix seconds, UTC).
+    pub next_runs: Vec<i64>,
+    /// The normalized token (its `Debug` is masked).
+    pub token: ApiToken,
+}
+
+/// Add the token's error to the plugin's, where the plugin used to report it: after the
+/// name and the domain.
+fn with_token_error(mut errors: Vec<FieldError>, e: TokenError) -> Vec<FieldError> {
+    let at = errors
+        .iter()
+        .take_while(|e| e.field == "name" || e.field == "okta-domain")
+        .count();
+    errors.insert(at, e.field_error());
+    errors
+}
+
 /// What to sync and how.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SyncRequest {
@@ -321,7 +346,7 @@ impl Harness {
         }
     }
 
-    fn state(&self, okta_domain: Option<&str>, scope: CallScope) -> HostState {
+    fn state(&self, okta: Option<OktaAccess>, scope: CallScope) -> HostState {
         let scope = CallScope {
             key_prefix: self.options.product.key_prefix.to_string(),
             progress: self.options.progress.clone(),
@@ -329,7 +354,7 @@ impl Harness {
         };
         HostState::new(
             self.db.clone(),
-            HttpPolicy::new(okta_domain, self.options.resolve.clone()),
+            HttpPolicy::new(okta, self.options.resolve.clone()),
             scope,
             Default::default(),
         )
@@ -346,29 +371,41 @@ impl Harness {
         }
     }
 
-    /// Validate settings with the plugin; returns them normalized.
+    /// Validate settings (with the plugin) and the token (here); returns them
+    /// normalized, or every bad field.
     pub fn configure(
         &self,
         input: &ConnectorInput,
         token: &str,
-    ) -> Result<wit::Configured, HarnessError> {
-        let creds = Credentials {
-            api_token: token.to_string(),
-        };
+    ) -> Result<Configured, HarnessError> {
         let ctx = self.context(0);
         let (result, _) = self.runtime.call(
             self.state(None, CallScope::default()),
             self.short_limits(),
             |c, s| {
-                c.usersync_okta_connector().call_connector_configure(
-                    s,
-                    &input.config(),
-                    &creds,
-                    &ctx,
-                )
+                c.usersync_okta_connector()
+                    .call_connector_configure(s, &input.config(), &ctx)
             },
         );
-        result?.map_err(HarnessError::InvalidConfig)
+        match (result?, ApiToken::parse(token)) {
+            (Ok(c), Ok(token)) => Ok(Configured {
+                config: c.config,
+                next_runs: c.next_runs,
+                token,
+            }),
+            (Err(errors), Ok(_)) => Err(HarnessError::InvalidConfig(errors)),
+            (settings, Err(e)) => Err(HarnessError::InvalidConfig(with_token_error(
+                settings.err().unwrap_or_default(),
+                e,
+            ))),
+        }
+    }
+
+    /// The stored token of a connector, with the access to its Okta host it grants.
+    fn okta_access(&self, c: &StoredConnector) -> Result<OktaAccess, HarnessError> {
+        let token = ApiToken::parse(&connectors::token(&self.db.lock(), c.id)?)
+            .map_err(|e| HarnessError::InvalidConfig(vec![e.field_error()]))?;
+        Ok(OktaAccess::new(&c.config.okta_domain, token))
     }
 
     fn stored(&self, name: &str) -> Result<StoredConnector, HarnessError> {
@@ -386,7 +423,7 @@ impl Harness {
         connectors::insert(
             &mut self.db.lock(),
             &configured.config,
-            &configured.credentials.api_token,
+            configured.token.expose(),
         )?;
         self.connector(&configured.config.name)
     }
@@ -415,10 +452,7 @@ impl Harness {
         {
             return Err(HarnessError::DuplicateName(configured.config.name));
         }
-        let new_token = input
-            .api_token
-            .as_ref()
-            .map(|_| configured.credentials.api_token.as_str());
+        let new_token = input.api_token.as_ref().map(|_| configured.token.expose());
         connectors::update(&mut self.db.lock(), old.id, &configured.config, new_token)?;
         self.connector(&configured.config.name)
     }
@@ -478,31 +512,29 @@ impl Harness {
         result?.map_err(|e| HarnessError::InvalidConfig(vec![e]))
     }
 
-    /// What a short call about one connector needs: the connector, its credentials, the
-    /// host context and a call state allowed to reach its Okta host.
+    /// What a short call about one connector needs: the connector, the host context and
+    /// a call state allowed to reach its Okta host (with its token).
     fn call_setup(
         &self,
         name: &str,
-    ) -> Result<(StoredConnector, Credentials, HostContext, HostState), HarnessError> {
+    ) -> Result<(StoredConnector, HostContext, HostState), HarnessError> {
         let c = self.stored(name)?;
-        let creds = Credentials {
-            api_token: connectors::token(&self.db.lock(), c.id)?,
-        };
+        let access = self.okta_access(&c)?;
         let ctx = self.context(c.directory_id);
         let scope = CallScope {
             connector_id: Some(c.id),
             ..Default::default()
         };
-        let state = self.state(Some(&c.config.okta_domain), scope);
-        Ok((c, creds, ctx, state))
+        let state = self.state(Some(access), scope);
+        Ok((c, ctx, state))
     }
 
     /// Check that Okta answers to the connector's token.
     pub fn test_connection(&self, name: &str) -> Result<wit::ConnectionInfo, HarnessError> {
-        let (c, creds, ctx, state) = self.call_setup(name)?;
+        let (c, ctx, state) = self.call_setup(name)?;
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
-                .call_test_connection(s, &c.config, &creds, &ctx)
+                .call_test_connection(s, &c.config, &ctx)
         });
         result?.map_err(HarnessError::Sync)
     }
@@ -522,20 +554,17 @@ impl Harness {
         };
         let configured = self.configure(input, &token)?;
         let ctx = self.context(old.as_ref().map_or(0, |c| c.directory_id));
+        let access = OktaAccess::new(&configured.config.okta_domain, configured.token);
         let state = self.state(
-            Some(&configured.config.okta_domain),
+            Some(access),
             CallScope {
                 connector_id: old.as_ref().map(|c| c.id),
                 ..Default::default()
             },
         );
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
-            g.usersync_okta_connector().call_test_connection(
-                s,
-                &configured.config,
-                &configured.credentials,
-                &ctx,
-            )
+            g.usersync_okta_connector()
+                .call_test_connection(s, &configured.config, &ctx)
         });
         result?.map_err(HarnessError::Sync)
     }
@@ -604,8 +633,9 @@ impl Harness {
         } else {
             "full"
         };
-        let creds = Credentials {
-            api_token: connectors::token(&self.db.lock(), c.id)?,
+        let access = match self.okta_access(c) {
+            Ok(a) => a,
+            Err(e) => return Err(self.fail_run(run_id, kind, e)?),
         };
         let ctx = self.context(c.directory_id);
         let options = wit::SyncOptions {
@@ -623,11 +653,11 @@ impl Harness {
             ..Default::default()
         };
         let (result, state) = self.runtime.call(
-            self.state(Some(&c.config.okta_domain), scope),
+            self.state(Some(access), scope),
             self.options.limits,
             |g, s| {
                 g.usersync_okta_connector()
-                    .call_sync(s, &c.config, &creds, &ctx, options)
+                    .call_sync(s, &c.config, &ctx, options)
             },
         );
         let denied = state
@@ -665,22 +695,25 @@ impl Harness {
                     denied,
                 })
             }
-            Err(e) => {
-                let message = e.to_string();
-                let conn = self.db.lock();
-                runs::log(&conn, run_id, "error", &message)?;
-                runs::finish(&conn, run_id, kind, None, Some(&message))?;
-                Err(e)
-            }
+            Err(e) => Err(self.fail_run(run_id, kind, e)?),
         }
+    }
+
+    /// Record a run as failed with `e`, and give `e` back (or the database's error).
+    fn fail_run(&self, run_id: i64, kind: &str, e: HarnessError) -> Result<HarnessError, DbError> {
+        let message = e.to_string();
+        let conn = self.db.lock();
+        runs::log(&conn, run_id, "error", &message)?;
+        runs::finish(&conn, run_id, kind, None, Some(&message))?;
+        Ok(e)
     }
 
     /// Sync one user by login, as an SSO login does.
     pub fn sync_user(&self, name: &str, login: &str) -> Result<wit::UserSyncReport, HarnessError> {
-        let (c, creds, ctx, state) = self.call_setup(name)?;
+        let (c, ctx, state) = self.call_setup(name)?;
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
-                .call_sync_user(s, &c.config, &creds, &ctx, login)
+                .call_sync_user(s, &c.config, &ctx, login)
         });
         result?.map_err(HarnessError::Sync)
     }

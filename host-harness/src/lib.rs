@@ -13,6 +13,7 @@ pub mod product;
 pub mod report;
 pub mod runtime;
 pub mod scheduler;
+pub mod token;
 pub mod transfer;
 pub mod web;
 

@@ -4,13 +4,13 @@
 //! link to another host, invalid settings), `Debug` and `Display` of the harness types
 //! and errors, the tracing log of the real binary at trace level, the export, the run
 //! reports and logs in the database, the stored config. The token may be found only in
-//! the `secrets` table, and the database file is readable by its owner only.
+//! the `secrets` table, and the database file is readable by its owner only. The plugin
+//! never holds it: the host adds it to every request to the connector's Okta host.
 
 use okta_sim::{Fault, FaultKind, GenSpec, Org, SimConfig, Simulator};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use usersync::bindings::wit::Credentials;
 use usersync::{ConnectorInput, Harness, SyncRequest};
 
 const SECRET: &str = "SECRET-TOKEN-abc123XYZ";
@@ -123,6 +123,20 @@ impl World {
         ));
         self.seen.push((format!("binary {args:?} stderr"), stderr));
         out.status.code().unwrap_or(-1)
+    }
+
+    /// The login of an active Okta user.
+    fn active_login(&self) -> String {
+        self.sim.with_org(|o| {
+            o.users
+                .iter()
+                .find(|u| u.status == "ACTIVE")
+                .unwrap()
+                .profile["login"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
     }
 
     fn keep(&mut self, label: &str, text: String) {
@@ -253,16 +267,7 @@ fn the_token_appears_only_in_the_secrets_table() {
         w.ok(&with(&["runs"]));
         w.ok(&with(&["runs", "Okta"]));
     }
-    let login = w.sim.with_org(|o| {
-        o.users
-            .iter()
-            .find(|u| u.status == "ACTIVE")
-            .unwrap()
-            .profile["login"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    });
+    let login = w.active_login();
     w.ok(&["sync-user", "Okta", &login]);
     w.ok(&["--json", "sync-user", "Okta", &login]);
     w.ok(&["sync-user", "Okta", "nobody@example.com"]);
@@ -364,13 +369,7 @@ fn the_token_appears_only_in_the_secrets_table() {
     w.sim.clear_faults();
 
     // ---- the library: Debug and Display of inputs, results and errors
-    let mut resolve = usersync::host::http::Resolve::default();
-    resolve.insert(DOMAIN, w.sim.addr());
-    let options = usersync::Options {
-        resolve,
-        ..Default::default()
-    };
-    let h = Harness::open(&w.db(), options).unwrap();
+    let h = library(&w);
     let input = ConnectorInput {
         name: "Lib".into(),
         okta_domain: DOMAIN.into(),
@@ -584,18 +583,119 @@ fn a_new_database_and_its_wal_are_owner_only() {
     }
 }
 
-/// The WIT record `credentials` as wasmtime's `bindgen!` generates it: its `Debug` is
-/// generated too (unconditionally, field by field) and prints the token. The harness
-/// builds it only right before a call and never formats it, but a `Debug` of it anywhere
-/// would leak; masking it needs a WIT change (e.g. the token as a resource) or a
-/// hand-written binding. Ignored until then, so that it is visible and runnable:
-/// `cargo test -p host-harness --test secrets -- --ignored`.
-#[test]
-#[ignore = "wasmtime's bindgen prints every field of WIT records in Debug, the token included"]
-fn the_generated_credentials_record_masks_the_token_in_debug() {
-    let creds = Credentials {
-        api_token: SECRET.into(),
+/// The harness over the world's database, its Okta domain sent to the simulator.
+fn library(w: &World) -> Harness {
+    let mut resolve = usersync::host::http::Resolve::default();
+    resolve.insert(DOMAIN, w.sim.addr());
+    let options = usersync::Options {
+        resolve,
+        ..Default::default()
     };
-    let shown = format!("{creds:?} {creds:#?}");
-    assert!(!shown.contains(SECRET), "{shown}");
+    Harness::open(&w.db(), options).unwrap()
+}
+
+/// The plugin sends no credential: every request of every kind of call reaches Okta with
+/// exactly the `Authorization` the host adds, the normalized token of the connector.
+#[test]
+fn every_request_of_every_call_carries_exactly_the_host_token() {
+    let w = World::new();
+    let h = library(&w);
+    let pasted = ConnectorInput {
+        name: "Lib".into(),
+        okta_domain: DOMAIN.into(),
+        api_token: Some(format!(" ssws {SECRET}\n")),
+        ..Default::default()
+    };
+    h.create_connector(&pasted).unwrap();
+    let login = w.active_login();
+    let expected = format!("SSWS {SECRET}");
+    let mut checked = 0;
+    let mut check = |call: &str| {
+        let seen = w.sim.requests();
+        let new = &seen[checked..];
+        assert!(!new.is_empty(), "{call} made requests");
+        for r in new {
+            assert_eq!(
+                r.authorization.as_deref(),
+                Some(expected.as_str()),
+                "{call}: {} {}",
+                r.method,
+                r.path
+            );
+            assert_eq!(r.status, 200, "{call}: {} {}", r.method, r.path);
+        }
+        checked = seen.len();
+        new.iter().map(|r| r.path.clone()).collect::<Vec<_>>()
+    };
+
+    h.test_connection("Lib").unwrap();
+    check("connection test");
+    let full = h.sync("Lib", SyncRequest::default()).unwrap();
+    assert!(full.report.counts.users_created > 0);
+    let paths = check("full sync");
+    // The group members come through the plugin's own wasi:http fan-out.
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.starts_with("/api/v1/groups/") && p.ends_with("/users")),
+        "{paths:?}"
+    );
+    let dry = SyncRequest {
+        dry_run: true,
+        ..Default::default()
+    };
+    h.sync("Lib", dry).unwrap();
+    check("dry run");
+    let incremental = SyncRequest {
+        incremental: true,
+        ..Default::default()
+    };
+    h.sync("Lib", incremental).unwrap();
+    check("incremental sync");
+    assert!(h.sync_user("Lib", &login).unwrap().found);
+    check("login sync");
+    // The admin page's Test connection: the stored token, then one typed in.
+    let untyped = ConnectorInput {
+        api_token: None,
+        ..pasted.clone()
+    };
+    h.test_settings(Some("Lib"), &untyped).unwrap();
+    check("settings test with the stored token");
+    h.test_settings(None, &pasted).unwrap();
+    check("settings test with a typed token");
+}
+
+/// The host's state of a call and its inputs hold the token (the plugin does not), and
+/// none of them shows it.
+#[test]
+fn the_host_state_of_a_call_masks_the_token_in_debug() {
+    use usersync::host::http::{HttpPolicy, OktaAccess, Resolve};
+    use usersync::host::{CallScope, HostState};
+    use usersync::token::ApiToken;
+
+    let w = World::new();
+    let token = ApiToken::parse(&format!("SSWS {SECRET}")).unwrap();
+    assert_eq!(token.expose(), SECRET, "the real token is inside");
+    let policy = HttpPolicy::new(
+        Some(OktaAccess::new(DOMAIN, token.clone())),
+        Resolve::default(),
+    );
+    let db = usersync::db::Db::open(&w.db()).unwrap();
+    let state = HostState::new(db, policy, CallScope::default(), Default::default());
+    let input = ConnectorInput {
+        api_token: Some(SECRET.into()),
+        ..Default::default()
+    };
+    for (what, shown) in [
+        ("ApiToken", format!("{token:?} {token:#?} {token}")),
+        ("HostState", format!("{state:?} {state:#?}")),
+        ("ConnectorInput", format!("{input:?} {input:#?}")),
+    ] {
+        assert!(shown.contains("********"), "{what}: {shown}");
+        assert!(
+            !shown.contains(SECRET) && !shown.contains("abc123XYZ"),
+            "{what}: {shown}"
+        );
+    }
+    assert!(format!("{state:?}").contains(DOMAIN), "the policy is shown");
 }

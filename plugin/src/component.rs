@@ -1,7 +1,7 @@
 //! WIT glue: binds the plain modules to the world `connector-core`. No logic lives here,
 //! only conversions between WIT records and the modules' types.
 
-use crate::config::{self, ConnectorConfig, Credentials, FieldError};
+use crate::config::{self, ConnectorConfig, FieldError};
 use crate::okta::{HttpResponse, Transport, TransportError};
 use crate::report::{Action, Entry};
 use crate::schedule;
@@ -377,12 +377,6 @@ fn config_out(c: ConnectorConfig) -> wit::ConnectorConfig {
     }
 }
 
-fn creds_in(c: wit::Credentials) -> Credentials {
-    Credentials {
-        api_token: c.api_token,
-    }
-}
-
 fn field_error(e: FieldError) -> wit::FieldError {
     wit::FieldError {
         field: e.field,
@@ -478,31 +472,24 @@ fn mode_out(m: sync::Mode) -> wit::SyncMode {
 impl wit::Guest for Component {
     fn connector_configure(
         config: wit::ConnectorConfig,
-        credentials: wit::Credentials,
         host: types::HostContext,
     ) -> Result<wit::Configured, Vec<wit::FieldError>> {
-        let (config, credentials) =
-            config::configure(&config_in(config), &creds_in(credentials))
-                .map_err(|es| es.into_iter().map(field_error).collect::<Vec<_>>())?;
+        let config = config::configure(&config_in(config))
+            .map_err(|es| es.into_iter().map(field_error).collect::<Vec<_>>())?;
         let next_runs = schedule::next_runs(&config.schedule, host.now, 5).unwrap_or_default();
         Ok(wit::Configured {
             config: config_out(config),
-            credentials: wit::Credentials {
-                api_token: credentials.api_token,
-            },
             next_runs,
         })
     }
 
     fn test_connection(
         config: wit::ConnectorConfig,
-        credentials: wit::Credentials,
         _host: types::HostContext,
     ) -> Result<wit::ConnectionInfo, wit::SyncError> {
-        let (config, credentials) = config::configure(&config_in(config), &creds_in(credentials))
+        let config = config::configure(&config_in(config))
             .map_err(|es| sync_error(sync::SyncError::InvalidConfig(es)))?;
-        let mut client =
-            crate::okta::OktaClient::new(Waki, &config.okta_domain, &credentials.api_token);
+        let mut client = crate::okta::OktaClient::new(Waki, &config.okta_domain);
         let origin = client.origin().to_string();
         client
             .get_json(&format!("{origin}/api/v1/users?limit=1"))
@@ -523,14 +510,11 @@ impl wit::Guest for Component {
 
     fn sync(
         config: wit::ConnectorConfig,
-        credentials: wit::Credentials,
         host: types::HostContext,
         options: wit::SyncOptions,
     ) -> Result<wit::SyncReport, wit::SyncError> {
         #[cfg(feature = "test-faults")]
-        if let Some(result) =
-            crate::faults::trigger(&config.name, &credentials.api_token, &mut Waki)
-        {
+        if let Some(result) = crate::faults::trigger(&config.name, &mut Waki) {
             return Err(wit::SyncError::Security(format!("test fault: {result:?}")));
         }
         let opts = sync::Options {
@@ -543,7 +527,6 @@ impl wit::Guest for Component {
         };
         let r = sync::sync(
             &config_in(config),
-            &creds_in(credentials),
             &context(&host),
             opts,
             Waki,
@@ -584,13 +567,11 @@ impl wit::Guest for Component {
 
     fn sync_user(
         config: wit::ConnectorConfig,
-        credentials: wit::Credentials,
         host: types::HostContext,
         login: String,
     ) -> Result<wit::UserSyncReport, wit::SyncError> {
         let r = sync::sync_user(
             &config_in(config),
-            &creds_in(credentials),
             &context(&host),
             &login,
             Waki,

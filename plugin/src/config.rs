@@ -2,14 +2,14 @@
 //! each naming its field, and what admins paste from a browser is accepted.
 
 use crate::schedule;
-use std::fmt;
 
 /// Default schedule: every hour, on the hour (UTC).
 pub const DEFAULT_SCHEDULE: &str = "0 0 * * * ?";
 /// Longest connector name accepted.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// A connector's settings (the WIT `connector-config`). Never holds the token.
+/// A connector's settings (the WIT `connector-config`). The API token is not among them:
+/// the host keeps it and authenticates the plugin's requests to Okta itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectorConfig {
     /// Name shown to admins.
@@ -78,21 +78,6 @@ impl Default for ConnectorConfig {
     }
 }
 
-/// The API token. Its `Debug` never shows the value.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Credentials {
-    /// Okta SSWS API token.
-    pub api_token: String,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("api_token", &"********")
-            .finish()
-    }
-}
-
 /// One invalid setting.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -113,11 +98,8 @@ impl FieldError {
     }
 }
 
-/// Validate and normalize a config and its credentials.
-pub fn configure(
-    config: &ConnectorConfig,
-    credentials: &Credentials,
-) -> Result<(ConnectorConfig, Credentials), Vec<FieldError>> {
+/// Validate and normalize a config.
+pub fn configure(config: &ConnectorConfig) -> Result<ConnectorConfig, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut keep = |r: Result<String, FieldError>| match r {
         Ok(v) => v,
@@ -128,7 +110,6 @@ pub fn configure(
     };
     let name = keep(normalize_name(&config.name));
     let okta_domain = keep(normalize_domain(&config.okta_domain));
-    let api_token = keep(normalize_token(&credentials.api_token));
     let schedule = keep(
         schedule::to_quartz(if config.schedule.trim().is_empty() {
             DEFAULT_SCHEDULE
@@ -185,30 +166,27 @@ pub fn configure(
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok((
-        ConnectorConfig {
-            name,
-            okta_domain,
-            schedule,
-            schedule_enabled: config.schedule_enabled,
-            include_built_in_groups: config.include_built_in_groups,
-            user_attributes,
-            full_sync_interval_hours,
-            unknown_at_login: config.unknown_at_login,
-            member_concurrency,
-            users: config.users.clone(),
-            groups: crate::settings::GroupSettings {
-                types: dedup(&config.groups.types),
-                include: config.groups.include.clone(),
-                exclude: config.groups.exclude.clone(),
-                required: dedup(&config.groups.required),
-                default_groups: config.groups.default_groups.as_deref().map(dedup),
-                ..config.groups.clone()
-            },
-            lifecycle: config.lifecycle.clone(),
+    Ok(ConnectorConfig {
+        name,
+        okta_domain,
+        schedule,
+        schedule_enabled: config.schedule_enabled,
+        include_built_in_groups: config.include_built_in_groups,
+        user_attributes,
+        full_sync_interval_hours,
+        unknown_at_login: config.unknown_at_login,
+        member_concurrency,
+        users: config.users.clone(),
+        groups: crate::settings::GroupSettings {
+            types: dedup(&config.groups.types),
+            include: config.groups.include.clone(),
+            exclude: config.groups.exclude.clone(),
+            required: dedup(&config.groups.required),
+            default_groups: config.groups.default_groups.as_deref().map(dedup),
+            ..config.groups.clone()
         },
-        Credentials { api_token },
-    ))
+        lifecycle: config.lifecycle.clone(),
+    })
 }
 
 /// Trimmed, non-empty, first occurrence kept.
@@ -238,30 +216,6 @@ fn normalize_name(name: &str) -> Result<String, FieldError> {
         return err("the connector name contains control characters");
     }
     Ok(name.to_string())
-}
-
-fn normalize_token(token: &str) -> Result<String, FieldError> {
-    let mut t = token.trim();
-    // Compared as bytes: a pasted token may start with multi-byte characters.
-    if t.len() > 5 && t.as_bytes()[..5].eq_ignore_ascii_case(b"ssws ") {
-        t = t[5..].trim_start();
-    } else if t.eq_ignore_ascii_case("ssws") {
-        // `SSWS ` pasted without the token, trimmed.
-        t = "";
-    }
-    let err = |m: &str| Err(FieldError::new("api-token", m));
-    if t.is_empty() {
-        return err(
-            "the API token is empty; create one in the Okta Admin Console under Security > API > Tokens",
-        );
-    }
-    if t.len() > 512 {
-        return err("the API token is longer than 512 characters; paste only the token value");
-    }
-    if !t.chars().all(|c| c.is_ascii_graphic()) {
-        return err("the API token contains spaces or characters an Okta token never has");
-    }
-    Ok(t.to_string())
 }
 
 /// Normalize what an admin pastes as the Okta domain: `https://acme.okta.com/` and
@@ -352,27 +306,16 @@ mod tests {
         }
     }
 
-    fn token(t: &str) -> Credentials {
-        Credentials {
-            api_token: t.into(),
-        }
-    }
-
-    fn first_error(c: ConnectorConfig, t: &str) -> (String, String) {
-        let e = configure(&c, &token(t)).unwrap_err().remove(0);
+    fn first_error(c: ConnectorConfig) -> (String, String) {
+        let e = configure(&c).unwrap_err().remove(0);
         (e.field, e.message)
     }
 
     #[test]
-    fn normalizes_pasted_urls_names_and_tokens() {
-        let (c, t) = configure(
-            &cfg("  Okta prod ", "https://ACME.okta.com/"),
-            &token(" SSWS 00abc-XYZ \n"),
-        )
-        .unwrap();
+    fn normalizes_pasted_urls_and_names() {
+        let c = configure(&cfg("  Okta prod ", "https://ACME.okta.com/")).unwrap();
         assert_eq!(c.okta_domain, "acme.okta.com");
         assert_eq!(c.name, "Okta prod");
-        assert_eq!(t.api_token, "00abc-XYZ");
         assert_eq!(c.schedule, DEFAULT_SCHEDULE);
         for d in [
             "acme.oktapreview.com",
@@ -386,8 +329,7 @@ mod tests {
 
     #[test]
     fn bad_configs_name_their_field() {
-        assert_eq!(first_error(cfg("", "acme.okta.com"), "t").0, "name");
-        assert_eq!(first_error(cfg("n", "acme.okta.com"), "  ").0, "api-token");
+        assert_eq!(first_error(cfg("", "acme.okta.com")).0, "name");
         for (domain, needle) in [
             ("http://acme.okta.com", "https only"),
             ("https://acme.okta.com/admin", "path or query"),
@@ -407,7 +349,7 @@ mod tests {
             ("bad_domain.okta.com", "not a valid domain"),
             ("exämple.okta.com", "punycode"),
         ] {
-            let (field, message) = first_error(cfg("n", domain), "t");
+            let (field, message) = first_error(cfg("n", domain));
             assert_eq!(field, "okta-domain", "{domain}");
             assert!(message.contains(needle), "{domain}: {message}");
         }
@@ -418,47 +360,14 @@ mod tests {
         let mut c = cfg("", "http://x");
         c.schedule = "0 99 * * * ?".into();
         c.user_attributes = vec!["department".into(), "bad attr".into()];
-        let fields: Vec<String> = configure(&c, &token(""))
+        let fields: Vec<String> = configure(&c)
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)
             .collect();
         assert_eq!(
             fields,
-            [
-                "name",
-                "okta-domain",
-                "api-token",
-                "schedule",
-                "user-attributes"
-            ]
+            ["name", "okta-domain", "schedule", "user-attributes"]
         );
-    }
-
-    #[test]
-    fn the_scheme_alone_is_no_token() {
-        for t in ["SSWS", "ssws ", " SSWS \n"] {
-            let (field, message) = first_error(cfg("n", "acme.okta.com"), t);
-            assert_eq!(field, "api-token");
-            assert!(message.contains("empty"), "{message}");
-        }
-    }
-
-    #[test]
-    fn multi_byte_characters_in_a_token_are_refused_not_a_panic() {
-        assert_eq!(
-            first_error(cfg("n", "acme.okta.com"), "abcd€x").0,
-            "api-token"
-        );
-        assert_eq!(
-            first_error(cfg("n", "acme.okta.com"), "ͻ𑌐¾<l").0,
-            "api-token"
-        );
-    }
-
-    #[test]
-    fn debug_never_shows_the_token() {
-        let t = token("00SECRETSECRET");
-        assert!(!format!("{t:?}").contains("SECRET"));
     }
 }

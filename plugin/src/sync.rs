@@ -1,7 +1,7 @@
 //! A sync from start to end: validate, fetch the whole Okta snapshot, plan, apply in one
 //! batch. Nothing is applied unless every fetch succeeded.
 
-use crate::config::{self, ConnectorConfig, Credentials, FieldError, UnknownAtLogin};
+use crate::config::{self, ConnectorConfig, FieldError, UnknownAtLogin};
 use crate::mapping;
 use crate::okta::{OktaClient, OktaError, OktaErrorKind, OktaGroup, OktaUser, Transport};
 use crate::plan::{self, Plan, Policy, Scope};
@@ -211,11 +211,8 @@ fn ms(since: Instant) -> u64 {
     since.elapsed().as_millis() as u64
 }
 
-fn validated(
-    cfg: &ConnectorConfig,
-    creds: &Credentials,
-) -> Result<(ConnectorConfig, Credentials), SyncError> {
-    config::configure(cfg, creds).map_err(SyncError::InvalidConfig)
+fn validated(cfg: &ConnectorConfig) -> Result<ConnectorConfig, SyncError> {
+    config::configure(cfg).map_err(SyncError::InvalidConfig)
 }
 
 /// Okta's users, groups and memberships as fetched for one sync.
@@ -403,17 +400,16 @@ fn partial_snapshot(full: DirectorySnapshot, desired: &mapping::Desired) -> Dire
 /// recent full sync and a cursor exist.
 pub fn sync<T: Transport>(
     cfg: &ConnectorConfig,
-    creds: &Credentials,
     ctx: &Context,
     opts: Options,
     transport: T,
     store: &mut impl Store,
     host: &mut impl Host,
 ) -> Result<Report, SyncError> {
-    let (cfg, creds) = validated(cfg, creds)?;
+    let cfg = validated(cfg)?;
     let rules = compile_rules(&cfg, ctx)?;
     let policy = Policy::of(&rules.users, &rules.lifecycle);
-    let mut client = OktaClient::new(transport, &cfg.okta_domain, &creds.api_token);
+    let mut client = OktaClient::new(transport, &cfg.okta_domain);
     let mut warnings = Vec::new();
     let since = match opts.mode {
         Mode::Full => None,
@@ -660,15 +656,14 @@ fn apply(
 /// Sync one user by login, as an SSO login does: two requests, that user only.
 pub fn sync_user<T: Transport>(
     cfg: &ConnectorConfig,
-    creds: &Credentials,
     ctx: &Context,
     login: &str,
     transport: T,
     store: &mut impl Store,
     host: &mut impl Host,
 ) -> Result<UserReport, SyncError> {
-    let (cfg, creds) = validated(cfg, creds)?;
-    let mut client = OktaClient::new(transport, &cfg.okta_domain, &creds.api_token);
+    let cfg = validated(cfg)?;
+    let mut client = OktaClient::new(transport, &cfg.okta_domain);
     let mut report = UserReport {
         login: login.to_string(),
         ..Default::default()

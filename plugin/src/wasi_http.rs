@@ -1,6 +1,7 @@
 //! What waki cannot do, on the raw WASI 0.2 API: several GETs in flight at once (start
 //! each with `outgoing-handler.handle`, then `poll` their futures together), and
-//! sleeping on a monotonic-clock pollable instead of spinning.
+//! sleeping on a monotonic-clock pollable instead of spinning. The requests carry the
+//! headers the client gives (no `Authorization`: the host authenticates them).
 
 use crate::okta::{HttpResponse, TransportError};
 use std::time::Duration;

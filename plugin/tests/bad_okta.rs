@@ -6,7 +6,7 @@
 //! types, nulls, huge values and pages, a user listed twice) is tolerated, reported, and
 //! synced.
 
-use plugin::config::{ConnectorConfig, Credentials};
+use plugin::config::ConnectorConfig;
 use plugin::memory::MemoryStore;
 use plugin::okta::{HttpResponse, OktaErrorKind, Transport, TransportError};
 use plugin::store::{
@@ -121,12 +121,6 @@ fn cfg() -> ConnectorConfig {
     }
 }
 
-fn creds() -> Credentials {
-    Credentials {
-        api_token: "test-token".into(),
-    }
-}
-
 fn ctx() -> Context {
     Context {
         directory: "2".into(),
@@ -162,15 +156,7 @@ fn existing() -> DirectorySnapshot {
 
 fn run(routes: &mut Routes, store: &mut impl Store) -> (Result<Report, SyncError>, Log) {
     let mut log = Log::default();
-    let r = sync::sync(
-        &cfg(),
-        &creds(),
-        &ctx(),
-        Options::default(),
-        routes,
-        store,
-        &mut log,
-    );
+    let r = sync::sync(&cfg(), &ctx(), Options::default(), routes, store, &mut log);
     (r, log)
 }
 

@@ -1,10 +1,14 @@
 //! The outgoing-HTTP policy (`wasi:http`): the guest may reach only its connector's Okta
-//! host, over https. A documented override (like curl's `--resolve`) sends an Okta
-//! domain's requests to a loopback address over plain http, for the simulator and demo;
-//! it accepts loopback addresses only, so a token never leaves the machine unencrypted.
+//! host, over https, and the host authenticates those requests itself: whatever
+//! `Authorization` the guest set is replaced by `SSWS <token>`, so the guest never holds
+//! the token. A documented override (like curl's `--resolve`) sends an Okta domain's
+//! requests to a loopback address over plain http, for the simulator and demo; it
+//! accepts loopback addresses only, so a token never leaves the machine unencrypted.
 
-use http::Uri;
+use crate::token::ApiToken;
+use http::header::AUTHORIZATION;
 use http::uri::{Authority, Scheme};
+use http::{Request, Uri};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -60,9 +64,28 @@ pub struct Denied {
     pub reason: String,
 }
 
-/// The policy for one call: the one host allowed, and the overrides.
+/// The one Okta host a call may reach, and the token the host sends it.
+#[derive(Clone, Debug)]
+pub struct OktaAccess {
+    host: String,
+    token: ApiToken,
+}
+
+impl OktaAccess {
+    /// `https://{okta_domain}`, authenticated with `token`.
+    pub fn new(okta_domain: &str, token: ApiToken) -> Self {
+        OktaAccess {
+            host: okta_domain.to_ascii_lowercase(),
+            token,
+        }
+    }
+}
+
+/// The policy for one call: the one host allowed with its token, and the overrides.
+/// Its `Debug` shows the token masked.
+#[derive(Debug)]
 pub struct HttpPolicy {
-    allowed_host: Option<String>,
+    okta: Option<OktaAccess>,
     resolve: Resolve,
     /// Requests refused during the call.
     pub denied: Arc<Mutex<Vec<Denied>>>,
@@ -70,39 +93,54 @@ pub struct HttpPolicy {
 
 impl HttpPolicy {
     /// Allow `https://{okta_domain}` only (`None`: allow nothing).
-    pub fn new(okta_domain: Option<&str>, resolve: Resolve) -> Self {
+    pub fn new(okta: Option<OktaAccess>, resolve: Resolve) -> Self {
         HttpPolicy {
-            allowed_host: okta_domain.map(|d| d.to_ascii_lowercase()),
+            okta,
             resolve,
             denied: Default::default(),
         }
     }
 
-    /// Where a request may go: the URI to connect to, or why not.
-    pub fn route(&self, uri: &Uri) -> Result<Uri, String> {
+    /// Where a request may go: the URI to connect to and the token it carries, or why not.
+    pub fn route(&self, uri: &Uri) -> Result<(Uri, &ApiToken), String> {
         if uri.scheme() != Some(&Scheme::HTTPS) {
             return Err("only https is allowed".into());
         }
         let host = uri.host().unwrap_or_default().to_ascii_lowercase();
-        match &self.allowed_host {
-            Some(allowed) if *allowed == host => {}
-            Some(allowed) => {
+        let okta = match &self.okta {
+            Some(okta) if okta.host == host => okta,
+            Some(okta) => {
                 return Err(format!(
-                    "only the connector's Okta host {allowed} may be reached"
+                    "only the connector's Okta host {} may be reached",
+                    okta.host
                 ));
             }
             None => return Err("this call may not make HTTP requests".into()),
-        }
+        };
         if uri.port_u16().is_some_and(|p| p != 443) {
             return Err("only the https port 443 is allowed".into());
         }
         let Some(addr) = self.resolve.get(&host) else {
-            return Ok(uri.clone());
+            return Ok((uri.clone(), &okta.token));
         };
         let mut parts = uri.clone().into_parts();
         parts.scheme = Some(Scheme::HTTP);
         parts.authority = Some(Authority::try_from(addr.to_string()).map_err(|e| e.to_string())?);
-        Uri::from_parts(parts).map_err(|e| e.to_string())
+        let uri = Uri::from_parts(parts).map_err(|e| e.to_string())?;
+        Ok((uri, &okta.token))
+    }
+
+    /// Make a guest's request one the host sends: routed, and authenticated with the
+    /// connector's token in place of any `Authorization` header the guest set. A
+    /// refused request is left as it was.
+    pub fn prepare<B>(&self, request: &mut Request<B>) -> Result<(), String> {
+        let (uri, token) = self.route(request.uri())?;
+        *request.uri_mut() = uri;
+        // `insert` drops every value the guest gave the header.
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, token.authorization());
+        Ok(())
     }
 }
 
@@ -133,19 +171,15 @@ impl WasiHttpHooks for HttpPolicy {
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
-        match self.route(request.uri()) {
-            Ok(uri) => {
-                *request.uri_mut() = uri;
-                Box::new(async move {
-                    use http_body_util::BodyExt;
-                    let (res, io) =
-                        wasmtime_wasi_http::default_send_request(request, options).await?;
-                    Ok((
-                        res.map(BodyExt::boxed_unsync),
-                        Box::new(io) as Box<dyn Future<Output = _> + Send>,
-                    ))
-                })
-            }
+        match self.prepare(&mut request) {
+            Ok(()) => Box::new(async move {
+                use http_body_util::BodyExt;
+                let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+                Ok((
+                    res.map(BodyExt::boxed_unsync),
+                    Box::new(io) as Box<dyn Future<Output = _> + Send>,
+                ))
+            }),
             Err(reason) => {
                 let origin = origin_of(request.uri());
                 tracing::warn!(%origin, %reason, "outgoing request denied");
@@ -163,17 +197,31 @@ impl WasiHttpHooks for HttpPolicy {
 mod tests {
     use super::*;
 
+    const SECRET: &str = "SECRET-abc123";
+
+    fn access(domain: &str) -> Option<OktaAccess> {
+        Some(OktaAccess::new(domain, ApiToken::parse(SECRET).unwrap()))
+    }
+
     fn policy() -> HttpPolicy {
         HttpPolicy::new(
-            Some("acme.okta.com"),
+            access("acme.okta.com"),
             Resolve::parse(["acme.okta.com=127.0.0.1:9999"]).unwrap(),
         )
+    }
+
+    fn request(uri: &str, authorization: &[&str]) -> Request<()> {
+        let mut b = Request::get(uri).header("accept", "application/json");
+        for a in authorization {
+            b = b.header("Authorization", *a);
+        }
+        b.body(()).unwrap()
     }
 
     #[test]
     fn routes_only_https_to_the_okta_host() {
         let p = policy();
-        let routed = p
+        let (routed, token) = p
             .route(
                 &"https://acme.okta.com/api/v1/users?limit=200"
                     .parse()
@@ -184,6 +232,7 @@ mod tests {
             routed.to_string(),
             "http://127.0.0.1:9999/api/v1/users?limit=200"
         );
+        assert_eq!(token.expose(), SECRET);
         for (uri, why) in [
             ("http://acme.okta.com/api/v1/users", "only https"),
             (
@@ -211,9 +260,55 @@ mod tests {
 
     #[test]
     fn without_override_the_real_host_is_used() {
-        let p = HttpPolicy::new(Some("acme.okta.com"), Resolve::default());
+        let p = HttpPolicy::new(access("ACME.okta.com"), Resolve::default());
         let uri: Uri = "https://acme.okta.com/api/v1/users".parse().unwrap();
-        assert_eq!(p.route(&uri).unwrap(), uri);
+        assert_eq!(p.route(&uri).unwrap().0, uri);
+    }
+
+    #[test]
+    fn the_host_sets_the_authorization_and_replaces_the_guests() {
+        let p = policy();
+        for guest in [&[][..], &["SSWS forged"], &["Bearer x", "SSWS y"]] {
+            let mut r = request("https://acme.okta.com/api/v1/users", guest);
+            p.prepare(&mut r).unwrap();
+            let sent: Vec<_> = r.headers().get_all(AUTHORIZATION).iter().collect();
+            assert_eq!(sent, [&format!("SSWS {SECRET}")], "guest set {guest:?}");
+            assert!(sent[0].is_sensitive());
+            assert_eq!(r.headers()["accept"], "application/json");
+            assert_eq!(r.uri().to_string(), "http://127.0.0.1:9999/api/v1/users");
+        }
+    }
+
+    #[test]
+    fn a_refused_request_gets_no_token() {
+        let p = policy();
+        for uri in [
+            "https://evil.example.com/api/v1/users",
+            "http://acme.okta.com/api/v1/users",
+        ] {
+            let mut r = request(uri, &["SSWS forged"]);
+            assert!(p.prepare(&mut r).is_err(), "{uri}");
+            assert_eq!(r.uri().to_string(), uri, "left as it was");
+            assert_eq!(r.headers()[AUTHORIZATION], "SSWS forged");
+        }
+        let mut r = request("https://acme.okta.com/", &[]);
+        assert!(
+            HttpPolicy::new(None, Resolve::default())
+                .prepare(&mut r)
+                .is_err()
+        );
+        assert!(r.headers().get(AUTHORIZATION).is_none());
+    }
+
+    #[test]
+    fn debug_masks_the_token() {
+        let shown = format!("{:?} {:#?}", policy(), policy());
+        assert!(shown.contains("acme.okta.com"), "{shown}");
+        assert!(shown.contains("********"), "{shown}");
+        assert!(
+            !shown.contains(SECRET) && !shown.contains("abc123"),
+            "{shown}"
+        );
     }
 
     #[test]

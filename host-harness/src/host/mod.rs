@@ -35,7 +35,8 @@ impl std::fmt::Debug for Progress {
     }
 }
 
-/// Everything a component instance sees of the host during one call.
+/// Everything a component instance sees of the host during one call. Its `Debug` shows
+/// the call's policy (the token masked), scope and counts, not the WASI internals.
 pub struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
@@ -76,6 +77,18 @@ impl HostState {
             writes: 0,
             unsaved_log: Vec::new(),
         }
+    }
+}
+
+impl std::fmt::Debug for HostState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostState")
+            .field("policy", &self.policy)
+            .field("scope", &self.scope)
+            .field("log_lines", &self.log.len())
+            .field("state_writes", &self.state_writes.len())
+            .field("writes", &self.writes)
+            .finish_non_exhaustive()
     }
 }
 

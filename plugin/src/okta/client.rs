@@ -1,5 +1,7 @@
-//! A blocking Okta client: SSWS auth, `Accept: application/json`, Link pagination that
-//! stays on the org's origin, and typed errors.
+//! A blocking Okta client: `Accept: application/json`, Link pagination that stays on the
+//! org's origin, and typed errors. It sends no `Authorization` header and never holds the
+//! API token: the host authenticates every request to the connector's Okta host itself
+//! (`Authorization: SSWS <token>`).
 
 use super::error::{OktaError, OktaErrorKind};
 use super::link;
@@ -17,11 +19,13 @@ pub const GROUPS_PAGE: u32 = 10_000;
 /// Page size of `GET /api/v1/groups/{id}/users` (Okta's maximum).
 pub const MEMBERS_PAGE: u32 = 1_000;
 
+/// The headers of every request. No `Authorization`: the host adds it.
+const HEADERS: [(&str, &str); 1] = [("Accept", "application/json")];
+
 /// An Okta org reached through a [`Transport`].
 pub struct OktaClient<T> {
     transport: T,
     origin: String,
-    authorization: String,
     requests: u32,
     retries: u32,
     rate_limited: u32,
@@ -41,12 +45,11 @@ enum Step<D> {
 }
 
 impl<T: Transport> OktaClient<T> {
-    /// A client for `https://{domain}` authenticating with the SSWS `token`.
-    pub fn new(transport: T, domain: &str, token: &str) -> Self {
+    /// A client for `https://{domain}` (the host adds the credential to its requests).
+    pub fn new(transport: T, domain: &str) -> Self {
         OktaClient {
             transport,
             origin: format!("https://{domain}"),
-            authorization: format!("SSWS {token}"),
             requests: 0,
             retries: 0,
             rate_limited: 0,
@@ -90,13 +93,6 @@ impl<T: Transport> OktaClient<T> {
     /// 429 answers met.
     pub fn rate_limited(&self) -> u32 {
         self.rate_limited
-    }
-
-    fn headers(&self) -> [(&'static str, String); 2] {
-        [
-            ("Authorization", self.authorization.clone()),
-            ("Accept", "application/json".into()),
-        ]
     }
 
     /// Judge one attempt: rate-limit bookkeeping, status, body.
@@ -157,9 +153,6 @@ impl<T: Transport> OktaClient<T> {
     /// 5xx, transport failures and unreadable bodies with bounded backoff.
     fn fetch<D: DeserializeOwned>(&mut self, url: &str) -> Result<(D, Option<String>), OktaError> {
         let path = self.path_of(url)?;
-        let headers = self.headers();
-        let headers: Vec<(&'static str, &str)> =
-            headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         for attempt in 1.. {
             let wait = self.pacer.wait_before(pacing::bucket(&path), 1);
             if !wait.is_zero() {
@@ -169,7 +162,7 @@ impl<T: Transport> OktaClient<T> {
             if attempt > 1 {
                 self.retries += 1;
             }
-            let result = self.transport.get(url, &headers);
+            let result = self.transport.get(url, &HEADERS);
             match self.settle(&path, attempt, result) {
                 Step::Done(d, next) => return Ok((d, next)),
                 Step::Fail(e) => return Err(e),
@@ -187,8 +180,8 @@ impl<T: Transport> OktaClient<T> {
         self.fetch(url).map(|(v, _)| v)
     }
 
-    /// The path and query of a URL on this org; any other origin is refused, so the
-    /// token is never sent elsewhere.
+    /// The path and query of a URL on this org; any other origin is refused (a `next`
+    /// link elsewhere is an attack or a misconfiguration; the host would refuse it too).
     fn path_of(&self, url: &str) -> Result<String, OktaError> {
         match url.strip_prefix(&self.origin) {
             Some(rest) if rest.is_empty() || rest.starts_with('/') => Ok(rest.to_string()),
@@ -252,9 +245,6 @@ impl<T: Transport> OktaClient<T> {
             items: Vec::new(),
             seen: HashSet::new(),
         });
-        let headers = self.headers();
-        let headers: Vec<(&'static str, &str)> =
-            headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let mut active: Vec<Job> = Vec::new();
         loop {
             while active.len() < concurrency.max(1) {
@@ -273,7 +263,7 @@ impl<T: Transport> OktaClient<T> {
             let urls: Vec<String> = active.iter().map(|j| j.url.clone()).collect();
             self.requests += urls.len() as u32;
             self.retries += active.iter().filter(|j| j.attempt > 1).count() as u32;
-            let responses = self.transport.get_many(&urls, &headers);
+            let responses = self.transport.get_many(&urls, &HEADERS);
             let mut longest = Duration::ZERO;
             let mut still = Vec::with_capacity(active.len());
             for (mut job, result) in active.drain(..).zip(responses) {
@@ -464,7 +454,7 @@ mod tests {
     }
 
     #[test]
-    fn follows_next_links_and_sends_ssws_and_accept() {
+    fn follows_next_links_and_sends_accept_but_no_authorization() {
         let mut t = Scripted::default();
         t.answers.push_back(page(
             r#"[{"id":"00u1","status":"ACTIVE","profile":{}}]"#,
@@ -475,7 +465,7 @@ mod tests {
         ));
         t.answers
             .push_back(page(r#"[{"id":"00u2","profile":{}}]"#, &[]));
-        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        let mut c = OktaClient::new(&mut t, "acme.okta.com");
         let users = c.list_users().unwrap();
         assert_eq!(users.len(), 2);
         assert_eq!(c.requests(), 2);
@@ -484,16 +474,13 @@ mod tests {
             t.seen[1].0,
             "https://acme.okta.com/api/v1/users?after=00u1&limit=200"
         );
-        assert!(
-            t.seen[0]
-                .1
-                .contains(&("Authorization".into(), "SSWS tok".into()))
-        );
-        assert!(
-            t.seen[0]
-                .1
-                .contains(&("Accept".into(), "application/json".into()))
-        );
+        // The host authenticates the requests; the plugin sends only `Accept`.
+        for (_, headers) in &t.seen {
+            assert_eq!(
+                headers,
+                &[("Accept".to_string(), "application/json".to_string())]
+            );
+        }
     }
 
     #[test]
@@ -507,7 +494,7 @@ mod tests {
             let mut t = Scripted::default();
             t.answers
                 .push_back(page("[]", &[&format!("<{evil}>; rel=\"next\"")]));
-            let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+            let mut c = OktaClient::new(&mut t, "acme.okta.com");
             let err = c.list_users().unwrap_err();
             assert!(
                 err.summary.contains("refused to follow a link"),
@@ -524,7 +511,7 @@ mod tests {
         for _ in 0..3 {
             t.answers.push_back(page("[]", &[next]));
         }
-        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        let mut c = OktaClient::new(&mut t, "acme.okta.com");
         let err = c.list_users().unwrap_err();
         assert_eq!(err.kind, OktaErrorKind::BadResponse);
         assert!(err.summary.contains("pagination loop"));
@@ -538,17 +525,16 @@ mod tests {
             r#"{"errorCode":"E0000011","errorSummary":"Invalid token provided"}"#,
             &[],
         ));
-        let mut c = OktaClient::new(&mut t, "acme.okta.com", "S3CR3T-T0K3N");
+        let mut c = OktaClient::new(&mut t, "acme.okta.com");
         let e = c.list_users().unwrap_err();
         assert_eq!(e.kind, OktaErrorKind::InvalidToken);
         assert_eq!(e.path, "/api/v1/users?limit=200");
         assert_eq!(c.requests(), 1, "a 401 is not retried");
-        assert!(!e.to_string().contains("S3CR3T"));
         drop(c);
         for _ in 0..5 {
             t.answers.push_back(page("[{\"id\":", &[]));
         }
-        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        let mut c = OktaClient::new(&mut t, "acme.okta.com");
         let e = c.list_groups().unwrap_err();
         assert_eq!(e.kind, OktaErrorKind::BadResponse);
         assert!(
@@ -570,7 +556,7 @@ mod tests {
             .push_back(status(500, r#"{"errorCode":"E0000009"}"#, &[]));
         t.answers
             .push_back(page(r#"[{"id":"00u1","profile":{}}]"#, &[]));
-        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        let mut c = OktaClient::new(&mut t, "acme.okta.com");
         assert_eq!(c.list_users().unwrap().len(), 1);
         assert_eq!((c.requests(), c.retries()), (3, 2));
         assert!(t.slept[1] > t.slept[0], "{:?}", t.slept);
@@ -591,7 +577,7 @@ mod tests {
             &[("Date", date), ("X-Rate-Limit-Limit", "600"), ("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Reset", &reset)],
         ));
         t.answers.push_back(page("[]", &[]));
-        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        let mut c = OktaClient::new(&mut t, "acme.okta.com");
         c.list_users().unwrap();
         assert_eq!(c.rate_limited(), 1);
         assert!(
@@ -619,7 +605,7 @@ mod tests {
         let mut t = Scripted::default();
         t.answers.push_back(first);
         t.answers.push_back(page("[]", &[]));
-        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        let mut c = OktaClient::new(&mut t, "acme.okta.com");
         c.list_users().unwrap();
         assert_eq!(c.rate_limited(), 0, "no 429 met");
         assert!(
@@ -639,7 +625,7 @@ mod tests {
             .push_back(page(r#"[{"id":"b","profile":{}}]"#, &[]));
         t.answers
             .push_back(page(r#"[{"id":"c","profile":{}}]"#, &[]));
-        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        let mut c = OktaClient::new(&mut t, "acme.okta.com");
         let got = c.list_members_of(&["g1".into(), "g2".into()], 4).unwrap();
         let ids: Vec<(String, Vec<String>)> = got
             .into_iter()
@@ -666,7 +652,7 @@ mod tests {
             headers: vec![],
             body: br#"{"errorCode":"E0000007","errorSummary":"Not found"}"#.to_vec(),
         });
-        let mut c = OktaClient::new(&mut t, "acme.okta.com", "tok");
+        let mut c = OktaClient::new(&mut t, "acme.okta.com");
         assert_eq!(c.get_user("a b+c@x.com").unwrap(), None);
         assert_eq!(
             t.seen[0].0,

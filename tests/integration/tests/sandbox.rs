@@ -1,5 +1,7 @@
 //! The sandbox with a real guest (the `test-faults` build): requests to any host but the
-//! connector's Okta domain are denied and never carry the token there; a guest that
+//! connector's Okta domain are denied, so neither the guest's forged `Authorization` nor
+//! the token (which only the host holds) goes there; to the Okta domain the host replaces
+//! the guest's header with the real one; a guest that
 //! panics, loops or allocates without bound ends its own call with a clear error, and
 //! the host keeps serving other connectors.
 
@@ -97,13 +99,15 @@ fn requests_to_other_hosts_are_denied_and_never_carry_the_token() {
     );
     assert!(env.sim.requests().is_empty());
 
-    // Control: the same guest call to the connector's own host goes through, with the token.
+    // Control: the same guest call to the connector's own host goes through, and the
+    // host has replaced the guest's forged header with the connector's token.
     let own = "fault:fetch:https://acme.okta.com/api/v1/users?limit=1";
     faulty_connector(&env, own);
     env.harness.sync(own, SyncRequest::default()).unwrap_err();
     let seen = env.sim.requests();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].authorization.as_deref(), Some("SSWS test-token"));
+    assert_eq!(seen[0].status, 200, "the host's token is accepted");
     assert_eq!(
         seen[0].host.as_deref(),
         Some(DOMAIN),
