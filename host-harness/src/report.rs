@@ -56,6 +56,17 @@ pub fn change_line(e: &ChangeEntry) -> String {
     s
 }
 
+/// A sync report as stored in a run. Reports stored before a field was added lack it;
+/// they read with its empty value.
+pub fn stored(v: &serde_json::Value) -> Option<SyncReport> {
+    let mut v = v.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.entry("seats_denied")
+            .or_insert_with(|| serde_json::json!([]));
+    }
+    serde_json::from_value(v).ok()
+}
+
 /// A sync report as a short block of text; `max_changes` lines of changes at most.
 pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: usize) -> String {
     let c = &r.counts;
@@ -141,10 +152,26 @@ pub fn user_report(r: &UserSyncReport) -> String {
         r.changes.len(),
         r.requests
     );
+    if r.seat_denied {
+        let _ = writeln!(
+            s,
+            "  no seat: the licence's seat limit is reached; the user has no product access until a seat frees up"
+        );
+    }
     for e in &r.changes {
         let _ = writeln!(s, "  {}", change_line(e));
     }
     s
+}
+
+/// The licence's seats on one line.
+pub fn seats(s: &crate::harness::Seats) -> String {
+    format!(
+        "  Licence seats:      {} of {} used (members of {}), over every directory\n",
+        s.used,
+        s.limit,
+        s.access_groups.join(", ")
+    )
 }
 
 /// A table of runs.
