@@ -112,6 +112,42 @@ impl Env {
     pub fn store(&self) -> StoreState {
         StoreState::read(&self.harness)
     }
+
+    /// A dry run of the test connector.
+    pub fn dry_run(&self) -> usersync::harness::SyncOutcome {
+        self.harness
+            .sync(
+                CONNECTOR,
+                usersync::SyncRequest {
+                    dry_run: true,
+                    ..Default::default()
+                },
+            )
+            .expect("dry run")
+    }
+}
+
+/// What a command line run printed.
+pub struct CliOutput {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Run the `usersync` command line in process with `args` (after the program name).
+pub fn run_cli<S: AsRef<str>>(args: &[S]) -> CliOutput {
+    let argv =
+        std::iter::once("usersync".to_string()).chain(args.iter().map(|a| a.as_ref().to_string()));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = usersync::cli::run(argv, &mut out, &mut err);
+    CliOutput {
+        code,
+        stdout: String::from_utf8(out).expect("UTF-8 output"),
+        stderr: String::from_utf8(err).expect("UTF-8 errors"),
+    }
 }
 
 /// The test connector's settings.

@@ -4,7 +4,7 @@
 
 use integration::{
     CONNECTOR, DIRECTORY_TABLES, DOMAIN, Env, TOKEN, connector_input, dump,
-    groups_without_defaults, runtime,
+    groups_without_defaults, run_cli, runtime,
 };
 use okta_sim::{GroupType, Org, SimConfig, Simulator};
 use std::collections::BTreeSet;
@@ -206,16 +206,7 @@ fn each_product_limits_the_members_of_its_own_access_group_and_bamboo_has_none()
 fn a_dry_run_writes_nothing_and_reports_who_would_not_get_a_seat() {
     let env = env(15, "jira", Some(10));
     let before = dump(&env.harness, DIRECTORY_TABLES);
-    let o = env
-        .harness
-        .sync(
-            CONNECTOR,
-            SyncRequest {
-                dry_run: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let o = env.dry_run();
     assert!(o.report.dry_run);
     assert_eq!(o.report.seats_denied, users(11..=15));
     assert_eq!(o.report.counts.users_created, 15);
@@ -346,15 +337,11 @@ fn bad_seat_limits_are_refused_naming_the_setting() {
             "seats: Bamboo is licensed by remote agents",
         ),
     ] {
-        let mut argv: Vec<String> =
-            vec!["usersync".into(), "--db".into(), db.display().to_string()];
-        argv.extend(args.iter().map(|s| s.to_string()));
-        argv.extend(["connector".into(), "list".into()]);
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = usersync::cli::run(argv, &mut out, &mut err);
-        let err = String::from_utf8(err).unwrap();
-        assert_eq!(code, 2, "{args:?}: {err}");
-        assert!(err.contains(needle), "{args:?}: {err}");
+        let db = db.display().to_string();
+        let argv = [&["--db", db.as_str()], &args[..], &["connector", "list"]].concat();
+        let o = run_cli(&argv);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains(needle), "{args:?}: {}", o.stderr);
     }
     assert!(!db.exists(), "refused before the database is opened");
 }
@@ -364,21 +351,13 @@ fn the_command_line_syncs_within_the_limit_and_shows_the_seats() {
     let sim = Simulator::start(org(4), SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("token"), TOKEN).unwrap();
+    let db = dir.path().join("u.db").display().to_string();
+    let resolve = format!("{DOMAIN}={}", sim.addr());
     let run = |args: &[&str]| {
-        let mut argv: Vec<String> = vec![
-            "usersync".into(),
-            "--db".into(),
-            dir.path().join("u.db").display().to_string(),
-            "--resolve".into(),
-            format!("{DOMAIN}={}", sim.addr()),
-            "--seats".into(),
-            "3".into(),
-        ];
-        argv.extend(args.iter().map(|s| s.to_string()));
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = usersync::cli::run(argv, &mut out, &mut err);
-        assert_eq!(code, 0, "{args:?}: {}", String::from_utf8_lossy(&err));
-        String::from_utf8(out).unwrap()
+        let options = ["--db", db.as_str(), "--resolve", &resolve, "--seats", "3"];
+        let o = run_cli(&[&options[..], args].concat());
+        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
+        o.stdout
     };
     let token = dir.path().join("token").display().to_string();
     run(&[
