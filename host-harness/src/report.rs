@@ -272,3 +272,49 @@ pub fn connector(v: &ConnectorView) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_stored_before_seats_existed_still_read() {
+        let c = crate::bindings::wit::SyncCounts {
+            users_created: 2,
+            users_updated: 0,
+            users_activated: 0,
+            users_deactivated: 0,
+            users_deleted: 0,
+            users_migrated: 0,
+            groups_created: 0,
+            groups_updated: 0,
+            memberships_added: 0,
+            memberships_removed: 0,
+        };
+        let report = SyncReport {
+            mode: SyncMode::Full,
+            dry_run: false,
+            counts: c,
+            changes: vec![],
+            okta_users: 2,
+            okta_groups: 0,
+            requests: 3,
+            writes: 2,
+            fetch_ms: 0,
+            plan_ms: 0,
+            apply_ms: 0,
+            warnings: vec![],
+            retries: 0,
+            rate_limited: 0,
+            scoped_token: false,
+            seats_denied: vec!["eve".into()],
+        };
+        let mut v = serde_json::to_value(&report).unwrap();
+        assert_eq!(stored(&v), Some(report.clone()));
+        v.as_object_mut().unwrap().remove("seats_denied");
+        let old = stored(&v).expect("an old report reads");
+        assert_eq!(old.seats_denied, Vec::<String>::new());
+        assert_eq!(old.counts.users_created, 2);
+        assert_eq!(stored(&serde_json::json!({"mode": "nonsense"})), None);
+    }
+}

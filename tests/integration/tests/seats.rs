@@ -381,3 +381,27 @@ fn the_command_line_syncs_within_the_limit_and_shows_the_seats() {
         "{out}"
     );
 }
+
+#[test]
+fn an_incremental_sync_keeps_the_limit() {
+    let env = env(10, "jira", Some(10));
+    sync(&env);
+    env.sim.with_org(|o| {
+        let g = o.group_by_name("engineering").unwrap().id.clone();
+        let id = o.add_user(&user(11), "User", "11", "ACTIVE");
+        o.add_member(&g, &id);
+    });
+    let incremental = SyncRequest {
+        incremental: true,
+        ..Default::default()
+    };
+    let o = env.harness.sync(CONNECTOR, incremental).unwrap();
+    assert_eq!(
+        o.report.mode,
+        usersync::bindings::wit::SyncMode::Incremental
+    );
+    assert_eq!(o.report.counts.users_created, 1);
+    assert_eq!(o.report.seats_denied, [user(11)]);
+    assert_eq!(licensed(&env, JIRA_ACCESS), users(1..=10));
+    assert_eq!(used(&env), 10);
+}
