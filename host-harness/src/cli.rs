@@ -26,6 +26,17 @@ pub struct Cli {
     /// The product this host plays: jira, confluence, bitbucket or bamboo.
     #[arg(long, global = true, env = "USERSYNC_PRODUCT", default_value = "jira")]
     pub product: String,
+    /// The product licence's seat limit: syncs never give more users a seat (Jira,
+    /// Confluence and Bitbucket count the active members of their access groups; Bamboo
+    /// has no user seats). Default: no limit.
+    #[arg(
+        long,
+        global = true,
+        env = "USERSYNC_SEATS",
+        value_name = "N",
+        allow_hyphen_values = true
+    )]
+    pub seats: Option<String>,
     /// Send an Okta domain's requests to a loopback address (like curl --resolve), for a
     /// local simulator: DOMAIN=127.0.0.1:PORT. Repeatable.
     #[arg(long, global = true, env = "USERSYNC_RESOLVE", value_delimiter = ',')]
@@ -291,7 +302,9 @@ impl CliError {
 impl From<HarnessError> for CliError {
     fn from(e: HarnessError) -> Self {
         let code = match &e {
-            HarnessError::InvalidConfig(_) | HarnessError::DuplicateName(_) => 2,
+            HarnessError::InvalidConfig(_)
+            | HarnessError::DuplicateName(_)
+            | HarnessError::Seats(_) => 2,
             HarnessError::UnknownConnector(_) => 3,
             HarnessError::AlreadyRunning(_) => 4,
             _ => 1,
@@ -321,10 +334,18 @@ fn read_token(file: &Option<PathBuf>) -> Result<String, CliError> {
 
 fn options(cli: &Cli) -> Result<Options, CliError> {
     let product: Profile = cli.product.parse().map_err(CliError::usage)?;
+    let seats = cli
+        .seats
+        .as_deref()
+        .map(crate::product::parse_seats)
+        .transpose()
+        .and_then(|seats| product.check_seats(seats).map(|()| seats))
+        .map_err(|e| CliError::usage(e.to_string()))?;
     let resolve =
         Resolve::parse(cli.resolve.iter().map(String::as_str)).map_err(CliError::usage)?;
     Ok(Options {
         product,
+        seats,
         resolve,
         ..Options::default()
     })
@@ -436,11 +457,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 &serde_json::json!({"run": r, "log": log}),
                 || {
                     let mut s = report::runs_table(std::slice::from_ref(&r));
-                    if let Some(rep) = r
-                        .report
-                        .as_ref()
-                        .and_then(|v| serde_json::from_value(v.clone()).ok())
-                    {
+                    if let Some(rep) = r.report.as_ref().and_then(report::stored) {
                         s.push_str(&report::sync_report(&r.connector, r.id, &rep, usize::MAX));
                     }
                     for l in &log {
@@ -479,6 +496,9 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 h.connectors()?.len(),
                 url = server.url(),
             );
+            if let Some(s) = h.seats()? {
+                let _ = write!(out, "{}", report::seats(&s));
+            }
             let _ = out.flush();
             let period = std::time::Duration::from_secs((*check_every).max(1));
             let scheduler = crate::scheduler::Scheduler::new(h);
@@ -562,7 +582,9 @@ fn import(
         let code = match &e {
             crate::transfer::ImportError::Invalid { .. } => 2,
             crate::transfer::ImportError::Connector { source, .. } => match source {
-                HarnessError::InvalidConfig(_) | HarnessError::DuplicateName(_) => 2,
+                HarnessError::InvalidConfig(_)
+                | HarnessError::DuplicateName(_)
+                | HarnessError::Seats(_) => 2,
                 HarnessError::UnknownConnector(_) => 3,
                 HarnessError::AlreadyRunning(_) => 4,
                 _ => 1,
@@ -639,7 +661,10 @@ fn connector(
         }
         ConnectorCommand::Show { name } => {
             let v = h.connector(name)?;
-            emit(out, json, &v, || report::connector(&v))
+            let seats = h.seats()?;
+            emit(out, json, &v, || {
+                report::connector(&v) + &seats.as_ref().map(report::seats).unwrap_or_default()
+            })
         }
         ConnectorCommand::Edit {
             connector: name,

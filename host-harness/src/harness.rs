@@ -8,7 +8,7 @@ use crate::bindings::wit::{self, ConnectorConfig, FieldError};
 use crate::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
 use crate::host::http::{Denied, HttpPolicy, OktaAccess, Resolve};
 use crate::host::{CallScope, HostState};
-use crate::product::Profile;
+use crate::product::{Profile, SeatsError};
 use crate::runtime::{GuestError, Limits, Runtime};
 use crate::token::{ApiToken, TokenError};
 use serde::Serialize;
@@ -21,6 +21,9 @@ use std::sync::{Arc, Mutex};
 pub struct Options {
     /// The product played.
     pub product: Profile,
+    /// The product licence's seat limit (none: unlimited). Only for products licensed
+    /// per user (not Bamboo); at least 1.
+    pub seats: Option<u32>,
     /// Okta domain → loopback overrides (simulator, demo).
     pub resolve: Resolve,
     /// Budgets of a sync call.
@@ -53,6 +56,9 @@ pub enum HarnessError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The seat limit does not fit the product.
+    #[error(transparent)]
+    Seats(#[from] SeatsError),
 }
 
 fn field_errors(errors: &[FieldError]) -> String {
@@ -245,6 +251,17 @@ pub struct SyncOutcome {
     pub denied: Vec<Denied>,
 }
 
+/// The licence's seats now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Seats {
+    /// The seat limit.
+    pub limit: u32,
+    /// Seats taken, over every directory.
+    pub used: u32,
+    /// The groups whose active members take a seat.
+    pub access_groups: Vec<String>,
+}
+
 /// The host product.
 #[derive(Clone)]
 pub struct Harness {
@@ -252,6 +269,9 @@ pub struct Harness {
     runtime: Arc<Runtime>,
     options: Options,
     running: Arc<Mutex<HashSet<i64>>>,
+    /// Held by each sync and login sync while a seat limit is set: the seats a call is
+    /// told are in use stay so until it has applied its changes.
+    seat_lock: Arc<Mutex<()>>,
 }
 
 /// Marks a connector as syncing until dropped.
@@ -319,12 +339,14 @@ impl Harness {
 
     /// A harness over an open database and a loaded runtime.
     pub fn with(db: Db, runtime: Arc<Runtime>, options: Options) -> Result<Harness, HarnessError> {
+        options.product.check_seats(options.seats)?;
         runs::fail_interrupted(&db.lock())?;
         Ok(Harness {
             db,
             runtime,
             options,
             running: Default::default(),
+            seat_lock: Default::default(),
         })
     }
 
@@ -343,7 +365,39 @@ impl Harness {
             product: self.options.product.product,
             directory: directory.to_string(),
             now: db::now(),
+            licensing: None,
         }
+    }
+
+    /// The licence's seats now, if a seat limit is set.
+    pub fn seats(&self) -> Result<Option<Seats>, HarnessError> {
+        let Some(limit) = self.options.seats else {
+            return Ok(None);
+        };
+        let groups = self.options.product.access_groups;
+        Ok(Some(Seats {
+            limit,
+            used: db::seats::used(&self.db.lock(), groups)?,
+            access_groups: groups.iter().map(ToString::to_string).collect(),
+        }))
+    }
+
+    /// Tell a sync or login sync the licence's seats. With a seat limit, the returned
+    /// guard keeps other calls from changing the seats until it is dropped.
+    fn license(
+        &self,
+        ctx: &mut HostContext,
+    ) -> Result<Option<std::sync::MutexGuard<'_, ()>>, HarnessError> {
+        if self.options.seats.is_none() {
+            return Ok(None);
+        }
+        let guard = self.seat_lock.lock().unwrap_or_else(|p| p.into_inner());
+        ctx.licensing = self.seats()?.map(|s| crate::bindings::types::Licensing {
+            seat_limit: s.limit,
+            access_groups: s.access_groups,
+            seats_used: s.used,
+        });
+        Ok(Some(guard))
     }
 
     fn state(&self, okta: Option<OktaAccess>, scope: CallScope) -> HostState {
@@ -637,7 +691,8 @@ impl Harness {
             Ok(a) => a,
             Err(e) => return Err(self.fail_run(run_id, kind, e)?),
         };
-        let ctx = self.context(c.directory_id);
+        let mut ctx = self.context(c.directory_id);
+        let _seats = self.license(&mut ctx)?;
         let options = wit::SyncOptions {
             mode: if req.incremental {
                 wit::SyncMode::Incremental
@@ -710,7 +765,8 @@ impl Harness {
 
     /// Sync one user by login, as an SSO login does.
     pub fn sync_user(&self, name: &str, login: &str) -> Result<wit::UserSyncReport, HarnessError> {
-        let (c, ctx, state) = self.call_setup(name)?;
+        let (c, mut ctx, state) = self.call_setup(name)?;
+        let _seats = self.license(&mut ctx)?;
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
                 .call_sync_user(s, &c.config, &ctx, login)

@@ -56,6 +56,17 @@ pub fn change_line(e: &ChangeEntry) -> String {
     s
 }
 
+/// A sync report as stored in a run. Reports stored before a field was added lack it;
+/// they read with its empty value.
+pub fn stored(v: &serde_json::Value) -> Option<SyncReport> {
+    let mut v = v.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.entry("seats_denied")
+            .or_insert_with(|| serde_json::json!([]));
+    }
+    serde_json::from_value(v).ok()
+}
+
 /// A sync report as a short block of text; `max_changes` lines of changes at most.
 pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: usize) -> String {
     let c = &r.counts;
@@ -141,10 +152,26 @@ pub fn user_report(r: &UserSyncReport) -> String {
         r.changes.len(),
         r.requests
     );
+    if r.seat_denied {
+        let _ = writeln!(
+            s,
+            "  no seat: the licence's seat limit is reached; the user has no product access until a seat frees up"
+        );
+    }
     for e in &r.changes {
         let _ = writeln!(s, "  {}", change_line(e));
     }
     s
+}
+
+/// The licence's seats on one line.
+pub fn seats(s: &crate::harness::Seats) -> String {
+    format!(
+        "  Licence seats:      {} of {} used (members of {}), over every directory\n",
+        s.used,
+        s.limit,
+        s.access_groups.join(", ")
+    )
 }
 
 /// A table of runs.
@@ -244,4 +271,50 @@ pub fn connector(v: &ConnectorView) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_stored_before_seats_existed_still_read() {
+        let c = crate::bindings::wit::SyncCounts {
+            users_created: 2,
+            users_updated: 0,
+            users_activated: 0,
+            users_deactivated: 0,
+            users_deleted: 0,
+            users_migrated: 0,
+            groups_created: 0,
+            groups_updated: 0,
+            memberships_added: 0,
+            memberships_removed: 0,
+        };
+        let report = SyncReport {
+            mode: SyncMode::Full,
+            dry_run: false,
+            counts: c,
+            changes: vec![],
+            okta_users: 2,
+            okta_groups: 0,
+            requests: 3,
+            writes: 2,
+            fetch_ms: 0,
+            plan_ms: 0,
+            apply_ms: 0,
+            warnings: vec![],
+            retries: 0,
+            rate_limited: 0,
+            scoped_token: false,
+            seats_denied: vec!["eve".into()],
+        };
+        let mut v = serde_json::to_value(&report).unwrap();
+        assert_eq!(stored(&v), Some(report.clone()));
+        v.as_object_mut().unwrap().remove("seats_denied");
+        let old = stored(&v).expect("an old report reads");
+        assert_eq!(old.seats_denied, Vec::<String>::new());
+        assert_eq!(old.counts.users_created, 2);
+        assert_eq!(stored(&serde_json::json!({"mode": "nonsense"})), None);
+    }
 }

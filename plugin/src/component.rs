@@ -5,6 +5,7 @@ use crate::config::{self, ConnectorConfig, FieldError};
 use crate::okta::{HttpResponse, Transport, TransportError};
 use crate::report::{Action, Entry};
 use crate::schedule;
+use crate::seats;
 use crate::settings;
 use crate::store::{self, Change, Store, StoreError};
 use crate::sync::{self, Host, Level};
@@ -398,6 +399,11 @@ fn context(h: &types::HostContext) -> sync::Context {
         directory: h.directory.clone(),
         now: h.now,
         product: product_name(h.product).to_string(),
+        licensing: h.licensing.as_ref().map(|l| seats::Licensing {
+            seat_limit: l.seat_limit,
+            access_groups: l.access_groups.clone(),
+            seats_used: l.seats_used,
+        }),
     }
 }
 
@@ -562,6 +568,7 @@ impl wit::Guest for Component {
             retries: r.retries,
             rate_limited: r.rate_limited,
             scoped_token: r.scoped_token,
+            seats_denied: r.seats_denied,
         })
     }
 
@@ -586,6 +593,7 @@ impl wit::Guest for Component {
             active: r.active,
             changes: r.entries.into_iter().map(entry_out).collect(),
             requests: r.requests,
+            seat_denied: r.seat_denied,
         })
     }
 

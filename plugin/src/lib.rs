@@ -10,6 +10,7 @@ pub mod okta;
 pub mod plan;
 pub mod report;
 pub mod schedule;
+pub mod seats;
 pub mod settings;
 pub mod store;
 pub mod sync;

@@ -6,6 +6,7 @@ use crate::mapping;
 use crate::okta::{OktaClient, OktaError, OktaErrorKind, OktaGroup, OktaUser, Transport};
 use crate::plan::{self, Plan, Policy, Scope};
 use crate::report::{Counts, Entry};
+use crate::seats::{self, Licensing, Namesakes};
 use crate::settings::Rules;
 use crate::store::{Change, DirectorySnapshot, Membership, Store, StoreError, StoreUser};
 use chrono::{DateTime, Utc};
@@ -47,6 +48,8 @@ pub struct Context {
     pub now: i64,
     /// The product (`jira`, `confluence`, `bitbucket`, `bamboo`): its default groups.
     pub product: String,
+    /// The product's licence when it limits seats.
+    pub licensing: Option<Licensing>,
 }
 
 /// Full or incremental.
@@ -103,6 +106,8 @@ pub struct Report {
     pub rate_limited: u32,
     /// Whether the token sees only some groups (a group-scoped admin's token).
     pub scoped_token: bool,
+    /// Users denied a seat by the licence's seat limit (ascending).
+    pub seats_denied: Vec<String>,
 }
 
 /// What a login sync did.
@@ -120,6 +125,8 @@ pub struct UserReport {
     pub entries: Vec<Entry>,
     /// Requests made.
     pub requests: u32,
+    /// Denied a seat by the licence's seat limit.
+    pub seat_denied: bool,
 }
 
 /// Why a sync failed. Nothing was applied.
@@ -211,7 +218,11 @@ fn ms(since: Instant) -> u64 {
     since.elapsed().as_millis() as u64
 }
 
-fn validated(cfg: &ConnectorConfig) -> Result<ConnectorConfig, SyncError> {
+/// The config normalized, once it and the host's licence are valid.
+fn validated(cfg: &ConnectorConfig, ctx: &Context) -> Result<ConnectorConfig, SyncError> {
+    if let Some(l) = &ctx.licensing {
+        l.validate().map_err(SyncError::InvalidConfig)?;
+    }
     config::configure(cfg).map_err(SyncError::InvalidConfig)
 }
 
@@ -406,7 +417,7 @@ pub fn sync<T: Transport>(
     store: &mut impl Store,
     host: &mut impl Host,
 ) -> Result<Report, SyncError> {
-    let cfg = validated(cfg)?;
+    let cfg = validated(cfg, ctx)?;
     let rules = compile_rules(&cfg, ctx)?;
     let policy = Policy::of(&rules.users, &rules.lifecycle);
     let mut client = OktaClient::new(transport, &cfg.okta_domain);
@@ -476,30 +487,43 @@ pub fn sync<T: Transport>(
     drop(fetched);
     let mut active_users = 0;
     let snapshot = match mode {
-        Mode::Full if scoped => Some((
-            partial_snapshot(store.snapshot(&ctx.directory)?, &desired),
-            Scope::Partial,
-        )),
-        Mode::Full => {
-            let snapshot = store.snapshot(&ctx.directory)?;
-            active_users = snapshot.users.iter().filter(|u| u.active).count() as u32;
-            Some((snapshot, Scope::Full))
-        }
         // Nothing changed in Okta: nothing to read from the store either.
         Mode::Incremental if desired.users.is_empty() && desired.groups.is_empty() => None,
-        Mode::Incremental => {
+        _ => {
             let full = store.snapshot(&ctx.directory)?;
-            active_users = full.users.iter().filter(|u| u.active).count() as u32;
-            Some((partial_snapshot(full, &desired), Scope::Partial))
+            if !scoped {
+                active_users = full.users.iter().filter(|u| u.active).count() as u32;
+            }
+            // Seats are read from the whole directory: a partial snapshot may leave out
+            // a user's access-group memberships.
+            let access = ctx
+                .licensing
+                .as_ref()
+                .map(|l| l.access_members(&full.memberships))
+                .unwrap_or_default();
+            Some(if mode == Mode::Full && !scoped {
+                (full, Scope::Full, access)
+            } else {
+                (partial_snapshot(full, &desired), Scope::Partial, access)
+            })
         }
     };
-    let plan = match snapshot {
-        None => Plan::default(),
-        Some((snapshot, scope)) => {
+    let (plan, seats_denied) = match snapshot {
+        None => (Plan::default(), Vec::new()),
+        Some((snapshot, scope, access)) => {
             resolve_existing(&mut desired, &snapshot, &rules, ctx, store);
-            plan::plan_with(&desired, &snapshot, scope, policy)
+            let mut plan = plan::plan_with(&desired, &snapshot, scope, policy);
+            let denied = limit_seats(&mut plan, snapshot.users, access, &desired, ctx, store);
+            (plan, denied)
         }
     };
+    if let Some(w) = ctx
+        .licensing
+        .as_ref()
+        .and_then(|l| seats::warning(l, &seats_denied))
+    {
+        warnings.push(w);
+    }
     match guard(&plan, active_users, &rules.lifecycle) {
         Err(g) if opts.dry_run => warnings.push(format!("a real sync would be refused: {g}")),
         Err(g) if !opts.force => {
@@ -528,6 +552,7 @@ pub fn sync<T: Transport>(
         retries: client.retries(),
         rate_limited: client.rate_limited(),
         scoped_token: scoped,
+        seats_denied,
         fetch_ms,
         plan_ms,
         warnings,
@@ -623,6 +648,63 @@ fn resolve_existing(
     }
 }
 
+/// Keep `plan` within the licence's seat limit, if the product has one; returns who was
+/// denied a seat. `users` and `access` are what the plan was made against.
+fn limit_seats(
+    plan: &mut Plan,
+    users: Vec<StoreUser>,
+    access: seats::AccessMembers,
+    desired: &mapping::Desired,
+    ctx: &Context,
+    store: &mut impl Store,
+) -> Vec<String> {
+    let Some(licensing) = &ctx.licensing else {
+        return Vec::new();
+    };
+    // Users migrated here hold a seat if they hold one in the directory they leave.
+    let mut migrated: Vec<(StoreUser, bool)> = desired
+        .adopt
+        .values()
+        .map(|u| {
+            let seated = u.active
+                && store
+                    .user_memberships(&u.directory, &u.username)
+                    .iter()
+                    .any(|g| licensing.is_access(g));
+            (u.clone(), seated)
+        })
+        .collect();
+    migrated.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    let before = seats::Before {
+        users,
+        access,
+        migrated,
+    };
+    let mut positions: Option<Vec<(String, u32)>> = None;
+    seats::limit(plan, &before, licensing, |username| {
+        let dirs = positions.get_or_insert_with(|| {
+            store
+                .directories()
+                .into_iter()
+                .map(|d| (d.id, d.position))
+                .collect()
+        });
+        let position = |id: &str| dirs.iter().find(|d| d.0 == id).map(|d| d.1);
+        let ours = position(&ctx.directory).unwrap_or(u32::MAX);
+        let mut n = Namesakes::default();
+        for u in store.find_by_username(username) {
+            match position(&u.directory) {
+                _ if u.directory == ctx.directory => {}
+                Some(p) if p < ours => n.earlier = true,
+                Some(_) => n.later = true,
+                // A directory of unknown order: either could be true.
+                None => (n.earlier, n.later) = (true, true),
+            }
+        }
+        n
+    })
+}
+
 /// Apply a plan in one atomic batch unless it is empty or a dry run: (writes, ms).
 fn apply(
     changes: Vec<Change>,
@@ -662,7 +744,7 @@ pub fn sync_user<T: Transport>(
     store: &mut impl Store,
     host: &mut impl Host,
 ) -> Result<UserReport, SyncError> {
-    let cfg = validated(cfg)?;
+    let cfg = validated(cfg, ctx)?;
     let mut client = OktaClient::new(transport, &cfg.okta_domain);
     let mut report = UserReport {
         login: login.to_string(),
@@ -723,13 +805,29 @@ pub fn sync_user<T: Transport>(
     );
     let snapshot = user_snapshot(&user.id, &desired, ctx, store);
     resolve_existing(&mut desired, &snapshot, &rules, ctx, store);
-    let plan = plan::plan_with(
+    let mut plan = plan::plan_with(
         &desired,
         &snapshot,
         Scope::Partial,
         Policy::of(&rules.users, &rules.lifecycle),
     );
-    for w in desired.warnings.iter().chain(&plan.warnings) {
+    let access = ctx
+        .licensing
+        .as_ref()
+        .map(|l| l.access_members(&snapshot.memberships))
+        .unwrap_or_default();
+    let denied = limit_seats(&mut plan, snapshot.users, access, &desired, ctx, store);
+    report.seat_denied = !denied.is_empty();
+    let seat_warning = ctx
+        .licensing
+        .as_ref()
+        .and_then(|l| seats::warning(l, &denied));
+    for w in desired
+        .warnings
+        .iter()
+        .chain(&plan.warnings)
+        .chain(&seat_warning)
+    {
         host.log(Level::Warn, w);
     }
     apply(plan.changes, ctx, false, store, host)?;

@@ -540,3 +540,36 @@ fn a_100k_item_page_is_synced() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_licence_without_seats_or_access_groups_refuses_every_sync_before_any_request() {
+    let licensing = plugin::seats::Licensing {
+        seat_limit: 0,
+        access_groups: vec![],
+        seats_used: 3,
+    };
+    let ctx = Context {
+        licensing: Some(licensing),
+        ..ctx()
+    };
+    let mut routes = Routes::default();
+    let mut store = MemoryStore::new(existing());
+    let mut log = Log::default();
+    let fields = |e: SyncError| match e {
+        SyncError::InvalidConfig(es) => es.into_iter().map(|e| e.field).collect::<Vec<_>>(),
+        other => panic!("expected invalid-config, got {other:?}"),
+    };
+    let full = sync::sync(
+        &cfg(),
+        &ctx,
+        Options::default(),
+        &mut routes,
+        &mut store,
+        &mut log,
+    );
+    assert_eq!(fields(full.unwrap_err()), ["seat-limit", "access-groups"]);
+    let login = sync::sync_user(&cfg(), &ctx, "old@x.com", &mut routes, &mut store, &mut log);
+    assert_eq!(fields(login.unwrap_err()), ["seat-limit", "access-groups"]);
+    assert!(routes.asked.is_empty(), "no request: {:?}", routes.asked);
+    assert_eq!(store.snapshot, existing(), "nothing applied");
+}

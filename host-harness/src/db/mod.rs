@@ -6,6 +6,7 @@ pub mod connectors;
 pub mod directory;
 pub mod runs;
 pub mod schedule;
+pub mod seats;
 
 use rusqlite::Connection;
 use std::path::Path;

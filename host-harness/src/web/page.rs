@@ -116,14 +116,15 @@ async fn index(
     Query(q): Query<Fields>,
 ) -> Response {
     let data = blocking(&app.harness, |h| {
-        Ok::<_, HarnessError>((h.connectors()?, h.runs(None, 10)?))
+        Ok::<_, HarnessError>((h.connectors()?, h.runs(None, 10)?, h.seats()?))
     })
     .await;
     match data {
-        Ok((list, runs)) => Html(views::list_page(
+        Ok((list, runs, seats)) => Html(views::list_page(
             &frame(&app, Some(&s)),
             &list,
             &runs,
+            seats.as_ref(),
             notice(&q),
         ))
         .into_response(),
@@ -377,9 +378,7 @@ fn download(body: String, content_type: &'static str, filename: String) -> Respo
 async fn csv(State(app): State<App>, Path(id): Path<String>) -> Response {
     match load_run(&app, &id).await {
         Ok((r, _)) => {
-            let report = r
-                .report
-                .and_then(|v| serde_json::from_value::<crate::bindings::wit::SyncReport>(v).ok());
+            let report = r.report.as_ref().and_then(crate::report::stored);
             let body = report
                 .map(|rep| views::changes_csv(&rep))
                 .unwrap_or_else(|| "action,target,group,details\r\n".into());

@@ -63,11 +63,22 @@ pub fn list_page(
     frame: &Frame<'_>,
     list: &[ConnectorView],
     runs: &[Run],
+    seats: Option<&crate::harness::Seats>,
     notice: Option<(&str, String)>,
 ) -> String {
     let base = frame.base;
+    let seats = seats
+        .map(|s| {
+            format!(
+                r#"<p id="seats">Licence seats: <strong>{} of {}</strong> used (active members of {}, over every directory); syncs never go past the limit.</p>"#,
+                s.used,
+                s.limit,
+                esc(&s.access_groups.join(", "))
+            )
+        })
+        .unwrap_or_default();
     let mut b = format!(
-        r#"<div class="aui-page-header"><div><h1>User Sync</h1><p>Users, groups and memberships from Okta, kept in sync with {}'s user directory.</p></div><div class="aui-buttons"><a class="aui-button aui-button-primary" id="create-connector" href="{}/connectors/new">Create Connector</a></div></div>"#,
+        r#"<div class="aui-page-header"><div><h1>User Sync</h1><p>Users, groups and memberships from Okta, kept in sync with {}'s user directory.</p>{seats}</div><div class="aui-buttons"><a class="aui-button aui-button-primary" id="create-connector" href="{}/connectors/new">Create Connector</a></div></div>"#,
         esc(frame.product),
         esc(base)
     );
@@ -275,10 +286,7 @@ pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine]) -> String {
         r#"<p id="run-status">Status: {}</p>"#,
         status_lozenge(&r.status, r.dry_run)
     );
-    let report: Option<SyncReport> = r
-        .report
-        .as_ref()
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let report: Option<SyncReport> = r.report.as_ref().and_then(crate::report::stored);
     match (r.status.as_str(), &report) {
         ("running", _) => b.push_str(r#"<div class="aui-message" id="run-running">Syncing with Okta&hellip; this page refreshes until the run finishes.</div><script>setTimeout(function(){location.reload();},1000);</script>"#),
         ("failed", _) => {

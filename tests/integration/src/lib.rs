@@ -5,7 +5,6 @@
 use okta_sim::{GenSpec, Org, SimConfig, Simulator};
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
-use usersync::host::http::Resolve;
 use usersync::runtime::{Limits, Runtime};
 use usersync::{ConnectorInput, Harness, Options};
 
@@ -65,15 +64,42 @@ impl Env {
 
     /// An env around `org` with a given component and limits.
     pub fn build(org: Org, config: SimConfig, runtime: Arc<Runtime>, limits: Limits) -> Env {
+        Env::with_options(
+            org,
+            config,
+            runtime,
+            Options {
+                limits,
+                ..Options::default()
+            },
+        )
+    }
+
+    /// An env around `org` for a product (`jira`, ..., `bamboo`) with a seat limit.
+    pub fn product(org: Org, product: &str, seats: Option<u32>) -> Env {
+        Env::with_options(
+            org,
+            SimConfig::default(),
+            runtime(),
+            Options {
+                product: product.parse().expect("a product"),
+                seats,
+                ..Options::default()
+            },
+        )
+    }
+
+    /// An env around `org` with a given component and harness options (the simulator's
+    /// address is added to `options.resolve`).
+    pub fn with_options(
+        org: Org,
+        config: SimConfig,
+        runtime: Arc<Runtime>,
+        mut options: Options,
+    ) -> Env {
         let sim = Simulator::start(org, config);
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut resolve = Resolve::default();
-        resolve.insert(DOMAIN, sim.addr());
-        let options = Options {
-            resolve,
-            limits,
-            ..Options::default()
-        };
+        options.resolve.insert(DOMAIN, sim.addr());
         let db = usersync::db::Db::open(&dir.path().join("usersync.db")).expect("db opens");
         let harness = Harness::with(db, runtime, options).expect("harness");
         harness
@@ -85,6 +111,42 @@ impl Env {
     /// What the connector's directory holds.
     pub fn store(&self) -> StoreState {
         StoreState::read(&self.harness)
+    }
+
+    /// A dry run of the test connector.
+    pub fn dry_run(&self) -> usersync::harness::SyncOutcome {
+        self.harness
+            .sync(
+                CONNECTOR,
+                usersync::SyncRequest {
+                    dry_run: true,
+                    ..Default::default()
+                },
+            )
+            .expect("dry run")
+    }
+}
+
+/// What a command line run printed.
+pub struct CliOutput {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Run the `usersync` command line in process with `args` (after the program name).
+pub fn run_cli<S: AsRef<str>>(args: &[S]) -> CliOutput {
+    let argv =
+        std::iter::once("usersync".to_string()).chain(args.iter().map(|a| a.as_ref().to_string()));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = usersync::cli::run(argv, &mut out, &mut err);
+    CliOutput {
+        code,
+        stdout: String::from_utf8(out).expect("UTF-8 output"),
+        stderr: String::from_utf8(err).expect("UTF-8 errors"),
     }
 }
 

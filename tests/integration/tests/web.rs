@@ -391,6 +391,38 @@ fn the_page_shows_the_product_played() {
 }
 
 #[test]
+fn the_page_shows_the_licence_seats_in_use() {
+    let env = Env::product(
+        okta_sim::Org::generate(&okta_sim::GenSpec {
+            users: 20,
+            groups: 2,
+            memberships_per_user: 1,
+            seed: 5,
+        }),
+        "bitbucket",
+        Some(7),
+    );
+    let mut input = integration::connector_input();
+    input.groups = Some(usersync::bindings::wit::GroupSettings {
+        default_groups: None,
+        ..integration::groups_without_defaults()
+    });
+    env.harness.update_connector(CONNECTOR, &input).unwrap();
+    let o = env.harness.sync(CONNECTOR, Default::default()).unwrap();
+    assert!(!o.report.seats_denied.is_empty(), "more users than seats");
+    let s = Server::around(env);
+    let (cookie, _) = login(&s);
+    let r = page(&s, &cookie, "");
+    assert!(
+        r.body.contains(
+            r#"<p id="seats">Licence seats: <strong>7 of 7</strong> used (active members of stash-users"#
+        ),
+        "{}",
+        r.body
+    );
+}
+
+#[test]
 fn serve_runs_the_rest_api_and_the_page() {
     let sim = okta_sim::Simulator::start(
         okta_sim::Org::generate(&okta_sim::GenSpec {
