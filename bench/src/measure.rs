@@ -71,6 +71,9 @@ pub struct SyncRun {
     pub hwm_kb: u64,
     /// Highest resident size of the guest's linear memory seen (sampled every 50 ms), KiB.
     pub guest_kb: u64,
+    /// The guest's linear memory after each step, from the run's debug log
+    /// (`fetch 310 / mapping 420 / …`, MiB); empty when the log has none.
+    pub guest_steps: String,
     /// CPU time of the whole process during the call, ms.
     pub cpu_ms: f64,
     /// Of that, the simulator's threads, ms.
@@ -461,6 +464,22 @@ impl Env {
         })
     }
 
+    /// `fetch 310 / mapping 420 / …` from the run's `guest memory after <step>: <n> MiB`
+    /// debug lines.
+    fn guest_steps(&self, run_id: i64) -> anyhow::Result<String> {
+        let lines = self
+            .harness
+            .run(run_id)?
+            .map(|(_, l)| l)
+            .unwrap_or_default();
+        Ok(lines
+            .iter()
+            .filter_map(|l| l.message.strip_prefix("guest memory after "))
+            .map(|m| m.replace(':', "").replace(" MiB", ""))
+            .collect::<Vec<_>>()
+            .join(" / "))
+    }
+
     fn sync(&mut self, incremental: bool) -> anyhow::Result<SyncRun> {
         self.sim.clear_requests();
         self.peak_kb = self.peak_kb.max(reset_hwm());
@@ -485,6 +504,7 @@ impl Env {
         let outcome = outcome?;
         let hwm_kb = proc_kb("VmHWM:");
         self.peak_kb = self.peak_kb.max(hwm_kb);
+        let guest_steps = self.guest_steps(outcome.run_id)?;
         let reqs = self.sim.requests();
         let r = &outcome.report;
         let users_bucket = reqs.iter().filter(|q| q.path == "/api/v1/users").count();
@@ -502,6 +522,7 @@ impl Env {
                 wit::SyncMode::Incremental => "incremental".into(),
             },
             asked_incremental: incremental,
+            guest_steps,
             wall_ms,
             fetch_ms: r.fetch_ms,
             plan_ms: r.plan_ms,

@@ -262,6 +262,10 @@ fn table(results: &[SizeResult]) -> String {
         &|r| format!("{} / {}", mib(r.full1.guest_kb), mib(r.full2.guest_kb)),
     );
     row(
+        "… the guest's linear memory after each step, MiB (first sync; no-change sync)",
+        &|r| format!("{}; {}", r.full1.guest_steps, r.full2.guest_steps),
+    );
+    row(
         "… RSS increase of the first sync / no-change sync / logins",
         &|r| {
             format!(

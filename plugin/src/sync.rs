@@ -214,6 +214,21 @@ impl From<OktaError> for SyncError {
     }
 }
 
+/// Log the guest's linear memory (its high-water mark: wasm memory never shrinks) after
+/// a step of a sync; nothing natively.
+fn log_memory(host: &mut impl Host, step: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mib = core::arch::wasm32::memory_size(0) / 16;
+        host.log(
+            Level::Debug,
+            &format!("guest memory after {step}: {mib} MiB"),
+        );
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (host, step);
+}
+
 fn ms(since: Instant) -> u64 {
     since.elapsed().as_millis() as u64
 }
@@ -259,16 +274,19 @@ fn fetch_members<T: Transport>(
         })
         .map(|g| g.id.clone())
         .collect();
-    for (gid, members) in client.list_members_of(&ids, cfg.member_concurrency as usize)? {
-        let mut ids = Vec::with_capacity(members.len());
-        for u in members {
-            ids.push(u.id.clone());
+    // Only the ids of members are kept, and the few users the users list left out.
+    let mut members: Vec<Vec<String>> = vec![Vec::new(); ids.len()];
+    let mut extra: Vec<Vec<OktaUser>> = vec![Vec::new(); ids.len()];
+    client.for_members_of(&ids, cfg.member_concurrency as usize, |i, page| {
+        for u in page {
+            members[i].push(u.id.clone());
             if known.insert(u.id.clone()) {
-                fetched.users.push(u);
+                extra[i].push(u);
             }
         }
-        fetched.members.push((gid, ids));
-    }
+    })?;
+    fetched.users.extend(extra.into_iter().flatten());
+    fetched.members.extend(ids.into_iter().zip(members));
     Ok(())
 }
 
@@ -462,6 +480,7 @@ pub fn sync<T: Transport>(
         Some(since) => fetch_changes(&mut client, &cfg, &rules, since, host)?,
     };
     let fetch_ms = ms(started);
+    log_memory(host, "fetch");
     let cursor = cursor_now(client.first_date(), ctx);
 
     let started = Instant::now();
@@ -484,6 +503,7 @@ pub fn sync<T: Transport>(
     }
     // Memory: at 100k users the Okta objects, the desired state, the store snapshot and
     // the plan are each hundreds of MB; each is freed as soon as the next step has it.
+    log_memory(host, "mapping");
     drop(fetched);
     let mut active_users = 0;
     let snapshot = match mode {
@@ -535,6 +555,7 @@ pub fn sync<T: Transport>(
     }
 
     let plan_ms = ms(started);
+    log_memory(host, "plan");
 
     let Plan {
         changes,
@@ -563,6 +584,7 @@ pub fn sync<T: Transport>(
         host.log(Level::Warn, w);
     }
     let (writes, apply_ms) = apply(changes, ctx, opts.dry_run, store, host)?;
+    log_memory(host, "apply");
     report.writes = writes;
     report.apply_ms = apply_ms;
     report.entries = entries;

@@ -219,20 +219,21 @@ impl<T: Transport> OktaClient<T> {
     }
 
     /// The members of several groups, with up to `concurrency` requests in flight (each
-    /// group's pages in order). Results follow the order of `group_ids`.
-    pub fn list_members_of(
+    /// group's pages in order). Each page goes to `each(i, members)` as it arrives, `i`
+    /// being the group's index in `group_ids`: a caller keeps what it needs of them
+    /// (at 1M memberships, the full user objects would take a gigabyte).
+    pub fn for_members_of(
         &mut self,
         group_ids: &[String],
         concurrency: usize,
-    ) -> Result<Vec<(String, Vec<OktaUser>)>, OktaError> {
+        mut each: impl FnMut(usize, Vec<OktaUser>),
+    ) -> Result<(), OktaError> {
         struct Job {
             index: usize,
             url: String,
             attempt: u32,
-            items: Vec<OktaUser>,
             seen: HashSet<String>,
         }
-        let mut results: Vec<Option<Vec<OktaUser>>> = vec![None; group_ids.len()];
         let origin = self.origin.clone();
         let mut queue = group_ids.iter().enumerate().map(|(index, id)| Job {
             index,
@@ -242,7 +243,6 @@ impl<T: Transport> OktaClient<T> {
             ),
 
             attempt: 1,
-            items: Vec::new(),
             seen: HashSet::new(),
         });
         let mut active: Vec<Job> = Vec::new();
@@ -270,14 +270,11 @@ impl<T: Transport> OktaClient<T> {
                 let path = self.path_of(&job.url)?;
                 match self.settle::<Vec<OktaUser>>(&path, job.attempt, result) {
                     Step::Done(items, next) => {
-                        job.items.extend(items);
-                        match next {
-                            Some(next) => {
-                                job.url = self.follow(next, &mut job.seen)?;
-                                job.attempt = 1;
-                                still.push(job);
-                            }
-                            None => results[job.index] = Some(std::mem::take(&mut job.items)),
+                        each(job.index, items);
+                        if let Some(next) = next {
+                            job.url = self.follow(next, &mut job.seen)?;
+                            job.attempt = 1;
+                            still.push(job);
                         }
                     }
                     Step::Fail(e) => return Err(e),
@@ -296,11 +293,7 @@ impl<T: Transport> OktaClient<T> {
             }
             active = still;
         }
-        Ok(group_ids
-            .iter()
-            .cloned()
-            .zip(results.into_iter().map(Option::unwrap_or_default))
-            .collect())
+        Ok(())
     }
 
     /// Every item of a paginated list, following `next` links to the end. A `next`
@@ -626,16 +619,17 @@ mod tests {
         t.answers
             .push_back(page(r#"[{"id":"c","profile":{}}]"#, &[]));
         let mut c = OktaClient::new(&mut t, "acme.okta.com");
-        let got = c.list_members_of(&["g1".into(), "g2".into()], 4).unwrap();
-        let ids: Vec<(String, Vec<String>)> = got
-            .into_iter()
-            .map(|(g, us)| (g, us.into_iter().map(|u| u.id).collect()))
-            .collect();
+        let mut pages = Vec::new();
+        c.for_members_of(&["g1".into(), "g2".into()], 4, |i, us| {
+            pages.push((i, us.into_iter().map(|u| u.id).collect::<Vec<_>>()))
+        })
+        .unwrap();
         assert_eq!(
-            ids,
+            pages,
             [
-                ("g1".to_string(), vec!["a".to_string(), "c".to_string()]),
-                ("g2".to_string(), vec!["b".to_string()])
+                (0, vec!["a".to_string()]),
+                (1, vec!["b".to_string()]),
+                (0, vec!["c".to_string()])
             ]
         );
         assert_eq!(
