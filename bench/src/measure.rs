@@ -43,7 +43,7 @@ pub struct SyncRun {
     pub fetch_ms: u64,
     /// Plan (desired state + store snapshot + diff).
     pub plan_ms: u64,
-    /// Apply (one SQLite transaction).
+    /// Apply (batches of one SQLite transaction).
     pub apply_ms: u64,
     /// Requests the plugin counted.
     pub requests_report: u32,

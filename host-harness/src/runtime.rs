@@ -138,7 +138,9 @@ impl Runtime {
             .instantiate(&mut store)
             .and_then(|instance| f(&instance, &mut store))
             .map_err(|e| classify(e, limits));
-        (result, store.into_data())
+        let mut state = store.into_data();
+        state.end_call();
+        (result, state)
     }
 }
 

@@ -145,9 +145,10 @@ impl Store for Imports {
         &mut self,
         directory: &str,
         changes: Vec<Change>,
+        more: bool,
     ) -> Result<store::ApplyResult, StoreError> {
         let changes: Vec<ws::Change> = changes.into_iter().map(change_out).collect();
-        let r = ws::apply(directory, &changes).map_err(store_error)?;
+        let r = ws::apply(directory, &changes, more).map_err(store_error)?;
         Ok(store::ApplyResult {
             writes: r.writes,
             created: r.created,

@@ -10,9 +10,19 @@ use crate::store::{
 pub struct MemoryStore {
     /// Current content.
     pub snapshot: DirectorySnapshot,
-    /// Rows written so far.
+    /// Rows written (committed) so far.
     pub writes: u32,
     next_key: u32,
+    /// The transaction of an apply whose last batch has not come yet.
+    pending: Option<Pending>,
+}
+
+/// What an unfinished apply has done so far, on a copy of the store.
+#[derive(Clone, Debug)]
+struct Pending {
+    snapshot: DirectorySnapshot,
+    next_key: u32,
+    writes: u32,
 }
 
 impl MemoryStore {
@@ -22,6 +32,7 @@ impl MemoryStore {
             snapshot,
             writes: 0,
             next_key: 10_000,
+            pending: None,
         }
     }
 
@@ -199,18 +210,32 @@ impl Store for MemoryStore {
             .collect()
     }
 
-    /// All or nothing: works on a copy and keeps it only if every change applied.
-    fn apply(&mut self, _directory: &str, changes: Vec<Change>) -> Result<ApplyResult, StoreError> {
-        let mut copy = self.snapshot.clone();
-        let mut next_key = self.next_key;
+    /// All or nothing: batches work on a copy, kept while `more` is set and made the
+    /// store's content by the last batch; a failed batch drops it.
+    fn apply(
+        &mut self,
+        _directory: &str,
+        changes: Vec<Change>,
+        more: bool,
+    ) -> Result<ApplyResult, StoreError> {
+        let mut tx = self.pending.take().unwrap_or_else(|| Pending {
+            snapshot: self.snapshot.clone(),
+            next_key: self.next_key,
+            writes: 0,
+        });
         let mut created = Vec::new();
         let n = changes.len() as u32;
         for c in changes {
-            Self::apply_one(&mut copy, &mut next_key, c, &mut created)?;
+            Self::apply_one(&mut tx.snapshot, &mut tx.next_key, c, &mut created)?;
         }
-        self.snapshot = copy;
-        self.next_key = next_key;
-        self.writes += n;
+        tx.writes += n;
+        if more {
+            self.pending = Some(tx);
+        } else {
+            self.snapshot = tx.snapshot;
+            self.next_key = tx.next_key;
+            self.writes += tx.writes;
+        }
         Ok(ApplyResult { writes: n, created })
     }
 }

@@ -480,7 +480,12 @@ pub fn plan_with(
     }
 
     // Exact capacities: at 1M memberships, growing by doubling would waste ~100 MB.
-    let updates: usize = out.updates.iter().chain(&out.migrations).map(|(_, es)| es.len()).sum();
+    let updates: usize = out
+        .updates
+        .iter()
+        .chain(&out.migrations)
+        .map(|(_, es)| es.len())
+        .sum();
     let singles = out.groups.len() + out.creates.len() + out.removes.len() + out.adds.len();
     let mut plan = Plan {
         changes: Vec::with_capacity(singles + out.updates.len() + out.migrations.len()),

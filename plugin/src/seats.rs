@@ -412,7 +412,7 @@ mod tests {
             migrated: Vec::new(),
         };
         let denied = limit(&mut p, &before, &l, |_| Namesakes::default());
-        store.apply("2", p.changes.clone()).unwrap();
+        store.apply("2", p.changes.clone(), false).unwrap();
         (denied, p)
     }
 

@@ -187,6 +187,12 @@ pub trait Store {
     fn user_memberships(&mut self, directory: &str, username: &str) -> Vec<String>;
     /// Those of `names` that exist as groups in `directory`.
     fn find_groups(&mut self, directory: &str, names: &[String]) -> Vec<StoreGroup>;
-    /// Apply a batch atomically.
-    fn apply(&mut self, directory: &str, changes: Vec<Change>) -> Result<ApplyResult, StoreError>;
+    /// Apply a batch. The batches until one without `more` form one transaction: all of
+    /// them or none (a failed batch undoes the ones before it).
+    fn apply(
+        &mut self,
+        directory: &str,
+        changes: Vec<Change>,
+        more: bool,
+    ) -> Result<ApplyResult, StoreError>;
 }

@@ -727,7 +727,11 @@ fn limit_seats(
     })
 }
 
-/// Apply a plan in one atomic batch unless it is empty or a dry run: (writes, ms).
+/// Changes per `apply` batch: what the guest lowers and the host lifts at once.
+pub const APPLY_BATCH: usize = 10_000;
+
+/// Apply a plan in one transaction, in batches of [`APPLY_BATCH`], unless it is empty
+/// or a dry run: (writes, ms).
 fn apply(
     changes: Vec<Change>,
     ctx: &Context,
@@ -744,17 +748,27 @@ fn apply(
     }
     let started = Instant::now();
     let n = changes.len();
-    let result = store.apply(&ctx.directory, changes).inspect_err(|e| {
-        host.log(
-            Level::Error,
-            &format!("applying {n} changes failed, nothing was written: {e}"),
-        );
-    })?;
+    let mut writes = 0;
+    let mut left = changes.into_iter();
+    while left.len() > 0 {
+        let batch: Vec<Change> = left.by_ref().take(APPLY_BATCH).collect();
+        let more = left.len() > 0;
+        match store.apply(&ctx.directory, batch, more) {
+            Ok(r) => writes += r.writes,
+            Err(e) => {
+                host.log(
+                    Level::Error,
+                    &format!("applying {n} changes failed, nothing was written: {e}"),
+                );
+                return Err(e.into());
+            }
+        }
+    }
     host.log(
         Level::Info,
-        &format!("applied {n} changes ({} rows written)", result.writes),
+        &format!("applied {n} changes ({writes} rows written)"),
     );
-    Ok((result.writes, ms(started)))
+    Ok((writes, ms(started)))
 }
 
 /// Sync one user by login, as an SSO login does: two requests, that user only.

@@ -509,7 +509,7 @@ impl Store for Counting {
     fn find_groups(&mut self, _: &str, _: &[String]) -> Vec<StoreGroup> {
         vec![]
     }
-    fn apply(&mut self, _: &str, changes: Vec<Change>) -> Result<ApplyResult, StoreError> {
+    fn apply(&mut self, _: &str, changes: Vec<Change>, _: bool) -> Result<ApplyResult, StoreError> {
         self.creates += changes
             .iter()
             .filter(|c| matches!(c, Change::CreateUser(_)))

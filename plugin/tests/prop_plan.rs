@@ -262,7 +262,7 @@ fn sync_once(d: &Desired, store: &mut MemoryStore) -> Result<Vec<String>, TestCa
     let p = plan(d, &store.snapshot);
     prop_assert_eq!(p.changes.len() >= p.entries.len().min(1), true);
     store
-        .apply("2", p.changes.clone())
+        .apply("2", p.changes.clone(), false)
         .map_err(|e| TestCaseError::fail(format!("apply refused the plan: {e}\n{p:#?}")))?;
     Ok(p.warnings)
 }
@@ -454,7 +454,8 @@ proptest! {
     }
 
     /// The plan is a pure function of its inputs, and a store failure in the middle of
-    /// applying it changes nothing (the memory store's all-or-nothing batch).
+    /// applying it changes nothing (the memory store's all-or-nothing transaction), also
+    /// when the failing change comes in a later batch than changes that applied.
     #[test]
     fn plan_is_deterministic_and_a_failed_apply_changes_nothing(o in okta_snapshot(), s in store_snapshot(), cut in any::<prop::sample::Index>()) {
         let d = desired_of(&o);
@@ -468,8 +469,13 @@ proptest! {
         // A change that cannot apply: update of a user key that does not exist.
         changes.insert(at, plugin::store::Change::UpdateUser(Box::new(plugin::store::UserUpdate { key: "missing".into(), ..Default::default() })));
         let mut store = MemoryStore::new(s.clone());
-        prop_assert!(store.apply("2", changes).is_err());
+        let second = changes.split_off(at);
+        if !changes.is_empty() {
+            prop_assert!(store.apply("2", changes, true).is_ok());
+        }
+        prop_assert!(store.apply("2", second, false).is_err());
         prop_assert_eq!(&store.snapshot, &s);
+        prop_assert_eq!(store.writes, 0);
     }
 }
 
@@ -506,7 +512,9 @@ fn rename_chains_and_freed_names_resolve_in_one_sync() {
     let p = plan(&d, &s);
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     let mut store = MemoryStore::new(s);
-    store.apply("2", p.changes).expect("applies in order");
+    store
+        .apply("2", p.changes, false)
+        .expect("applies in order");
     let names: BTreeMap<String, String> = store
         .snapshot
         .users
@@ -532,7 +540,7 @@ fn a_swap_of_usernames_is_kept_and_warned() {
     let p = plan(&d, &s);
     assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
     let mut store = MemoryStore::new(s.clone());
-    store.apply("2", p.changes).unwrap();
+    store.apply("2", p.changes, false).unwrap();
     assert_eq!(
         store
             .snapshot

@@ -139,7 +139,7 @@ fn limited_sync(
     let denied = seats::limit(&mut p, &before, &l, |_| Namesakes::default());
     let n = p.changes.len();
     store
-        .apply("2", p.changes)
+        .apply("2", p.changes, false)
         .expect("the limited plan applies");
     (denied, n)
 }

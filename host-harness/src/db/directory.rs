@@ -1,5 +1,6 @@
 //! The product's user directory in SQLite: what the WIT `user-store` interface reads and
-//! writes. A batch of changes is applied in one transaction: all or nothing.
+//! writes. A sync's changes are applied in one transaction (in one or more batches):
+//! all or nothing.
 
 use super::{Context, DbError};
 use crate::bindings::store::{
@@ -7,7 +8,7 @@ use crate::bindings::store::{
     StoreError, User,
 };
 use crate::bindings::types::Attribute;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::HashMap;
 
 const USER_COLUMNS: &str =
@@ -264,52 +265,148 @@ pub fn apply(
     changes: &[Change],
     key_prefix: &str,
 ) -> Result<ApplyResult, StoreError> {
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(|e| {
-            store_error(&DbError {
-                context: "starting the apply transaction".into(),
-                source: e,
-            })
-        })?;
-    let exists: Option<i64> = tx
-        .query_row("SELECT id FROM directories WHERE id = ?1", [dir], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(|e| {
-            store_error(&DbError {
-                context: "checking the directory".into(),
-                source: e,
-            })
-        })?;
-    if exists.is_none() {
-        return Err(StoreError::NotFound(format!("directory {dir}")));
-    }
-    let mut result = ApplyResult {
-        writes: 0,
-        created: Vec::new(),
-    };
-    let mut names = Names::default();
-    for (i, c) in changes.iter().enumerate() {
-        let n = apply_one(&tx, dir, c, key_prefix, &mut result.created, &mut names).map_err(
-            |e| match e {
-                Applied::Store(e) => e,
-                Applied::Db(e) => store_error(&DbError {
-                    context: format!("change {} of {}", i + 1, changes.len()),
-                    source: e,
-                }),
-            },
-        )?;
-        result.writes += n as u32;
-    }
-    tx.commit().map_err(|e| {
-        store_error(&DbError {
-            context: "committing".into(),
-            source: e,
-        })
-    })?;
+    let mut open = OpenApply::begin(conn, dir)?;
+    let result = open.batch(conn, changes, key_prefix)?;
+    open.commit(conn)?;
     Ok(result)
+}
+
+/// An apply in progress: one SQLite transaction (`BEGIN IMMEDIATE`) over one or more
+/// batches of changes, committed by [`OpenApply::commit`]. A failed batch rolls it back
+/// at once; so does [`OpenApply::rollback`] (and, if the process dies, SQLite's journal
+/// on the next open). The caller keeps the connection to itself until then.
+pub struct OpenApply {
+    dir: i64,
+    names: Names,
+    open: bool,
+    /// Batches applied, and changes in them.
+    batches: usize,
+    applied: usize,
+}
+
+fn failed(context: &str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |source| {
+        store_error(&DbError {
+            context: context.into(),
+            source,
+        })
+    }
+}
+
+impl OpenApply {
+    /// Start the transaction for directory `dir`.
+    pub fn begin(conn: &Connection, dir: i64) -> Result<OpenApply, StoreError> {
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(failed("starting the apply transaction"))?;
+        let mut open = OpenApply {
+            dir,
+            names: Names::default(),
+            open: true,
+            batches: 0,
+            applied: 0,
+        };
+        let exists: Result<Option<i64>, StoreError> = conn
+            .query_row("SELECT id FROM directories WHERE id = ?1", [dir], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(failed("checking the directory"));
+        match exists {
+            Ok(Some(_)) => Ok(open),
+            Ok(None) => {
+                open.rollback(conn);
+                Err(StoreError::NotFound(format!("directory {dir}")))
+            }
+            Err(e) => {
+                open.rollback(conn);
+                Err(e)
+            }
+        }
+    }
+
+    /// One already ended: rolling it back does nothing.
+    pub fn closed() -> OpenApply {
+        OpenApply {
+            dir: 0,
+            names: Names::default(),
+            open: false,
+            batches: 0,
+            applied: 0,
+        }
+    }
+
+    /// The directory the transaction writes to.
+    pub fn directory(&self) -> i64 {
+        self.dir
+    }
+
+    /// Apply one batch inside the transaction; on an error, roll everything back.
+    pub fn batch(
+        &mut self,
+        conn: &Connection,
+        changes: &[Change],
+        key_prefix: &str,
+    ) -> Result<ApplyResult, StoreError> {
+        let mut result = ApplyResult {
+            writes: 0,
+            created: Vec::new(),
+        };
+        for (i, c) in changes.iter().enumerate() {
+            let applied = apply_one(
+                conn,
+                self.dir,
+                c,
+                key_prefix,
+                &mut result.created,
+                &mut self.names,
+            );
+            match applied {
+                Ok(n) => result.writes += n as u32,
+                Err(e) => {
+                    self.rollback(conn);
+                    return Err(match e {
+                        Applied::Store(e) => e,
+                        Applied::Db(e) => store_error(&DbError {
+                            context: format!(
+                                "change {} of the apply ({} of {} in batch {})",
+                                self.applied + i + 1,
+                                i + 1,
+                                changes.len(),
+                                self.batches + 1
+                            ),
+                            source: e,
+                        }),
+                    });
+                }
+            }
+        }
+        self.batches += 1;
+        self.applied += changes.len();
+        Ok(result)
+    }
+
+    /// Commit every batch.
+    pub fn commit(mut self, conn: &Connection) -> Result<(), StoreError> {
+        let committed = conn.execute_batch("COMMIT").map_err(failed("committing"));
+        if committed.is_err() {
+            self.rollback(conn);
+        }
+        self.open = false;
+        committed
+    }
+
+    /// Roll every batch back (once; later calls do nothing).
+    pub fn rollback(&mut self, conn: &Connection) {
+        if std::mem::take(&mut self.open) {
+            // Fails only if SQLite rolled back already (e.g. after a full disk).
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+
+    /// Whether the transaction is still open.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
 }
 
 enum Applied {
@@ -348,7 +445,7 @@ fn nocase_key(name: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn user_key(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     dir: i64,
     username: &str,
     names: &mut Names,
@@ -371,7 +468,7 @@ fn user_key(
     Ok(key)
 }
 
-fn group_id(tx: &Transaction<'_>, dir: i64, name: &str, names: &mut Names) -> Result<i64, Applied> {
+fn group_id(tx: &Connection, dir: i64, name: &str, names: &mut Names) -> Result<i64, Applied> {
     if let Some(&id) = names.groups.get(nocase_key(name).as_ref()) {
         return Ok(id);
     }
@@ -390,7 +487,7 @@ fn group_id(tx: &Transaction<'_>, dir: i64, name: &str, names: &mut Names) -> Re
     Ok(id)
 }
 
-fn owned(tx: &Transaction<'_>, dir: i64, key: &str) -> Result<(), Applied> {
+fn owned(tx: &Connection, dir: i64, key: &str) -> Result<(), Applied> {
     let d: Option<i64> = tx
         .prepare_cached("SELECT directory_id FROM users WHERE key = ?1")?
         .query_row([key], |r| r.get(0))
@@ -404,7 +501,7 @@ fn owned(tx: &Transaction<'_>, dir: i64, key: &str) -> Result<(), Applied> {
     }
 }
 
-fn next_key(tx: &Transaction<'_>, prefix: &str) -> Result<String, Applied> {
+fn next_key(tx: &Connection, prefix: &str) -> Result<String, Applied> {
     let n: i64 = tx.query_row(
         "INSERT INTO meta (key, value) VALUES ('user_key_seq', '10000') \
          ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING CAST(value AS INTEGER)",
@@ -415,7 +512,7 @@ fn next_key(tx: &Transaction<'_>, prefix: &str) -> Result<String, Applied> {
 }
 
 fn apply_one(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     dir: i64,
     c: &Change,
     key_prefix: &str,

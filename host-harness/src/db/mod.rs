@@ -8,9 +8,10 @@ pub mod runs;
 pub mod schedule;
 pub mod seats;
 
+use parking_lot::{ArcMutexGuard, Mutex, MutexGuard, RawMutex};
 use rusqlite::Connection;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 /// Version 2: when each connector's schedule last fired (survives restarts).
 const SCHEMA_V2: &str = r#"
@@ -179,9 +180,13 @@ impl Db {
 
     /// The connection, for one operation.
     pub fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn.lock()
+    }
+
+    /// The connection for as long as the guard lives, e.g. across the host calls of an
+    /// apply made of several batches.
+    pub fn lock_arc(&self) -> ArcMutexGuard<RawMutex, Connection> {
+        self.conn.lock_arc()
     }
 }
 

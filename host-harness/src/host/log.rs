@@ -25,9 +25,10 @@ impl log::Host for HostState {
             LogLevel::Error => tracing::error!(target: "usersync::plugin", "{message}"),
         }
         if let Some(run) = self.scope.run_id
-            && runs::log(&self.db.lock(), run, name, &message).is_err()
+            && (self.apply.is_some() || runs::log(&self.db.lock(), run, name, &message).is_err())
         {
-            // The database is busy (another writer): written when the run ends.
+            // The database is busy (another writer), or this call's apply transaction is
+            // open (a rollback would take the line with it): written when the run ends.
             self.unsaved_log.push((name.to_string(), message.clone()));
         }
         if let Some(progress) = &self.scope.progress {

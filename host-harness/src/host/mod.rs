@@ -51,8 +51,11 @@ pub struct HostState {
     pub(crate) state_writes: Vec<(String, String)>,
     /// Store rows written by the call.
     pub(crate) writes: u32,
-    /// Log lines the database was too busy to take during the call.
+    /// Log lines the database was too busy to take during the call (or that came while
+    /// an apply's transaction was open: they must outlive a rollback).
     pub(crate) unsaved_log: Vec<(String, String)>,
+    /// The apply transaction `user-store.apply` batches left open, if any.
+    pub(crate) apply: Option<user_store::ApplyTransaction>,
 }
 
 impl HostState {
@@ -76,6 +79,29 @@ impl HostState {
             state_writes: Vec::new(),
             writes: 0,
             unsaved_log: Vec::new(),
+            apply: None,
+        }
+    }
+
+    /// Run `f` on the database: on the open apply transaction's connection if there is
+    /// one (the lock is held by it), else on a freshly locked one.
+    pub(crate) fn with_conn<T>(&mut self, f: impl FnOnce(&rusqlite::Connection) -> T) -> T {
+        match &self.apply {
+            Some(tx) => f(tx.conn()),
+            None => f(&self.db.lock()),
+        }
+    }
+
+    /// End the call: an apply transaction still open is rolled back (the guest ended
+    /// without its last batch), and said in the log.
+    pub fn end_call(&mut self) {
+        if let Some(tx) = self.apply.take() {
+            drop(tx);
+            self.unsaved_log.push((
+                "error".into(),
+                "the plugin's call ended with its apply unfinished: every batch was rolled back"
+                    .into(),
+            ));
         }
     }
 }

@@ -11,7 +11,7 @@ impl sync_state::Host for HostState {
             return Some(v.clone());
         }
         let id = self.scope.connector_id?;
-        connectors::state_get(&self.db.lock(), id, &key)
+        self.with_conn(|c| connectors::state_get(c, id, &key))
             .ok()
             .flatten()
     }

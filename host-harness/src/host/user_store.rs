@@ -5,6 +5,8 @@ use crate::bindings::store::{
     self, ApplyResult, Change, Directory, DirectorySnapshot, Group, StoreError, User,
 };
 use crate::db::directory as dir;
+use parking_lot::{ArcMutexGuard, RawMutex};
+use rusqlite::Connection;
 
 impl HostState {
     /// Run a read; a database failure is logged and reads as empty (the guest's next
@@ -14,7 +16,7 @@ impl HostState {
         what: &str,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T, crate::db::DbError>,
     ) -> T {
-        let result = f(&self.db.lock());
+        let result = self.with_conn(f);
         result.unwrap_or_else(|e| {
             self.log.push(("error".into(), format!("{what}: {e}")));
             T::default()
@@ -29,7 +31,8 @@ impl store::Host for HostState {
 
     fn snapshot(&mut self, directory: String) -> Result<DirectorySnapshot, StoreError> {
         let id = dir::directory_id(&directory)?;
-        dir::snapshot(&self.db.lock(), id).map_err(|e| dir::store_error(&e))
+        self.with_conn(|c| dir::snapshot(c, id))
+            .map_err(|e| dir::store_error(&e))
     }
 
     fn find_by_username(&mut self, username: String) -> Vec<User> {
@@ -68,10 +71,170 @@ impl store::Host for HostState {
         &mut self,
         directory: String,
         changes: Vec<Change>,
+        more: bool,
     ) -> Result<ApplyResult, StoreError> {
         let id = dir::directory_id(&directory)?;
-        let result = dir::apply(&mut self.db.lock(), id, &changes, &self.scope.key_prefix)?;
-        self.writes += result.writes;
+        let mut tx = match self.apply.take() {
+            None => ApplyTransaction::begin(&self.db, id)?,
+            Some(tx) if tx.open.directory() == id => tx,
+            Some(tx) => {
+                let open = tx.open.directory();
+                drop(tx);
+                return Err(StoreError::Invalid(format!(
+                    "an apply to directory {open} was still open (rolled back): one directory per transaction"
+                )));
+            }
+        };
+        let result = tx.open.batch(&tx.conn, &changes, &self.scope.key_prefix)?;
+        tx.writes += result.writes;
+        if more {
+            self.apply = Some(tx);
+        } else {
+            self.writes += tx.commit()?;
+        }
         Ok(result)
+    }
+}
+
+/// An apply whose batches are not all in: the database stays locked for this call
+/// until the last batch commits, or the transaction is rolled back (when dropped).
+pub struct ApplyTransaction {
+    conn: ArcMutexGuard<RawMutex, Connection>,
+    open: dir::OpenApply,
+    /// Rows written by the batches so far.
+    writes: u32,
+}
+
+impl ApplyTransaction {
+    fn begin(db: &crate::db::Db, directory: i64) -> Result<ApplyTransaction, StoreError> {
+        let conn = db.lock_arc();
+        let open = dir::OpenApply::begin(&conn, directory)?;
+        Ok(ApplyTransaction {
+            conn,
+            open,
+            writes: 0,
+        })
+    }
+
+    /// The locked connection.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Commit; the rows written.
+    fn commit(mut self) -> Result<u32, StoreError> {
+        let open = std::mem::replace(&mut self.open, dir::OpenApply::closed());
+        open.commit(&self.conn)?;
+        Ok(self.writes)
+    }
+}
+
+impl Drop for ApplyTransaction {
+    fn drop(&mut self) {
+        self.open.rollback(&self.conn);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::store::{Host as _, NewUser};
+    use crate::db::Db;
+    use crate::host::CallScope;
+    use crate::host::http::{HttpPolicy, Resolve};
+
+    fn state(db: &Db) -> HostState {
+        let scope = CallScope {
+            key_prefix: "K".into(),
+            ..Default::default()
+        };
+        let policy = HttpPolicy::new(None, Resolve::default());
+        HostState::new(db.clone(), policy, scope, wasmtime::StoreLimits::default())
+    }
+
+    fn users(names: &[&str]) -> Vec<Change> {
+        names
+            .iter()
+            .map(|n| {
+                Change::CreateUser(NewUser {
+                    username: n.to_string(),
+                    display_name: n.to_string(),
+                    email: format!("{n}@example.com"),
+                    active: true,
+                    okta_id: None,
+                    attributes: Vec::new(),
+                })
+            })
+            .collect()
+    }
+
+    fn usernames(db: &Db) -> Vec<String> {
+        let conn = db.lock();
+        let mut st = conn
+            .prepare("SELECT username FROM users ORDER BY username")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn batches_are_one_transaction_committed_by_the_last() {
+        let db = Db::in_memory().unwrap();
+        let dir = dir::create_directory(&db.lock(), "A", "okta")
+            .unwrap()
+            .to_string();
+        let mut s = state(&db);
+        s.apply(dir.clone(), users(&["ann", "bob"]), true).unwrap();
+        // Reads of the same call see the open transaction (and do not deadlock on it).
+        assert_eq!(s.find_by_username("ann".into()).len(), 1);
+        assert_eq!(s.writes, 0, "nothing committed yet");
+        s.apply(dir.clone(), users(&["cid"]), false).unwrap();
+        assert!(s.apply.is_none());
+        assert_eq!(s.writes, 3);
+        s.end_call();
+        assert_eq!(usernames(&db), ["ann", "bob", "cid"]);
+    }
+
+    #[test]
+    fn a_call_ending_with_its_apply_open_rolls_every_batch_back() {
+        let db = Db::in_memory().unwrap();
+        let dir = dir::create_directory(&db.lock(), "A", "okta")
+            .unwrap()
+            .to_string();
+        let mut s = state(&db);
+        s.apply(dir.clone(), users(&["ann"]), true).unwrap();
+        s.apply(dir, users(&["bob"]), true).unwrap();
+        s.end_call();
+        assert!(
+            usernames(&db).is_empty(),
+            "rolled back, and the lock let go"
+        );
+        assert_eq!(s.writes, 0);
+        assert!(
+            s.unsaved_log
+                .iter()
+                .any(|(level, m)| level == "error" && m.contains("rolled back")),
+            "{:?}",
+            s.unsaved_log
+        );
+    }
+
+    #[test]
+    fn a_failed_batch_rolls_back_the_batches_before_it() {
+        let db = Db::in_memory().unwrap();
+        let dir = dir::create_directory(&db.lock(), "A", "okta")
+            .unwrap()
+            .to_string();
+        let mut s = state(&db);
+        s.apply(dir.clone(), users(&["ann"]), true).unwrap();
+        let err = s.apply(dir, users(&["bob", "ann"]), false).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Conflict(m) if m.contains("change 3 of the apply (2 of 2 in batch 2)")),
+            "{err:?}"
+        );
+        assert!(s.apply.is_none());
+        assert!(usernames(&db).is_empty());
     }
 }

@@ -45,7 +45,7 @@ fn store_error(e: &HarnessError) -> &str {
     }
 }
 
-/// `N` of the `change N of M` a store error names.
+/// `N` of the `change N of the apply` a store error names.
 fn change_number(msg: &str) -> usize {
     let rest = msg.split("change ").nth(1).expect("names the change");
     rest.split(' ').next().unwrap().parse().expect("a number")
@@ -109,6 +109,67 @@ fn a_constraint_violation_in_the_middle_of_the_first_sync_writes_nothing() {
         .execute_batch("DROP TRIGGER refuse_one")
         .unwrap();
     sync(&env).expect("syncs");
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(env.store(), first_sync_projection(&org));
+}
+
+/// A large sync reaches the host in batches of `APPLY_BATCH` changes that form one
+/// transaction: a failure in the second batch rolls back the first one too.
+#[test]
+fn a_failure_in_a_later_batch_rolls_back_the_batches_before_it() {
+    let env = Env::generated(3200, 120);
+    let dry = env
+        .harness
+        .sync(
+            CONNECTOR,
+            SyncRequest {
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .report;
+    let planned = dry.changes.len();
+    let batch = plugin::sync::APPLY_BATCH;
+    assert!(planned > batch + 1000, "two batches: {planned} changes");
+    // Groups, then users, then memberships: refuse the membership that is change
+    // `batch + 500` of the apply, in the second batch.
+    let c = dry.counts;
+    let refused = batch + 500 - (c.groups_created + c.users_created) as usize;
+    env.harness
+        .db()
+        .lock()
+        .execute_batch(&format!(
+            "CREATE TRIGGER refuse_late BEFORE INSERT ON memberships \
+             WHEN (SELECT COUNT(*) FROM memberships) >= {} \
+             BEGIN SELECT RAISE(ABORT, 'test trigger refuses a late membership'); END;",
+            refused - 1
+        ))
+        .unwrap();
+    let before = dump(&env.harness, &tables());
+
+    let Err(err) = sync(&env) else {
+        panic!("the sync must fail")
+    };
+    let msg = store_error(&err);
+    assert!(msg.starts_with("conflict: "), "{msg}");
+    assert!(msg.contains("refuses a late membership"), "{msg}");
+    assert_eq!(change_number(msg), batch + 500, "{msg}");
+    assert!(msg.contains("in batch 2)"), "{msg}");
+    assert_eq!(
+        dump(&env.harness, &tables()),
+        before,
+        "the first batch's users, groups and memberships are rolled back"
+    );
+    assert_eq!(last_run(&env).0.status, "failed");
+
+    env.harness
+        .db()
+        .lock()
+        .execute_batch("DROP TRIGGER refuse_late")
+        .unwrap();
+    let ok = sync(&env).expect("syncs");
+    assert_eq!(ok.report.writes as usize, planned);
     let org = env.sim.with_org(|o| o.clone());
     assert_eq!(env.store(), first_sync_projection(&org));
 }
