@@ -3,7 +3,9 @@
 //! For each size it generates an org (`okta_sim::Org::generate`), serves it from the
 //! simulator on loopback, and drives the shipped component through the harness API
 //! (`Harness::sync`, `Harness::sync_user`) into a fresh SQLite store in a temp dir. Each
-//! size runs in its own child process, so that its peak resident memory is its own.
+//! size runs in its own child process; within it, the harness, the wasm guest and the
+//! store run in a further child, the sync worker, so that the sync's peak resident
+//! memory is its own, without the simulator and its org.
 //!
 //! It measures full-sync wall time (fetch / plan / apply), HTTP requests against the
 //! lower bound, a no-change full sync, incremental syncs (1% changed, no change),
@@ -13,7 +15,9 @@
 mod alloc;
 mod measure;
 mod native;
+mod procfs;
 mod render;
+mod worker;
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
@@ -69,6 +73,10 @@ pub struct Args {
     /// Run one size in this process and print its result as JSON (used by the parent).
     #[arg(long, hide = true)]
     pub child: Option<usize>,
+    /// Serve syncs for a size's process: the harness of the given JSON config, commands
+    /// on stdin, answers on stdout (see `worker.rs`).
+    #[arg(long, hide = true)]
+    pub worker: Option<String>,
 }
 
 impl Args {
@@ -88,6 +96,9 @@ const RESULT_PREFIX: &str = "BENCH-RESULT ";
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(config) = &args.worker {
+        return worker::serve(config);
+    }
     if let Some(users) = args.only_native {
         let i = args.sizes.iter().position(|&s| s == users).unwrap_or(0);
         return measure::only_native(&args, users, args.groups_for(i, users));

@@ -1,19 +1,21 @@
-//! One size, measured end to end in this process.
+//! One size, measured end to end: the org, the simulator and the native comparison in
+//! this process, the syncs in a worker process (see [`crate::worker`]).
 
 use crate::Args;
 use crate::native;
-use anyhow::{Context as _, anyhow};
-use okta_sim::{GenSpec, GroupType, Org, RateLimits, SimConfig, Simulator};
+use crate::procfs;
+use crate::render::mib;
+use crate::worker::{Ready, Worker, WorkerConfig};
+use anyhow::Context as _;
+use okta_sim::{GenSpec, GroupType, Org, RateLimits, RecordedRequest, SimConfig, Simulator};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
+use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use usersync::bindings::wit;
-use usersync::host::http::Resolve;
-use usersync::runtime::{Limits, Runtime};
-use usersync::{ConnectorInput, Harness, Options, SyncRequest};
+use usersync::runtime::Limits;
 
 /// The Okta domain of the bench connector (routed to the simulator).
 pub const DOMAIN: &str = "acme.okta.com";
@@ -21,6 +23,8 @@ pub const DOMAIN: &str = "acme.okta.com";
 pub const TOKEN: &str = "test-token";
 /// The bench connector.
 pub const CONNECTOR: &str = "okta";
+/// The name of the simulator's threads.
+const SIM_THREADS: &str = "okta-sim";
 
 /// The most linear memory a wasm32 guest can address, MiB.
 pub const MAX_GUEST_MIB: u64 = 4096;
@@ -30,7 +34,8 @@ pub const USERS_LIMIT: u32 = 600;
 /// `/api/v1/groups*` (list and members).
 pub const GROUPS_LIMIT: u32 = 500;
 
-/// One sync call as measured.
+/// One sync call as measured: the worker fills what it sees of the call (times, the
+/// report, its memory and CPU), this process what the simulator saw.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SyncRun {
     /// `full` or `incremental`: the mode the plugin reports it ran.
@@ -65,18 +70,18 @@ pub struct SyncRun {
     pub counts: String,
     /// The first warnings.
     pub warnings: Vec<String>,
-    /// VmRSS before the call, KiB.
+    /// VmRSS of the sync process before the call, KiB.
     pub rss_before_kb: u64,
-    /// VmHWM during the call (reset just before), KiB.
+    /// VmHWM of the sync process during the call (reset just before), KiB.
     pub hwm_kb: u64,
     /// Highest resident size of the guest's linear memory seen (sampled every 50 ms), KiB.
     pub guest_kb: u64,
     /// The guest's linear memory after each step, from the run's debug log
     /// (`fetch 310 / mapping 420 / …`, MiB); empty when the log has none.
     pub guest_steps: String,
-    /// CPU time of the whole process during the call, ms.
+    /// CPU time of the sync process during the call, ms.
     pub cpu_ms: f64,
-    /// Of that, the simulator's threads, ms.
+    /// CPU time of the simulator's threads (in the bench process) during the call, ms.
     pub sim_cpu_ms: f64,
 }
 
@@ -113,7 +118,7 @@ pub struct Logins {
     pub changes: usize,
     /// Failed logins.
     pub errors: usize,
-    /// VmHWM during the logins, KiB.
+    /// VmHWM of the sync process during the logins, KiB.
     pub hwm_kb: u64,
 }
 
@@ -142,7 +147,8 @@ pub struct NativePlan {
     pub nochange_component_ms: u64,
     /// Native no-change plan entries (must be 0).
     pub nochange_native_changes: usize,
-    /// VmHWM of the native comparison (not counted in the peak), KiB.
+    /// VmHWM of the bench process during the native comparison (not counted in any
+    /// peak), KiB.
     pub hwm_kb: u64,
     /// The first sync's changes applied natively to a fresh SQLite store, ms (one run).
     pub apply_ms: f64,
@@ -259,122 +265,15 @@ pub struct SizeResult {
     pub native: NativePlan,
     /// Rate limits.
     pub rate: RateFloor,
-    /// VmRSS before the first sync (org generated, simulator up, component loaded), KiB.
+    /// VmRSS of the sync process before the first sync (component loaded, connector
+    /// created), KiB.
     pub rss_base_kb: u64,
-    /// Highest VmHWM of the whole process (org generation, simulator, harness, guest),
-    /// except the bench's own native-plan comparison, KiB.
+    /// Highest VmHWM of the sync process (harness, wasm guest, SQLite) over its life up
+    /// to the end of the login syncs, KiB.
     pub peak_kb: u64,
-}
-
-/// A `/proc/self/status` field in KiB.
-pub fn proc_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// KiB of the wasm guests' linear memories (what they have grown to; a guest touches
-/// what it grows, so this is its resident size). Wasmtime reserves 4 GiB of address space
-/// for each memory: an accessible part followed by an inaccessible rest, found in
-/// `/proc/self/maps` as a read-write mapping directly followed by a no-access one,
-/// together at least 4 GiB. (`maps`, not `smaps`: that walks every page table, and at
-/// 20 reads a second cost a fifth of a core.)
-fn guest_rss_kb() -> u64 {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
-        return 0;
-    };
-    // (start, end, accessible)
-    let maps: Vec<(u64, u64, bool)> = maps
-        .lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            let (a, b) = words.next()?.split_once('-')?;
-            let perms = words.next()?;
-            Some((
-                u64::from_str_radix(a, 16).ok()?,
-                u64::from_str_radix(b, 16).ok()?,
-                perms.starts_with("rw"),
-            ))
-        })
-        .collect();
-    maps.windows(2)
-        .filter(|w| w[0].2 && !w[1].2 && w[0].1 == w[1].0 && w[1].1 - w[0].0 >= 4 << 30)
-        .map(|w| (w[0].1 - w[0].0) >> 10)
-        .sum()
-}
-
-/// CPU time so far, ms: (whole process, the simulator's threads). The process from
-/// `/proc/self/stat` (clock ticks of 10 ms, threads that ended included); the simulator's
-/// threads (named `okta-sim`) from their `schedstat`, in nanoseconds.
-fn cpu_ms() -> (f64, f64) {
-    let process = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let rest = s.rsplit_once(')')?.1;
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            // After the command: state is field 3, utime 14 and stime 15.
-            let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-            Some(ticks as f64 * 10.0)
-        })
-        .unwrap_or(0.0);
-    let mut sim = 0.0;
-    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
-        for t in tasks.flatten() {
-            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
-            if comm.trim() != "okta-sim" {
-                continue;
-            }
-            let ns = std::fs::read_to_string(t.path().join("schedstat"))
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-                .unwrap_or(0);
-            sim += ns as f64 / 1e6;
-        }
-    }
-    (process, sim)
-}
-
-/// Samples [`guest_rss_kb`] on a thread until dropped; keeps the highest value.
-struct GuestSampler {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<u64>>,
-}
-
-impl GuestSampler {
-    fn start() -> GuestSampler {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut peak = 0;
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                peak = peak.max(guest_rss_kb());
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            peak
-        });
-        GuestSampler {
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn finish(mut self) -> u64 {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.thread.take().and_then(|t| t.join().ok()).unwrap_or(0)
-    }
-}
-
-/// Reset VmHWM to the current RSS (Linux ≥ 4.0); returns the HWM before the reset.
-fn reset_hwm() -> u64 {
-    let before = proc_kb("VmHWM:");
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    before
+    /// Highest VmHWM of the bench process (generated org, simulator) up to the end of the
+    /// login syncs, except the native-plan comparison, KiB.
+    pub bench_peak_kb: u64,
 }
 
 fn active_status(s: &str) -> bool {
@@ -406,12 +305,17 @@ pub fn lower_bound(org: &Org) -> LowerBound {
     }
 }
 
-/// The simulator, the harness and the connector of one size.
+/// One size's simulator (in this process) and the worker (a child process) that syncs
+/// it into a fresh store.
 struct Env {
     sim: Simulator,
-    harness: Harness,
+    /// Declared before `_dir`: it exits before its store is deleted.
+    worker: Worker,
+    /// The worker's first answer.
+    ready: Ready,
+    /// The store.
+    db: PathBuf,
     _dir: tempfile::TempDir,
-    peak_kb: u64,
 }
 
 fn log(start: Instant, what: &str) {
@@ -419,13 +323,8 @@ fn log(start: Instant, what: &str) {
 }
 
 impl Env {
-    fn start(
-        org: Org,
-        limits: RateLimits,
-        runtime: Arc<Runtime>,
-        args: &Args,
-        guest_mib: u64,
-    ) -> anyhow::Result<Env> {
+    /// Serve `org` with these limits and start a worker whose connector syncs it.
+    fn start(org: Org, limits: RateLimits, args: &Args, guest_mib: u64) -> anyhow::Result<Env> {
         let sim = Simulator::start(
             org,
             SimConfig {
@@ -434,125 +333,56 @@ impl Env {
             },
         );
         let dir = tempfile::tempdir().context("temp dir")?;
-        let mut resolve = Resolve::default();
-        resolve.insert(DOMAIN, sim.addr());
-        let db = usersync::db::Db::open(&dir.path().join("bench.db"))?;
-        let harness = Harness::with(
-            db,
-            runtime,
-            Options {
-                resolve,
-                limits: Limits {
-                    memory_bytes: (guest_mib as usize) << 20,
-                    ..Limits::default()
-                },
-                ..Options::default()
-            },
-        )?;
-        harness.create_connector(&ConnectorInput {
-            name: CONNECTOR.into(),
-            okta_domain: DOMAIN.into(),
-            api_token: Some(TOKEN.into()),
-            user_attributes: args.attributes.clone(),
-            ..Default::default()
+        let db = dir.path().join("bench.db");
+        let (worker, ready) = Worker::spawn(&WorkerConfig {
+            sim_addr: sim.addr(),
+            db: db.clone(),
+            guest_mib,
+            attributes: args.attributes.clone(),
         })?;
         Ok(Env {
             sim,
-            harness,
+            worker,
+            ready,
+            db,
             _dir: dir,
-            peak_kb: 0,
         })
     }
 
-    /// `fetch 310 / mapping 420 / …` from the run's `guest memory after <step>: <n> MiB`
-    /// debug lines.
-    fn guest_steps(&self, run_id: i64) -> anyhow::Result<String> {
-        let lines = self
-            .harness
-            .run(run_id)?
-            .map(|(_, l)| l)
-            .unwrap_or_default();
-        Ok(lines
-            .iter()
-            .filter_map(|l| l.message.strip_prefix("guest memory after "))
-            .map(|m| m.replace(':', "").replace(" MiB", ""))
-            .collect::<Vec<_>>()
-            .join(" / "))
+    /// The worker's store, opened read-only in this process, with the harness's page
+    /// cache size (so that native lookups compare with the component's).
+    fn store(&self) -> anyhow::Result<Connection> {
+        let db = Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("opening {}", self.db.display()))?;
+        db.execute_batch("PRAGMA cache_size = -16384")?;
+        Ok(db)
     }
 
+    /// One sync in the worker, with the requests the simulator saw and its CPU time.
     fn sync(&mut self, incremental: bool) -> anyhow::Result<SyncRun> {
         self.sim.clear_requests();
-        self.peak_kb = self.peak_kb.max(reset_hwm());
-        let rss_before_kb = proc_kb("VmRSS:");
-        let sampler = GuestSampler::start();
-        let cpu = cpu_ms();
-        let t = Instant::now();
-        let outcome = self
-            .harness
-            .sync(
-                CONNECTOR,
-                SyncRequest {
-                    incremental,
-                    trigger: "bench",
-                    ..Default::default()
-                },
-            )
-            .map_err(|e| anyhow!("sync failed: {e}"));
-        let wall_ms = t.elapsed().as_secs_f64() * 1e3;
-        let cpu_after = cpu_ms();
-        let guest_kb = sampler.finish();
-        let outcome = outcome?;
-        let hwm_kb = proc_kb("VmHWM:");
-        self.peak_kb = self.peak_kb.max(hwm_kb);
-        let guest_steps = self.guest_steps(outcome.run_id)?;
-        let reqs = self.sim.requests();
-        let r = &outcome.report;
-        let users_bucket = reqs.iter().filter(|q| q.path == "/api/v1/users").count();
-        let groups_bucket = reqs
+        let sim_cpu = procfs::threads_cpu_ms(SIM_THREADS);
+        let mut run = self.worker.sync(incremental)?;
+        run.sim_cpu_ms = procfs::threads_cpu_ms(SIM_THREADS) - sim_cpu;
+        run.count_requests(&self.sim.requests());
+        Ok(run)
+    }
+}
+
+impl SyncRun {
+    /// Fill the request counts from what the simulator saw.
+    fn count_requests(&mut self, reqs: &[RecordedRequest]) {
+        self.requests_sim = reqs.len();
+        self.users_bucket = reqs.iter().filter(|q| q.path == "/api/v1/users").count();
+        self.groups_bucket = reqs
             .iter()
             .filter(|q| {
                 q.path == "/api/v1/groups"
                     || (q.path.starts_with("/api/v1/groups/") && q.path.ends_with("/users"))
             })
             .count();
-        let c = &r.counts;
-        Ok(SyncRun {
-            mode: match r.mode {
-                wit::SyncMode::Full => "full".into(),
-                wit::SyncMode::Incremental => "incremental".into(),
-            },
-            asked_incremental: incremental,
-            guest_steps,
-            wall_ms,
-            fetch_ms: r.fetch_ms,
-            plan_ms: r.plan_ms,
-            apply_ms: r.apply_ms,
-            requests_report: r.requests,
-            requests_sim: reqs.len(),
-            users_bucket,
-            groups_bucket,
-            other_requests: reqs.len() - users_bucket - groups_bucket,
-            non_200: reqs.iter().filter(|q| q.status != 200).count(),
-            writes: r.writes,
-            changes: r.changes.len(),
-            counts: format!(
-                "users +{} ~{} on {} off {}, groups +{} ~{}, memberships +{} -{}",
-                c.users_created,
-                c.users_updated,
-                c.users_activated,
-                c.users_deactivated,
-                c.groups_created,
-                c.groups_updated,
-                c.memberships_added,
-                c.memberships_removed
-            ),
-            warnings: r.warnings.iter().take(5).cloned().collect(),
-            rss_before_kb,
-            hwm_kb,
-            guest_kb,
-            cpu_ms: cpu_after.0 - cpu.0,
-            sim_cpu_ms: cpu_after.1 - cpu.1,
-        })
+        self.other_requests = reqs.len() - self.users_bucket - self.groups_bucket;
+        self.non_200 = reqs.iter().filter(|q| q.status != 200).count();
     }
 }
 
@@ -637,14 +467,6 @@ fn mutate(org: &mut Org, rng: &mut StdRng) -> Mutation {
     m
 }
 
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 /// Measure one size.
 pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResult> {
     let start = Instant::now();
@@ -688,23 +510,15 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
         ),
     );
 
-    let t = Instant::now();
-    let runtime = Arc::new(Runtime::bundled().map_err(|e| anyhow!("{e}"))?);
-    res.runtime_ms = t.elapsed().as_secs_f64() * 1e3;
     let default_mib = (Limits::default().memory_bytes >> 20) as u64;
     res.guest_limit_mib = if args.guest_memory_mib > 0 {
         args.guest_memory_mib
     } else {
         default_mib
     };
-    let mut env = Env::start(
-        org,
-        unbound_limits(),
-        runtime.clone(),
-        args,
-        res.guest_limit_mib,
-    )?;
-    res.rss_base_kb = proc_kb("VmRSS:");
+    let mut env = Env::start(org, unbound_limits(), args, res.guest_limit_mib)?;
+    res.runtime_ms = env.ready.runtime_ms;
+    res.rss_base_kb = env.ready.rss_kb;
 
     // ---- full syncs
     res.full1 = match env.sync(false) {
@@ -717,19 +531,12 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
             res.guest_limit_mib = MAX_GUEST_MIB;
             let org = env.sim.with_org(std::mem::take);
             drop(env);
-            env = Env::start(
-                org,
-                unbound_limits(),
-                runtime.clone(),
-                args,
-                res.guest_limit_mib,
-            )?;
-            res.rss_base_kb = proc_kb("VmRSS:");
+            env = Env::start(org, unbound_limits(), args, res.guest_limit_mib)?;
+            res.rss_base_kb = env.ready.rss_kb;
             env.sync(false)?
         }
         Err(e) => return Err(e),
     };
-    let directory = env.harness.connector(CONNECTOR)?.directory_id;
     log(start, &describe("full sync (empty store)", &res.full1));
     res.rate = RateFloor {
         users_requests: res.full1.users_bucket,
@@ -743,89 +550,17 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     log(start, &describe("full sync (no change)", &res.full2));
     if let Some(path) = &args.keep_db {
         let _ = std::fs::remove_file(path);
-        env.harness
-            .db()
-            .lock()
+        env.store()?
             .execute("VACUUM INTO ?1", [path])
             .context("copying the store")?;
     }
 
-    // ---- the plan natively, on the same data
-    env.peak_kb = env.peak_kb.max(reset_hwm());
-    let cfg = plugin::config::ConnectorConfig {
-        name: CONNECTOR.into(),
-        okta_domain: DOMAIN.into(),
-        user_attributes: args.attributes.clone(),
-        ..Default::default()
-    };
-    let live = crate::alloc::live();
-    let snap = env.sim.with_org(|org| native::okta_snapshot(org));
-    res.native.snapshot_mb = crate::alloc::live().saturating_sub(live) as f64 / 1048576.0;
-    let empty = plugin::store::DirectorySnapshot::default();
-    let runs = args.native_runs.max(1);
-    let mut desired_ms = Vec::new();
-    let mut plan_ms = Vec::new();
-    let mut nochange_ms = Vec::new();
-    let live = crate::alloc::live();
-    let t = Instant::now();
-    let store = native::store_snapshot(&env.harness, directory)?;
-    res.native.nochange_snapshot_ms = t.elapsed().as_secs_f64() * 1e3;
-    res.native.store_mb = crate::alloc::live().saturating_sub(live) as f64 / 1048576.0;
-    let mb = |b: usize| b as f64 / 1048576.0;
-    let planner = native::Planner::new(&cfg)?;
-    let mut lookups_ms = Vec::new();
-    {
-        let db = env.harness.db().lock();
-        for _ in 0..runs {
-            let t = planner.time_plan(&snap, &empty, &db);
-            desired_ms.push(t.desired_ms);
-            lookups_ms.push(t.lookups_ms);
-            plan_ms.push(t.plan_ms);
-            res.native.lookups = t.lookups;
-            res.native.native_changes = t.plan.entries.len();
-            res.native.desired_mb = mb(t.desired_bytes);
-            res.native.plan_mb = mb(t.plan_bytes);
-            res.native.peak_mb = mb(t.peak_bytes);
-            if res.native.apply_ms == 0.0 {
-                let (ms, writes) = native::time_apply(&t.plan.changes)?;
-                res.native.apply_ms = ms;
-                res.native.apply_writes = writes;
-            }
-            drop(t);
-            let t = planner.time_plan(&snap, &store, &db);
-            nochange_ms.push(t.desired_ms + t.lookups_ms + t.plan_ms);
-            res.native.nochange_native_changes = t.plan.entries.len();
-        }
-    }
-    drop((snap, store));
-    // The native comparison is the bench's own work: not part of the sync's peak.
-    res.native.hwm_kb = reset_hwm();
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    res.native.desired_ms = median(&mut desired_ms);
-    res.native.plan_ms = median(&mut plan_ms);
-    res.native.lookups_ms = median(&mut lookups_ms);
-    res.native.nochange_plan_ms = median(&mut nochange_ms);
-    res.native.component_ms = res.full1.plan_ms;
-    res.native.component_changes = res.full1.changes;
-    res.native.nochange_component_ms = res.full2.plan_ms;
-    log(
-        start,
-        &format!(
-            "native plan: desired {:.1} ms + {} lookups {:.1} ms + plan {:.1} ms vs component {} ms; no change: snapshot {:.1} + {:.1} ms vs component {} ms; apply natively {:.0} ms",
-            res.native.desired_ms,
-            res.native.lookups,
-            res.native.lookups_ms,
-            res.native.plan_ms,
-            res.native.component_ms,
-            res.native.nochange_snapshot_ms,
-            res.native.nochange_plan_ms,
-            res.native.nochange_component_ms,
-            res.native.apply_ms
-        ),
-    );
+    // ---- the plan natively, on the same data: the bench's own work, not counted in the
+    // bench process's peak either.
+    res.bench_peak_kb = procfs::reset_hwm();
+    res.native = native_plan(args, &env, &res.full1, &res.full2)?;
+    res.native.hwm_kb = procfs::reset_hwm();
+    log(start, &describe_native(&res.native));
 
     // ---- incremental
     res.incr_first = env.sync(true)?;
@@ -851,39 +586,15 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     );
 
     // ---- logins
-    env.peak_kb = env.peak_kb.max(reset_hwm());
-    let mut lat = Vec::with_capacity(args.logins);
-    let mut requests = 0u64;
-    for _ in 0..args.logins {
-        let login = logins
-            .get(rng.random_range(0..logins.len().max(1)))
-            .cloned()
-            .unwrap_or_default();
-        let t = Instant::now();
-        let r = env.harness.sync_user(CONNECTOR, &login);
-        lat.push(t.elapsed().as_micros() as u64);
-        match r {
-            Ok(r) => {
-                requests += r.requests as u64;
-                res.logins.changes += r.changes.len();
-            }
-            Err(e) => {
-                if res.logins.errors == 0 {
-                    eprintln!("login sync of {login} failed: {e}");
-                }
-                res.logins.errors += 1;
-            }
-        }
-    }
-    res.logins.hwm_kb = proc_kb("VmHWM:");
-    env.peak_kb = env.peak_kb.max(res.logins.hwm_kb);
-    res.logins.n = lat.len();
-    res.logins.mean_us = lat.iter().sum::<u64>() / lat.len().max(1) as u64;
-    lat.sort_unstable();
-    res.logins.p50_us = percentile(&lat, 0.50);
-    res.logins.p99_us = percentile(&lat, 0.99);
-    res.logins.max_us = lat.last().copied().unwrap_or(0);
-    res.logins.requests_per_login = requests as f64 / lat.len().max(1) as f64;
+    let picks: Vec<String> = (0..args.logins)
+        .map(|_| {
+            logins
+                .get(rng.random_range(0..logins.len().max(1)))
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    res.logins = env.worker.logins(picks)?;
     log(
         start,
         &format!(
@@ -894,38 +605,23 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
             res.logins.requests_per_login
         ),
     );
-    res.peak_kb = env.peak_kb;
+    res.peak_kb = env.worker.quit()?;
+    res.bench_peak_kb = res.bench_peak_kb.max(procfs::hwm_kb());
+    log(
+        start,
+        &format!(
+            "peak RSS: sync process {}, bench process (simulator) {}",
+            mib(res.peak_kb),
+            mib(res.bench_peak_kb)
+        ),
+    );
 
     // ---- Okta-default limits, enforced, in a compressed window: a first full sync of
     // the same org into a fresh store. Memory of this phase is not counted in the peak.
     if args.rate_window_ms > 0 {
         let org = env.sim.with_org(std::mem::take);
         drop(env);
-        let window = Duration::from_millis(args.rate_window_ms);
-        let windows = |n: usize, limit: u32| n.div_ceil(limit as usize).saturating_sub(1);
-        res.rate.window_ms = args.rate_window_ms;
-        res.rate.window_floor_ms = windows(res.full1.users_bucket, USERS_LIMIT)
-            .max(windows(res.full1.groups_bucket, GROUPS_LIMIT))
-            as f64
-            * args.rate_window_ms as f64;
-        let mut env = Env::start(
-            org,
-            enforced_limits(window),
-            runtime,
-            args,
-            res.guest_limit_mib,
-        )?;
-        res.rate.enforced = true;
-        match env.sync(false) {
-            Ok(run) => res.rate.run = run,
-            Err(e) => res.rate.error = Some(e.to_string()),
-        }
-        res.rate.n_429 = env
-            .sim
-            .requests()
-            .iter()
-            .filter(|q| q.status == 429)
-            .count();
+        enforced_run(args, org, &mut res)?;
         log(
             start,
             &format!(
@@ -940,6 +636,110 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
         );
     }
     Ok(res)
+}
+
+/// The plan step (and the apply of the first sync) natively in this process, on the same
+/// Okta data and the worker's store after the two full syncs `full1` and `full2`.
+fn native_plan(
+    args: &Args,
+    env: &Env,
+    full1: &SyncRun,
+    full2: &SyncRun,
+) -> anyhow::Result<NativePlan> {
+    let mut res = NativePlan {
+        component_ms: full1.plan_ms,
+        component_changes: full1.changes,
+        nochange_component_ms: full2.plan_ms,
+        ..Default::default()
+    };
+    let cfg = plugin::config::ConnectorConfig {
+        name: CONNECTOR.into(),
+        okta_domain: DOMAIN.into(),
+        user_attributes: args.attributes.clone(),
+        ..Default::default()
+    };
+    let mb = |b: usize| b as f64 / 1048576.0;
+    let live = crate::alloc::live();
+    let snap = env.sim.with_org(|org| native::okta_snapshot(org));
+    res.snapshot_mb = mb(crate::alloc::live().saturating_sub(live));
+    let empty = plugin::store::DirectorySnapshot::default();
+    let db = env.store()?;
+    let live = crate::alloc::live();
+    let t = Instant::now();
+    let store = native::store_snapshot(&db, env.ready.directory)?;
+    res.nochange_snapshot_ms = t.elapsed().as_secs_f64() * 1e3;
+    res.store_mb = mb(crate::alloc::live().saturating_sub(live));
+    let planner = native::Planner::new(&cfg)?;
+    let (mut desired_ms, mut lookups_ms, mut plan_ms, mut nochange_ms) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..args.native_runs.max(1) {
+        let t = planner.time_plan(&snap, &empty, &db);
+        desired_ms.push(t.desired_ms);
+        lookups_ms.push(t.lookups_ms);
+        plan_ms.push(t.plan_ms);
+        res.lookups = t.lookups;
+        res.native_changes = t.plan.entries.len();
+        res.desired_mb = mb(t.desired_bytes);
+        res.plan_mb = mb(t.plan_bytes);
+        res.peak_mb = mb(t.peak_bytes);
+        if res.apply_ms == 0.0 {
+            (res.apply_ms, res.apply_writes) = native::time_apply(&t.plan.changes)?;
+        }
+        drop(t);
+        let t = planner.time_plan(&snap, &store, &db);
+        nochange_ms.push(t.desired_ms + t.lookups_ms + t.plan_ms);
+        res.nochange_native_changes = t.plan.entries.len();
+    }
+    res.desired_ms = median(&mut desired_ms);
+    res.plan_ms = median(&mut plan_ms);
+    res.lookups_ms = median(&mut lookups_ms);
+    res.nochange_plan_ms = median(&mut nochange_ms);
+    Ok(res)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn describe_native(n: &NativePlan) -> String {
+    format!(
+        "native plan: desired {:.1} ms + {} lookups {:.1} ms + plan {:.1} ms vs component {} ms; no change: snapshot {:.1} + {:.1} ms vs component {} ms; apply natively {:.0} ms",
+        n.desired_ms,
+        n.lookups,
+        n.lookups_ms,
+        n.plan_ms,
+        n.component_ms,
+        n.nochange_snapshot_ms,
+        n.nochange_plan_ms,
+        n.nochange_component_ms,
+        n.apply_ms
+    )
+}
+
+/// A first full sync of `org` into a fresh store against Okta's default limits, enforced
+/// in a compressed window: fills `res.rate`.
+fn enforced_run(args: &Args, org: Org, res: &mut SizeResult) -> anyhow::Result<()> {
+    let window = Duration::from_millis(args.rate_window_ms);
+    let windows = |n: usize, limit: u32| n.div_ceil(limit as usize).saturating_sub(1);
+    let rate = &mut res.rate;
+    rate.window_ms = args.rate_window_ms;
+    rate.window_floor_ms = windows(res.full1.users_bucket, USERS_LIMIT)
+        .max(windows(res.full1.groups_bucket, GROUPS_LIMIT)) as f64
+        * args.rate_window_ms as f64;
+    let mut env = Env::start(org, enforced_limits(window), args, res.guest_limit_mib)?;
+    rate.enforced = true;
+    match env.sync(false) {
+        Ok(run) => rate.run = run,
+        Err(e) => rate.error = Some(e.to_string()),
+    }
+    rate.n_429 = env
+        .sim
+        .requests()
+        .iter()
+        .filter(|q| q.status == 429)
+        .count();
+    Ok(())
 }
 
 /// The native plan and apply of a first sync of one size, alone (for profiling).

@@ -11,7 +11,6 @@ use plugin::store::{DirectorySnapshot, Membership, StoreGroup, StoreUser};
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
-use usersync::Harness;
 
 /// What a full sync fetches, in the order it fetches it.
 pub struct OktaSnapshot {
@@ -181,9 +180,8 @@ pub struct Timed {
 }
 
 /// The connector's directory as the plugin's store types, read from SQLite natively.
-pub fn store_snapshot(h: &Harness, directory: i64) -> anyhow::Result<DirectorySnapshot> {
-    let s =
-        usersync::db::directory::snapshot(&h.db().lock(), directory).map_err(|e| anyhow!("{e}"))?;
+pub fn store_snapshot(db: &Connection, directory: i64) -> anyhow::Result<DirectorySnapshot> {
+    let s = usersync::db::directory::snapshot(db, directory).map_err(|e| anyhow!("{e}"))?;
     Ok(DirectorySnapshot {
         users: s
             .users

@@ -94,7 +94,8 @@ fn dur(ms: f64) -> String {
     }
 }
 
-fn mib(kb: u64) -> String {
+/// KiB as whole MiB.
+pub fn mib(kb: u64) -> String {
     format!("{:.0} MiB", kb as f64 / 1024.0)
 }
 
@@ -167,7 +168,7 @@ fn table(results: &[SizeResult]) -> String {
     });
     row("… fetch / plan / apply / rest¹", &|r| split(&r.full1));
     row(
-        "… CPU time of the process / of it the simulator's threads",
+        "… CPU time of the sync process² / of the simulator's threads",
         &|r| format!("{} / {}", dur(r.full1.cpu_ms), dur(r.full1.sim_cpu_ms)),
     );
     row("… changes in the report / rows written", &|r| {
@@ -250,11 +251,12 @@ fn table(results: &[SizeResult]) -> String {
             r.logins.errors
         )
     });
-    row("**peak RSS, whole process**²", &|r| {
-        format!("**{}**", mib(r.peak_kb))
-    });
     row(
-        "… RSS before the first sync² / peak of the first sync",
+        "**peak RSS, sync process** (harness + wasm guest + SQLite)²",
+        &|r| format!("**{}**", mib(r.peak_kb)),
+    );
+    row(
+        "… RSS before the first sync (component loaded) / peak of the first sync",
         &|r| format!("{} / {}", mib(r.rss_base_kb), mib(r.full1.hwm_kb)),
     );
     row(
@@ -278,6 +280,10 @@ fn table(results: &[SizeResult]) -> String {
                     .saturating_sub(r.incr_nochange.rss_before_kb))
             )
         },
+    );
+    row(
+        "peak RSS of the bench process: generated org + simulator (not the sync's)²",
+        &|r| mib(r.bench_peak_kb),
     );
     row(
         "**plan, empty store: component / native (ratio)**³",
@@ -439,7 +445,7 @@ fn targets(r: &SizeResult) -> String {
     );
     let _ = writeln!(
         t,
-        "| peak RSS ≤ 512 MB | {} (simulator and its org included) | {} |",
+        "| peak RSS ≤ 512 MB | {} (the sync process: harness + wasm guest + SQLite) | {} |",
         mib(r.peak_kb),
         mark(r.peak_kb * 1024 <= 512 * 1000 * 1000)
     );
@@ -475,13 +481,13 @@ pub fn document(results: &[SizeResult], command: &str, m: &Machine) -> String {
     let _ = writeln!(d, "- Commit: {}", commit());
     let _ = writeln!(
         d,
-        "- Orgs from `okta_sim::Org::generate` (~10 groups per user, ~2% each SUSPENDED, DEPROVISIONED, STAGED, PROVISIONED, LOCKED_OUT, PASSWORD_EXPIRED; profiles with department, title, employeeNumber, costCenter, all four copied as user attributes), served by the simulator in the same process on loopback; a fresh SQLite store (WAL) in a temp dir; the shipped component through `Harness::sync` / `Harness::sync_user`. Each size runs in its own process.\n"
+        "- Orgs from `okta_sim::Org::generate` (~10 groups per user, ~2% each SUSPENDED, DEPROVISIONED, STAGED, PROVISIONED, LOCKED_OUT, PASSWORD_EXPIRED; profiles with department, title, employeeNumber, costCenter, all four copied as user attributes), served by the simulator on loopback from the bench's process for that size; the syncs run in a child of it, the sync process: the shipped component through `Harness::sync` / `Harness::sync_user` into a fresh SQLite store (WAL) in a temp dir. Each size runs in its own pair of processes.\n"
     );
     d.push_str(&table(results));
     d.push('\n');
     d.push_str(
         "¹ rest = wall − (fetch + plan + apply): instantiating the component, passing the report (every change) back over WIT, the run record (the report as JSON in SQLite).  \n\
-         ² The simulator runs in the bench process: the peak includes the generated org and the simulator's responses, not only the harness and the wasm guest. \"RSS before the first sync\" is that baseline (org, simulator, compiled component).  \n\
+         ² The sync process: the harness, the wasm guest and SQLite, a child of the bench's process; the simulator (with the generated org) and the native comparison run in the bench's parent process and are not counted in its memory or CPU. Its peak is the highest VmHWM over its life up to the end of the login syncs (the enforced-limits run is another sync process, not counted). \"Peak of the first sync\" and the increases are VmHWM during each call, reset just before it.  \n\
          ³ Same data: the component's `plan-ms` of the first full sync (desired state + empty store snapshot + a `find-by-username` per new user + diff) vs `plugin::mapping::desired` + `plugin::plan::plan` compiled natively (release) on the same Okta objects and an empty snapshot, plus the store lookups the sync makes for each user it is about to create (`find-by-username`, here straight from SQLite); native is the median of several runs, the component one run.  \n\
          ⁴ The component's `plan-ms` includes reading the store snapshot through the `user-store` import (SQLite + WIT); native reads it from SQLite directly.  \n\
          ⁵ All other rows run with the simulator's limits raised so high that they never bind (the client paces itself by `X-Rate-Limit-*`, so Okta's 500/min groups bucket would otherwise dominate every full sync). This row: a first full sync of the same org into a fresh store against Okta's default limits (users 600, groups 500 per window, concurrency 75), enforced with 429s, in a window compressed from 60 s. Floor: max over buckets of (⌈requests/limit⌉ − 1) windows. The floor at real Okta limits is the row above it.  \n\
