@@ -278,12 +278,19 @@ fn fetch_members<T: Transport>(
     let mut members: Vec<Vec<String>> = vec![Vec::new(); ids.len()];
     let mut extra: Vec<Vec<OktaUser>> = vec![Vec::new(); ids.len()];
     client.for_members_of(&ids, cfg.member_concurrency as usize, |i, page| {
-        for u in page {
-            members[i].push(u.id.clone());
-            if known.insert(u.id.clone()) {
-                extra[i].push(u);
+        for m in page {
+            if known.insert(m.id.clone()) {
+                extra[i].push(m.user().map_err(|e| {
+                    OktaError::new(
+                        OktaErrorKind::BadResponse,
+                        &format!("/api/v1/groups/{}/users", ids[i]),
+                        format!("member {} is not the expected JSON: {e}", m.id),
+                    )
+                })?);
             }
+            members[i].push(m.id);
         }
+        Ok(())
     })?;
     fetched.users.extend(extra.into_iter().flatten());
     fetched.members.extend(ids.into_iter().zip(members));

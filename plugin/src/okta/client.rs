@@ -5,7 +5,7 @@
 
 use super::error::{OktaError, OktaErrorKind};
 use super::link;
-use super::model::{OktaGroup, OktaUser};
+use super::model::{OktaGroup, OktaMember, OktaUser};
 use super::pacing::{self, Pacer, RetryPolicy};
 use super::transport::{HttpResponse, Transport, TransportError};
 use serde::de::DeserializeOwned;
@@ -221,12 +221,13 @@ impl<T: Transport> OktaClient<T> {
     /// The members of several groups, with up to `concurrency` requests in flight (each
     /// group's pages in order). Each page goes to `each(i, members)` as it arrives, `i`
     /// being the group's index in `group_ids`: a caller keeps what it needs of them
-    /// (at 1M memberships, the full user objects would take a gigabyte).
+    /// (at 1M memberships, the full user objects would take a gigabyte). An error of
+    /// `each` ends the listing.
     pub fn for_members_of(
         &mut self,
         group_ids: &[String],
         concurrency: usize,
-        mut each: impl FnMut(usize, Vec<OktaUser>),
+        mut each: impl FnMut(usize, Vec<OktaMember>) -> Result<(), OktaError>,
     ) -> Result<(), OktaError> {
         struct Job {
             index: usize,
@@ -268,9 +269,9 @@ impl<T: Transport> OktaClient<T> {
             let mut still = Vec::with_capacity(active.len());
             for (mut job, result) in active.drain(..).zip(responses) {
                 let path = self.path_of(&job.url)?;
-                match self.settle::<Vec<OktaUser>>(&path, job.attempt, result) {
+                match self.settle::<Vec<OktaMember>>(&path, job.attempt, result) {
                     Step::Done(items, next) => {
-                        each(job.index, items);
+                        each(job.index, items)?;
                         if let Some(next) = next {
                             job.url = self.follow(next, &mut job.seen)?;
                             job.attempt = 1;
@@ -621,7 +622,8 @@ mod tests {
         let mut c = OktaClient::new(&mut t, "acme.okta.com");
         let mut pages = Vec::new();
         c.for_members_of(&["g1".into(), "g2".into()], 4, |i, us| {
-            pages.push((i, us.into_iter().map(|u| u.id).collect::<Vec<_>>()))
+            pages.push((i, us.into_iter().map(|u| u.id).collect::<Vec<_>>()));
+            Ok(())
         })
         .unwrap();
         assert_eq!(

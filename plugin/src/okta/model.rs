@@ -2,7 +2,8 @@
 //! where Okta is ("properties with null values may be omitted", "new properties may be
 //! added"), and strict only on what a sync cannot do without: ids and group names.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// An Okta user (`GET /api/v1/users`, `/groups/{id}/users`, `/users/{id}`).
@@ -30,6 +31,36 @@ impl OktaUser {
             Value::String(s) => Some(s.clone()),
             other => Some(other.to_string()),
         }
+    }
+}
+
+/// A member as a group's member list (`GET /api/v1/groups/{id}/users`) gives it: its
+/// id, and the whole user as raw JSON, parsed by [`OktaMember::user`] only when needed.
+/// A sync needs the full user only for the few members the users list leaves out;
+/// building a million profiles it then drops took most of a 100k-user sync's fetch.
+#[derive(Debug)]
+pub struct OktaMember {
+    /// `00u…` id.
+    pub id: String,
+    raw: Box<RawValue>,
+}
+
+impl OktaMember {
+    /// The whole user.
+    pub fn user(&self) -> Result<OktaUser, serde_json::Error> {
+        serde_json::from_str(self.raw.get())
+    }
+}
+
+impl<'de> Deserialize<'de> for OktaMember {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let Id { id } = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
+        Ok(OktaMember { id, raw })
     }
 }
 
@@ -99,5 +130,23 @@ mod tests {
         .unwrap();
         assert_eq!(g.group_type, "NEW_KIND");
         assert_eq!(g.profile.description, None);
+    }
+
+    #[test]
+    fn a_member_keeps_its_id_and_is_parsed_in_full_only_when_asked() {
+        let page: Vec<OktaMember> = serde_json::from_str(
+            r#"[{"id":"00u1","status":"ACTIVE","profile":{"login":"a@example.com"}},
+                {"id":"00u2","profile":5}]"#,
+        )
+        .unwrap();
+        assert_eq!(page[0].id, "00u1");
+        let u = page[0].user().unwrap();
+        assert_eq!(u.status, "ACTIVE");
+        assert_eq!(u.attr("login").as_deref(), Some("a@example.com"));
+        // A bad profile fails only the member whose full user is asked for.
+        assert_eq!(page[1].id, "00u2");
+        assert!(page[1].user().is_err());
+        let no_id = serde_json::from_str::<Vec<OktaMember>>(r#"[{"profile":{}}]"#).unwrap_err();
+        assert!(no_id.to_string().contains("missing field `id`"), "{no_id}");
     }
 }
