@@ -127,16 +127,7 @@ impl World {
 
     /// The login of an active Okta user.
     fn active_login(&self) -> String {
-        self.sim.with_org(|o| {
-            o.users
-                .iter()
-                .find(|u| u.status == "ACTIVE")
-                .unwrap()
-                .profile["login"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        self.sim.with_org(|o| o.first_active_login().unwrap())
     }
 
     fn keep(&mut self, label: &str, text: String) {

@@ -143,13 +143,17 @@ mod tests {
     use crate::host::CallScope;
     use crate::host::http::{HttpPolicy, Resolve};
 
-    fn state(db: &Db) -> HostState {
+    /// A database with one directory (its id), and a call's state on it.
+    fn setup() -> (Db, String, HostState) {
+        let db = Db::in_memory().unwrap();
+        let dir = dir::create_directory(&db.lock(), "A", "okta").unwrap();
         let scope = CallScope {
             key_prefix: "K".into(),
             ..Default::default()
         };
         let policy = HttpPolicy::new(None, Resolve::default());
-        HostState::new(db.clone(), policy, scope, wasmtime::StoreLimits::default())
+        let state = HostState::new(db.clone(), policy, scope, wasmtime::StoreLimits::default());
+        (db, dir.to_string(), state)
     }
 
     fn users(names: &[&str]) -> Vec<Change> {
@@ -181,11 +185,7 @@ mod tests {
 
     #[test]
     fn batches_are_one_transaction_committed_by_the_last() {
-        let db = Db::in_memory().unwrap();
-        let dir = dir::create_directory(&db.lock(), "A", "okta")
-            .unwrap()
-            .to_string();
-        let mut s = state(&db);
+        let (db, dir, mut s) = setup();
         s.apply(dir.clone(), users(&["ann", "bob"]), true).unwrap();
         // Reads of the same call see the open transaction (and do not deadlock on it).
         assert_eq!(s.find_by_username("ann".into()).len(), 1);
@@ -199,11 +199,7 @@ mod tests {
 
     #[test]
     fn a_call_ending_with_its_apply_open_rolls_every_batch_back() {
-        let db = Db::in_memory().unwrap();
-        let dir = dir::create_directory(&db.lock(), "A", "okta")
-            .unwrap()
-            .to_string();
-        let mut s = state(&db);
+        let (db, dir, mut s) = setup();
         s.apply(dir.clone(), users(&["ann"]), true).unwrap();
         s.apply(dir, users(&["bob"]), true).unwrap();
         s.end_call();
@@ -223,11 +219,7 @@ mod tests {
 
     #[test]
     fn a_failed_batch_rolls_back_the_batches_before_it() {
-        let db = Db::in_memory().unwrap();
-        let dir = dir::create_directory(&db.lock(), "A", "okta")
-            .unwrap()
-            .to_string();
-        let mut s = state(&db);
+        let (db, dir, mut s) = setup();
         s.apply(dir.clone(), users(&["ann"]), true).unwrap();
         let err = s.apply(dir, users(&["bob", "ann"]), false).unwrap_err();
         assert!(

@@ -357,16 +357,7 @@ fn the_mass_deactivation_guard_refuses_then_force_proceeds() {
         "guard refused: nothing written"
     );
 
-    let dry = env
-        .harness
-        .sync(
-            CONNECTOR,
-            SyncRequest {
-                dry_run: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let dry = env.dry_run();
     assert_eq!(dry.report.counts.users_deactivated, 30);
     assert!(
         dry.report
@@ -615,16 +606,10 @@ fn without_migration_a_username_of_an_earlier_directory_is_not_overwritten() {
             ..users()
         })
     });
-    let login: String = env.sim.with_org(|o| {
-        o.users
-            .iter()
-            .find(|u| u.status == "ACTIVE")
-            .unwrap()
-            .profile["login"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-    });
+    let login = env
+        .sim
+        .with_org(|o| o.first_active_login().unwrap())
+        .to_lowercase();
     let key = insert_users(&env, 1, std::slice::from_ref(&login)).remove(0);
     let o = sync(&env);
     assert!(o.report.warnings.iter().any(|w| {

@@ -118,17 +118,7 @@ fn a_constraint_violation_in_the_middle_of_the_first_sync_writes_nothing() {
 #[test]
 fn a_failure_in_a_later_batch_rolls_back_the_batches_before_it() {
     let env = Env::generated(3200, 120);
-    let dry = env
-        .harness
-        .sync(
-            CONNECTOR,
-            SyncRequest {
-                dry_run: true,
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .report;
+    let dry = env.dry_run().report;
     let planned = dry.changes.len();
     let batch = plugin::sync::APPLY_BATCH;
     assert!(planned > batch + 1000, "two batches: {planned} changes");
@@ -208,16 +198,7 @@ fn a_constraint_violation_late_in_a_mixed_batch_rolls_back_every_earlier_change(
     let before = dump(&env.harness, &tables());
 
     // The plan does hold all those changes.
-    let dry = env
-        .harness
-        .sync(
-            CONNECTOR,
-            SyncRequest {
-                dry_run: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let dry = env.dry_run();
     let c = dry.report.counts;
     assert!(
         c.users_created == 1
@@ -258,15 +239,7 @@ fn a_full_disk_in_the_middle_of_the_apply_writes_nothing_and_the_run_says_so() {
     let env = Env::generated(1500, 20);
     // A first sync of a small part of the org would allocate pages for the run log;
     // a failed dry run does the same without touching the directory.
-    env.harness
-        .sync(
-            CONNECTOR,
-            SyncRequest {
-                dry_run: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    env.dry_run();
     let pages: i64 = env
         .harness
         .db()

@@ -135,6 +135,12 @@ impl Org {
         self.users.iter().find(|u| u.id == id)
     }
 
+    /// The `profile.login` of the first ACTIVE user, if any.
+    pub fn first_active_login(&self) -> Option<String> {
+        let u = self.users.iter().find(|u| u.status == "ACTIVE")?;
+        u.profile.get("login")?.as_str().map(str::to_string)
+    }
+
     /// The user whose `profile.login` equals `login`, case-insensitively.
     pub fn user_by_login(&self, login: &str) -> Option<&OktaUser> {
         self.users.iter().find(|u| {
