@@ -99,6 +99,17 @@ mod tests {
         );
     }
 
+    /// RFC 8288 §3.3: a `rel` after the first in one link-value is ignored.
+    #[test]
+    fn only_the_first_rel_of_a_link_counts() {
+        let u = "https://acme.okta.com/api/v1/users?limit=0";
+        assert_eq!(next([format!("<{u}>;rel=a;rel=next").as_str()]), None);
+        assert_eq!(
+            next([format!("<{u}>;rel=next;rel=a").as_str()]).as_deref(),
+            Some(u)
+        );
+    }
+
     #[test]
     fn one_comma_joined_value_either_order() {
         let joined = format!("{SELF_}, {NEXT}");
