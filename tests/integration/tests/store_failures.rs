@@ -5,13 +5,14 @@
 //! state), the run is recorded as failed with an error naming the store failure, and the
 //! next sync, once the cause is gone, converges to Okta.
 
-use integration::{CONNECTOR, DIRECTORY_TABLES, Env, dump, first_sync_projection};
-use okta_sim::GroupType;
+use integration::{CONNECTOR, DIRECTORY_TABLES, Env, dump, first_sync_projection, runtime};
+use okta_sim::{GenSpec, GroupType, Org, SimConfig};
 use serde_json::json;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 use usersync::bindings::wit::SyncError;
-use usersync::{HarnessError, SyncRequest};
+use usersync::host::Progress;
+use usersync::{HarnessError, Options, SyncRequest};
 
 /// Everything a failed apply must leave as it was.
 fn tables() -> Vec<&'static str> {
@@ -293,35 +294,40 @@ fn a_full_disk_in_the_middle_of_the_apply_writes_nothing_and_the_run_says_so() {
     assert_eq!(env.store(), first_sync_projection(&org));
 }
 
-/// A tracing layer that hands every event's message to a callback, on the thread that
-/// emits it (so the callback can hold the sync at a precise point).
-struct Hook<F>(F);
-
-impl<S: tracing::Subscriber, F: Fn(&str) + 'static> tracing_subscriber::Layer<S> for Hook<F> {
-    fn on_event(
-        &self,
-        event: &tracing::Event<'_>,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        struct Message(String);
-        impl tracing::field::Visit for Message {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "message" {
-                    self.0 = format!("{value:?}");
-                }
-            }
-        }
-        let mut m = Message(String::new());
-        event.record(&mut m);
-        (self.0)(&m.0);
-    }
-}
-
 #[test]
 fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_written() {
-    use tracing_subscriber::layer::SubscriberExt;
-
-    let env = Env::generated(400, 10);
+    // The sync reports "fetched … members" (just before planning and applying) and the
+    // failed apply through the harness's progress hook (every plugin log line, on the
+    // sync's thread), and waits for the test thread each time: the other connection
+    // takes its lock exactly between the fetch and the apply, and lets go once the
+    // apply has failed, so that the run can be recorded.
+    let (to_test, from_sync) = mpsc::channel::<&'static str>();
+    let (to_sync, from_test) = mpsc::channel::<()>();
+    let from_test = std::sync::Mutex::new(from_test);
+    let hook = move |msg: &str| {
+        let point = if msg.starts_with("fetched ") && msg.contains("members") {
+            "fetched"
+        } else if msg.starts_with("applying ") && msg.contains("failed") {
+            "apply failed"
+        } else {
+            return;
+        };
+        // Once the test has hung up (after the failed apply), later syncs run freely.
+        if to_test.send(point).is_ok() {
+            let _ = from_test.lock().unwrap().recv();
+        }
+    };
+    let org = Org::generate(&GenSpec {
+        users: 400,
+        groups: 10,
+        memberships_per_user: 3,
+        seed: 7,
+    });
+    let options = Options {
+        progress: Some(Progress(Arc::new(hook))),
+        ..Options::default()
+    };
+    let env = Env::with_options(org, SimConfig::default(), runtime(), options);
     // Don't wait the default 10 s for the lock.
     env.harness
         .db()
@@ -331,28 +337,8 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
     let path = env.dir.path().join("usersync.db");
     let before = dump(&env.harness, &tables());
 
-    // The sync thread reports "fetched … members" (just before planning and applying)
-    // and the failed apply, and waits for the test thread each time: the other
-    // connection takes its lock exactly between the fetch and the apply, and lets go
-    // once the apply has failed, so that the run can be recorded.
-    let (to_test, from_sync) = mpsc::channel::<&'static str>();
-    let (to_sync, from_test) = mpsc::channel::<()>();
-    let from_test = std::sync::Mutex::new(from_test);
-    let hook = Hook(move |msg: &str| {
-        let point = if msg.starts_with("fetched ") && msg.contains("members") {
-            "fetched"
-        } else if msg.starts_with("applying ") && msg.contains("failed") {
-            "apply failed"
-        } else {
-            return;
-        };
-        to_test.send(point).unwrap();
-        from_test.lock().unwrap().recv().unwrap();
-    });
-    let subscriber = tracing_subscriber::registry().with(hook);
-
     let result = std::thread::scope(|s| {
-        let sync = s.spawn(|| tracing::subscriber::with_default(subscriber, || sync(&env)));
+        let sync = s.spawn(|| sync(&env));
         assert_eq!(from_sync.recv().unwrap(), "fetched");
         let other = rusqlite::Connection::open(&path).unwrap();
         other.busy_timeout(Duration::from_secs(10)).unwrap();
@@ -383,7 +369,8 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
     );
     assert!(log.contains("failed, nothing was written"), "{log}");
 
-    // Unlocked: the next sync converges.
+    // Unlocked, and the hook hung up: the next sync converges.
+    drop((from_sync, to_sync));
     sync(&env).expect("syncs");
     let org = env.sim.with_org(|o| o.clone());
     assert_eq!(env.store(), first_sync_projection(&org));
