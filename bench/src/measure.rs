@@ -477,12 +477,7 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     };
 
     let t = Instant::now();
-    let org = Org::generate(&GenSpec {
-        users,
-        groups,
-        memberships_per_user: args.memberships_per_user,
-        seed: args.seed,
-    });
+    let org = generate(args, users, groups);
     res.gen_ms = t.elapsed().as_secs_f64() * 1e3;
     res.lower = lower_bound(&org);
     res.listed_users = org
@@ -742,15 +737,20 @@ fn enforced_run(args: &Args, org: Org, res: &mut SizeResult) -> anyhow::Result<(
     Ok(())
 }
 
-/// The native plan and apply of a first sync of one size, alone (for profiling).
-pub fn only_native(args: &Args, users: usize, groups: usize) -> anyhow::Result<()> {
-    let start = Instant::now();
-    let org = Org::generate(&GenSpec {
+/// The org of one size, as `args` describe it.
+fn generate(args: &Args, users: usize, groups: usize) -> Org {
+    Org::generate(&GenSpec {
         users,
         groups,
         memberships_per_user: args.memberships_per_user,
         seed: args.seed,
-    });
+    })
+}
+
+/// The native plan and apply of a first sync of one size, alone (for profiling).
+pub fn only_native(args: &Args, users: usize, groups: usize) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let org = generate(args, users, groups);
     let snap = native::okta_snapshot(&org);
     drop(org);
     log(start, "org and Okta snapshot");

@@ -273,13 +273,20 @@ pub fn host_changes(changes: &[plugin::store::Change]) -> Vec<usersync::bindings
         .collect()
 }
 
+/// A new database in a temp dir (kept while the first value lives) with one Okta
+/// directory (its id).
+fn fresh_store() -> anyhow::Result<(tempfile::TempDir, usersync::db::Db, i64)> {
+    let dir = tempfile::tempdir()?;
+    let db = usersync::db::Db::open(&dir.path().join("native.db"))?;
+    let id = usersync::db::directory::create_directory(&db.lock(), "native", "okta")?;
+    Ok((dir, db, id))
+}
+
 /// Apply `changes` natively to a fresh store in two batches, the users and groups, then
 /// the memberships: (ms of each).
 pub fn time_apply_split(changes: &[plugin::store::Change]) -> anyhow::Result<(f64, f64)> {
-    let dir = tempfile::tempdir()?;
-    let db = usersync::db::Db::open(&dir.path().join("native.db"))?;
+    let (_dir, db, id) = fresh_store()?;
     let mut conn = db.lock();
-    let id = usersync::db::directory::create_directory(&conn, "native", "okta")?;
     let changes = host_changes(changes);
     let split = changes
         .iter()
@@ -301,10 +308,8 @@ pub fn time_apply_split(changes: &[plugin::store::Change]) -> anyhow::Result<(f6
 /// Apply `changes` natively to a fresh store (a new database with one Okta directory):
 /// the SQLite part of the component's `apply`, ms.
 pub fn time_apply(changes: &[plugin::store::Change]) -> anyhow::Result<(f64, u32)> {
-    let dir = tempfile::tempdir()?;
-    let db = usersync::db::Db::open(&dir.path().join("native.db"))?;
+    let (_dir, db, id) = fresh_store()?;
     let mut conn = db.lock();
-    let id = usersync::db::directory::create_directory(&conn, "native", "okta")?;
     let changes = host_changes(changes);
     let t = Instant::now();
     let r = usersync::db::directory::apply(&mut conn, id, &changes, "JIRAUSER")

@@ -760,16 +760,13 @@ fn apply(
     while left.len() > 0 {
         let batch: Vec<Change> = left.by_ref().take(APPLY_BATCH).collect();
         let more = left.len() > 0;
-        match store.apply(&ctx.directory, batch, more) {
-            Ok(r) => writes += r.writes,
-            Err(e) => {
-                host.log(
-                    Level::Error,
-                    &format!("applying {n} changes failed, nothing was written: {e}"),
-                );
-                return Err(e.into());
-            }
-        }
+        let r = store.apply(&ctx.directory, batch, more).inspect_err(|e| {
+            host.log(
+                Level::Error,
+                &format!("applying {n} changes failed, nothing was written: {e}"),
+            );
+        })?;
+        writes += r.writes;
     }
     host.log(
         Level::Info,

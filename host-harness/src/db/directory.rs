@@ -305,34 +305,18 @@ impl OpenApply {
             batches: 0,
             applied: 0,
         };
-        let exists: Result<Option<i64>, StoreError> = conn
+        let exists = conn
             .query_row("SELECT id FROM directories WHERE id = ?1", [dir], |r| {
-                r.get(0)
+                r.get::<_, i64>(0)
             })
             .optional()
-            .map_err(failed("checking the directory"));
-        match exists {
-            Ok(Some(_)) => Ok(open),
-            Ok(None) => {
-                open.rollback(conn);
-                Err(StoreError::NotFound(format!("directory {dir}")))
-            }
-            Err(e) => {
-                open.rollback(conn);
-                Err(e)
-            }
+            .map_err(failed("checking the directory"))
+            .and_then(|d| d.ok_or_else(|| StoreError::NotFound(format!("directory {dir}"))));
+        if let Err(e) = exists {
+            open.rollback(conn);
+            return Err(e);
         }
-    }
-
-    /// One already ended: rolling it back does nothing.
-    pub fn closed() -> OpenApply {
-        OpenApply {
-            dir: 0,
-            names: Names::default(),
-            open: false,
-            batches: 0,
-            applied: 0,
-        }
+        Ok(open)
     }
 
     /// The directory the transaction writes to.
@@ -385,8 +369,8 @@ impl OpenApply {
         Ok(result)
     }
 
-    /// Commit every batch.
-    pub fn commit(mut self, conn: &Connection) -> Result<(), StoreError> {
+    /// Commit every batch (a failed commit rolls them back).
+    pub fn commit(&mut self, conn: &Connection) -> Result<(), StoreError> {
         let committed = conn.execute_batch("COMMIT").map_err(failed("committing"));
         if committed.is_err() {
             self.rollback(conn);
@@ -401,11 +385,6 @@ impl OpenApply {
             // Fails only if SQLite rolled back already (e.g. after a full disk).
             let _ = conn.execute_batch("ROLLBACK");
         }
-    }
-
-    /// Whether the transaction is still open.
-    pub fn is_open(&self) -> bool {
-        self.open
     }
 }
 

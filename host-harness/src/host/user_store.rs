@@ -123,8 +123,7 @@ impl ApplyTransaction {
 
     /// Commit; the rows written.
     fn commit(mut self) -> Result<u32, StoreError> {
-        let open = std::mem::replace(&mut self.open, dir::OpenApply::closed());
-        open.commit(&self.conn)?;
+        self.open.commit(&self.conn)?;
         Ok(self.writes)
     }
 }

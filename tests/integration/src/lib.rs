@@ -43,18 +43,20 @@ pub struct Env {
     pub dir: tempfile::TempDir,
 }
 
+/// The org [`Env::generated`] serves: `users` users, `groups` groups, 3 groups a user.
+pub fn generated_org(users: usize, groups: usize) -> Org {
+    Org::generate(&GenSpec {
+        users,
+        groups,
+        memberships_per_user: 3,
+        seed: 7,
+    })
+}
+
 impl Env {
     /// A generated org of `users` users and `groups` groups.
     pub fn generated(users: usize, groups: usize) -> Env {
-        Env::new(
-            Org::generate(&GenSpec {
-                users,
-                groups,
-                memberships_per_user: 3,
-                seed: 7,
-            }),
-            SimConfig::default(),
-        )
+        Env::new(generated_org(users, groups), SimConfig::default())
     }
 
     /// An env around `org` with the shipped component and default limits.

@@ -5,8 +5,10 @@
 //! state), the run is recorded as failed with an error naming the store failure, and the
 //! next sync, once the cause is gone, converges to Okta.
 
-use integration::{CONNECTOR, DIRECTORY_TABLES, Env, dump, first_sync_projection, runtime};
-use okta_sim::{GenSpec, GroupType, Org, SimConfig};
+use integration::{
+    CONNECTOR, DIRECTORY_TABLES, Env, dump, first_sync_projection, generated_org, runtime,
+};
+use okta_sim::{GroupType, SimConfig};
 use serde_json::json;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
@@ -317,16 +319,11 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
             let _ = from_test.lock().unwrap().recv();
         }
     };
-    let org = Org::generate(&GenSpec {
-        users: 400,
-        groups: 10,
-        memberships_per_user: 3,
-        seed: 7,
-    });
     let options = Options {
         progress: Some(Progress(Arc::new(hook))),
         ..Options::default()
     };
+    let org = generated_org(400, 10);
     let env = Env::with_options(org, SimConfig::default(), runtime(), options);
     // Don't wait the default 10 s for the lock.
     env.harness
