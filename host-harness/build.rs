@@ -53,7 +53,37 @@ fn build(root: &Path, target_dir: &Path, features: &[&str]) -> PathBuf {
     wasm
 }
 
+/// Makes sure the active toolchain has the wasm32-wasip2 standard library. On a fresh
+/// machine rustup installs the toolchain that `rust-toolchain.toml` names, but not always
+/// its extra targets (rustup only does that on an auto-install), so the README's first
+/// `cargo run`/`cargo test` would otherwise stop with "can't find crate for `core`".
+fn ensure_wasm_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let libdir = Command::new(&rustc)
+        .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    if libdir.as_deref().is_some_and(Path::exists) {
+        return;
+    }
+    println!("cargo:warning=installing the wasm32-wasip2 target (rustup target add wasm32-wasip2)");
+    let mut cmd = Command::new("rustup");
+    cmd.args(["target", "add", "wasm32-wasip2"]);
+    if let Ok(toolchain) = std::env::var("RUSTUP_TOOLCHAIN") {
+        cmd.args(["--toolchain", &toolchain]);
+    }
+    let added = cmd.status().is_ok_and(|status| status.success());
+    assert!(
+        added,
+        "the wasm32-wasip2 target is missing and `rustup target add wasm32-wasip2` failed; \
+         install it by hand (the component is built for that target)"
+    );
+}
+
 fn main() {
+    ensure_wasm_target();
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.parent().unwrap().to_path_buf();
     for p in ["plugin/src", "plugin/Cargo.toml", "wit", "Cargo.lock"] {
