@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use usersync::runtime::Limits;
+use usersync::host::runtime::Limits;
 
 /// The Okta domain of the bench connector (routed to the simulator).
 pub const DOMAIN: &str = "acme.okta.com";
@@ -762,7 +762,7 @@ pub fn only_native(args: &Args, users: usize, groups: usize) -> anyhow::Result<(
     };
     let planner = native::Planner::new(&cfg)?;
     let dir = tempfile::tempdir()?;
-    let db = usersync::db::Db::open(&dir.path().join("lookups.db"))?;
+    let db = usersync::product::db::Db::open(&dir.path().join("lookups.db"))?;
     let empty = plugin::store::DirectorySnapshot::default();
     let t = planner.time_plan(&snap, &empty, &db.lock());
     log(

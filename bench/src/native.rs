@@ -133,7 +133,7 @@ impl Planner {
                 && !ids.contains(u.okta_id.as_str())
                 && !names.contains(&u.username.to_lowercase())
         }) {
-            let found = usersync::db::directory::find_by_username(db, &u.username);
+            let found = usersync::product::db::directory::find_by_username(db, &u.username);
             lookups += 1;
             std::hint::black_box(found.ok());
         }
@@ -181,7 +181,8 @@ pub struct Timed {
 
 /// The connector's directory as the plugin's store types, read from SQLite natively.
 pub fn store_snapshot(db: &Connection, directory: i64) -> anyhow::Result<DirectorySnapshot> {
-    let s = usersync::db::directory::snapshot(db, directory).map_err(|e| anyhow!("{e}"))?;
+    let s =
+        usersync::product::db::directory::snapshot(db, directory).map_err(|e| anyhow!("{e}"))?;
     Ok(DirectorySnapshot {
         users: s
             .users
@@ -223,12 +224,14 @@ pub fn store_snapshot(db: &Connection, directory: i64) -> anyhow::Result<Directo
 
 /// The plan's changes as the host's `user-store` changes (what the component passes to
 /// `apply`), for applying them natively.
-pub fn host_changes(changes: &[plugin::store::Change]) -> Vec<usersync::bindings::store::Change> {
+pub fn host_changes(
+    changes: &[plugin::store::Change],
+) -> Vec<usersync::host::bindings::store::Change> {
     use plugin::store::Change as P;
-    use usersync::bindings::store as h;
+    use usersync::host::bindings::store as h;
     let attrs = |a: &std::collections::BTreeMap<String, String>| {
         a.iter()
-            .map(|(k, v)| usersync::bindings::types::Attribute {
+            .map(|(k, v)| usersync::host::bindings::types::Attribute {
                 name: k.clone(),
                 value: v.clone(),
             })
@@ -275,10 +278,10 @@ pub fn host_changes(changes: &[plugin::store::Change]) -> Vec<usersync::bindings
 
 /// A new database in a temp dir (kept while the first value lives) with one Okta
 /// directory (its id).
-fn fresh_store() -> anyhow::Result<(tempfile::TempDir, usersync::db::Db, i64)> {
+fn fresh_store() -> anyhow::Result<(tempfile::TempDir, usersync::product::db::Db, i64)> {
     let dir = tempfile::tempdir()?;
-    let db = usersync::db::Db::open(&dir.path().join("native.db"))?;
-    let id = usersync::db::directory::create_directory(&db.lock(), "native", "okta")?;
+    let db = usersync::product::db::Db::open(&dir.path().join("native.db"))?;
+    let id = usersync::product::db::directory::create_directory(&db.lock(), "native", "okta")?;
     Ok((dir, db, id))
 }
 
@@ -290,7 +293,7 @@ pub fn time_apply_split(changes: &[plugin::store::Change]) -> anyhow::Result<(f6
     let changes = host_changes(changes);
     let split = changes
         .iter()
-        .position(|c| matches!(c, usersync::bindings::store::Change::AddMembership(_)))
+        .position(|c| matches!(c, usersync::host::bindings::store::Change::AddMembership(_)))
         .unwrap_or(changes.len());
     let mut times = [0.0; 2];
     for (i, part) in [&changes[..split], &changes[split..]]
@@ -298,7 +301,7 @@ pub fn time_apply_split(changes: &[plugin::store::Change]) -> anyhow::Result<(f6
         .enumerate()
     {
         let t = Instant::now();
-        usersync::db::directory::apply(&mut conn, id, part, "JIRAUSER")
+        usersync::product::db::directory::apply(&mut conn, id, part, "JIRAUSER")
             .map_err(|e| anyhow!("native apply: {e:?}"))?;
         times[i] = t.elapsed().as_secs_f64() * 1e3;
     }
@@ -312,7 +315,7 @@ pub fn time_apply(changes: &[plugin::store::Change]) -> anyhow::Result<(f64, u32
     let mut conn = db.lock();
     let changes = host_changes(changes);
     let t = Instant::now();
-    let r = usersync::db::directory::apply(&mut conn, id, &changes, "JIRAUSER")
+    let r = usersync::product::db::directory::apply(&mut conn, id, &changes, "JIRAUSER")
         .map_err(|e| anyhow!("native apply: {e:?}"))?;
     Ok((t.elapsed().as_secs_f64() * 1e3, r.writes))
 }

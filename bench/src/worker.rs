@@ -18,9 +18,9 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command as Process, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
-use usersync::bindings::wit;
+use usersync::host::bindings::wit;
 use usersync::host::http::Resolve;
-use usersync::runtime::{Limits, Runtime};
+use usersync::host::runtime::{Limits, Runtime};
 use usersync::{ConnectorInput, Harness, Options, SyncRequest};
 
 /// Marks the worker's answers on its stdout.
@@ -208,7 +208,7 @@ impl Server {
         let runtime_ms = t.elapsed().as_secs_f64() * 1e3;
         let mut resolve = Resolve::default();
         resolve.insert(DOMAIN, config.sim_addr);
-        let db = usersync::db::Db::open(&config.db)?;
+        let db = usersync::product::db::Db::open(&config.db)?;
         let harness = Harness::with(
             db,
             runtime,
@@ -309,7 +309,7 @@ impl Server {
     /// debug lines. (Only the log: `Harness::run` would also parse the run's report, every
     /// change, and that heap would stay in this process's resident memory.)
     fn guest_steps(&self, run_id: i64) -> anyhow::Result<String> {
-        let lines = usersync::db::runs::log_lines(&self.harness.db().lock(), run_id)?;
+        let lines = usersync::product::db::runs::log_lines(&self.harness.db().lock(), run_id)?;
         Ok(lines
             .iter()
             .filter_map(|l| l.message.strip_prefix("guest memory after "))

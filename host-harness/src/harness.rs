@@ -3,14 +3,14 @@
 //! API token stays on this side: the plugin gets the settings, and the HTTP policy adds
 //! the token to the plugin's requests to the connector's Okta host.
 
-use crate::bindings::types::HostContext;
-use crate::bindings::wit::{self, ConnectorConfig, FieldError};
-use crate::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
+use crate::host::bindings::types::HostContext;
+use crate::host::bindings::wit::{self, ConnectorConfig, FieldError};
 use crate::host::http::{Denied, HttpPolicy, OktaAccess, Resolve};
+use crate::host::runtime::{GuestError, Limits, Runtime};
+use crate::host::token::{ApiToken, TokenError};
 use crate::host::{CallScope, HostState};
-use crate::product::{Profile, SeatsError};
-use crate::runtime::{GuestError, Limits, Runtime};
-use crate::token::{ApiToken, TokenError};
+use crate::product::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
+use crate::product::profile::{Profile, SeatsError};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -392,11 +392,13 @@ impl Harness {
             return Ok(None);
         }
         let guard = self.seat_lock.lock().unwrap_or_else(|p| p.into_inner());
-        ctx.licensing = self.seats()?.map(|s| crate::bindings::types::Licensing {
-            seat_limit: s.limit,
-            access_groups: s.access_groups,
-            seats_used: s.used,
-        });
+        ctx.licensing = self
+            .seats()?
+            .map(|s| crate::host::bindings::types::Licensing {
+                seat_limit: s.limit,
+                access_groups: s.access_groups,
+                seats_used: s.used,
+            });
         Ok(Some(guard))
     }
 

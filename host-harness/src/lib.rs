@@ -1,20 +1,19 @@
 //! `usersync`: a wasmtime host that plays an Atlassian Data Center product for the Okta
-//! sync component. It loads the component, supplies the user store (SQLite), mediates
-//! all outgoing HTTP, and offers the admin surfaces.
+//! sync component. Three parts, each a module:
+//!
+//! - [`host`]: what any product embedding the component needs: the wasmtime runtime, the
+//!   WIT bindings, one capability per imported interface, the HTTP policy and the
+//!   credentials it adds to the plugin's Okta requests.
+//! - [`product`]: the product this harness plays: its directory store (SQLite) and the
+//!   product profiles (default and access groups, key prefixes, licence seats).
+//! - [`surface`]: what admins use: the CLI, the REST API and admin page, the scheduler,
+//!   export/import, reports and the demo.
+//!
+//! [`harness`] is the library API every surface goes through.
 
-pub mod bindings;
-pub mod cache;
-pub mod cli;
-pub mod db;
-pub mod demo;
 pub mod harness;
 pub mod host;
 pub mod product;
-pub mod report;
-pub mod runtime;
-pub mod scheduler;
-pub mod token;
-pub mod transfer;
-pub mod web;
+pub mod surface;
 
 pub use harness::{ConnectorInput, Harness, HarnessError, Options, SyncRequest};

@@ -8,7 +8,7 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let code = usersync::cli::run(
+    let code = usersync::surface::cli::run(
         std::env::args(),
         &mut std::io::stdout(),
         &mut std::io::stderr(),

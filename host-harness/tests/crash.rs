@@ -40,7 +40,7 @@ fn cli(db: &Path, sim: &Simulator, args: &[&str]) -> String {
     ];
     argv.extend(args.iter().map(|s| s.to_string()));
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = usersync::cli::run(argv, &mut out, &mut err);
+    let code = usersync::surface::cli::run(argv, &mut out, &mut err);
     assert_eq!(code, 0, "{args:?}: {}", String::from_utf8_lossy(&err));
     String::from_utf8(out).unwrap()
 }

@@ -80,7 +80,7 @@ impl World {
         argv.extend(self.base_args());
         argv.extend(self.expand(args));
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = usersync::cli::run(argv, &mut out, &mut err);
+        let code = usersync::surface::cli::run(argv, &mut out, &mut err);
         let (out, err) = (
             String::from_utf8_lossy(&out).into_owned(),
             String::from_utf8_lossy(&err).into_owned(),
@@ -401,9 +401,9 @@ fn the_token_appears_only_in_the_secrets_table() {
     w.keep("Debug connectors", format!("{:?}", h.connectors().unwrap()));
 
     // ---- the REST API and the admin page of `usersync serve`
-    let server = usersync::web::WebServer::start(
+    let server = usersync::surface::web::WebServer::start(
         h.clone(),
-        usersync::web::WebConfig {
+        usersync::surface::web::WebConfig {
             admin_user: "admin".into(),
             admin_password: ADMIN_PASSWORD.into(),
         },
@@ -661,8 +661,8 @@ fn every_request_of_every_call_carries_exactly_the_host_token() {
 #[test]
 fn the_host_state_of_a_call_masks_the_token_in_debug() {
     use usersync::host::http::{HttpPolicy, OktaAccess, Resolve};
+    use usersync::host::token::ApiToken;
     use usersync::host::{CallScope, HostState};
-    use usersync::token::ApiToken;
 
     let w = World::new();
     let token = ApiToken::parse(&format!("SSWS {SECRET}")).unwrap();
@@ -671,7 +671,7 @@ fn the_host_state_of_a_call_masks_the_token_in_debug() {
         Some(OktaAccess::new(DOMAIN, token.clone())),
         Resolve::default(),
     );
-    let db = usersync::db::Db::open(&w.db()).unwrap();
+    let db = usersync::product::db::Db::open(&w.db()).unwrap();
     let state = HostState::new(db, policy, CallScope::default(), Default::default());
     let input = ConnectorInput {
         api_token: Some(SECRET.into()),

@@ -5,7 +5,7 @@
 //! requests to a loopback address over plain http, for the simulator and demo; it
 //! accepts loopback addresses only, so a token never leaves the machine unencrypted.
 
-use crate::token::ApiToken;
+use crate::host::token::ApiToken;
 use http::header::AUTHORIZATION;
 use http::uri::{Authority, Scheme};
 use http::{Request, Uri};

@@ -1,9 +1,9 @@
 //! `log`: the guest's lines into the run's sync log (and the harness's tracing output).
 
 use super::HostState;
-use crate::bindings::types::LogLevel;
-use crate::bindings::usersync::okta::log;
-use crate::db::runs;
+use crate::host::bindings::types::LogLevel;
+use crate::host::bindings::usersync::okta::log;
+use crate::product::db::runs;
 
 /// The level's name as stored.
 pub fn level_name(level: LogLevel) -> &'static str {

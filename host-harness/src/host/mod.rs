@@ -1,12 +1,17 @@
-//! The host side of the WIT world: the state a component call runs with, and one module
-//! per imported interface (`user-store`, `sync-state`, `log`, and `wasi:http`'s policy).
+//! The embeddable host: the wasmtime runtime and bindings, the state a component call
+//! runs with, one module per imported interface (`user-store`, `sync-state`, `log`, and
+//! `wasi:http`'s policy), and the credentials the policy adds to Okta requests.
 
+pub mod bindings;
+pub mod cache;
 pub mod http;
 pub mod log;
+pub mod runtime;
 pub mod sync_state;
+pub mod token;
 pub mod user_store;
 
-use crate::db::Db;
+use crate::product::db::Db;
 use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -137,4 +142,4 @@ impl WasiHttpView for HostState {
     }
 }
 
-impl crate::bindings::types::Host for HostState {}
+impl crate::host::bindings::types::Host for HostState {}

@@ -2,8 +2,8 @@
 //! call's own writes; writes are kept until the call succeeds, then committed.
 
 use super::HostState;
-use crate::bindings::usersync::okta::sync_state;
-use crate::db::connectors;
+use crate::host::bindings::usersync::okta::sync_state;
+use crate::product::db::connectors;
 
 impl sync_state::Host for HostState {
     fn get(&mut self, key: String) -> Option<String> {

@@ -1,10 +1,10 @@
 //! `user-store`: the product's directory in SQLite, as the guest sees it.
 
 use super::HostState;
-use crate::bindings::store::{
+use crate::host::bindings::store::{
     self, ApplyResult, Change, Directory, DirectorySnapshot, Group, StoreError, User,
 };
-use crate::db::directory as dir;
+use crate::product::db::directory as dir;
 use parking_lot::{ArcMutexGuard, RawMutex};
 use rusqlite::Connection;
 
@@ -14,7 +14,7 @@ impl HostState {
     fn read<T: Default>(
         &mut self,
         what: &str,
-        f: impl FnOnce(&rusqlite::Connection) -> Result<T, crate::db::DbError>,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, crate::product::db::DbError>,
     ) -> T {
         let result = self.with_conn(f);
         result.unwrap_or_else(|e| {
@@ -106,7 +106,7 @@ pub struct ApplyTransaction {
 }
 
 impl ApplyTransaction {
-    fn begin(db: &crate::db::Db, directory: i64) -> Result<ApplyTransaction, StoreError> {
+    fn begin(db: &crate::product::db::Db, directory: i64) -> Result<ApplyTransaction, StoreError> {
         let conn = db.lock_arc();
         let open = dir::OpenApply::begin(&conn, directory)?;
         Ok(ApplyTransaction {
@@ -137,10 +137,10 @@ impl Drop for ApplyTransaction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::store::{Host as _, NewUser};
-    use crate::db::Db;
     use crate::host::CallScope;
+    use crate::host::bindings::store::{Host as _, NewUser};
     use crate::host::http::{HttpPolicy, Resolve};
+    use crate::product::db::Db;
 
     /// A database with one directory (its id), and a call's state on it.
     fn setup() -> (Db, String, HostState) {

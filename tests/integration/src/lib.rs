@@ -2,10 +2,12 @@
 //! simulator with a generated org, a harness on a fresh SQLite file, and readers that
 //! turn the store and the Okta org into comparable sets.
 
+pub mod chromium;
+
 use okta_sim::{GenSpec, Org, SimConfig, Simulator};
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
-use usersync::runtime::{Limits, Runtime};
+use usersync::host::runtime::{Limits, Runtime};
 use usersync::{ConnectorInput, Harness, Options};
 
 /// The Okta domain every test connector uses; the harness routes it to the simulator.
@@ -102,7 +104,8 @@ impl Env {
         let sim = Simulator::start(org, config);
         let dir = tempfile::tempdir().expect("temp dir");
         options.resolve.insert(DOMAIN, sim.addr());
-        let db = usersync::db::Db::open(&dir.path().join("usersync.db")).expect("db opens");
+        let db =
+            usersync::product::db::Db::open(&dir.path().join("usersync.db")).expect("db opens");
         let harness = Harness::with(db, runtime, options).expect("harness");
         harness
             .create_connector(&connector_input())
@@ -144,7 +147,7 @@ pub fn run_cli<S: AsRef<str>>(args: &[S]) -> CliOutput {
     let argv =
         std::iter::once("usersync".to_string()).chain(args.iter().map(|a| a.as_ref().to_string()));
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = usersync::cli::run(argv, &mut out, &mut err);
+    let code = usersync::surface::cli::run(argv, &mut out, &mut err);
     CliOutput {
         code,
         stdout: String::from_utf8(out).expect("UTF-8 output"),
@@ -166,8 +169,8 @@ pub fn connector_input() -> ConnectorInput {
 
 /// Default group settings, but no product default groups: most tests compare the store
 /// with Okta alone (the default groups have their own tests).
-pub fn groups_without_defaults() -> usersync::bindings::wit::GroupSettings {
-    usersync::bindings::wit::GroupSettings {
+pub fn groups_without_defaults() -> usersync::host::bindings::wit::GroupSettings {
+    usersync::host::bindings::wit::GroupSettings {
         types: vec!["OKTA_GROUP".into(), "APP_GROUP".into()],
         include_patterns: vec![],
         exclude_patterns: vec![],
@@ -210,7 +213,8 @@ impl StoreState {
     /// Read the test connector's directory.
     pub fn read(h: &Harness) -> StoreState {
         let dir = h.connector(CONNECTOR).expect("connector").directory_id;
-        let snap = usersync::db::directory::snapshot(&h.db().lock(), dir).expect("snapshot");
+        let snap =
+            usersync::product::db::directory::snapshot(&h.db().lock(), dir).expect("snapshot");
         StoreState {
             users: snap
                 .users

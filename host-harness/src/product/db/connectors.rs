@@ -1,0 +1,179 @@
+//! Connectors: their settings (JSON, no secret), their API token (a separate table, never
+//! exported), their directory, and their sync state.
+
+use super::{Context, DbError, now};
+use crate::host::bindings::wit::ConnectorConfig;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+/// A stored connector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredConnector {
+    /// Row id.
+    pub id: i64,
+    /// Settings, normalized by the plugin.
+    pub config: ConnectorConfig,
+    /// The directory it owns.
+    pub directory_id: i64,
+    /// Created, Unix seconds.
+    pub created_at: i64,
+    /// Last edited, Unix seconds.
+    pub updated_at: i64,
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<StoredConnector> {
+    let json: String = r.get(1)?;
+    let config = serde_json::from_str(&json).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(StoredConnector {
+        id: r.get(0)?,
+        config,
+        directory_id: r.get(2)?,
+        created_at: r.get(3)?,
+        updated_at: r.get(4)?,
+    })
+}
+
+const COLUMNS: &str = "id, config, directory_id, created_at, updated_at";
+
+/// Store a new connector with its own new directory, in one transaction.
+pub fn insert(
+    conn: &mut Connection,
+    config: &ConnectorConfig,
+    token: &str,
+) -> Result<StoredConnector, DbError> {
+    let tx = conn.transaction().ctx("starting a transaction")?;
+    let dir = super::directory::create_directory(&tx, &format!("Okta: {}", config.name), "okta")?;
+    let t = now();
+    tx.execute(
+        "INSERT INTO connectors (name, config, directory_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![config.name, serde_json::to_string(config).expect("config serializes"), dir, t],
+    )
+    .ctx("storing the connector")?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO secrets (connector_id, api_token) VALUES (?1, ?2)",
+        params![id, token],
+    )
+    .ctx("storing the token")?;
+    tx.commit().ctx("committing the connector")?;
+    Ok(StoredConnector {
+        id,
+        config: config.clone(),
+        directory_id: dir,
+        created_at: t,
+        updated_at: t,
+    })
+}
+
+/// Replace a connector's settings, and its token when one is given.
+pub fn update(
+    conn: &mut Connection,
+    id: i64,
+    config: &ConnectorConfig,
+    token: Option<&str>,
+) -> Result<(), DbError> {
+    let tx = conn.transaction().ctx("starting a transaction")?;
+    tx.execute(
+        "UPDATE connectors SET name = ?2, config = ?3, updated_at = ?4 WHERE id = ?1",
+        params![
+            id,
+            config.name,
+            serde_json::to_string(config).expect("config serializes"),
+            now()
+        ],
+    )
+    .ctx("updating the connector")?;
+    tx.execute(
+        "UPDATE directories SET name = ?2 WHERE id = (SELECT directory_id FROM connectors WHERE id = ?1)",
+        params![id, format!("Okta: {}", config.name)],
+    )
+    .ctx("renaming the directory")?;
+    if let Some(token) = token {
+        tx.execute(
+            "UPDATE secrets SET api_token = ?2 WHERE connector_id = ?1",
+            params![id, token],
+        )
+        .ctx("updating the token")?;
+    }
+    tx.commit().ctx("committing the connector")
+}
+
+/// Delete a connector, its token, state and runs. Its directory and users stay (the
+/// product's history references them); the directory is marked as no longer synced.
+pub fn delete(conn: &mut Connection, id: i64) -> Result<(), DbError> {
+    let tx = conn.transaction().ctx("starting a transaction")?;
+    tx.execute(
+        "UPDATE directories SET kind = 'other', name = name || ' (connector deleted ' || ?2 || ')' \
+         WHERE id = (SELECT directory_id FROM connectors WHERE id = ?1)",
+        params![
+            id,
+            chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
+        ],
+    )
+    .ctx("detaching the directory")?;
+    tx.execute("DELETE FROM connectors WHERE id = ?1", [id])
+        .ctx("deleting the connector")?;
+    tx.commit().ctx("committing the deletion")
+}
+
+/// A connector by name (case-insensitive).
+pub fn by_name(conn: &Connection, name: &str) -> Result<Option<StoredConnector>, DbError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM connectors WHERE name = ?1"),
+        [name.trim()],
+        from_row,
+    )
+    .optional()
+    .ctx("reading a connector")
+}
+
+/// All connectors by name.
+pub fn list(conn: &Connection) -> Result<Vec<StoredConnector>, DbError> {
+    let mut st = conn
+        .prepare(&format!("SELECT {COLUMNS} FROM connectors ORDER BY name"))
+        .ctx("listing connectors")?;
+    st.query_map([], from_row)
+        .ctx("listing connectors")?
+        .collect::<Result<_, _>>()
+        .ctx("reading connectors")
+}
+
+/// The connector's API token.
+pub fn token(conn: &Connection, id: i64) -> Result<String, DbError> {
+    conn.query_row(
+        "SELECT api_token FROM secrets WHERE connector_id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .ctx("reading the token")
+}
+
+/// A sync-state value.
+pub fn state_get(conn: &Connection, id: i64, key: &str) -> Result<Option<String>, DbError> {
+    conn.query_row(
+        "SELECT value FROM sync_state WHERE connector_id = ?1 AND key = ?2",
+        params![id, key],
+        |r| r.get(0),
+    )
+    .optional()
+    .ctx("reading sync state")
+}
+
+/// Write sync-state values in one transaction.
+pub fn state_set(
+    conn: &mut Connection,
+    id: i64,
+    values: &[(String, String)],
+) -> Result<(), DbError> {
+    let tx = conn.transaction().ctx("starting a transaction")?;
+    for (k, v) in values {
+        tx.execute(
+            "INSERT INTO sync_state (connector_id, key, value) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (connector_id, key) DO UPDATE SET value = excluded.value",
+            params![id, k, v],
+        )
+        .ctx("writing sync state")?;
+    }
+    tx.commit().ctx("committing sync state")
+}

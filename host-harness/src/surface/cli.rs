@@ -1,0 +1,711 @@
+//! The `usersync` command line: connectors, syncs, runs, and the demo.
+//!
+//! Exit codes: 0 success; 1 the operation failed (Okta, store, plugin); 2 bad usage or
+//! invalid settings; 3 unknown connector or run; 4 a sync of the connector is running.
+
+use crate::harness::{ConnectorInput, Harness, HarnessError, Options, SyncRequest};
+use crate::host::http::Resolve;
+use crate::product::profile::Profile;
+use crate::surface::report;
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Okta user & group sync for Atlassian Data Center products (test host).
+#[derive(Parser, Debug)]
+#[command(name = "usersync", version, about)]
+pub struct Cli {
+    /// The SQLite database holding the product's users and the connectors.
+    #[arg(
+        long,
+        global = true,
+        env = "USERSYNC_DB",
+        default_value = "usersync.db"
+    )]
+    pub db: PathBuf,
+    /// The product this host plays: jira, confluence, bitbucket or bamboo.
+    #[arg(long, global = true, env = "USERSYNC_PRODUCT", default_value = "jira")]
+    pub product: String,
+    /// The product licence's seat limit: syncs never give more users a seat (Jira,
+    /// Confluence and Bitbucket count the active members of their access groups; Bamboo
+    /// has no user seats). Default: no limit.
+    #[arg(
+        long,
+        global = true,
+        env = "USERSYNC_SEATS",
+        value_name = "N",
+        allow_hyphen_values = true
+    )]
+    pub seats: Option<String>,
+    /// Send an Okta domain's requests to a loopback address (like curl --resolve), for a
+    /// local simulator: DOMAIN=127.0.0.1:PORT. Repeatable.
+    #[arg(long, global = true, env = "USERSYNC_RESOLVE", value_delimiter = ',')]
+    pub resolve: Vec<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create, list, show, edit, delete or test connectors.
+    #[command(subcommand)]
+    Connector(ConnectorCommand),
+    /// Sync a connector now (full by default).
+    Sync {
+        /// Connector name.
+        connector: String,
+        /// Compute and show the plan; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Fetch only what changed since the last sync.
+        #[arg(long, conflicts_with = "full")]
+        incremental: bool,
+        /// Fetch everything (the default).
+        #[arg(long)]
+        full: bool,
+        /// Apply even if the mass-deactivation guard refuses (once).
+        #[arg(long)]
+        force: bool,
+        /// Show at most this many changes.
+        #[arg(long, default_value_t = 20)]
+        changes: usize,
+    },
+    /// Sync one user by Okta login, as an SSO login does.
+    SyncUser {
+        /// Connector name.
+        connector: String,
+        /// Okta login (or id).
+        login: String,
+    },
+    /// List past sync runs.
+    Runs {
+        /// Only this connector's runs.
+        connector: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Show one run: its result, its changes and its log.
+    Log {
+        /// Run id.
+        run: i64,
+    },
+    /// Run the demo: an Okta simulator with a generated org, a connector, syncs.
+    #[cfg(feature = "demo")]
+    Demo(DemoArgs),
+    /// Run the scheduler (sync every connector whose schedule is due; times are UTC), the
+    /// REST API (/rest/usersync/1.0/) and the admin page, until stopped.
+    Serve {
+        /// Seconds between schedule checks.
+        #[arg(long, default_value_t = 5)]
+        check_every: u64,
+        /// Address of the REST API and the admin page.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Admin user name (HTTP Basic for the REST API, login form of the page).
+        #[arg(long, default_value = "admin")]
+        admin_user: String,
+        /// Read the admin password from this file (default: USERSYNC_ADMIN_PASSWORD).
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
+    },
+    /// Write every connector's settings as JSON; the API tokens are redacted unless
+    /// --include-secrets.
+    Export {
+        /// Include the API tokens (keep the file secret: it is created with mode 0600).
+        #[arg(long)]
+        include_secrets: bool,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Create or update connectors from an export (JSON, `-` for standard input); if one
+    /// connector is refused, nothing changes.
+    Import {
+        /// The export file.
+        file: PathBuf,
+    },
+}
+
+/// Demo options.
+#[derive(Args, Debug)]
+#[cfg(feature = "demo")]
+pub struct DemoArgs {
+    /// Users in the simulated org.
+    #[arg(long, default_value_t = 1000)]
+    pub users: usize,
+    /// Groups in the simulated org.
+    #[arg(long, default_value_t = 50)]
+    pub groups: usize,
+    /// Seed of the generated org.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Afterwards, keep the simulator running and serve the admin page, the REST API and
+    /// the scheduler at this address (e.g. 127.0.0.1:8080) until stopped.
+    #[arg(long)]
+    pub serve: Option<String>,
+}
+
+/// Connector subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ConnectorCommand {
+    /// Create an Okta connector. The token is read from --token-file, the
+    /// OKTA_CLIENT_TOKEN environment variable, or a prompt; never from the command line.
+    Create(ConnectorArgs),
+    /// List connectors.
+    List,
+    /// Show a connector (the token is masked).
+    Show {
+        /// Connector name.
+        name: String,
+    },
+    /// Change a connector's settings; unset options keep their value.
+    Edit {
+        /// Connector name (use --name to rename it).
+        connector: String,
+        #[command(flatten)]
+        args: ConnectorArgs,
+        /// Replace the API token (from --token-file, OKTA_CLIENT_TOKEN or a prompt).
+        #[arg(long)]
+        new_token: bool,
+    },
+    /// Delete a connector (its directory and users stay, detached).
+    Delete {
+        /// Connector name.
+        name: String,
+    },
+    /// Check that Okta answers to the connector's token.
+    Test {
+        /// Connector name.
+        name: String,
+    },
+}
+
+/// Connector settings on the command line.
+#[derive(Args, Debug, Default)]
+pub struct ConnectorArgs {
+    /// Connector name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Okta domain without protocol, e.g. acme.okta.com (default: OKTA_CLIENT_ORGURL).
+    #[arg(long, env = "OKTA_CLIENT_ORGURL")]
+    pub domain: Option<String>,
+    /// Read the API token from this file.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// Cron schedule, UTC (Quartz `0 0 */2 ? * *` or crontab `*/30 * * * *`).
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Turn the scheduled sync on or off.
+    #[arg(long)]
+    pub schedule_enabled: Option<bool>,
+    /// Sync Okta's built-in groups (Everyone).
+    #[arg(long)]
+    pub include_built_in_groups: Option<bool>,
+    /// Okta profile attributes to copy (repeatable, or comma-separated).
+    #[arg(long = "attribute", value_delimiter = ',')]
+    pub attributes: Option<Vec<String>>,
+    /// Hours between full syncs when scheduled syncs are incremental (default 24).
+    #[arg(long)]
+    pub full_sync_interval_hours: Option<u32>,
+    /// At login, deactivate users Okta does not know (deny) instead of keeping them.
+    #[arg(long)]
+    pub deny_unknown_at_login: Option<bool>,
+    /// Group-member requests in flight at once (1-16, default 4).
+    #[arg(long)]
+    pub member_concurrency: Option<u32>,
+    /// Read user, group and lifecycle settings from this JSON file:
+    /// `{"users": {...}, "groups": {...}, "lifecycle": {...}}` (see README).
+    #[arg(long)]
+    pub settings: Option<PathBuf>,
+}
+
+/// The settings part of a connector, as a JSON file holds it.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    users: Option<crate::host::bindings::wit::UserSettings>,
+    groups: Option<crate::host::bindings::wit::GroupSettings>,
+    lifecycle: Option<crate::host::bindings::wit::LifecycleSettings>,
+}
+
+impl ConnectorArgs {
+    /// Set the options given here on `input` (the token is read separately).
+    fn apply(&self, input: &mut ConnectorInput) -> Result<(), CliError> {
+        let file = match &self.settings {
+            None => SettingsFile::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    CliError::usage(format!(
+                        "cannot read the settings file {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                serde_json::from_str(&text).map_err(|e| {
+                    CliError::usage(format!(
+                        "the settings file {} is not valid: {e}",
+                        path.display()
+                    ))
+                })?
+            }
+        };
+        crate::surface::transfer::ConnectorSettings {
+            name: self.name.clone(),
+            okta_domain: self.domain.clone(),
+            api_token: None,
+            schedule: self.schedule.clone(),
+            schedule_enabled: self.schedule_enabled,
+            include_built_in_groups: self.include_built_in_groups,
+            user_attributes: self.attributes.clone(),
+            full_sync_interval_hours: self.full_sync_interval_hours,
+            deny_unknown_at_login: self.deny_unknown_at_login,
+            member_concurrency: self.member_concurrency,
+            users: file.users,
+            groups: file.groups,
+            lifecycle: file.lifecycle,
+        }
+        .apply(input);
+        Ok(())
+    }
+}
+
+/// Removes the progress spinner when the command ends, whatever the outcome.
+struct ClearOnDrop(indicatif::ProgressBar);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// A failure of the command line: a sentence and an exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CliError {
+    /// One sentence.
+    pub message: String,
+    /// Exit code.
+    pub code: i32,
+}
+
+impl CliError {
+    fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            code: 2,
+        }
+    }
+}
+
+impl From<HarnessError> for CliError {
+    fn from(e: HarnessError) -> Self {
+        let code = match &e {
+            HarnessError::InvalidConfig(_)
+            | HarnessError::DuplicateName(_)
+            | HarnessError::Seats(_) => 2,
+            HarnessError::UnknownConnector(_) => 3,
+            HarnessError::AlreadyRunning(_) => 4,
+            _ => 1,
+        };
+        CliError {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+/// Read the token: --token-file, then OKTA_CLIENT_TOKEN, then a hidden prompt.
+fn read_token(file: &Option<PathBuf>) -> Result<String, CliError> {
+    if let Some(f) = file {
+        return std::fs::read_to_string(f)
+            .map(|t| t.trim().to_string())
+            .map_err(|e| {
+                CliError::usage(format!("cannot read the token file {}: {e}", f.display()))
+            });
+    }
+    if let Ok(t) = std::env::var("OKTA_CLIENT_TOKEN") {
+        return Ok(t);
+    }
+    rpassword::prompt_password("Okta API token: ")
+        .map_err(|_| CliError::usage("no API token: use --token-file, set OKTA_CLIENT_TOKEN, or run in a terminal to be prompted"))
+}
+
+fn options(cli: &Cli) -> Result<Options, CliError> {
+    let product: Profile = cli.product.parse().map_err(CliError::usage)?;
+    let seats = cli
+        .seats
+        .as_deref()
+        .map(crate::product::profile::parse_seats)
+        .transpose()
+        .and_then(|seats| product.check_seats(seats).map(|()| seats))
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let resolve =
+        Resolve::parse(cli.resolve.iter().map(String::as_str)).map_err(CliError::usage)?;
+    Ok(Options {
+        product,
+        seats,
+        resolve,
+        ..Options::default()
+    })
+}
+
+fn emit(
+    out: &mut dyn Write,
+    json: bool,
+    value: &impl serde::Serialize,
+    text: impl FnOnce() -> String,
+) -> Result<(), CliError> {
+    let s = if json {
+        serde_json::to_string_pretty(value).expect("serializes") + "\n"
+    } else {
+        text()
+    };
+    out.write_all(s.as_bytes()).map_err(|e| CliError {
+        message: format!("writing output: {e}"),
+        code: 1,
+    })
+}
+
+/// Run the command line; returns the exit code. Errors go to `err` as one sentence.
+pub fn run(
+    args: impl IntoIterator<Item = String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            if e.use_stderr() {
+                let _ = write!(err, "{e}");
+            } else {
+                let _ = write!(out, "{e}");
+            }
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match execute(&cli, out) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            e.code
+        }
+    }
+}
+
+fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
+    let options = options(cli)?;
+    #[cfg(feature = "demo")]
+    if let Command::Demo(args) = &cli.command {
+        return crate::surface::demo::run(args, &cli.db, options, out);
+    }
+    let mut options = options;
+    // Long syncs show what they are doing on a terminal; piped output stays quiet.
+    let spinner = (matches!(cli.command, Command::Sync { .. } | Command::SyncUser { .. })
+        && !cli.json
+        && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    .then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let shown = bar.clone();
+        options.progress = Some(crate::host::Progress(std::sync::Arc::new(
+            move |line: &str| shown.set_message(line.to_string()),
+        )));
+        bar
+    });
+    let h = Harness::open(&cli.db, options)?;
+    let _clear = spinner.map(ClearOnDrop);
+    let json = cli.json;
+    match &cli.command {
+        Command::Connector(cmd) => connector(&h, cmd, json, out),
+        Command::Sync {
+            connector,
+            dry_run,
+            incremental,
+            changes,
+            force,
+            ..
+        } => {
+            let req = SyncRequest {
+                dry_run: *dry_run,
+                incremental: *incremental,
+                trigger: "manual",
+                force: *force,
+            };
+
+            let o = h.sync(connector, req)?;
+            emit(out, json, &o, || {
+                report::sync_report(connector, o.run_id, &o.report, *changes)
+            })
+        }
+        Command::SyncUser { connector, login } => {
+            let r = h.sync_user(connector, login)?;
+            emit(out, json, &r, || report::user_report(&r))
+        }
+        Command::Runs { connector, limit } => {
+            let runs = h.runs(connector.as_deref(), *limit)?;
+            emit(out, json, &runs, || report::runs_table(&runs))
+        }
+        Command::Log { run } => {
+            let (r, log) = h.run(*run)?.ok_or(CliError {
+                message: format!("there is no run #{run}"),
+                code: 3,
+            })?;
+            emit(
+                out,
+                json,
+                &serde_json::json!({"run": r, "log": log}),
+                || {
+                    let mut s = report::runs_table(std::slice::from_ref(&r));
+                    if let Some(rep) = r.report.as_ref().and_then(report::stored) {
+                        s.push_str(&report::sync_report(&r.connector, r.id, &rep, usize::MAX));
+                    }
+                    for l in &log {
+                        s.push_str(&format!(
+                            "{}  {:<5} {}\n",
+                            report::time(l.at),
+                            l.level,
+                            l.message
+                        ));
+                    }
+                    s
+                },
+            )
+        }
+        Command::Serve {
+            check_every,
+            listen,
+            admin_user,
+            admin_password_file,
+        } => {
+            let config = crate::surface::web::WebConfig {
+                admin_user: admin_user.clone(),
+                admin_password: admin_password(admin_password_file)?,
+            };
+            let server =
+                crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| {
+                    CliError {
+                        message: format!("cannot serve on {listen}: {e}"),
+                        code: 1,
+                    }
+                })?;
+            let _ = writeln!(
+                out,
+                "usersync: {} admin page at {url}{}, REST API at {url}{}/; scheduler running for {} connectors (schedules in UTC); stop with Ctrl-C",
+                h.product().name,
+                h.product().admin_path,
+                crate::surface::web::REST_BASE,
+                h.connectors()?.len(),
+                url = server.url(),
+            );
+            if let Some(s) = h.seats()? {
+                let _ = write!(out, "{}", report::seats(&s));
+            }
+            let _ = out.flush();
+            let period = std::time::Duration::from_secs((*check_every).max(1));
+            let scheduler = crate::surface::scheduler::Scheduler::new(h);
+            std::thread::spawn(move || {
+                let stop = std::sync::atomic::AtomicBool::new(false);
+                scheduler.run(period, &stop);
+            });
+            server.wait();
+            Ok(())
+        }
+        Command::Export {
+            include_secrets,
+            output,
+        } => export(&h, *include_secrets, output.as_deref(), out),
+        Command::Import { file } => import(&h, file, json, out),
+        #[cfg(feature = "demo")]
+        Command::Demo(_) => unreachable!("handled above"),
+    }
+}
+
+/// The admin password of `serve`: --admin-password-file, else USERSYNC_ADMIN_PASSWORD.
+fn admin_password(file: &Option<PathBuf>) -> Result<String, CliError> {
+    let password = match file {
+        Some(f) => std::fs::read_to_string(f)
+            .map(|p| p.trim_end_matches(['\r', '\n']).to_string())
+            .map_err(|e| {
+                CliError::usage(format!(
+                    "cannot read the password file {}: {e}",
+                    f.display()
+                ))
+            })?,
+        None => std::env::var("USERSYNC_ADMIN_PASSWORD").unwrap_or_default(),
+    };
+    if password.is_empty() {
+        return Err(CliError::usage(
+            "serve needs an admin password: --admin-password-file FILE or USERSYNC_ADMIN_PASSWORD",
+        ));
+    }
+    Ok(password)
+}
+
+fn export(
+    h: &Harness,
+    include_secrets: bool,
+    output: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let doc = crate::surface::transfer::export(h, include_secrets)?;
+    let text = serde_json::to_string_pretty(&doc).expect("export serializes") + "\n";
+    let failed = |e: std::io::Error| CliError {
+        message: format!("writing the export: {e}"),
+        code: 1,
+    };
+    match output {
+        None => out.write_all(text.as_bytes()).map_err(failed),
+        Some(path) => {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options
+                .open(path)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(failed)
+        }
+    }
+}
+
+fn import(
+    h: &Harness,
+    file: &std::path::Path,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
+    let refused = |e: crate::surface::transfer::ImportError| {
+        let code = match &e {
+            crate::surface::transfer::ImportError::Invalid { .. } => 2,
+            crate::surface::transfer::ImportError::Connector { source, .. } => match source {
+                HarnessError::InvalidConfig(_)
+                | HarnessError::DuplicateName(_)
+                | HarnessError::Seats(_) => 2,
+                HarnessError::UnknownConnector(_) => 3,
+                HarnessError::AlreadyRunning(_) => 4,
+                _ => 1,
+            },
+        };
+        CliError {
+            message: format!("{e}; nothing was imported"),
+            code,
+        }
+    };
+    let doc = crate::surface::transfer::parse(&text).map_err(refused)?;
+    let summary = crate::surface::transfer::import(h, &doc).map_err(refused)?;
+    emit(out, json, &summary, || {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        format!(
+            "Imported {} connectors: created {}; updated {}.\n",
+            summary.created.len() + summary.updated.len(),
+            list(&summary.created),
+            list(&summary.updated)
+        )
+    })
+}
+
+fn connector(
+    h: &Harness,
+    cmd: &ConnectorCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    match cmd {
+        ConnectorCommand::Create(args) => {
+            let mut input = ConnectorInput::default();
+            args.apply(&mut input)?;
+            if input.name.trim().is_empty() {
+                return Err(CliError::usage("a connector needs a name: --name NAME"));
+            }
+            input.api_token = Some(read_token(&args.token_file)?);
+            let v = h.create_connector(&input)?;
+            emit(out, json, &v, || {
+                format!("Created.\n{}", report::connector(&v))
+            })
+        }
+        ConnectorCommand::List => {
+            let list = h.connectors()?;
+            emit(out, json, &list, || {
+                let mut s = format!(
+                    "{:<20} {:<28} {:<10} {}\n",
+                    "NAME", "OKTA DOMAIN", "SCHEDULE", "LAST RUN"
+                );
+                for v in &list {
+                    let last = v
+                        .last_run
+                        .as_ref()
+                        .map(|r| format!("#{} {} {}", r.id, r.status, report::time(r.started_at)))
+                        .unwrap_or_else(|| "never".into());
+                    let sched = if v.config.schedule_enabled {
+                        "enabled"
+                    } else {
+                        "off"
+                    };
+                    s.push_str(&format!(
+                        "{:<20} {:<28} {:<10} {}\n",
+                        v.config.name, v.config.okta_domain, sched, last
+                    ));
+                }
+                s
+            })
+        }
+        ConnectorCommand::Show { name } => {
+            let v = h.connector(name)?;
+            let seats = h.seats()?;
+            emit(out, json, &v, || {
+                report::connector(&v) + &seats.as_ref().map(report::seats).unwrap_or_default()
+            })
+        }
+        ConnectorCommand::Edit {
+            connector: name,
+            args,
+
+            new_token,
+        } => {
+            let mut input = ConnectorInput::from_config(&h.connector(name)?.config);
+            args.apply(&mut input)?;
+            if *new_token || args.token_file.is_some() {
+                input.api_token = Some(read_token(&args.token_file)?);
+            }
+            let v = h.update_connector(name, &input)?;
+            emit(out, json, &v, || {
+                format!("Saved.\n{}", report::connector(&v))
+            })
+        }
+        ConnectorCommand::Delete { name } => {
+            h.delete_connector(name)?;
+            emit(out, json, &serde_json::json!({"deleted": name}), || {
+                format!("Deleted connector \"{name}\"; its directory and users were kept.\n")
+            })
+        }
+        ConnectorCommand::Test { name } => {
+            let info = h.test_connection(name)?;
+            emit(out, json, &info, || {
+                let rl = info
+                    .rate_limit_remaining
+                    .map(|r| format!(", {r} requests left in the users rate-limit window"))
+                    .unwrap_or_default();
+                format!(
+                    "Connection to {} works: users and groups are readable{rl}.\n",
+                    info.org_url
+                )
+            })
+        }
+    }
+}

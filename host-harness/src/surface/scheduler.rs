@@ -1,0 +1,104 @@
+//! The scheduler of `usersync serve`: syncs every connector whose cron schedule is due.
+//! Scheduled syncs are incremental (the plugin runs a full sync when the last one is
+//! older than the connector's full-sync interval). Never two syncs of one connector at
+//! once; after downtime, missed runs collapse into one catch-up run; the last firing
+//! time is stored in the database, so schedules survive restarts.
+
+use crate::harness::{Harness, HarnessError, SyncRequest};
+use crate::product::db::{connectors, schedule};
+
+/// One scheduled sync that ran (or was refused).
+#[derive(Debug)]
+pub struct Fired {
+    /// Connector name.
+    pub connector: String,
+    /// The run id, or why it did not run.
+    pub result: Result<i64, HarnessError>,
+}
+
+/// The schedules of one harness.
+#[derive(Clone)]
+pub struct Scheduler {
+    harness: Harness,
+}
+
+impl Scheduler {
+    /// A scheduler over `harness`.
+    pub fn new(harness: Harness) -> Self {
+        Scheduler { harness }
+    }
+
+    /// Names of the connectors whose schedule is due at `now`: enabled, and with a run
+    /// time after their last firing (or their last edit) and not after `now`.
+    pub fn due(&self, now: i64) -> Result<Vec<String>, HarnessError> {
+        let list = connectors::list(&self.harness.db().lock())?;
+        let mut due = Vec::new();
+        for c in list.into_iter().filter(|c| c.config.schedule_enabled) {
+            let last = schedule::last_fire(&self.harness.db().lock(), c.id)?;
+            let base = last.unwrap_or(0).max(c.updated_at);
+            let next = self.harness.next_runs(&c.config.schedule, base, 1)?;
+            if next.first().is_some_and(|t| *t <= now) {
+                due.push(c.config.name);
+            }
+        }
+        Ok(due)
+    }
+
+    /// Run one due connector's scheduled sync, and record that its schedule fired at
+    /// `now` (all missed run times before `now` collapse into this one). A connector
+    /// already syncing is refused and stays due.
+    pub fn fire(&self, name: &str, now: i64) -> Result<i64, HarnessError> {
+        let c = self.harness.connector(name)?;
+        let request = SyncRequest {
+            incremental: true,
+            dry_run: false,
+            trigger: "schedule",
+            force: false,
+        };
+        let result = self.harness.sync(name, request);
+        if !matches!(result, Err(HarnessError::AlreadyRunning(_))) {
+            schedule::set_last_fire(&self.harness.db().lock(), c.id, now)?;
+        }
+        result.map(|o| o.run_id)
+    }
+
+    /// Fire every due connector, one after the other.
+    pub fn tick(&self, now: i64) -> Result<Vec<Fired>, HarnessError> {
+        Ok(self
+            .due(now)?
+            .into_iter()
+            .map(|connector| {
+                let result = self.fire(&connector, now);
+                Fired { connector, result }
+            })
+            .collect())
+    }
+
+    /// Run forever (until `stop` is set): every `period`, fire due connectors, each in
+    /// its own thread so that a long sync does not delay the others.
+    pub fn run(&self, period: std::time::Duration, stop: &std::sync::atomic::AtomicBool) {
+        use std::sync::atomic::Ordering;
+        while !stop.load(Ordering::Relaxed) {
+            let now = crate::product::db::now();
+            match self.due(now) {
+                Ok(names) => {
+                    // A connector still syncing from an earlier tick stays due; skip it quietly.
+                    for name in names
+                        .into_iter()
+                        .filter(|n| !self.harness.is_running(n).unwrap_or(true))
+                    {
+                        let me = self.clone();
+                        std::thread::spawn(move || match me.fire(&name, now) {
+                            Ok(run) => {
+                                tracing::info!(connector = %name, run, "scheduled sync finished")
+                            }
+                            Err(e) => tracing::warn!(connector = %name, "scheduled sync: {e}"),
+                        });
+                    }
+                }
+                Err(e) => tracing::error!("scheduler: {e}"),
+            }
+            std::thread::sleep(period);
+        }
+    }
+}

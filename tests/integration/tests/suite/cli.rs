@@ -1,0 +1,256 @@
+//! The `usersync` command line, in process: each command's output and exit code,
+//! including the errors admins meet.
+
+use okta_sim::{GenSpec, Org, SimConfig, Simulator};
+
+struct Cli {
+    sim: Simulator,
+    dir: tempfile::TempDir,
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let org = Org::generate(&GenSpec {
+            users: 120,
+            groups: 6,
+            memberships_per_user: 2,
+            seed: 3,
+        });
+        let cli = Cli {
+            sim: Simulator::start(org, SimConfig::default()),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::write(cli.dir.path().join("token"), "test-token\n").unwrap();
+        cli
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        let db = self.dir.path().join("u.db");
+        let resolve = format!("acme.okta.com={}", self.sim.addr());
+        let mut argv: Vec<String> = vec![
+            "usersync".into(),
+            "--db".into(),
+            db.display().to_string(),
+            "--resolve".into(),
+            resolve,
+        ];
+        argv.extend(args.iter().map(|s| {
+            s.replace(
+                "TOKEN_FILE",
+                &self.dir.path().join("token").display().to_string(),
+            )
+        }));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = usersync::surface::cli::run(argv, &mut out, &mut err);
+        Out {
+            code,
+            stdout: String::from_utf8(out).unwrap(),
+            stderr: String::from_utf8(err).unwrap(),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
+        o.stdout
+    }
+}
+
+const CREATE: &[&str] = &[
+    "connector",
+    "create",
+    "--name",
+    "Okta",
+    "--domain",
+    "https://acme.okta.com/",
+    "--token-file",
+    "TOKEN_FILE",
+];
+
+#[test]
+fn create_show_list_test_sync_runs_log() {
+    let cli = Cli::new();
+    let out = cli.ok(CREATE);
+    assert!(out.contains("Okta domain:        acme.okta.com"), "{out}");
+    assert!(out.contains("API token:          ********"));
+    assert!(!out.contains("test-token"));
+
+    let list = cli.ok(&["connector", "list"]);
+    assert!(list.lines().nth(1).unwrap().starts_with("Okta "), "{list}");
+    let json = cli.ok(&["--json", "connector", "show", "Okta"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["config"]["okta_domain"], "acme.okta.com");
+    assert_eq!(v["api_token"], "********");
+    assert!(!json.contains("test-token"));
+
+    let test = cli.ok(&["connector", "test", "Okta"]);
+    assert!(
+        test.starts_with("Connection to https://acme.okta.com works"),
+        "{test}"
+    );
+
+    let dry = cli.ok(&["sync", "Okta", "--dry-run"]);
+    assert!(dry.starts_with("Dry run (nothing written)"), "{dry}");
+    let sync = cli.ok(&["--json", "sync", "Okta"]);
+    let v: serde_json::Value = serde_json::from_str(&sync).unwrap();
+    assert!(v["report"]["counts"]["users_created"].as_u64().unwrap() > 100);
+    let run_id = v["run_id"].as_i64().unwrap();
+
+    let runs = cli.ok(&["runs", "Okta"]);
+    assert_eq!(runs.lines().count(), 3, "header + sync + dry run: {runs}");
+    assert!(runs.contains("succeeded"));
+    let log = cli.ok(&["log", &run_id.to_string()]);
+    assert!(
+        log.contains("applied") && log.contains("create user"),
+        "{log}"
+    );
+
+    let login = cli.org_login();
+    let user = cli.ok(&["sync-user", "Okta", &login]);
+    assert!(user.contains("(active), 0 changes, 2 requests"), "{user}");
+
+    let edited = cli.ok(&[
+        "connector",
+        "edit",
+        "Okta",
+        "--schedule",
+        "*/30 * * * *",
+        "--schedule-enabled",
+        "true",
+    ]);
+    assert!(
+        edited.contains("Schedule (UTC):     0 */30 * * * * (enabled)"),
+        "{edited}"
+    );
+    cli.ok(&["connector", "delete", "Okta"]);
+    assert_eq!(cli.run(&["connector", "show", "Okta"]).code, 3);
+}
+
+impl Cli {
+    fn org_login(&self) -> String {
+        self.sim.with_org(|o| {
+            let u = o.users.iter().find(|u| u.status == "ACTIVE").unwrap();
+            u.profile["login"].as_str().unwrap().to_string()
+        })
+    }
+}
+
+#[test]
+fn errors_are_one_sentence_with_documented_exit_codes() {
+    let cli = Cli::new();
+    let o = cli.run(&["connector", "show", "nope"]);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (3, "error: there is no connector named `nope`\n")
+    );
+    let o = cli.run(&["sync", "nope"]);
+    assert_eq!(o.code, 3);
+
+    let o = cli.run(&[
+        "connector",
+        "create",
+        "--name",
+        "X",
+        "--domain",
+        "http://acme.okta.com",
+        "--token-file",
+        "TOKEN_FILE",
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.starts_with(
+            "error: invalid connector settings: okta-domain: `http://acme.okta.com` uses http://"
+        ),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(o.stderr.lines().count(), 1);
+
+    let o = cli.run(&[
+        "connector",
+        "create",
+        "--name",
+        "X",
+        "--domain",
+        "acme-admin.okta.com",
+        "--token-file",
+        "TOKEN_FILE",
+    ]);
+    assert!(
+        o.stderr
+            .contains("is the Admin Console host, not the API host; use acme.okta.com"),
+        "{}",
+        o.stderr
+    );
+
+    let o = cli.run(&[
+        "connector",
+        "create",
+        "--name",
+        "X",
+        "--domain",
+        "acme.okta.com",
+        "--schedule",
+        "0 61 * * * ?",
+        "--token-file",
+        "TOKEN_FILE",
+    ]);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (
+            2,
+            "error: invalid connector settings: schedule: the minutes field `61` is not valid\n"
+        )
+    );
+
+    cli.ok(CREATE);
+    let o = cli.run(CREATE);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (2, "error: a connector named `Okta` already exists\n")
+    );
+
+    let o = cli.run(&["--product", "jora", "connector", "list"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("unknown product `jora`"));
+
+    let o = cli.run(&[
+        "--resolve",
+        "acme.okta.com=10.1.1.1:80",
+        "connector",
+        "list",
+    ]);
+    assert!(o.stderr.contains("not a loopback address"), "{}", o.stderr);
+
+    let o = cli.run(&["log", "999"]);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (3, "error: there is no run #999\n")
+    );
+}
+
+#[test]
+fn a_failed_sync_exits_1_and_says_nothing_changed() {
+    let cli = Cli::new();
+    cli.ok(CREATE);
+    cli.sim.add_fault(okta_sim::Fault {
+        path_prefix: "/api/v1/groups".into(),
+        nth: 1,
+        times: 10,
+        kind: okta_sim::FaultKind::RevokedToken,
+    });
+    let o = cli.run(&["sync", "Okta"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        "error: Okta request /api/v1/groups?limit=10000 failed: Invalid token provided (HTTP 401, E0000011); nothing was changed\n"
+    );
+    let runs = cli.ok(&["runs"]);
+    assert!(runs.contains("failed"), "{runs}");
+}

@@ -1,0 +1,220 @@
+//! `usersync export` and `usersync import`, in process: the token is redacted unless
+//! asked for, an import creates or updates connectors, and a refused import (a redacted
+//! connector that does not exist yet, bad settings, not an export) changes nothing.
+
+use okta_sim::{GenSpec, Org, SimConfig, Simulator};
+
+struct Cli {
+    sim: Simulator,
+    dir: tempfile::TempDir,
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let org = Org::generate(&GenSpec {
+            users: 20,
+            groups: 2,
+            memberships_per_user: 1,
+            seed: 5,
+        });
+        let cli = Cli {
+            sim: Simulator::start(org, SimConfig::default()),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::write(cli.dir.path().join("token"), "test-token\n").unwrap();
+        cli
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    /// Run against database `db` (a file name in the temp dir).
+    fn run_on(&self, db: &str, args: &[&str]) -> Out {
+        let mut argv: Vec<String> = vec![
+            "usersync".into(),
+            "--db".into(),
+            self.path(db),
+            "--resolve".into(),
+            format!("acme.okta.com={}", self.sim.addr()),
+        ];
+        argv.extend(
+            args.iter()
+                .map(|s| s.replace("TOKEN_FILE", &self.path("token"))),
+        );
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = usersync::surface::cli::run(argv, &mut out, &mut err);
+        Out {
+            code,
+            stdout: String::from_utf8(out).unwrap(),
+            stderr: String::from_utf8(err).unwrap(),
+        }
+    }
+
+    fn ok(&self, db: &str, args: &[&str]) -> String {
+        let o = self.run_on(db, args);
+        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
+        o.stdout
+    }
+
+    fn create(&self, db: &str, name: &str) {
+        self.ok(
+            db,
+            &[
+                "connector",
+                "create",
+                "--name",
+                name,
+                "--domain",
+                "acme.okta.com",
+                "--token-file",
+                "TOKEN_FILE",
+                "--schedule",
+                "every 30 minutes",
+                "--schedule-enabled",
+                "true",
+                "--attribute",
+                "department,title",
+            ],
+        );
+    }
+}
+
+#[test]
+fn export_redacts_the_token_unless_asked() {
+    let cli = Cli::new();
+    cli.create("a.db", "Okta");
+    let out = cli.ok("a.db", &["export"]);
+    assert!(!out.contains("test-token"), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["usersyncExport"], 1);
+    assert_eq!(v["secretsIncluded"], false);
+    let c = &v["connectors"][0];
+    assert_eq!(c["name"], "Okta");
+    assert_eq!(c["oktaDomain"], "acme.okta.com");
+    assert_eq!(c["apiToken"], "********");
+    assert_eq!(c["schedule"], "0 */30 * * * *");
+    assert_eq!(c["scheduleEnabled"], true);
+    assert_eq!(
+        c["userAttributes"],
+        serde_json::json!(["department", "title"])
+    );
+
+    let out = cli.ok("a.db", &["export", "--include-secrets"]);
+    assert!(out.contains("\"apiToken\": \"test-token\""), "{out}");
+
+    // To a file, readable by its owner only.
+    let file = cli.path("export.json");
+    assert_eq!(
+        cli.ok("a.db", &["export", "--include-secrets", "-o", &file]),
+        ""
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("test-token"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn import_creates_and_updates_connectors() {
+    let cli = Cli::new();
+    cli.create("a.db", "Okta");
+    cli.create("a.db", "Second");
+    let full = cli.path("full.json");
+    cli.ok("a.db", &["export", "--include-secrets", "-o", &full]);
+
+    // Into an empty database: both created, with their tokens (the connection works).
+    let out = cli.ok("b.db", &["import", &full]);
+    assert_eq!(
+        out,
+        "Imported 2 connectors: created Okta, Second; updated none.\n"
+    );
+    let test = cli.ok("b.db", &["connector", "test", "Second"]);
+    assert!(
+        test.starts_with("Connection to https://acme.okta.com works"),
+        "{test}"
+    );
+    let show = cli.ok("b.db", &["--json", "connector", "show", "Okta"]);
+    let v: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(v["config"]["schedule"], "0 */30 * * * *");
+    assert_eq!(v["config"]["user_attributes"][1], "title");
+
+    // A redacted export updates the existing connectors and keeps their tokens.
+    cli.ok(
+        "a.db",
+        &["connector", "edit", "Okta", "--schedule", "daily at 02:30"],
+    );
+    let redacted = cli.path("redacted.json");
+    cli.ok("a.db", &["export", "-o", &redacted]);
+    let out = cli.ok("b.db", &["--json", "import", &redacted]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["updated"], serde_json::json!(["Okta", "Second"]));
+    let show = cli.ok("b.db", &["--json", "connector", "show", "Okta"]);
+    assert!(show.contains("\"schedule\": \"0 30 2 * * *\""), "{show}");
+    assert!(
+        cli.ok("b.db", &["connector", "test", "Okta"])
+            .starts_with("Connection to")
+    );
+}
+
+#[test]
+fn a_refused_import_changes_nothing() {
+    let cli = Cli::new();
+    cli.create("a.db", "Okta");
+    let redacted = cli.path("redacted.json");
+    cli.ok("a.db", &["export", "-o", &redacted]);
+
+    // A redacted connector that does not exist yet: refused, naming it.
+    let o = cli.run_on("c.db", &["import", &redacted]);
+    assert_eq!(o.code, 2);
+    assert_eq!(
+        o.stderr,
+        "error: connector `Okta` does not exist yet and its API token is redacted in the import; export with secrets included or create the connector first; nothing was imported\n"
+    );
+    assert!(cli.ok("c.db", &["connector", "list"]).lines().count() == 1);
+
+    // One bad connector among good ones: nothing is imported.
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&redacted).unwrap()).unwrap();
+    doc["connectors"][0]["schedule"] = "every 2 hours".into();
+    let mut bad = doc["connectors"][0].clone();
+    bad["name"] = "Bad".into();
+    bad["apiToken"] = "test-token".into();
+    bad["schedule"] = "0 61 * * * ?".into();
+    doc["connectors"].as_array_mut().unwrap().push(bad);
+    let file = cli.path("bad.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let o = cli.run_on("a.db", &["import", &file]);
+    assert_eq!(o.code, 2);
+    assert_eq!(
+        o.stderr,
+        "error: connector `Bad`: invalid connector settings: schedule: the minutes field `61` is not valid; nothing was imported\n"
+    );
+    let show = cli.ok("a.db", &["connector", "show", "Okta"]);
+    assert!(show.contains("0 */30 * * * *"), "unchanged: {show}");
+    assert_eq!(cli.run_on("a.db", &["connector", "show", "Bad"]).code, 3);
+
+    // Not an export; not a file.
+    std::fs::write(cli.path("x.json"), "{\"hello\": 1}").unwrap();
+    let o = cli.run_on("a.db", &["import", &cli.path("x.json")]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr
+            .starts_with("error: the import is not a usersync export: "),
+        "{}",
+        o.stderr
+    );
+    let o = cli.run_on("a.db", &["import", &cli.path("missing.json")]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.starts_with("error: cannot read "), "{}", o.stderr);
+}

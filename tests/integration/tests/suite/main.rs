@@ -1,0 +1,20 @@
+//! The integration suite: component + host + Okta simulator, as one test binary (one link
+//! of wasmtime, axum and SQLite instead of one per file), a module per area.
+
+mod bad_input;
+mod browser;
+mod cli;
+mod cli_transfer;
+mod full_sync;
+mod incremental;
+mod login_sync;
+mod okta_conditions;
+mod rest;
+mod sandbox;
+mod schedule;
+mod seats;
+mod settings;
+mod store_failures;
+mod web;
+#[allow(dead_code)]
+mod web_support;

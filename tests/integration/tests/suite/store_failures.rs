@@ -1,0 +1,374 @@
+//! Atomic apply: the host store fails in the middle of applying a sync — a constraint
+//! violation (a trigger refusing one username, or one membership), a full disk
+//! (`PRAGMA max_page_count`), a database locked by another connection — and the store
+//! is exactly as before the sync (directory tables, the user-key sequence, the sync
+//! state), the run is recorded as failed with an error naming the store failure, and the
+//! next sync, once the cause is gone, converges to Okta.
+
+use integration::{
+    CONNECTOR, DIRECTORY_TABLES, Env, dump, first_sync_projection, generated_org, runtime,
+};
+use okta_sim::{GroupType, SimConfig};
+use serde_json::json;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+use usersync::host::Progress;
+use usersync::host::bindings::wit::SyncError;
+use usersync::{HarnessError, Options, SyncRequest};
+
+/// Everything a failed apply must leave as it was.
+fn tables() -> Vec<&'static str> {
+    let mut t = DIRECTORY_TABLES.to_vec();
+    t.extend(["meta", "sync_state"]);
+    t
+}
+
+fn sync(env: &Env) -> Result<usersync::harness::SyncOutcome, HarnessError> {
+    env.harness.sync(CONNECTOR, SyncRequest::default())
+}
+
+/// The latest run of the test connector and its log.
+fn last_run(env: &Env) -> (usersync::product::db::runs::Run, String) {
+    let run = env.harness.runs(Some(CONNECTOR), 1).unwrap().remove(0);
+    let (_, log) = env.harness.run(run.id).unwrap().unwrap();
+    let log = log
+        .iter()
+        .map(|l| format!("{} {}", l.level, l.message))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (run, log)
+}
+
+/// The store error of a failed sync, as the plugin words it (`conflict: …`,
+/// `store busy: …`, `store failure: …`).
+fn store_error(e: &HarnessError) -> &str {
+    match e {
+        HarnessError::Sync(SyncError::Store(s)) => s,
+        other => panic!("expected a store error, got {other:?}"),
+    }
+}
+
+/// `N` of the `change N of the apply` a store error names.
+fn change_number(msg: &str) -> usize {
+    let rest = msg.split("change ").nth(1).expect("names the change");
+    rest.split(' ').next().unwrap().parse().expect("a number")
+}
+
+/// A login Okta has, in the middle of the first sync's creates.
+fn middle_login(env: &Env) -> String {
+    let org = env.sim.with_org(|o| o.clone());
+    let p = first_sync_projection(&org);
+    let users: Vec<_> = p.users.iter().collect();
+    users[users.len() / 2].username.clone()
+}
+
+#[test]
+fn a_constraint_violation_in_the_middle_of_the_first_sync_writes_nothing() {
+    let env = Env::generated(1000, 20);
+    let victim = middle_login(&env);
+    env.harness
+        .db()
+        .lock()
+        .execute_batch(&format!(
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON users WHEN NEW.username = '{victim}' \
+             BEGIN SELECT RAISE(ABORT, 'test trigger refuses {victim}'); END;"
+        ))
+        .unwrap();
+    let before = dump(&env.harness, &tables());
+
+    let err = sync(&env).unwrap_err();
+    let msg = store_error(&err);
+    assert!(
+        msg.starts_with("conflict: "),
+        "a constraint violation is a conflict: {msg}"
+    );
+    assert!(
+        msg.contains(&format!("test trigger refuses {victim}")),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("change "),
+        "names the change that failed: {msg}"
+    );
+    assert!(err.to_string().ends_with("nothing was changed"), "{err}");
+    assert_eq!(dump(&env.harness, &tables()), before, "nothing written");
+
+    let (run, log) = last_run(&env);
+    assert_eq!(run.status, "failed");
+    let error = run.error.unwrap();
+    assert!(
+        error.starts_with("the user store failed: ") && error.contains("test trigger refuses"),
+        "{error}"
+    );
+    assert!(
+        log.contains("failed, nothing was written"),
+        "the run log says so: {log}"
+    );
+
+    // Without the trigger, the next sync converges.
+    env.harness
+        .db()
+        .lock()
+        .execute_batch("DROP TRIGGER refuse_one")
+        .unwrap();
+    sync(&env).expect("syncs");
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(env.store(), first_sync_projection(&org));
+}
+
+/// A large sync reaches the host in batches of `APPLY_BATCH` changes that form one
+/// transaction: a failure in the second batch rolls back the first one too.
+#[test]
+fn a_failure_in_a_later_batch_rolls_back_the_batches_before_it() {
+    let env = Env::generated(3200, 120);
+    let dry = env.dry_run().report;
+    let planned = dry.changes.len();
+    let batch = plugin::sync::APPLY_BATCH;
+    assert!(planned > batch + 1000, "two batches: {planned} changes");
+    // Groups, then users, then memberships: refuse the membership that is change
+    // `batch + 500` of the apply, in the second batch.
+    let c = dry.counts;
+    let refused = batch + 500 - (c.groups_created + c.users_created) as usize;
+    env.harness
+        .db()
+        .lock()
+        .execute_batch(&format!(
+            "CREATE TRIGGER refuse_late BEFORE INSERT ON memberships \
+             WHEN (SELECT COUNT(*) FROM memberships) >= {} \
+             BEGIN SELECT RAISE(ABORT, 'test trigger refuses a late membership'); END;",
+            refused - 1
+        ))
+        .unwrap();
+    let before = dump(&env.harness, &tables());
+
+    let Err(err) = sync(&env) else {
+        panic!("the sync must fail")
+    };
+    let msg = store_error(&err);
+    assert!(msg.starts_with("conflict: "), "{msg}");
+    assert!(msg.contains("refuses a late membership"), "{msg}");
+    assert_eq!(change_number(msg), batch + 500, "{msg}");
+    assert!(msg.contains("in batch 2)"), "{msg}");
+    assert_eq!(
+        dump(&env.harness, &tables()),
+        before,
+        "the first batch's users, groups and memberships are rolled back"
+    );
+    assert_eq!(last_run(&env).0.status, "failed");
+
+    env.harness
+        .db()
+        .lock()
+        .execute_batch("DROP TRIGGER refuse_late")
+        .unwrap();
+    let ok = sync(&env).expect("syncs");
+    assert_eq!(ok.report.writes as usize, planned);
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(env.store(), first_sync_projection(&org));
+}
+
+#[test]
+fn a_constraint_violation_late_in_a_mixed_batch_rolls_back_every_earlier_change() {
+    let env = Env::generated(600, 12);
+    sync(&env).expect("first sync");
+    // Every kind of change, then a refused membership (memberships are applied last).
+    let new_group = env.sim.with_org(|o| {
+        let ids: Vec<String> = o
+            .users
+            .iter()
+            .filter(|u| u.status == "ACTIVE")
+            .map(|u| u.id.clone())
+            .collect();
+        o.set_profile(&ids[0], "firstName", json!("Renamed"));
+        o.set_profile(&ids[1], "login", json!("moved.elsewhere@example.com"));
+        o.set_status(&ids[2], "SUSPENDED");
+        o.delete_user(&ids[3]);
+        o.add_user("brand.new@example.com", "Brand", "New", "ACTIVE");
+        let g = o.add_group("Refused Team", GroupType::OktaGroup);
+        o.add_member(&g, &ids[4]);
+        o.add_member(&g, &ids[5]);
+        "Refused Team".to_string()
+    });
+    env.harness
+        .db()
+        .lock()
+        .execute_batch(&format!(
+            "CREATE TRIGGER refuse_membership BEFORE INSERT ON memberships \
+             WHEN (SELECT name FROM groups WHERE id = NEW.group_id) = '{new_group}' \
+             BEGIN SELECT RAISE(ABORT, 'test trigger refuses memberships of {new_group}'); END;"
+        ))
+        .unwrap();
+    let before = dump(&env.harness, &tables());
+
+    // The plan does hold all those changes.
+    let dry = env.dry_run();
+    let c = dry.report.counts;
+    assert!(
+        c.users_created == 1
+            && c.users_updated >= 2
+            && c.users_deactivated == 2
+            && c.groups_created == 1
+            && c.memberships_added >= 2,
+        "{c:?}"
+    );
+
+    let err = sync(&env).unwrap_err();
+    assert!(store_error(&err).starts_with("conflict: "), "{err:?}");
+    assert_eq!(
+        dump(&env.harness, &tables()),
+        before,
+        "the renames, deactivations, the new user and the new group are rolled back too"
+    );
+    let (run, _) = last_run(&env);
+    assert_eq!(run.status, "failed");
+    assert!(
+        run.error
+            .unwrap()
+            .contains("refuses memberships of Refused Team")
+    );
+
+    env.harness
+        .db()
+        .lock()
+        .execute_batch("DROP TRIGGER refuse_membership")
+        .unwrap();
+    let ok = sync(&env).expect("syncs");
+    assert_eq!(ok.report.counts.groups_created, 1);
+    assert_eq!(sync(&env).unwrap().report.writes, 0, "converged");
+}
+
+#[test]
+fn a_full_disk_in_the_middle_of_the_apply_writes_nothing_and_the_run_says_so() {
+    let env = Env::generated(1500, 20);
+    // A first sync of a small part of the org would allocate pages for the run log;
+    // a failed dry run does the same without touching the directory.
+    env.dry_run();
+    let pages: i64 = env
+        .harness
+        .db()
+        .lock()
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    // Room for a few log lines and the run's row, not for 1,500 users.
+    let limit: i64 = env
+        .harness
+        .db()
+        .lock()
+        .query_row(&format!("PRAGMA max_page_count = {}", pages + 8), [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(limit, pages + 8);
+    let before = dump(&env.harness, &tables());
+
+    let err = sync(&env).unwrap_err();
+    let msg = store_error(&err);
+    assert!(
+        msg.starts_with("store failure: "),
+        "a full disk is a store failure: {msg}"
+    );
+    assert!(msg.contains("database or disk is full"), "{msg}");
+    // In the middle of the batch, not at its start: some changes went in before.
+    let n = change_number(msg);
+    assert!(n > 1, "{msg}");
+    assert_eq!(dump(&env.harness, &tables()), before, "nothing written");
+    let (run, log) = last_run(&env);
+    assert_eq!(run.status, "failed");
+    assert!(
+        run.error
+            .as_deref()
+            .unwrap()
+            .contains("database or disk is full"),
+        "{run:?}"
+    );
+    assert!(log.contains("failed, nothing was written"), "{log}");
+
+    // Room again: the next sync converges.
+    env.harness
+        .db()
+        .lock()
+        .query_row("PRAGMA max_page_count = 1073741823", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap();
+    sync(&env).expect("syncs");
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(env.store(), first_sync_projection(&org));
+}
+
+#[test]
+fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_written() {
+    // The sync reports "fetched … members" (just before planning and applying) and the
+    // failed apply through the harness's progress hook (every plugin log line, on the
+    // sync's thread), and waits for the test thread each time: the other connection
+    // takes its lock exactly between the fetch and the apply, and lets go once the
+    // apply has failed, so that the run can be recorded.
+    let (to_test, from_sync) = mpsc::channel::<&'static str>();
+    let (to_sync, from_test) = mpsc::channel::<()>();
+    let from_test = std::sync::Mutex::new(from_test);
+    let hook = move |msg: &str| {
+        let point = if msg.starts_with("fetched ") && msg.contains("members") {
+            "fetched"
+        } else if msg.starts_with("applying ") && msg.contains("failed") {
+            "apply failed"
+        } else {
+            return;
+        };
+        // Once the test has hung up (after the failed apply), later syncs run freely.
+        if to_test.send(point).is_ok() {
+            let _ = from_test.lock().unwrap().recv();
+        }
+    };
+    let options = Options {
+        progress: Some(Progress(Arc::new(hook))),
+        ..Options::default()
+    };
+    let org = generated_org(400, 10);
+    let env = Env::with_options(org, SimConfig::default(), runtime(), options);
+    // Don't wait the default 10 s for the lock.
+    env.harness
+        .db()
+        .lock()
+        .busy_timeout(Duration::from_millis(300))
+        .unwrap();
+    let path = env.dir.path().join("usersync.db");
+    let before = dump(&env.harness, &tables());
+
+    let result = std::thread::scope(|s| {
+        let sync = s.spawn(|| sync(&env));
+        assert_eq!(from_sync.recv().unwrap(), "fetched");
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.busy_timeout(Duration::from_secs(10)).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        to_sync.send(()).unwrap();
+        let next = from_sync.recv_timeout(Duration::from_secs(120));
+        other.execute_batch("ROLLBACK").unwrap();
+        assert_eq!(next, Ok("apply failed"), "the apply fails while locked");
+        to_sync.send(()).unwrap();
+        sync.join().unwrap()
+    });
+
+    let err = result.unwrap_err();
+    let msg = store_error(&err);
+    assert!(
+        msg.starts_with("store busy: "),
+        "a locked database is `busy`: {msg}"
+    );
+    assert!(msg.contains("locked"), "{msg}");
+    assert!(msg.contains("starting the apply transaction"), "{msg}");
+    assert!(err.to_string().ends_with("nothing was changed"), "{err}");
+    assert_eq!(dump(&env.harness, &tables()), before, "nothing written");
+    let (run, log) = last_run(&env);
+    assert_eq!(run.status, "failed");
+    assert!(
+        run.error.as_deref().unwrap().contains("database is locked"),
+        "{run:?}"
+    );
+    assert!(log.contains("failed, nothing was written"), "{log}");
+
+    // Unlocked, and the hook hung up: the next sync converges.
+    drop((from_sync, to_sync));
+    sync(&env).expect("syncs");
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(env.store(), first_sync_projection(&org));
+}
