@@ -3,7 +3,8 @@
 //! then a few changes in "Okta" and a second sync, and a login sync.
 
 use crate::cli::{CliError, DemoArgs};
-use crate::harness::{ConnectorInput, Harness, Options, SyncRequest};
+use crate::harness::{Harness, Options, SyncRequest};
+use crate::model::{ConnectorPatch, TokenText};
 use crate::report;
 use okta_sim::{GenSpec, GroupType, Org, SimConfig, Simulator};
 use std::io::Write;
@@ -37,10 +38,7 @@ fn sync_and_show(
 ) -> Result<crate::harness::SyncOutcome, CliError> {
     let o = h.sync(
         DEMO_CONNECTOR,
-        SyncRequest {
-            trigger: "manual",
-            ..Default::default()
-        },
+        SyncRequest::default(),
     )?;
     writeln!(
         out,
@@ -76,13 +74,13 @@ pub fn run(
     writeln!(out, "{product} user store: {}\n", db.display()).map_err(io)?;
 
     let h = Harness::open(&db, options)?;
-    let input = ConnectorInput {
-        name: DEMO_CONNECTOR.into(),
-        okta_domain: format!("https://{DEMO_DOMAIN}/"),
-        api_token: Some(SimConfig::default().tokens[0].clone()),
-        schedule: "0 0 */2 ? * *".into(),
-        schedule_enabled: true,
-        user_attributes: vec!["department".into(), "title".into()],
+    let input = ConnectorPatch {
+        name: Some(DEMO_CONNECTOR.into()),
+        okta_domain: Some(format!("https://{DEMO_DOMAIN}/")),
+        api_token: Some(TokenText(SimConfig::default().tokens[0].clone())),
+        schedule: Some("0 0 */2 ? * *".into()),
+        schedule_enabled: Some(true),
+        user_attributes: Some(vec!["department".into(), "title".into()]),
         ..Default::default()
     };
     let v = h.create_connector(&input)?;

@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod harness;
 pub mod host;
+pub mod model;
 pub mod product;
 pub mod report;
 pub mod runtime;
@@ -17,4 +18,5 @@ pub mod token;
 pub mod transfer;
 pub mod web;
 
-pub use harness::{ConnectorInput, Harness, HarnessError, Options, SyncRequest};
+pub use harness::{ErrorKind, Harness, HarnessError, Options, SyncRequest};
+pub use model::{ConnectorPatch, ConnectorSettings};
