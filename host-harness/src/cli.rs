@@ -5,8 +5,8 @@
 //! running ([`exit_code`]).
 
 use crate::harness::{ErrorKind, Harness, HarnessError, Options, SyncRequest};
-use crate::model::{ConnectorPatch, TokenText, Trigger, UnknownAtLogin};
 use crate::host::http::Resolve;
+use crate::model::{ConnectorPatch, TokenText, Trigger, UnknownAtLogin};
 use crate::product::Profile;
 use crate::report;
 use clap::{Args, Parser, Subcommand};
@@ -237,9 +237,15 @@ impl ConnectorArgs {
         set(&mut patch.okta_domain, &self.domain);
         set(&mut patch.schedule, &self.schedule);
         set(&mut patch.schedule_enabled, &self.schedule_enabled);
-        set(&mut patch.include_built_in_groups, &self.include_built_in_groups);
+        set(
+            &mut patch.include_built_in_groups,
+            &self.include_built_in_groups,
+        );
         set(&mut patch.user_attributes, &self.attributes);
-        set(&mut patch.full_sync_interval_hours, &self.full_sync_interval_hours);
+        set(
+            &mut patch.full_sync_interval_hours,
+            &self.full_sync_interval_hours,
+        );
         set(&mut patch.member_concurrency, &self.member_concurrency);
         let unknown = self.deny_unknown_at_login.map(|deny| {
             if deny {
@@ -268,16 +274,17 @@ fn read_settings_file(path: &std::path::Path) -> Result<ConnectorPatch, CliError
             path.display()
         ))
     })?;
-    let patch: ConnectorPatch =
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
-            .map_err(|e| {
-                CliError::usage(format!(
-                    "the settings file {} is not valid: {}: {}",
-                    path.display(),
-                    e.path(),
-                    e.inner()
-                ))
-            })?;
+    let patch: ConnectorPatch = serde_path_to_error::deserialize(
+        &mut serde_json::Deserializer::from_str(&text),
+    )
+    .map_err(|e| {
+        CliError::usage(format!(
+            "the settings file {} is not valid: {}: {}",
+            path.display(),
+            e.path(),
+            e.inner()
+        ))
+    })?;
     if patch.api_token.is_some() {
         return Err(CliError::usage(format!(
             "the settings file {} holds an apiToken; give the token with --token-file or OKTA_CLIENT_TOKEN",
@@ -645,9 +652,7 @@ fn connector(
                     let last = v
                         .last_run
                         .as_ref()
-                        .map(|r| {
-                            format!("#{} {} {}", r.id, r.status, report::time(r.started_at))
-                        })
+                        .map(|r| format!("#{} {} {}", r.id, r.status, report::time(r.started_at)))
                         .unwrap_or_else(|| "never".into());
                     let sched = if v.settings.schedule_enabled {
                         "enabled"

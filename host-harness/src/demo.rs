@@ -36,10 +36,7 @@ fn sync_and_show(
     out: &mut dyn Write,
     max_changes: usize,
 ) -> Result<crate::harness::SyncOutcome, CliError> {
-    let o = h.sync(
-        DEMO_CONNECTOR,
-        SyncRequest::default(),
-    )?;
+    let o = h.sync(DEMO_CONNECTOR, SyncRequest::default())?;
     writeln!(
         out,
         "{}",

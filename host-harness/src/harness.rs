@@ -98,15 +98,11 @@ impl HarnessError {
             HarnessError::InvalidConfig(_)
             | HarnessError::Seats(_)
             | HarnessError::Sync(SyncError::InvalidConfig(_)) => ErrorKind::Invalid,
-            HarnessError::UnknownConnector(_) | HarnessError::UnknownRun(_) => {
-                ErrorKind::NotFound
-            }
+            HarnessError::UnknownConnector(_) | HarnessError::UnknownRun(_) => ErrorKind::NotFound,
             HarnessError::DuplicateName(_) => ErrorKind::Conflict,
             HarnessError::AlreadyRunning(_) => ErrorKind::Busy,
             HarnessError::Sync(SyncError::Guard(_)) => ErrorKind::Guard,
-            HarnessError::Sync(SyncError::Okta(_) | SyncError::Security(_)) => {
-                ErrorKind::Upstream
-            }
+            HarnessError::Sync(SyncError::Okta(_) | SyncError::Security(_)) => ErrorKind::Upstream,
             HarnessError::Sync(SyncError::Store(_))
             | HarnessError::Guest(_)
             | HarnessError::Db(_)
@@ -295,7 +291,12 @@ impl Drop for StartedSync {
                 kind: FailureKind::Interrupted,
                 message: "the sync stopped before it finished; nothing of it was applied".into(),
             };
-            let _ = runs::finish_failed(&self.harness.db.lock(), self.run_id, self.req.kind(), &failure);
+            let _ = runs::finish_failed(
+                &self.harness.db.lock(),
+                self.run_id,
+                self.req.kind(),
+                &failure,
+            );
         }
     }
 }
@@ -427,8 +428,8 @@ impl Harness {
                 )
             },
         );
-        let configured = result?
-            .map_err(|es| HarnessError::InvalidConfig(model::wit::field_errors(es)))?;
+        let configured =
+            result?.map_err(|es| HarnessError::InvalidConfig(model::wit::field_errors(es)))?;
         let d = model::wit::defaults_from(configured.config)
             .map_err(|e| GuestError::Trap(e.to_string()))?;
         Ok(self.defaults.get_or_init(|| d).clone())
@@ -783,7 +784,12 @@ impl Harness {
     }
 
     /// Record a run as failed with `e`, and give `e` back (or the database's error).
-    fn fail_run(&self, run_id: i64, kind: RunKind, e: HarnessError) -> Result<HarnessError, DbError> {
+    fn fail_run(
+        &self,
+        run_id: i64,
+        kind: RunKind,
+        e: HarnessError,
+    ) -> Result<HarnessError, DbError> {
         let failure = e.failure();
         let conn = self.db.lock();
         runs::log(&conn, run_id, "error", &failure.message)?;

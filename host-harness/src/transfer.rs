@@ -45,7 +45,10 @@ pub struct Export<C> {
 }
 
 /// Every connector's settings; the API tokens only if `include_secrets`.
-pub fn export(h: &Harness, include_secrets: bool) -> Result<Export<ExportedConnector>, HarnessError> {
+pub fn export(
+    h: &Harness,
+    include_secrets: bool,
+) -> Result<Export<ExportedConnector>, HarnessError> {
     let mut list = Vec::new();
     for v in h.connectors()? {
         let api_token = if include_secrets {

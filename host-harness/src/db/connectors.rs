@@ -47,8 +47,7 @@ pub fn insert(
     token: &str,
 ) -> Result<StoredConnector, DbError> {
     let tx = conn.transaction().ctx("starting a transaction")?;
-    let dir =
-        super::directory::create_directory(&tx, &format!("Okta: {}", settings.name), "okta")?;
+    let dir = super::directory::create_directory(&tx, &format!("Okta: {}", settings.name), "okta")?;
     let t = now();
     tx.execute(
         "INSERT INTO connectors (name, config, directory_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
@@ -198,8 +197,11 @@ pub fn upgrade_stored(
             .map_err(|e| unreadable(2, e))
             .ctx(&context)?;
         if let Some(new) = new {
-            tx.execute("UPDATE connectors SET config = ?2 WHERE id = ?1", params![id, new])
-                .ctx(&context)?;
+            tx.execute(
+                "UPDATE connectors SET config = ?2 WHERE id = ?1",
+                params![id, new],
+            )
+            .ctx(&context)?;
         }
     }
     tx.commit().ctx("committing the upgrade of connectors")

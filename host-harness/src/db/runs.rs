@@ -96,7 +96,13 @@ pub fn finish_succeeded(
 ) -> Result<(), DbError> {
     conn.execute(
         "UPDATE runs SET status = ?2, kind = ?3, finished_at = ?4, report = ?5 WHERE id = ?1",
-        params![run_id, RunStatus::Succeeded, kind, now(), stored::report_json(report)],
+        params![
+            run_id,
+            RunStatus::Succeeded,
+            kind,
+            now(),
+            stored::report_json(report)
+        ],
     )
     .ctx("finishing a run")?;
     Ok(())
@@ -141,12 +147,17 @@ pub fn upgrade_stored(conn: &mut Connection) -> Result<(), DbError> {
             .map_err(|e| unreadable(1, e))
             .ctx(&context)?
         {
-            tx.execute("UPDATE runs SET report = ?2 WHERE id = ?1", params![id, new])
-                .ctx(&context)?;
+            tx.execute(
+                "UPDATE runs SET report = ?2 WHERE id = ?1",
+                params![id, new],
+            )
+            .ctx(&context)?;
         }
     }
     let failed: Vec<(i64, String)> = tx
-        .prepare("SELECT id, coalesce(error, '') FROM runs WHERE status = 'failed' AND failure IS NULL")
+        .prepare(
+            "SELECT id, coalesce(error, '') FROM runs WHERE status = 'failed' AND failure IS NULL",
+        )
         .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .ctx("reading failed runs to upgrade")?;
     for (id, error) in failed {

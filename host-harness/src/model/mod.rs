@@ -18,6 +18,6 @@ pub use report::{
 pub use run::{Failure, FailureKind, RunKind, RunStatus, Trigger};
 pub use settings::{
     ConnectorPatch, ConnectorSettings, GroupPatch, GroupSettings, LifecyclePatch,
-    LifecycleSettings, MigrateExisting, MissingUsers, Patch, REDACTED, TokenText,
-    UnknownAtLogin, UserPatch, UserSettings,
+    LifecycleSettings, MigrateExisting, MissingUsers, Patch, REDACTED, TokenText, UnknownAtLogin,
+    UserPatch, UserSettings,
 };

@@ -18,6 +18,9 @@ pub trait Patch {
     type Patch;
     /// Set what `patch` holds over `self`.
     fn apply(&mut self, patch: Self::Patch);
+    /// The patch that sets every field to `self`'s value (e.g. a whole stored connector
+    /// given back as an edit).
+    fn into_patch(self) -> Self::Patch;
 }
 
 /// Leaves: a patch holds the new value.
@@ -27,6 +30,9 @@ macro_rules! leaf {
             type Patch = $t;
             fn apply(&mut self, patch: $t) {
                 *self = patch;
+            }
+            fn into_patch(self) -> $t {
+                self
             }
         }
     )*};
@@ -76,6 +82,14 @@ macro_rules! settings {
             type Patch = $patch;
             fn apply(&mut self, patch: $patch) {
                 $( if let Some(v) = patch.$field { self.$field.apply(v); } )*
+            }
+            // Records without patch-only fields set them all.
+            #[allow(clippy::needless_update)]
+            fn into_patch(self) -> $patch {
+                $patch {
+                    $( $field: Some(self.$field.into_patch()), )*
+                    ..Default::default()
+                }
             }
         }
     };
@@ -254,7 +268,10 @@ impl ConnectorPatch {
 
     /// The connector name the patch sets, trimmed (none if absent or blank).
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref().map(str::trim).filter(|n| !n.is_empty())
+        self.name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
     }
 }
 

@@ -28,7 +28,9 @@ pub enum StoredError {
         source: serde_json::Error,
     },
     /// Written by a newer version.
-    #[error("the stored {what} has version {version}; this version of usersync reads up to {VERSION}")]
+    #[error(
+        "the stored {what} has version {version}; this version of usersync reads up to {VERSION}"
+    )]
     Newer {
         /// `settings` or `report`.
         what: &'static str,
@@ -130,7 +132,8 @@ pub fn upgrade_report(json: &str) -> Result<Option<String>, StoredError> {
     let mut v = legacy(v);
     // Reports stored before licence seats existed.
     if let Some(o) = v.as_object_mut() {
-        o.entry("seatsDenied").or_insert_with(|| Value::Array(vec![]));
+        o.entry("seatsDenied")
+            .or_insert_with(|| Value::Array(vec![]));
     }
     let report: SyncReport = serde_json::from_value(v).map_err(invalid("report"))?;
     Ok(Some(report_json(&report)))
@@ -148,7 +151,10 @@ pub fn legacy_failure_kind(error: &str) -> FailureKind {
         ("stopped for security", FailureKind::Security),
         ("invalid connector settings", FailureKind::InvalidSettings),
         ("interrupted", FailureKind::Interrupted),
-        ("the sync stopped before it finished", FailureKind::Interrupted),
+        (
+            "the sync stopped before it finished",
+            FailureKind::Interrupted,
+        ),
     ];
     PREFIXES
         .iter()
@@ -177,7 +183,13 @@ pub fn upgrade_exported_connector(v: Value) -> Value {
 
 /// Keys in camelCase and the values of the enum-valued keys in kebab-case.
 fn legacy(v: Value) -> Value {
-    const ENUM_KEYS: [&str; 5] = ["unknownAtLogin", "migrate", "missingUsers", "mode", "action"];
+    const ENUM_KEYS: [&str; 5] = [
+        "unknownAtLogin",
+        "migrate",
+        "missingUsers",
+        "mode",
+        "action",
+    ];
     match v {
         Value::Object(m) => Value::Object(
             m.into_iter()
@@ -262,20 +274,38 @@ mod tests {
             .unwrap();
         let s = read_settings(&up).unwrap();
         assert_eq!(s.okta_domain, "acme.okta.com");
-        assert_eq!(s.unknown_at_login, super::super::settings::UnknownAtLogin::Deny);
+        assert_eq!(
+            s.unknown_at_login,
+            super::super::settings::UnknownAtLogin::Deny
+        );
         assert_eq!(s.users.username_pattern, "(.*)@.*");
-        assert_eq!(s.users.migrate, super::super::settings::MigrateExisting::ByUsernameOrEmail);
+        assert_eq!(
+            s.users.migrate,
+            super::super::settings::MigrateExisting::ByUsernameOrEmail
+        );
         assert_eq!(s.groups.exclude_patterns, ["^x"]);
         assert_eq!(s.groups.default_groups, None);
-        assert_eq!(s.lifecycle.missing_users, super::super::settings::MissingUsers::Delete);
+        assert_eq!(
+            s.lifecycle.missing_users,
+            super::super::settings::MissingUsers::Delete
+        );
         assert_eq!(s.lifecycle.guard_percent, 30);
-        assert_eq!(upgrade_settings(&up, &mut || None).unwrap(), None, "current stays");
+        assert_eq!(
+            upgrade_settings(&up, &mut || None).unwrap(),
+            None,
+            "current stays"
+        );
     }
 
     #[test]
     fn a_null_section_takes_the_defaults_and_without_them_fails() {
         assert!(upgrade_settings(&legacy_config(Value::Null), &mut || None).is_err());
-        let defaults = read_settings(&upgrade_settings(&legacy_config(users()), &mut || None).unwrap().unwrap()).unwrap();
+        let defaults = read_settings(
+            &upgrade_settings(&legacy_config(users()), &mut || None)
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap();
         let up = upgrade_settings(&legacy_config(Value::Null), &mut || Some(defaults.clone()))
             .unwrap()
             .unwrap();
@@ -295,7 +325,10 @@ mod tests {
             legacy_failure_kind("the mass-deactivation guard stopped the sync: …"),
             FailureKind::Guard
         );
-        assert_eq!(legacy_failure_kind("interrupted: the process stopped"), FailureKind::Interrupted);
+        assert_eq!(
+            legacy_failure_kind("interrupted: the process stopped"),
+            FailureKind::Interrupted
+        );
         assert_eq!(kebab_case("ByUsernameOrEmail"), "by-username-or-email");
         assert_eq!(camel_case("seats_denied"), "seatsDenied");
     }

@@ -35,7 +35,9 @@ pub fn defaults_request() -> wit::ConnectorConfig {
 }
 
 /// The defaults from the plugin's answer to [`defaults_request`].
-pub fn defaults_from(normalized: wit::ConnectorConfig) -> Result<ConnectorSettings, MissingSection> {
+pub fn defaults_from(
+    normalized: wit::ConnectorConfig,
+) -> Result<ConnectorSettings, MissingSection> {
     Ok(ConnectorSettings {
         name: String::new(),
         okta_domain: String::new(),

@@ -228,12 +228,18 @@ async fn save_form(app: App, s: Session, existing: Option<String>, f: Fields) ->
             (ErrorKind::NotFound, _) => return error_page(&app, e),
             (kind, Some(list)) => (
                 super::json::status(kind),
-                list.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
+                list.iter()
+                    .map(|e| (e.field.clone(), e.message.clone()))
+                    .collect(),
             ),
-            (kind @ ErrorKind::Conflict, None) => {
-                (super::json::status(kind), vec![("name".into(), e.to_string())])
-            }
-            (kind, None) => (super::json::status(kind), vec![(String::new(), e.to_string())]),
+            (kind @ ErrorKind::Conflict, None) => (
+                super::json::status(kind),
+                vec![("name".into(), e.to_string())],
+            ),
+            (kind, None) => (
+                super::json::status(kind),
+                vec![(String::new(), e.to_string())],
+            ),
         },
     };
     form.set_errors(errors);

@@ -2,9 +2,9 @@
 //! run's results (counts and changes, with CSV/JSON downloads), the login form.
 
 use super::html::{Frame, esc, segment, status_lozenge, time};
-use crate::model::{FailureKind, RunStatus, SyncCounts, SyncReport};
 use crate::db::runs::{LogLine, Run};
 use crate::harness::ConnectorView;
+use crate::model::{FailureKind, RunStatus, SyncCounts, SyncReport};
 use crate::report::action_name;
 use std::fmt::Write;
 
