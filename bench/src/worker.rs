@@ -18,10 +18,11 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command as Process, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
-use usersync::host::bindings::wit;
 use usersync::host::http::Resolve;
+use usersync::model as wit;
+use usersync::model::{ConnectorPatch, TokenText, Trigger};
 use usersync::host::runtime::{Limits, Runtime};
-use usersync::{ConnectorInput, Harness, Options, SyncRequest};
+use usersync::{Harness, Options, SyncRequest};
 
 /// Marks the worker's answers on its stdout.
 const REPLY_PREFIX: &str = "BENCH-WORKER ";
@@ -221,11 +222,11 @@ impl Server {
                 ..Options::default()
             },
         )?;
-        let connector = harness.create_connector(&ConnectorInput {
-            name: CONNECTOR.into(),
-            okta_domain: DOMAIN.into(),
-            api_token: Some(TOKEN.into()),
-            user_attributes: config.attributes.clone(),
+        let connector = harness.create_connector(&ConnectorPatch {
+            name: Some(CONNECTOR.into()),
+            okta_domain: Some(DOMAIN.into()),
+            api_token: Some(TokenText(TOKEN.into())),
+            user_attributes: Some(config.attributes.clone()),
             ..Default::default()
         })?;
         let ready = Ready {
@@ -271,7 +272,7 @@ impl Server {
             CONNECTOR,
             SyncRequest {
                 incremental,
-                trigger: "bench",
+                trigger: Trigger::Manual,
                 ..Default::default()
             },
         );

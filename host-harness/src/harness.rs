@@ -4,17 +4,21 @@
 //! the token to the plugin's requests to the connector's Okta host.
 
 use crate::host::bindings::types::HostContext;
-use crate::host::bindings::wit::{self, ConnectorConfig, FieldError};
+use crate::product::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
 use crate::host::http::{Denied, HttpPolicy, OktaAccess, Resolve};
+use crate::host::{CallScope, HostState};
+use crate::model::stored::StoredError;
+use crate::model::{
+    self, ConnectionInfo, ConnectorPatch, ConnectorSettings, Failure, FailureKind, FieldError,
+    Patch, RunKind, SyncError, SyncReport, Trigger, UserSyncReport,
+};
+use crate::product::profile::{Profile, SeatsError};
 use crate::host::runtime::{GuestError, Limits, Runtime};
 use crate::host::token::{ApiToken, TokenError};
-use crate::host::{CallScope, HostState};
-use crate::product::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
-use crate::product::profile::{Profile, SeatsError};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How the harness runs.
 #[derive(Clone, Debug, Default)]
@@ -38,162 +42,108 @@ pub enum HarnessError {
     /// No such connector.
     #[error("there is no connector named `{0}`")]
     UnknownConnector(String),
+    /// No such run.
+    #[error("there is no run #{0}")]
+    UnknownRun(i64),
     /// Name taken.
     #[error("a connector named `{0}` already exists")]
     DuplicateName(String),
-    /// Settings refused by the plugin.
-    #[error("invalid connector settings: {}", field_errors(.0))]
+    /// Settings refused by the plugin (or the token by the host).
+    #[error("invalid connector settings: {}", model::error::field_errors(.0))]
     InvalidConfig(Vec<FieldError>),
     /// A sync of this connector is running.
     #[error("a sync of `{0}` is already running; wait for it to finish")]
     AlreadyRunning(String),
     /// The sync failed; nothing was applied.
-    #[error("{}", describe_sync_error(.0))]
-    Sync(wit::SyncError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
     /// The plugin crashed, timed out or ran out of memory; nothing was applied.
     #[error(transparent)]
     Guest(#[from] GuestError),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A stored document cannot be read.
+    #[error(transparent)]
+    Stored(#[from] StoredError),
     /// The seat limit does not fit the product.
     #[error(transparent)]
     Seats(#[from] SeatsError),
 }
 
-fn field_errors(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+/// What kind of failure a [`HarnessError`] is: each surface maps these once (the CLI's
+/// exit code, the REST API's status, the admin page's message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request or the settings are not valid.
+    Invalid,
+    /// No such connector or run.
+    NotFound,
+    /// A connector of that name exists.
+    Conflict,
+    /// A sync of the connector is running.
+    Busy,
+    /// The mass-deactivation guard refused; a forced sync proceeds.
+    Guard,
+    /// Okta failed or refused, or a security rule stopped the sync.
+    Upstream,
+    /// The store, the database or the plugin failed.
+    Internal,
 }
 
-/// One sentence for a sync error.
-pub fn describe_sync_error(e: &wit::SyncError) -> String {
-    match e {
-        wit::SyncError::InvalidConfig(es) => {
-            format!("invalid connector settings: {}", field_errors(es))
-        }
-        wit::SyncError::Okta(o) => {
-            let status = if o.status == 0 {
-                String::new()
-            } else {
-                format!(
-                    " (HTTP {}{})",
-                    o.status,
-                    o.error_code
-                        .as_ref()
-                        .map(|c| format!(", {c}"))
-                        .unwrap_or_default()
-                )
-            };
-            format!(
-                "Okta request {} failed: {}{status}; nothing was changed",
-                o.path, o.summary
-            )
-        }
-        wit::SyncError::Store(s) => format!("the user store failed: {s}; nothing was changed"),
-        wit::SyncError::Security(s) => format!("stopped for security: {s}; nothing was changed"),
-        wit::SyncError::Guard(g) => format!(
-            "the mass-deactivation guard stopped the sync: it would deactivate or delete {} of {} active users (the guard allows at most {} % or {} users); nothing was changed. Check Okta, then sync once with --force to proceed",
-            g.would_remove, g.active_users, g.percent, g.min_users
-        ),
-    }
-}
-
-/// What an admin enters for a connector. The token is optional on edits (kept).
-#[derive(Clone, Default, serde::Deserialize)]
-#[serde(default, rename_all = "kebab-case")]
-pub struct ConnectorInput {
-    /// Name.
-    pub name: String,
-    /// Okta domain.
-    pub okta_domain: String,
-    /// Cron schedule (empty: default).
-    pub schedule: String,
-    /// Scheduled sync on.
-    pub schedule_enabled: bool,
-    /// Sync BUILT_IN groups.
-    pub include_built_in_groups: bool,
-    /// Profile attributes copied.
-    pub user_attributes: Vec<String>,
-    /// Hours between full syncs (0: default).
-    pub full_sync_interval_hours: u32,
-    /// Deny (deactivate) logins Okta does not know, instead of keeping the user.
-    pub deny_unknown_at_login: bool,
-    /// Group-member requests in flight (0: default).
-    pub member_concurrency: u32,
-    /// User settings (none: defaults).
-    pub users: Option<wit::UserSettings>,
-    /// Group settings (none: defaults).
-    pub groups: Option<wit::GroupSettings>,
-    /// Lifecycle and guard settings (none: defaults).
-    pub lifecycle: Option<wit::LifecycleSettings>,
-
-    /// API token.
-    pub api_token: Option<String>,
-}
-
-impl std::fmt::Debug for ConnectorInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectorInput")
-            .field("name", &self.name)
-            .field("okta_domain", &self.okta_domain)
-            .field("api_token", &self.api_token.as_ref().map(|_| "********"))
-            .finish_non_exhaustive()
-    }
-}
-
-impl ConnectorInput {
-    /// The input pre-filled from a stored connector (no token: it is kept unless replaced).
-    pub fn from_config(c: &ConnectorConfig) -> Self {
-        ConnectorInput {
-            name: c.name.clone(),
-            okta_domain: c.okta_domain.clone(),
-            schedule: c.schedule.clone(),
-            schedule_enabled: c.schedule_enabled,
-            include_built_in_groups: c.include_built_in_groups,
-            user_attributes: c.user_attributes.clone(),
-            full_sync_interval_hours: c.full_sync_interval_hours,
-            deny_unknown_at_login: c.unknown_at_login == wit::UnknownAtLogin::Deny,
-            member_concurrency: c.member_concurrency,
-            users: c.users.clone(),
-            groups: c.groups.clone(),
-            lifecycle: c.lifecycle,
-            api_token: None,
+impl HarnessError {
+    /// Its kind, for the surfaces.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            HarnessError::InvalidConfig(_)
+            | HarnessError::Seats(_)
+            | HarnessError::Sync(SyncError::InvalidConfig(_)) => ErrorKind::Invalid,
+            HarnessError::UnknownConnector(_) | HarnessError::UnknownRun(_) => ErrorKind::NotFound,
+            HarnessError::DuplicateName(_) => ErrorKind::Conflict,
+            HarnessError::AlreadyRunning(_) => ErrorKind::Busy,
+            HarnessError::Sync(SyncError::Guard(_)) => ErrorKind::Guard,
+            HarnessError::Sync(SyncError::Okta(_) | SyncError::Security(_)) => ErrorKind::Upstream,
+            HarnessError::Sync(SyncError::Store(_))
+            | HarnessError::Guest(_)
+            | HarnessError::Db(_)
+            | HarnessError::Stored(_) => ErrorKind::Internal,
         }
     }
 
-    fn config(&self) -> ConnectorConfig {
-        ConnectorConfig {
-            name: self.name.clone(),
-            okta_domain: self.okta_domain.clone(),
-            schedule: self.schedule.clone(),
-            schedule_enabled: self.schedule_enabled,
-            include_built_in_groups: self.include_built_in_groups,
-            user_attributes: self.user_attributes.clone(),
-            full_sync_interval_hours: self.full_sync_interval_hours,
-            unknown_at_login: if self.deny_unknown_at_login {
-                wit::UnknownAtLogin::Deny
-            } else {
-                wit::UnknownAtLogin::Keep
-            },
-            member_concurrency: self.member_concurrency,
-            users: self.users.clone(),
-            groups: self.groups.clone(),
-            lifecycle: self.lifecycle,
+    /// The failure a run that ended with this error records.
+    fn failure(&self) -> Failure {
+        let kind = match self {
+            HarnessError::Sync(e) => e.kind(),
+            HarnessError::InvalidConfig(_) | HarnessError::Seats(_) => FailureKind::InvalidSettings,
+            HarnessError::Db(_) | HarnessError::Stored(_) => FailureKind::Store,
+            _ => FailureKind::Plugin,
+        };
+        Failure {
+            kind,
+            message: self.to_string(),
+        }
+    }
+
+    /// The refused settings, each naming its field, if that is the error.
+    pub fn field_errors(&self) -> Option<&[FieldError]> {
+        match self {
+            HarnessError::InvalidConfig(es) | HarnessError::Sync(SyncError::InvalidConfig(es)) => {
+                Some(es)
+            }
+            _ => None,
         }
     }
 }
 
 /// A connector as shown to admins: never the token.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConnectorView {
     /// Id.
     pub id: i64,
     /// Settings.
-    pub config: ConnectorConfig,
+    #[serde(flatten)]
+    pub settings: ConnectorSettings,
     /// Its directory.
     pub directory_id: i64,
     /// Always masked.
@@ -208,7 +158,7 @@ pub struct ConnectorView {
 #[derive(Clone, Debug)]
 pub struct Configured {
     /// The normalized settings.
-    pub config: ConnectorConfig,
+    pub settings: ConnectorSettings,
     /// Their next five scheduled runs (Unix seconds, UTC).
     pub next_runs: Vec<i64>,
     /// The normalized token (its `Debug` is masked).
@@ -222,7 +172,14 @@ fn with_token_error(mut errors: Vec<FieldError>, e: TokenError) -> Vec<FieldErro
         .iter()
         .take_while(|e| e.field == "name" || e.field == "okta-domain")
         .count();
-    errors.insert(at, e.field_error());
+    let e = e.field_error();
+    errors.insert(
+        at,
+        FieldError {
+            field: e.field,
+            message: e.message,
+        },
+    );
     errors
 }
 
@@ -233,19 +190,30 @@ pub struct SyncRequest {
     pub dry_run: bool,
     /// Incremental instead of full.
     pub incremental: bool,
-    /// Who asked: `manual`, `schedule`, `api`.
-    pub trigger: &'static str,
+    /// Who asked.
+    pub trigger: Trigger,
     /// Apply even if the mass-deactivation guard would refuse.
     pub force: bool,
 }
 
+impl SyncRequest {
+    fn kind(&self) -> RunKind {
+        if self.incremental {
+            RunKind::Incremental
+        } else {
+            RunKind::Full
+        }
+    }
+}
+
 /// A finished sync.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SyncOutcome {
     /// Run id.
     pub run_id: i64,
     /// The plugin's report.
-    pub report: wit::SyncReport,
+    pub report: SyncReport,
     /// Requests the HTTP policy refused.
     #[serde(skip)]
     pub denied: Vec<Denied>,
@@ -268,6 +236,8 @@ pub struct Harness {
     db: Db,
     runtime: Arc<Runtime>,
     options: Options,
+    /// Every setting at its default, from the plugin (asked once, on first use).
+    defaults: Arc<OnceLock<ConnectorSettings>>,
     running: Arc<Mutex<HashSet<i64>>>,
     /// Held by each sync and login sync while a seat limit is set: the seats a call is
     /// told are in use stay so until it has applied its changes.
@@ -317,13 +287,15 @@ impl StartedSync {
 impl Drop for StartedSync {
     fn drop(&mut self) {
         if !self.done {
-            let conn = self.harness.db.lock();
-            let _ = runs::finish(
-                &conn,
+            let failure = Failure {
+                kind: FailureKind::Interrupted,
+                message: "the sync stopped before it finished; nothing of it was applied".into(),
+            };
+            let _ = runs::finish_failed(
+                &self.harness.db.lock(),
                 self.run_id,
-                "full",
-                None,
-                Some("the sync stopped before it finished; nothing of it was applied"),
+                self.req.kind(),
+                &failure,
             );
         }
     }
@@ -337,17 +309,30 @@ impl Harness {
         Self::with(Db::open(path)?, runtime, options)
     }
 
-    /// A harness over an open database and a loaded runtime.
+    /// A harness over an open database and a loaded runtime. Runs left running by a
+    /// process that died are marked interrupted, and documents stored by an earlier
+    /// version are upgraded.
     pub fn with(db: Db, runtime: Arc<Runtime>, options: Options) -> Result<Harness, HarnessError> {
         options.product.check_seats(options.seats)?;
-        runs::fail_interrupted(&db.lock())?;
-        Ok(Harness {
+        let h = Harness {
             db,
             runtime,
             options,
+            defaults: Default::default(),
             running: Default::default(),
             seat_lock: Default::default(),
-        })
+        };
+        h.upgrade_stored()?;
+        runs::fail_interrupted(&h.db.lock())?;
+        Ok(h)
+    }
+
+    /// Settings and reports stored by an earlier version, in the current documents.
+    fn upgrade_stored(&self) -> Result<(), HarnessError> {
+        let mut defaults = || self.defaults().ok();
+        connectors::upgrade_stored(&mut self.db.lock(), &mut defaults)?;
+        runs::upgrade_stored(&mut self.db.lock())?;
+        Ok(())
     }
 
     /// The database.
@@ -392,13 +377,11 @@ impl Harness {
             return Ok(None);
         }
         let guard = self.seat_lock.lock().unwrap_or_else(|p| p.into_inner());
-        ctx.licensing = self
-            .seats()?
-            .map(|s| crate::host::bindings::types::Licensing {
-                seat_limit: s.limit,
-                access_groups: s.access_groups,
-                seats_used: s.used,
-            });
+        ctx.licensing = self.seats()?.map(|s| crate::host::bindings::types::Licensing {
+            seat_limit: s.limit,
+            access_groups: s.access_groups,
+            seats_used: s.used,
+        });
         Ok(Some(guard))
     }
 
@@ -427,11 +410,36 @@ impl Harness {
         }
     }
 
+    /// Every setting at its default, as the plugin defines them (the one source of
+    /// defaults: the page, the CLI and new connectors start from these).
+    pub fn defaults(&self) -> Result<ConnectorSettings, HarnessError> {
+        if let Some(d) = self.defaults.get() {
+            return Ok(d.clone());
+        }
+        let ctx = self.context(0);
+        let (result, _) = self.runtime.call(
+            self.state(None, CallScope::default()),
+            self.short_limits(),
+            |c, s| {
+                c.usersync_okta_connector().call_connector_configure(
+                    s,
+                    &model::wit::defaults_request(),
+                    &ctx,
+                )
+            },
+        );
+        let configured =
+            result?.map_err(|es| HarnessError::InvalidConfig(model::wit::field_errors(es)))?;
+        let d = model::wit::defaults_from(configured.config)
+            .map_err(|e| GuestError::Trap(e.to_string()))?;
+        Ok(self.defaults.get_or_init(|| d).clone())
+    }
+
     /// Validate settings (with the plugin) and the token (here); returns them
     /// normalized, or every bad field.
     pub fn configure(
         &self,
-        input: &ConnectorInput,
+        settings: &ConnectorSettings,
         token: &str,
     ) -> Result<Configured, HarnessError> {
         let ctx = self.context(0);
@@ -439,13 +447,18 @@ impl Harness {
             self.state(None, CallScope::default()),
             self.short_limits(),
             |c, s| {
-                c.usersync_okta_connector()
-                    .call_connector_configure(s, &input.config(), &ctx)
+                c.usersync_okta_connector().call_connector_configure(
+                    s,
+                    &model::wit::config(settings),
+                    &ctx,
+                )
             },
         );
-        match (result?, ApiToken::parse(token)) {
+        let result = result?.map_err(model::wit::field_errors);
+        match (result, ApiToken::parse(token)) {
             (Ok(c), Ok(token)) => Ok(Configured {
-                config: c.config,
+                settings: model::wit::settings_from(c.config)
+                    .map_err(|e| GuestError::Trap(e.to_string()))?,
                 next_runs: c.next_runs,
                 token,
             }),
@@ -457,11 +470,32 @@ impl Harness {
         }
     }
 
+    /// The settings a patch makes: its fields over the stored connector's settings, or
+    /// over the defaults for a new one; and the token (the patch's, else the stored one).
+    fn patched(
+        &self,
+        old: Option<&StoredConnector>,
+        patch: &ConnectorPatch,
+    ) -> Result<(ConnectorSettings, String), HarnessError> {
+        let mut settings = match old {
+            Some(c) => c.settings.clone(),
+            None => self.defaults()?,
+        };
+        settings.apply(patch.clone());
+        let token = match (patch.token(), old) {
+            (Some(t), _) => t.to_string(),
+            (None, Some(c)) => connectors::token(&self.db.lock(), c.id)?,
+            (None, None) => String::new(),
+        };
+        Ok((settings, token))
+    }
+
     /// The stored token of a connector, with the access to its Okta host it grants.
     fn okta_access(&self, c: &StoredConnector) -> Result<OktaAccess, HarnessError> {
         let token = ApiToken::parse(&connectors::token(&self.db.lock(), c.id)?)
-            .map_err(|e| HarnessError::InvalidConfig(vec![e.field_error()]))?;
-        Ok(OktaAccess::new(&c.config.okta_domain, token))
+            .map_err(|e| with_token_error(Vec::new(), e))
+            .map_err(HarnessError::InvalidConfig)?;
+        Ok(OktaAccess::new(&c.settings.okta_domain, token))
     }
 
     fn stored(&self, name: &str) -> Result<StoredConnector, HarnessError> {
@@ -469,48 +503,52 @@ impl Harness {
             .ok_or_else(|| HarnessError::UnknownConnector(name.trim().to_string()))
     }
 
-    /// Create a connector (and its directory).
-    pub fn create_connector(&self, input: &ConnectorInput) -> Result<ConnectorView, HarnessError> {
-        let token = input.api_token.as_deref().unwrap_or_default();
-        let configured = self.configure(input, token)?;
-        if connectors::by_name(&self.db.lock(), &configured.config.name)?.is_some() {
-            return Err(HarnessError::DuplicateName(configured.config.name));
+    /// Refused if another connector than `id` has the name.
+    fn check_name(&self, name: &str, id: Option<i64>) -> Result<(), HarnessError> {
+        match connectors::by_name(&self.db.lock(), name)? {
+            Some(other) if Some(other.id) != id => Err(HarnessError::DuplicateName(name.into())),
+            _ => Ok(()),
         }
-        connectors::insert(
-            &mut self.db.lock(),
-            &configured.config,
-            configured.token.expose(),
-        )?;
-        self.connector(&configured.config.name)
     }
 
-    /// Change a connector; the stored one stays as it was if the new settings are refused.
+    /// Validate what a patch makes of a connector (`existing`, or a new one) without
+    /// saving it (an import checks every connector first).
+    pub fn check(
+        &self,
+        existing: Option<&str>,
+        patch: &ConnectorPatch,
+    ) -> Result<Configured, HarnessError> {
+        let old = existing.map(|n| self.stored(n)).transpose()?;
+        let (settings, token) = self.patched(old.as_ref(), patch)?;
+        self.configure(&settings, &token)
+    }
+
+    /// Create a connector (and its directory) from the defaults and `patch`.
+    pub fn create_connector(&self, patch: &ConnectorPatch) -> Result<ConnectorView, HarnessError> {
+        let configured = self.check(None, patch)?;
+        self.check_name(&configured.settings.name, None)?;
+        connectors::insert(
+            &mut self.db.lock(),
+            &configured.settings,
+            configured.token.expose(),
+        )?;
+        self.connector(&configured.settings.name)
+    }
+
+    /// Change a connector: the fields `patch` holds, and its token if it holds one. The
+    /// stored connector stays as it was if the new settings are refused.
     pub fn update_connector(
         &self,
         name: &str,
-        input: &ConnectorInput,
+        patch: &ConnectorPatch,
     ) -> Result<ConnectorView, HarnessError> {
         let old = self.stored(name)?;
-        let token = match &input.api_token {
-            Some(t) => t.clone(),
-            None => connectors::token(&self.db.lock(), old.id)?,
-        };
-        // Settings the caller left out keep their stored values.
-        let input = &ConnectorInput {
-            users: input.users.clone().or(old.config.users.clone()),
-            groups: input.groups.clone().or(old.config.groups.clone()),
-            lifecycle: input.lifecycle.or(old.config.lifecycle),
-            ..input.clone()
-        };
-        let configured = self.configure(input, &token)?;
-        if let Some(other) = connectors::by_name(&self.db.lock(), &configured.config.name)?
-            && other.id != old.id
-        {
-            return Err(HarnessError::DuplicateName(configured.config.name));
-        }
-        let new_token = input.api_token.as_ref().map(|_| configured.token.expose());
-        connectors::update(&mut self.db.lock(), old.id, &configured.config, new_token)?;
-        self.connector(&configured.config.name)
+        let (settings, token) = self.patched(Some(&old), patch)?;
+        let configured = self.configure(&settings, &token)?;
+        self.check_name(&configured.settings.name, Some(old.id))?;
+        let new_token = patch.token().map(|_| configured.token.expose());
+        connectors::update(&mut self.db.lock(), old.id, &configured.settings, new_token)?;
+        self.connector(&configured.settings.name)
     }
 
     /// Delete a connector; its directory and users stay, detached.
@@ -526,13 +564,13 @@ impl Harness {
             .into_iter()
             .next();
         let next_runs = self
-            .next_runs(&c.config.schedule, db::now(), 5)
+            .next_runs(&c.settings.schedule, db::now(), 5)
             .unwrap_or_default();
         Ok(ConnectorView {
             id: c.id,
-            config: c.config,
+            settings: c.settings,
             directory_id: c.directory_id,
-            api_token: "********",
+            api_token: model::REDACTED,
             next_runs,
             last_run,
         })
@@ -565,7 +603,7 @@ impl Harness {
                     .call_next_runs(s, schedule, after, count)
             },
         );
-        result?.map_err(|e| HarnessError::InvalidConfig(vec![e]))
+        result?.map_err(|e| HarnessError::InvalidConfig(vec![e.into()]))
     }
 
     /// What a short call about one connector needs: the connector, the host context and
@@ -586,31 +624,29 @@ impl Harness {
     }
 
     /// Check that Okta answers to the connector's token.
-    pub fn test_connection(&self, name: &str) -> Result<wit::ConnectionInfo, HarnessError> {
+    pub fn test_connection(&self, name: &str) -> Result<ConnectionInfo, HarnessError> {
         let (c, ctx, state) = self.call_setup(name)?;
+        let config = model::wit::config(&c.settings);
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
-                .call_test_connection(s, &c.config, &ctx)
+                .call_test_connection(s, &config, &ctx)
         });
-        result?.map_err(HarnessError::Sync)
+        Ok(result?.map_err(SyncError::from)?.into())
     }
 
     /// Check that Okta answers to settings not saved yet (the admin page's Test
-    /// connection). Without a token in `input`, the token of the connector `existing`.
+    /// connection): `patch` over the connector `existing` (or the defaults), with the
+    /// patch's token or else the stored one.
     pub fn test_settings(
         &self,
         existing: Option<&str>,
-        input: &ConnectorInput,
-    ) -> Result<wit::ConnectionInfo, HarnessError> {
+        patch: &ConnectorPatch,
+    ) -> Result<ConnectionInfo, HarnessError> {
         let old = existing.map(|n| self.stored(n)).transpose()?;
-        let token = match (&input.api_token, &old) {
-            (Some(t), _) => t.clone(),
-            (None, Some(c)) => connectors::token(&self.db.lock(), c.id)?,
-            (None, None) => String::new(),
-        };
-        let configured = self.configure(input, &token)?;
+        let (settings, token) = self.patched(old.as_ref(), patch)?;
+        let configured = self.configure(&settings, &token)?;
         let ctx = self.context(old.as_ref().map_or(0, |c| c.directory_id));
-        let access = OktaAccess::new(&configured.config.okta_domain, configured.token);
+        let access = OktaAccess::new(&configured.settings.okta_domain, configured.token);
         let state = self.state(
             Some(access),
             CallScope {
@@ -618,11 +654,12 @@ impl Harness {
                 ..Default::default()
             },
         );
+        let config = model::wit::config(&configured.settings);
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
-                .call_test_connection(s, &configured.config, &ctx)
+                .call_test_connection(s, &config, &ctx)
         });
-        result?.map_err(HarnessError::Sync)
+        Ok(result?.map_err(SyncError::from)?.into())
     }
 
     /// Whether a sync of the connector is running in this process.
@@ -638,7 +675,7 @@ impl Harness {
     fn start_running(&self, c: &StoredConnector) -> Result<RunningGuard, HarnessError> {
         let mut set = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if !set.insert(c.id) {
-            return Err(HarnessError::AlreadyRunning(c.config.name.clone()));
+            return Err(HarnessError::AlreadyRunning(c.settings.name.clone()));
         }
         Ok(RunningGuard {
             set: self.running.clone(),
@@ -657,17 +694,7 @@ impl Harness {
     pub fn start_sync(&self, name: &str, req: SyncRequest) -> Result<StartedSync, HarnessError> {
         let c = self.stored(name)?;
         let guard = self.start_running(&c)?;
-        let kind = if req.incremental {
-            "incremental"
-        } else {
-            "full"
-        };
-        let trigger = if req.trigger.is_empty() {
-            "manual"
-        } else {
-            req.trigger
-        };
-        let run_id = runs::start(&self.db.lock(), c.id, kind, trigger, req.dry_run)?;
+        let run_id = runs::start(&self.db.lock(), c.id, req.kind(), req.trigger, req.dry_run)?;
         Ok(StartedSync {
             harness: self.clone(),
             c,
@@ -684,22 +711,17 @@ impl Harness {
         run_id: i64,
         req: SyncRequest,
     ) -> Result<SyncOutcome, HarnessError> {
-        let kind = if req.incremental {
-            "incremental"
-        } else {
-            "full"
-        };
         let access = match self.okta_access(c) {
             Ok(a) => a,
-            Err(e) => return Err(self.fail_run(run_id, kind, e)?),
+            Err(e) => return Err(self.fail_run(run_id, req.kind(), e)?),
         };
         let mut ctx = self.context(c.directory_id);
         let _seats = self.license(&mut ctx)?;
-        let options = wit::SyncOptions {
+        let options = crate::host::bindings::wit::SyncOptions {
             mode: if req.incremental {
-                wit::SyncMode::Incremental
+                crate::host::bindings::wit::SyncMode::Incremental
             } else {
-                wit::SyncMode::Full
+                crate::host::bindings::wit::SyncMode::Full
             },
             dry_run: req.dry_run,
             force: req.force,
@@ -709,14 +731,42 @@ impl Harness {
             run_id: Some(run_id),
             ..Default::default()
         };
+        let config = model::wit::config(&c.settings);
         let (result, state) = self.runtime.call(
             self.state(Some(access), scope),
             self.options.limits,
             |g, s| {
                 g.usersync_okta_connector()
-                    .call_sync(s, &c.config, &ctx, options)
+                    .call_sync(s, &config, &ctx, options)
             },
         );
+        let denied = self.save_log(run_id, &state)?;
+        let result = result
+            .map_err(HarnessError::from)
+            .and_then(|r| r.map_err(|e| HarnessError::Sync(e.into())));
+        match result {
+            Ok(report) => {
+                let report = SyncReport::from(report);
+                if !req.dry_run {
+                    connectors::state_set(&mut self.db.lock(), c.id, &state.state_writes)?;
+                }
+                let kind = match report.mode {
+                    model::SyncMode::Incremental => RunKind::Incremental,
+                    model::SyncMode::Full => RunKind::Full,
+                };
+                runs::finish_succeeded(&self.db.lock(), run_id, kind, &report)?;
+                Ok(SyncOutcome {
+                    run_id,
+                    report,
+                    denied,
+                })
+            }
+            Err(e) => Err(self.fail_run(run_id, req.kind(), e)?),
+        }
+    }
+
+    /// Store the log lines of a call and the requests its policy denied; returns those.
+    fn save_log(&self, run_id: i64, state: &HostState) -> Result<Vec<Denied>, HarnessError> {
         let denied = state
             .policy
             .denied
@@ -730,50 +780,33 @@ impl Harness {
             let line = format!("outgoing request to {} denied: {}", d.origin, d.reason);
             runs::log(&self.db.lock(), run_id, "warn", &line)?;
         }
-
-        let result = result
-            .map_err(HarnessError::from)
-            .and_then(|r| r.map_err(HarnessError::Sync));
-        match result {
-            Ok(report) => {
-                if !req.dry_run {
-                    connectors::state_set(&mut self.db.lock(), c.id, &state.state_writes)?;
-                }
-                let kind = if report.mode == wit::SyncMode::Incremental {
-                    "incremental"
-                } else {
-                    "full"
-                };
-                let json = serde_json::to_string(&report).expect("report serializes");
-                runs::finish(&self.db.lock(), run_id, kind, Some(&json), None)?;
-                Ok(SyncOutcome {
-                    run_id,
-                    report,
-                    denied,
-                })
-            }
-            Err(e) => Err(self.fail_run(run_id, kind, e)?),
-        }
+        Ok(denied)
     }
 
     /// Record a run as failed with `e`, and give `e` back (or the database's error).
-    fn fail_run(&self, run_id: i64, kind: &str, e: HarnessError) -> Result<HarnessError, DbError> {
-        let message = e.to_string();
+    fn fail_run(
+        &self,
+        run_id: i64,
+        kind: RunKind,
+        e: HarnessError,
+    ) -> Result<HarnessError, DbError> {
+        let failure = e.failure();
         let conn = self.db.lock();
-        runs::log(&conn, run_id, "error", &message)?;
-        runs::finish(&conn, run_id, kind, None, Some(&message))?;
+        runs::log(&conn, run_id, "error", &failure.message)?;
+        runs::finish_failed(&conn, run_id, kind, &failure)?;
         Ok(e)
     }
 
     /// Sync one user by login, as an SSO login does.
-    pub fn sync_user(&self, name: &str, login: &str) -> Result<wit::UserSyncReport, HarnessError> {
+    pub fn sync_user(&self, name: &str, login: &str) -> Result<UserSyncReport, HarnessError> {
         let (c, mut ctx, state) = self.call_setup(name)?;
         let _seats = self.license(&mut ctx)?;
+        let config = model::wit::config(&c.settings);
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
-                .call_sync_user(s, &c.config, &ctx, login)
+                .call_sync_user(s, &config, &ctx, login)
         });
-        result?.map_err(HarnessError::Sync)
+        Ok(result?.map_err(SyncError::from)?.into())
     }
 
     /// Recent runs, of one connector or all.
@@ -789,12 +822,10 @@ impl Harness {
     }
 
     /// One run and its log.
-    pub fn run(&self, id: i64) -> Result<Option<(runs::Run, Vec<runs::LogLine>)>, HarnessError> {
+    pub fn run(&self, id: i64) -> Result<(runs::Run, Vec<runs::LogLine>), HarnessError> {
         let conn = self.db.lock();
-        let Some(run) = runs::get(&conn, id)? else {
-            return Ok(None);
-        };
+        let run = runs::get(&conn, id)?.ok_or(HarnessError::UnknownRun(id))?;
         let log = runs::log_lines(&conn, id)?;
-        Ok(Some((run, log)))
+        Ok((run, log))
     }
 }

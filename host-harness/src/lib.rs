@@ -13,7 +13,9 @@
 
 pub mod harness;
 pub mod host;
+pub mod model;
 pub mod product;
 pub mod surface;
 
-pub use harness::{ConnectorInput, Harness, HarnessError, Options, SyncRequest};
+pub use harness::{ErrorKind, Harness, HarnessError, Options, SyncRequest};
+pub use model::{ConnectorPatch, ConnectorSettings};

@@ -11,7 +11,8 @@ use okta_sim::{Fault, FaultKind, GenSpec, Org, SimConfig, Simulator};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use usersync::{ConnectorInput, Harness, SyncRequest};
+use usersync::model::{ConnectorPatch, RunStatus, TokenText};
+use usersync::{Harness, SyncRequest};
 
 const SECRET: &str = "SECRET-TOKEN-abc123XYZ";
 const DOMAIN: &str = "acme.okta.com";
@@ -361,13 +362,13 @@ fn the_token_appears_only_in_the_secrets_table() {
 
     // ---- the library: Debug and Display of inputs, results and errors
     let h = library(&w);
-    let input = ConnectorInput {
-        name: "Lib".into(),
-        okta_domain: DOMAIN.into(),
-        api_token: Some(SECRET.into()),
+    let input = ConnectorPatch {
+        name: Some("Lib".into()),
+        okta_domain: Some(DOMAIN.into()),
+        api_token: Some(TokenText(SECRET.into())),
         ..Default::default()
     };
-    w.keep("Debug ConnectorInput", format!("{input:?} {input:#?}"));
+    w.keep("Debug ConnectorPatch", format!("{input:?} {input:#?}"));
     let view = h.create_connector(&input).unwrap();
     w.keep("Debug ConnectorView", format!("{view:?}"));
     w.keep(
@@ -392,8 +393,8 @@ fn the_token_appears_only_in_the_secrets_table() {
         w.keep("library error", format!("{e} {e:?}"));
     }
     w.sim.clear_faults();
-    let bad = ConnectorInput {
-        okta_domain: "http://x".into(),
+    let bad = ConnectorPatch {
+        okta_domain: Some("http://x".into()),
         ..input.clone()
     };
     let e = h.update_connector("Lib", &bad).unwrap_err();
@@ -480,7 +481,7 @@ fn the_token_appears_only_in_the_secrets_table() {
         .runs(None, 100)
         .unwrap()
         .iter()
-        .any(|r| r.status == "running")
+        .any(|r| r.status == RunStatus::Running)
     {
         assert!(
             std::time::Instant::now() < deadline,
@@ -591,10 +592,10 @@ fn library(w: &World) -> Harness {
 fn every_request_of_every_call_carries_exactly_the_host_token() {
     let w = World::new();
     let h = library(&w);
-    let pasted = ConnectorInput {
-        name: "Lib".into(),
-        okta_domain: DOMAIN.into(),
-        api_token: Some(format!(" ssws {SECRET}\n")),
+    let pasted = ConnectorPatch {
+        name: Some("Lib".into()),
+        okta_domain: Some(DOMAIN.into()),
+        api_token: Some(TokenText(format!(" ssws {SECRET}\n"))),
         ..Default::default()
     };
     h.create_connector(&pasted).unwrap();
@@ -646,7 +647,7 @@ fn every_request_of_every_call_carries_exactly_the_host_token() {
     assert!(h.sync_user("Lib", &login).unwrap().found);
     check("login sync");
     // The admin page's Test connection: the stored token, then one typed in.
-    let untyped = ConnectorInput {
+    let untyped = ConnectorPatch {
         api_token: None,
         ..pasted.clone()
     };
@@ -673,14 +674,14 @@ fn the_host_state_of_a_call_masks_the_token_in_debug() {
     );
     let db = usersync::product::db::Db::open(&w.db()).unwrap();
     let state = HostState::new(db, policy, CallScope::default(), Default::default());
-    let input = ConnectorInput {
-        api_token: Some(SECRET.into()),
+    let input = ConnectorPatch {
+        api_token: Some(TokenText(SECRET.into())),
         ..Default::default()
     };
     for (what, shown) in [
         ("ApiToken", format!("{token:?} {token:#?} {token}")),
         ("HostState", format!("{state:?} {state:#?}")),
-        ("ConnectorInput", format!("{input:?} {input:#?}")),
+        ("ConnectorPatch", format!("{input:?} {input:#?}")),
     ] {
         assert!(shown.contains("********"), "{what}: {shown}");
         assert!(

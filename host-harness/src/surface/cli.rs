@@ -1,10 +1,12 @@
 //! The `usersync` command line: connectors, syncs, runs, and the demo.
 //!
-//! Exit codes: 0 success; 1 the operation failed (Okta, store, plugin); 2 bad usage or
-//! invalid settings; 3 unknown connector or run; 4 a sync of the connector is running.
+//! Exit codes: 0 success; 1 the operation failed (Okta, store, plugin, the guard); 2 bad
+//! usage or invalid settings; 3 unknown connector or run; 4 a sync of the connector is
+//! running ([`exit_code`]).
 
-use crate::harness::{ConnectorInput, Harness, HarnessError, Options, SyncRequest};
+use crate::harness::{ErrorKind, Harness, HarnessError, Options, SyncRequest};
 use crate::host::http::Resolve;
+use crate::model::{ConnectorPatch, TokenText, Trigger, UnknownAtLogin};
 use crate::product::profile::Profile;
 use crate::surface::report;
 use clap::{Args, Parser, Subcommand};
@@ -218,59 +220,80 @@ pub struct ConnectorArgs {
     /// Group-member requests in flight at once (1-16, default 4).
     #[arg(long)]
     pub member_concurrency: Option<u32>,
-    /// Read user, group and lifecycle settings from this JSON file:
-    /// `{"users": {...}, "groups": {...}, "lifecycle": {...}}` (see README).
+    /// Read settings from this JSON file: any connector settings in camelCase, as the
+    /// REST API takes them, e.g. `{"users": {...}, "lifecycle": {"guardPercent": 20}}`
+    /// (see README); the options above override it.
     #[arg(long)]
     pub settings: Option<PathBuf>,
 }
 
-/// The settings part of a connector, as a JSON file holds it.
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct SettingsFile {
-    users: Option<crate::host::bindings::wit::UserSettings>,
-    groups: Option<crate::host::bindings::wit::GroupSettings>,
-    lifecycle: Option<crate::host::bindings::wit::LifecycleSettings>,
+impl ConnectorArgs {
+    /// The settings given: the `--settings` file, then the options over it (the token is
+    /// read separately).
+    fn patch(&self) -> Result<ConnectorPatch, CliError> {
+        let mut patch = match &self.settings {
+            None => ConnectorPatch::default(),
+            Some(path) => read_settings_file(path)?,
+        };
+        set(&mut patch.name, &self.name);
+        set(&mut patch.okta_domain, &self.domain);
+        set(&mut patch.schedule, &self.schedule);
+        set(&mut patch.schedule_enabled, &self.schedule_enabled);
+        set(
+            &mut patch.include_built_in_groups,
+            &self.include_built_in_groups,
+        );
+        set(&mut patch.user_attributes, &self.attributes);
+        set(
+            &mut patch.full_sync_interval_hours,
+            &self.full_sync_interval_hours,
+        );
+        set(&mut patch.member_concurrency, &self.member_concurrency);
+        let unknown = self.deny_unknown_at_login.map(|deny| {
+            if deny {
+                UnknownAtLogin::Deny
+            } else {
+                UnknownAtLogin::Keep
+            }
+        });
+        set(&mut patch.unknown_at_login, &unknown);
+        Ok(patch)
+    }
 }
 
-impl ConnectorArgs {
-    /// Set the options given here on `input` (the token is read separately).
-    fn apply(&self, input: &mut ConnectorInput) -> Result<(), CliError> {
-        let file = match &self.settings {
-            None => SettingsFile::default(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    CliError::usage(format!(
-                        "cannot read the settings file {}: {e}",
-                        path.display()
-                    ))
-                })?;
-                serde_json::from_str(&text).map_err(|e| {
-                    CliError::usage(format!(
-                        "the settings file {} is not valid: {e}",
-                        path.display()
-                    ))
-                })?
-            }
-        };
-        crate::surface::transfer::ConnectorSettings {
-            name: self.name.clone(),
-            okta_domain: self.domain.clone(),
-            api_token: None,
-            schedule: self.schedule.clone(),
-            schedule_enabled: self.schedule_enabled,
-            include_built_in_groups: self.include_built_in_groups,
-            user_attributes: self.attributes.clone(),
-            full_sync_interval_hours: self.full_sync_interval_hours,
-            deny_unknown_at_login: self.deny_unknown_at_login,
-            member_concurrency: self.member_concurrency,
-            users: file.users,
-            groups: file.groups,
-            lifecycle: file.lifecycle,
-        }
-        .apply(input);
-        Ok(())
+/// An option given on the command line overrides the settings file's.
+fn set<T: Clone>(to: &mut Option<T>, given: &Option<T>) {
+    if given.is_some() {
+        to.clone_from(given);
     }
+}
+
+/// A `--settings` file: a connector patch, refused naming the bad field.
+fn read_settings_file(path: &std::path::Path) -> Result<ConnectorPatch, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::usage(format!(
+            "cannot read the settings file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let patch: ConnectorPatch = serde_path_to_error::deserialize(
+        &mut serde_json::Deserializer::from_str(&text),
+    )
+    .map_err(|e| {
+        CliError::usage(format!(
+            "the settings file {} is not valid: {}: {}",
+            path.display(),
+            e.path(),
+            e.inner()
+        ))
+    })?;
+    if patch.api_token.is_some() {
+        return Err(CliError::usage(format!(
+            "the settings file {} holds an apiToken; give the token with --token-file or OKTA_CLIENT_TOKEN",
+            path.display()
+        )));
+    }
+    Ok(patch)
 }
 
 /// Removes the progress spinner when the command ends, whatever the outcome.
@@ -301,19 +324,21 @@ impl CliError {
     }
 }
 
+/// The exit code of a failure of this kind: the CLI's one mapping.
+pub fn exit_code(kind: ErrorKind) -> i32 {
+    match kind {
+        ErrorKind::Invalid | ErrorKind::Conflict => 2,
+        ErrorKind::NotFound => 3,
+        ErrorKind::Busy => 4,
+        ErrorKind::Guard | ErrorKind::Upstream | ErrorKind::Internal => 1,
+    }
+}
+
 impl From<HarnessError> for CliError {
     fn from(e: HarnessError) -> Self {
-        let code = match &e {
-            HarnessError::InvalidConfig(_)
-            | HarnessError::DuplicateName(_)
-            | HarnessError::Seats(_) => 2,
-            HarnessError::UnknownConnector(_) => 3,
-            HarnessError::AlreadyRunning(_) => 4,
-            _ => 1,
-        };
         CliError {
+            code: exit_code(e.kind()),
             message: e.to_string(),
-            code,
         }
     }
 }
@@ -432,7 +457,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             let req = SyncRequest {
                 dry_run: *dry_run,
                 incremental: *incremental,
-                trigger: "manual",
+                trigger: Trigger::Manual,
                 force: *force,
             };
 
@@ -450,18 +475,15 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             emit(out, json, &runs, || report::runs_table(&runs))
         }
         Command::Log { run } => {
-            let (r, log) = h.run(*run)?.ok_or(CliError {
-                message: format!("there is no run #{run}"),
-                code: 3,
-            })?;
+            let (r, log) = h.run(*run)?;
             emit(
                 out,
                 json,
                 &serde_json::json!({"run": r, "log": log}),
                 || {
                     let mut s = report::runs_table(std::slice::from_ref(&r));
-                    if let Some(rep) = r.report.as_ref().and_then(report::stored) {
-                        s.push_str(&report::sync_report(&r.connector, r.id, &rep, usize::MAX));
+                    if let Some(rep) = &r.report {
+                        s.push_str(&report::sync_report(&r.connector, r.id, rep, usize::MAX));
                     }
                     for l in &log {
                         s.push_str(&format!(
@@ -486,11 +508,9 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 admin_password: admin_password(admin_password_file)?,
             };
             let server =
-                crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| {
-                    CliError {
-                        message: format!("cannot serve on {listen}: {e}"),
-                        code: 1,
-                    }
+                crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
+                    message: format!("cannot serve on {listen}: {e}"),
+                    code: 1,
                 })?;
             let _ = writeln!(
                 out,
@@ -584,22 +604,9 @@ fn import(
         std::fs::read_to_string(file)
     }
     .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
-    let refused = |e: crate::surface::transfer::ImportError| {
-        let code = match &e {
-            crate::surface::transfer::ImportError::Invalid { .. } => 2,
-            crate::surface::transfer::ImportError::Connector { source, .. } => match source {
-                HarnessError::InvalidConfig(_)
-                | HarnessError::DuplicateName(_)
-                | HarnessError::Seats(_) => 2,
-                HarnessError::UnknownConnector(_) => 3,
-                HarnessError::AlreadyRunning(_) => 4,
-                _ => 1,
-            },
-        };
-        CliError {
-            message: format!("{e}; nothing was imported"),
-            code,
-        }
+    let refused = |e: crate::surface::transfer::ImportError| CliError {
+        code: exit_code(e.kind()),
+        message: format!("{e}; nothing was imported"),
     };
     let doc = crate::surface::transfer::parse(&text).map_err(refused)?;
     let summary = crate::surface::transfer::import(h, &doc).map_err(refused)?;
@@ -628,13 +635,12 @@ fn connector(
 ) -> Result<(), CliError> {
     match cmd {
         ConnectorCommand::Create(args) => {
-            let mut input = ConnectorInput::default();
-            args.apply(&mut input)?;
-            if input.name.trim().is_empty() {
+            let mut patch = args.patch()?;
+            if patch.name().is_none() {
                 return Err(CliError::usage("a connector needs a name: --name NAME"));
             }
-            input.api_token = Some(read_token(&args.token_file)?);
-            let v = h.create_connector(&input)?;
+            patch.api_token = Some(TokenText(read_token(&args.token_file)?));
+            let v = h.create_connector(&patch)?;
             emit(out, json, &v, || {
                 format!("Created.\n{}", report::connector(&v))
             })
@@ -652,14 +658,14 @@ fn connector(
                         .as_ref()
                         .map(|r| format!("#{} {} {}", r.id, r.status, report::time(r.started_at)))
                         .unwrap_or_else(|| "never".into());
-                    let sched = if v.config.schedule_enabled {
+                    let sched = if v.settings.schedule_enabled {
                         "enabled"
                     } else {
                         "off"
                     };
                     s.push_str(&format!(
                         "{:<20} {:<28} {:<10} {}\n",
-                        v.config.name, v.config.okta_domain, sched, last
+                        v.settings.name, v.settings.okta_domain, sched, last
                     ));
                 }
                 s
@@ -678,12 +684,11 @@ fn connector(
 
             new_token,
         } => {
-            let mut input = ConnectorInput::from_config(&h.connector(name)?.config);
-            args.apply(&mut input)?;
+            let mut patch = args.patch()?;
             if *new_token || args.token_file.is_some() {
-                input.api_token = Some(read_token(&args.token_file)?);
+                patch.api_token = Some(TokenText(read_token(&args.token_file)?));
             }
-            let v = h.update_connector(name, &input)?;
+            let v = h.update_connector(name, &patch)?;
             emit(out, json, &v, || {
                 format!("Saved.\n{}", report::connector(&v))
             })

@@ -2,8 +2,9 @@
 //! loopback; a connector is created against it; a full sync fills the embedded store;
 //! then a few changes in "Okta" and a second sync, and a login sync.
 
-use crate::harness::{ConnectorInput, Harness, Options, SyncRequest};
 use crate::surface::cli::{CliError, DemoArgs};
+use crate::harness::{Harness, Options, SyncRequest};
+use crate::model::{ConnectorPatch, TokenText};
 use crate::surface::report;
 use okta_sim::{GenSpec, GroupType, Org, SimConfig, Simulator};
 use std::io::Write;
@@ -35,13 +36,7 @@ fn sync_and_show(
     out: &mut dyn Write,
     max_changes: usize,
 ) -> Result<crate::harness::SyncOutcome, CliError> {
-    let o = h.sync(
-        DEMO_CONNECTOR,
-        SyncRequest {
-            trigger: "manual",
-            ..Default::default()
-        },
-    )?;
+    let o = h.sync(DEMO_CONNECTOR, SyncRequest::default())?;
     writeln!(
         out,
         "{}",
@@ -76,13 +71,13 @@ pub fn run(
     writeln!(out, "{product} user store: {}\n", db.display()).map_err(io)?;
 
     let h = Harness::open(&db, options)?;
-    let input = ConnectorInput {
-        name: DEMO_CONNECTOR.into(),
-        okta_domain: format!("https://{DEMO_DOMAIN}/"),
-        api_token: Some(SimConfig::default().tokens[0].clone()),
-        schedule: "0 0 */2 ? * *".into(),
-        schedule_enabled: true,
-        user_attributes: vec!["department".into(), "title".into()],
+    let input = ConnectorPatch {
+        name: Some(DEMO_CONNECTOR.into()),
+        okta_domain: Some(format!("https://{DEMO_DOMAIN}/")),
+        api_token: Some(TokenText(SimConfig::default().tokens[0].clone())),
+        schedule: Some("0 0 */2 ? * *".into()),
+        schedule_enabled: Some(true),
+        user_attributes: Some(vec!["department".into(), "title".into()]),
         ..Default::default()
     };
     let v = h.create_connector(&input)?;
@@ -155,11 +150,10 @@ fn serve(h: Harness, listen: &str, out: &mut dyn Write) -> Result<(), CliError> 
         admin_user: "admin".into(),
         admin_password: password.clone(),
     };
-    let server =
-        crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
-            message: format!("cannot serve on {listen}: {e}"),
-            code: 1,
-        })?;
+    let server = crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
+        message: format!("cannot serve on {listen}: {e}"),
+        code: 1,
+    })?;
     writeln!(
         out,
         "\nAdmin page: {}{}  (user admin, password {password}, valid for this run only)\nREST API:   {}{}/\nStop with Ctrl-C.",

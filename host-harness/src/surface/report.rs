@@ -1,8 +1,8 @@
 //! Human-readable renderings of sync reports, runs and connectors for the CLI and demo.
 
-use crate::harness::ConnectorView;
-use crate::host::bindings::wit::{ChangeAction, ChangeEntry, SyncMode, SyncReport, UserSyncReport};
 use crate::product::db::runs::Run;
+use crate::harness::ConnectorView;
+use crate::model::{ChangeAction, ChangeEntry, SyncReport, UserSyncReport};
 use std::fmt::Write;
 
 fn secs(ms: u64) -> String {
@@ -56,23 +56,12 @@ pub fn change_line(e: &ChangeEntry) -> String {
     s
 }
 
-/// A sync report as stored in a run. Reports stored before a field was added lack it;
-/// they read with its empty value.
-pub fn stored(v: &serde_json::Value) -> Option<SyncReport> {
-    let mut v = v.clone();
-    if let Some(o) = v.as_object_mut() {
-        o.entry("seats_denied")
-            .or_insert_with(|| serde_json::json!([]));
-    }
-    serde_json::from_value(v).ok()
-}
-
 /// A sync report as a short block of text; `max_changes` lines of changes at most.
 pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: usize) -> String {
     let c = &r.counts;
     let kind = match r.mode {
-        SyncMode::Full => "full",
-        SyncMode::Incremental => "incremental",
+        crate::model::SyncMode::Full => "full",
+        crate::model::SyncMode::Incremental => "incremental",
     };
     let mut s = String::new();
     let what = if r.dry_run {
@@ -181,18 +170,17 @@ pub fn runs_table(runs: &[Run]) -> String {
         "RUN", "CONNECTOR", "KIND", "TRIGGER", "STATUS", "STARTED", "RESULT"
     );
     for r in runs {
-        let result = match (&r.error, &r.report) {
-            (Some(e), _) => e.clone(),
+        let result = match (&r.failure, &r.report) {
+            (Some(f), _) => f.message.clone(),
             (None, Some(rep)) => {
-                let c = &rep["counts"];
+                let c = &rep.counts;
                 format!(
                     "{}{} created, {} updated, {} deactivated, {} memberships changed",
                     if r.dry_run { "dry run: " } else { "" },
-                    c["users_created"],
-                    c["users_updated"],
-                    c["users_deactivated"],
-                    c["memberships_added"].as_u64().unwrap_or(0)
-                        + c["memberships_removed"].as_u64().unwrap_or(0)
+                    c.users_created,
+                    c.users_updated,
+                    c.users_deactivated,
+                    c.memberships_changed()
                 )
             }
             _ => String::new(),
@@ -202,9 +190,9 @@ pub fn runs_table(runs: &[Run]) -> String {
             "{:>5}  {:<16} {:<12} {:<9} {:<10} {:<24} {}",
             r.id,
             r.connector,
-            r.kind,
-            r.trigger,
-            r.status,
+            r.kind.as_str(),
+            r.trigger.as_str(),
+            r.status.as_str(),
             time(r.started_at),
             result
         );
@@ -214,7 +202,7 @@ pub fn runs_table(runs: &[Run]) -> String {
 
 /// A connector's settings.
 pub fn connector(v: &ConnectorView) -> String {
-    let c = &v.config;
+    let c = &v.settings;
     let mut s = String::new();
     let _ = writeln!(s, "Connector \"{}\" (directory {})", c.name, v.directory_id);
     let _ = writeln!(s, "  Okta domain:        {}", c.okta_domain);
@@ -253,8 +241,8 @@ pub fn connector(v: &ConnectorView) -> String {
         c.full_sync_interval_hours
     );
     let login = match c.unknown_at_login {
-        crate::host::bindings::wit::UnknownAtLogin::Keep => "keep the user",
-        crate::host::bindings::wit::UnknownAtLogin::Deny => "deny (deactivate the user)",
+        crate::model::UnknownAtLogin::Keep => "keep the user",
+        crate::model::UnknownAtLogin::Deny => "deny (deactivate the user)",
     };
     let _ = writeln!(s, "  Unknown at login:   {login}");
     if c.schedule_enabled {
@@ -271,50 +259,4 @@ pub fn connector(v: &ConnectorView) -> String {
         );
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reports_stored_before_seats_existed_still_read() {
-        let c = crate::host::bindings::wit::SyncCounts {
-            users_created: 2,
-            users_updated: 0,
-            users_activated: 0,
-            users_deactivated: 0,
-            users_deleted: 0,
-            users_migrated: 0,
-            groups_created: 0,
-            groups_updated: 0,
-            memberships_added: 0,
-            memberships_removed: 0,
-        };
-        let report = SyncReport {
-            mode: SyncMode::Full,
-            dry_run: false,
-            counts: c,
-            changes: vec![],
-            okta_users: 2,
-            okta_groups: 0,
-            requests: 3,
-            writes: 2,
-            fetch_ms: 0,
-            plan_ms: 0,
-            apply_ms: 0,
-            warnings: vec![],
-            retries: 0,
-            rate_limited: 0,
-            scoped_token: false,
-            seats_denied: vec!["eve".into()],
-        };
-        let mut v = serde_json::to_value(&report).unwrap();
-        assert_eq!(stored(&v), Some(report.clone()));
-        v.as_object_mut().unwrap().remove("seats_denied");
-        let old = stored(&v).expect("an old report reads");
-        assert_eq!(old.seats_denied, Vec::<String>::new());
-        assert_eq!(old.counts.users_created, 2);
-        assert_eq!(stored(&serde_json::json!({"mode": "nonsense"})), None);
-    }
 }

@@ -33,12 +33,12 @@ impl Scheduler {
     pub fn due(&self, now: i64) -> Result<Vec<String>, HarnessError> {
         let list = connectors::list(&self.harness.db().lock())?;
         let mut due = Vec::new();
-        for c in list.into_iter().filter(|c| c.config.schedule_enabled) {
+        for c in list.into_iter().filter(|c| c.settings.schedule_enabled) {
             let last = schedule::last_fire(&self.harness.db().lock(), c.id)?;
             let base = last.unwrap_or(0).max(c.updated_at);
-            let next = self.harness.next_runs(&c.config.schedule, base, 1)?;
+            let next = self.harness.next_runs(&c.settings.schedule, base, 1)?;
             if next.first().is_some_and(|t| *t <= now) {
-                due.push(c.config.name);
+                due.push(c.settings.name);
             }
         }
         Ok(due)
@@ -52,7 +52,7 @@ impl Scheduler {
         let request = SyncRequest {
             incremental: true,
             dry_run: false,
-            trigger: "schedule",
+            trigger: crate::model::Trigger::Schedule,
             force: false,
         };
         let result = self.harness.sync(name, request);

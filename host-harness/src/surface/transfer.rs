@@ -1,142 +1,35 @@
 //! Export and import of connector settings as JSON (the CLI's `export`/`import` and the
-//! REST API's `/export` and `/import`). Exports hold the API token only when asked;
-//! otherwise it is redacted as `********`. An import creates or updates connectors,
-//! after checking all of them first: a refused import changes nothing.
+//! REST API's `/export` and `/import`). An export holds each connector's
+//! [`ConnectorSettings`] as the REST API shows them, with the API token only when asked
+//! (otherwise `********`). An import reads each connector as a [`ConnectorPatch`] and
+//! creates or updates connectors, after checking all of them first: a refused import
+//! changes nothing.
 
-use crate::harness::{ConnectorInput, Harness, HarnessError};
-use crate::host::bindings::wit::{
-    ConnectorConfig, GroupSettings, LifecycleSettings, UnknownAtLogin, UserSettings,
-};
 use crate::product::db::connectors;
+use crate::harness::{ErrorKind, Harness, HarnessError};
+use crate::model::{ConnectorPatch, ConnectorSettings, REDACTED, stored};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-/// What a redacted token looks like.
-pub const REDACTED: &str = "********";
+/// The format version written.
+pub const EXPORT_VERSION: u32 = 2;
 
-/// A connector's settings in JSON (camelCase, as the REST API): every field optional, so
-/// that a document may set only some of them (the rest keep their value, or the default).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ConnectorSettings {
-    /// Name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Okta domain without protocol.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub okta_domain: Option<String>,
-    /// The API token, or `********` when redacted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_token: Option<String>,
-    /// Cron schedule (UTC) or a preset such as `every 15 minutes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<String>,
-    /// Scheduled sync on.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schedule_enabled: Option<bool>,
-    /// Sync Okta's built-in groups.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub include_built_in_groups: Option<bool>,
-    /// Okta profile attributes copied.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_attributes: Option<Vec<String>>,
-    /// Hours between full syncs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub full_sync_interval_hours: Option<u32>,
-    /// Deactivate logins Okta does not know.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deny_unknown_at_login: Option<bool>,
-    /// Group-member requests in flight.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub member_concurrency: Option<u32>,
-    /// User settings, as in the CLI's `--settings` file (absent or null: unchanged).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub users: Option<UserSettings>,
-    /// Group settings (absent or null: unchanged).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub groups: Option<GroupSettings>,
-    /// Lifecycle and guard settings (absent or null: unchanged).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lifecycle: Option<LifecycleSettings>,
+/// One connector of an export.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedConnector {
+    /// Its settings.
+    #[serde(flatten)]
+    pub settings: ConnectorSettings,
+    /// The API token, or `********`.
+    pub api_token: String,
 }
 
-impl ConnectorSettings {
-    /// All settings of a stored connector, with `token` (or the redaction mark).
-    pub fn from_config(c: &ConnectorConfig, token: Option<String>) -> Self {
-        ConnectorSettings {
-            name: Some(c.name.clone()),
-            okta_domain: Some(c.okta_domain.clone()),
-            api_token: Some(token.unwrap_or_else(|| REDACTED.to_string())),
-            schedule: Some(c.schedule.clone()),
-            schedule_enabled: Some(c.schedule_enabled),
-            include_built_in_groups: Some(c.include_built_in_groups),
-            user_attributes: Some(c.user_attributes.clone()),
-            full_sync_interval_hours: Some(c.full_sync_interval_hours),
-            deny_unknown_at_login: Some(c.unknown_at_login == UnknownAtLogin::Deny),
-            member_concurrency: Some(c.member_concurrency),
-            users: c.users.clone(),
-            groups: c.groups.clone(),
-            lifecycle: c.lifecycle,
-        }
-    }
-
-    /// The token, unless absent, empty or redacted.
-    pub fn token(&self) -> Option<&str> {
-        self.api_token
-            .as_deref()
-            .filter(|t| !t.trim().is_empty() && t.trim() != REDACTED)
-    }
-
-    /// Set the fields present here on `input`; a redacted or empty token keeps it unset
-    /// (the stored token stays).
-    pub fn apply(&self, input: &mut ConnectorInput) {
-        if let Some(v) = &self.name {
-            input.name = v.clone();
-        }
-        if let Some(v) = &self.okta_domain {
-            input.okta_domain = v.clone();
-        }
-        if let Some(v) = &self.schedule {
-            input.schedule = v.clone();
-        }
-        if let Some(v) = self.schedule_enabled {
-            input.schedule_enabled = v;
-        }
-        if let Some(v) = self.include_built_in_groups {
-            input.include_built_in_groups = v;
-        }
-        if let Some(v) = &self.user_attributes {
-            input.user_attributes = v.clone();
-        }
-        if let Some(v) = self.full_sync_interval_hours {
-            input.full_sync_interval_hours = v;
-        }
-        if let Some(v) = self.deny_unknown_at_login {
-            input.deny_unknown_at_login = v;
-        }
-        if let Some(v) = self.member_concurrency {
-            input.member_concurrency = v;
-        }
-        if let Some(v) = &self.users {
-            input.users = Some(v.clone());
-        }
-        if let Some(v) = &self.groups {
-            input.groups = Some(v.clone());
-        }
-        if let Some(v) = &self.lifecycle {
-            input.lifecycle = Some(*v);
-        }
-        if let Some(t) = self.token() {
-            input.api_token = Some(t.to_string());
-        }
-    }
-}
-
-/// An export document.
+/// An export document: written with [`ExportedConnector`]s, read with patches.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Export {
-    /// Format version (1).
-    #[serde(default = "one")]
+pub struct Export<C> {
+    /// Format version.
     pub usersync_export: u32,
     /// The product it was exported from.
     #[serde(default)]
@@ -148,26 +41,28 @@ pub struct Export {
     #[serde(default)]
     pub secrets_included: bool,
     /// The connectors.
-    pub connectors: Vec<ConnectorSettings>,
-}
-
-fn one() -> u32 {
-    1
+    pub connectors: Vec<C>,
 }
 
 /// Every connector's settings; the API tokens only if `include_secrets`.
-pub fn export(h: &Harness, include_secrets: bool) -> Result<Export, HarnessError> {
+pub fn export(
+    h: &Harness,
+    include_secrets: bool,
+) -> Result<Export<ExportedConnector>, HarnessError> {
     let mut list = Vec::new();
     for v in h.connectors()? {
-        let token = if include_secrets {
-            Some(connectors::token(&h.db().lock(), v.id)?)
+        let api_token = if include_secrets {
+            connectors::token(&h.db().lock(), v.id)?
         } else {
-            None
+            REDACTED.to_string()
         };
-        list.push(ConnectorSettings::from_config(&v.config, token));
+        list.push(ExportedConnector {
+            settings: v.settings,
+            api_token,
+        });
     }
     Ok(Export {
-        usersync_export: 1,
+        usersync_export: EXPORT_VERSION,
         product: h.product().name.to_string(),
         exported_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         secrets_included: include_secrets,
@@ -196,6 +91,23 @@ pub enum ImportError {
     },
 }
 
+impl ImportError {
+    /// Its kind, for the surfaces.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ImportError::Invalid { .. } => ErrorKind::Invalid,
+            ImportError::Connector { source, .. } => source.kind(),
+        }
+    }
+
+    fn invalid(message: String, field: impl Into<Option<String>>) -> Self {
+        ImportError::Invalid {
+            message,
+            field: field.into(),
+        }
+    }
+}
+
 /// What an import did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ImportSummary {
@@ -205,114 +117,93 @@ pub struct ImportSummary {
     pub updated: Vec<String>,
 }
 
-/// Parse an export document (or a bare JSON array of connectors).
-pub fn parse(text: &str) -> Result<Export, ImportError> {
-    let invalid = |e: serde_path_to_error::Error<serde_json::Error>| {
-        let path = e.path().to_string();
-        ImportError::Invalid {
-            message: format!("the import is not a usersync export: {}", e.inner()),
-            field: (path != ".").then_some(path),
-        }
-    };
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| ImportError::Invalid {
-            message: format!("the import is not valid JSON: {e}"),
-            field: None,
-        })?;
+fn not_an_export(e: serde_path_to_error::Error<serde_json::Error>) -> ImportError {
+    let path = e.path().to_string();
+    ImportError::invalid(
+        format!("the import is not a usersync export: {}", e.inner()),
+        (path != ".").then_some(path),
+    )
+}
+
+/// Parse an export document (or a bare JSON array of connectors). Exports of format
+/// version 1 (WIT-shaped sections) are read too.
+pub fn parse(text: &str) -> Result<Export<ConnectorPatch>, ImportError> {
+    let mut value: Value = serde_json::from_str(text)
+        .map_err(|e| ImportError::invalid(format!("the import is not valid JSON: {e}"), None))?;
     if value.is_array() {
-        let connectors = serde_path_to_error::deserialize(value).map_err(invalid)?;
-        return Ok(Export {
-            usersync_export: 1,
-            product: String::new(),
-            exported_at: String::new(),
-            secrets_included: false,
-            connectors,
-        });
+        value = serde_json::json!({"usersyncExport": EXPORT_VERSION, "connectors": value});
     }
-    let export: Export = serde_path_to_error::deserialize(value).map_err(invalid)?;
-    if export.usersync_export != 1 {
-        return Err(ImportError::Invalid {
-            message: format!(
-                "the import has format version {}; this version reads version 1",
-                export.usersync_export
-            ),
-            field: Some("usersyncExport".into()),
-        });
+    match value.get("usersyncExport").and_then(Value::as_u64) {
+        None | Some(1) => {
+            if let Some(list) = value.get_mut("connectors").and_then(Value::as_array_mut) {
+                for c in list.iter_mut() {
+                    *c = stored::upgrade_exported_connector(c.take());
+                }
+            }
+            value["usersyncExport"] = EXPORT_VERSION.into();
+        }
+        Some(2) => {}
+        Some(n) => {
+            return Err(ImportError::invalid(
+                format!("the import has format version {n}; this version reads versions 1 and 2"),
+                Some("usersyncExport".into()),
+            ));
+        }
     }
-    Ok(export)
+    serde_path_to_error::deserialize(value).map_err(not_an_export)
 }
 
 /// Create or update the connectors of `doc`. Every connector is checked first (a name,
 /// no name twice, a token for new connectors, settings the plugin accepts); if one is
 /// refused, nothing is changed.
-pub fn import(h: &Harness, doc: &Export) -> Result<ImportSummary, ImportError> {
+pub fn import(h: &Harness, doc: &Export<ConnectorPatch>) -> Result<ImportSummary, ImportError> {
     let mut plan = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (i, s) in doc.connectors.iter().enumerate() {
-        let name = s.name.as_deref().map(str::trim).unwrap_or_default();
-        if name.is_empty() {
-            return Err(ImportError::Invalid {
-                message: format!("connector #{} of the import has no name", i + 1),
-                field: Some(format!("connectors[{i}].name")),
-            });
-        }
+    for (i, patch) in doc.connectors.iter().enumerate() {
+        let Some(name) = patch.name() else {
+            return Err(ImportError::invalid(
+                format!("connector #{} of the import has no name", i + 1),
+                format!("connectors[{i}].name"),
+            ));
+        };
         if !seen.insert(name.to_lowercase()) {
-            return Err(ImportError::Invalid {
-                message: format!("the import holds connector `{name}` twice"),
-                field: Some(format!("connectors[{i}].name")),
-            });
+            return Err(ImportError::invalid(
+                format!("the import holds connector `{name}` twice"),
+                format!("connectors[{i}].name"),
+            ));
         }
-        let existing = match h.connector(name) {
-            Ok(v) => Some(v),
-            Err(HarnessError::UnknownConnector(_)) => None,
-            Err(source) => {
-                return Err(ImportError::Connector {
-                    name: name.into(),
-                    source,
-                });
-            }
+        let refused = |source| ImportError::Connector {
+            name: name.into(),
+            source,
         };
-        let mut input = existing
-            .as_ref()
-            .map(|v| ConnectorInput::from_config(&v.config))
-            .unwrap_or_default();
-        s.apply(&mut input);
-        let token = match (s.token(), &existing) {
-            (Some(t), _) => t.to_string(),
-            (None, Some(v)) => {
-                connectors::token(&h.db().lock(), v.id).map_err(|e| ImportError::Connector {
-                    name: name.into(),
-                    source: e.into(),
-                })?
-            }
-            (None, None) => {
-                return Err(ImportError::Invalid {
-                    message: format!(
-                        "connector `{name}` does not exist yet and its API token is redacted in the import; export with secrets included or create the connector first"
-                    ),
-                    field: Some(format!("connectors[{i}].apiToken")),
-                });
-            }
+        let exists = match h.connector(name) {
+            Ok(_) => true,
+            Err(HarnessError::UnknownConnector(_)) => false,
+            Err(source) => return Err(refused(source)),
         };
-        h.configure(&input, &token)
-            .map_err(|source| ImportError::Connector {
-                name: name.into(),
-                source,
-            })?;
-        plan.push((name.to_string(), existing.is_some(), input));
+        if !exists && patch.token().is_none() {
+            return Err(ImportError::invalid(
+                format!(
+                    "connector `{name}` does not exist yet and its API token is redacted in the import; export with secrets included or create the connector first"
+                ),
+                format!("connectors[{i}].apiToken"),
+            ));
+        }
+        h.check(exists.then_some(name), patch).map_err(refused)?;
+        plan.push((name.to_string(), exists, patch));
     }
     let mut summary = ImportSummary::default();
-    for (name, exists, input) in plan {
-        let wrap = |source| ImportError::Connector {
+    for (name, exists, patch) in plan {
+        let refused = |source| ImportError::Connector {
             name: name.clone(),
             source,
         };
         if exists {
-            let v = h.update_connector(&name, &input).map_err(wrap)?;
-            summary.updated.push(v.config.name);
+            let v = h.update_connector(&name, patch).map_err(refused)?;
+            summary.updated.push(v.settings.name);
         } else {
-            let v = h.create_connector(&input).map_err(wrap)?;
-            summary.created.push(v.config.name);
+            let v = h.create_connector(patch).map_err(refused)?;
+            summary.created.push(v.settings.name);
         }
     }
     Ok(summary)

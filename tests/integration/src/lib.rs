@@ -7,8 +7,9 @@ pub mod chromium;
 use okta_sim::{GenSpec, Org, SimConfig, Simulator};
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
+use usersync::model::{ConnectorPatch, GroupPatch, TokenText};
 use usersync::host::runtime::{Limits, Runtime};
-use usersync::{ConnectorInput, Harness, Options};
+use usersync::{Harness, Options};
 
 /// The Okta domain every test connector uses; the harness routes it to the simulator.
 pub const DOMAIN: &str = "acme.okta.com";
@@ -104,8 +105,7 @@ impl Env {
         let sim = Simulator::start(org, config);
         let dir = tempfile::tempdir().expect("temp dir");
         options.resolve.insert(DOMAIN, sim.addr());
-        let db =
-            usersync::product::db::Db::open(&dir.path().join("usersync.db")).expect("db opens");
+        let db = usersync::product::db::Db::open(&dir.path().join("usersync.db")).expect("db opens");
         let harness = Harness::with(db, runtime, options).expect("harness");
         harness
             .create_connector(&connector_input())
@@ -156,30 +156,23 @@ pub fn run_cli<S: AsRef<str>>(args: &[S]) -> CliOutput {
 }
 
 /// The test connector's settings.
-pub fn connector_input() -> ConnectorInput {
-    ConnectorInput {
-        name: CONNECTOR.into(),
-        okta_domain: DOMAIN.into(),
-        api_token: Some(TOKEN.into()),
-        user_attributes: vec!["department".into()],
+pub fn connector_input() -> ConnectorPatch {
+    ConnectorPatch {
+        name: Some(CONNECTOR.into()),
+        okta_domain: Some(DOMAIN.into()),
+        api_token: Some(TokenText(TOKEN.into())),
+        user_attributes: Some(vec!["department".into()]),
         groups: Some(groups_without_defaults()),
         ..Default::default()
     }
 }
 
-/// Default group settings, but no product default groups: most tests compare the store
-/// with Okta alone (the default groups have their own tests).
-pub fn groups_without_defaults() -> usersync::host::bindings::wit::GroupSettings {
-    usersync::host::bindings::wit::GroupSettings {
-        types: vec!["OKTA_GROUP".into(), "APP_GROUP".into()],
-        include_patterns: vec![],
-        exclude_patterns: vec![],
-        required: vec![],
-        prefix: String::new(),
-        suffix: String::new(),
-        pattern: String::new(),
-        replacement: String::new(),
-        default_groups: Some(vec![]),
+/// The default group settings, but no product default groups: most tests compare the
+/// store with Okta alone (the default groups have their own tests).
+pub fn groups_without_defaults() -> GroupPatch {
+    GroupPatch {
+        default_groups: Some(Some(vec![])),
+        ..Default::default()
     }
 }
 
@@ -213,8 +206,7 @@ impl StoreState {
     /// Read the test connector's directory.
     pub fn read(h: &Harness) -> StoreState {
         let dir = h.connector(CONNECTOR).expect("connector").directory_id;
-        let snap =
-            usersync::product::db::directory::snapshot(&h.db().lock(), dir).expect("snapshot");
+        let snap = usersync::product::db::directory::snapshot(&h.db().lock(), dir).expect("snapshot");
         StoreState {
             users: snap
                 .users

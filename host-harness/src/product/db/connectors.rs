@@ -1,8 +1,9 @@
-//! Connectors: their settings (JSON, no secret), their API token (a separate table, never
-//! exported), their directory, and their sync state.
+//! Connectors: their settings (a versioned JSON document, no secret), their API token (a
+//! separate table, never exported), their directory, and their sync state.
 
 use super::{Context, DbError, now};
-use crate::host::bindings::wit::ConnectorConfig;
+use crate::model::ConnectorSettings;
+use crate::model::stored::{self, StoredError};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// A stored connector.
@@ -11,7 +12,7 @@ pub struct StoredConnector {
     /// Row id.
     pub id: i64,
     /// Settings, normalized by the plugin.
-    pub config: ConnectorConfig,
+    pub settings: ConnectorSettings,
     /// The directory it owns.
     pub directory_id: i64,
     /// Created, Unix seconds.
@@ -20,14 +21,17 @@ pub struct StoredConnector {
     pub updated_at: i64,
 }
 
+/// A stored document that does not read, as the column's conversion error.
+pub(super) fn unreadable(column: usize, e: StoredError) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e))
+}
+
 fn from_row(r: &Row<'_>) -> rusqlite::Result<StoredConnector> {
     let json: String = r.get(1)?;
-    let config = serde_json::from_str(&json).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let settings = stored::read_settings(&json).map_err(|e| unreadable(1, e))?;
     Ok(StoredConnector {
         id: r.get(0)?,
-        config,
+        settings,
         directory_id: r.get(2)?,
         created_at: r.get(3)?,
         updated_at: r.get(4)?,
@@ -39,15 +43,15 @@ const COLUMNS: &str = "id, config, directory_id, created_at, updated_at";
 /// Store a new connector with its own new directory, in one transaction.
 pub fn insert(
     conn: &mut Connection,
-    config: &ConnectorConfig,
+    settings: &ConnectorSettings,
     token: &str,
 ) -> Result<StoredConnector, DbError> {
     let tx = conn.transaction().ctx("starting a transaction")?;
-    let dir = super::directory::create_directory(&tx, &format!("Okta: {}", config.name), "okta")?;
+    let dir = super::directory::create_directory(&tx, &format!("Okta: {}", settings.name), "okta")?;
     let t = now();
     tx.execute(
         "INSERT INTO connectors (name, config, directory_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![config.name, serde_json::to_string(config).expect("config serializes"), dir, t],
+        params![settings.name, stored::settings_json(settings), dir, t],
     )
     .ctx("storing the connector")?;
     let id = tx.last_insert_rowid();
@@ -59,7 +63,7 @@ pub fn insert(
     tx.commit().ctx("committing the connector")?;
     Ok(StoredConnector {
         id,
-        config: config.clone(),
+        settings: settings.clone(),
         directory_id: dir,
         created_at: t,
         updated_at: t,
@@ -70,23 +74,18 @@ pub fn insert(
 pub fn update(
     conn: &mut Connection,
     id: i64,
-    config: &ConnectorConfig,
+    settings: &ConnectorSettings,
     token: Option<&str>,
 ) -> Result<(), DbError> {
     let tx = conn.transaction().ctx("starting a transaction")?;
     tx.execute(
         "UPDATE connectors SET name = ?2, config = ?3, updated_at = ?4 WHERE id = ?1",
-        params![
-            id,
-            config.name,
-            serde_json::to_string(config).expect("config serializes"),
-            now()
-        ],
+        params![id, settings.name, stored::settings_json(settings), now()],
     )
     .ctx("updating the connector")?;
     tx.execute(
         "UPDATE directories SET name = ?2 WHERE id = (SELECT directory_id FROM connectors WHERE id = ?1)",
-        params![id, format!("Okta: {}", config.name)],
+        params![id, format!("Okta: {}", settings.name)],
     )
     .ctx("renaming the directory")?;
     if let Some(token) = token {
@@ -176,4 +175,34 @@ pub fn state_set(
         .ctx("writing sync state")?;
     }
     tx.commit().ctx("committing sync state")
+}
+
+/// Settings stored by an earlier version, rewritten as the current document in one
+/// transaction; `defaults` (the plugin's) fill the sections a version-1 row left unset.
+pub fn upgrade_stored(
+    conn: &mut Connection,
+    defaults: &mut dyn FnMut() -> Option<ConnectorSettings>,
+) -> Result<(), DbError> {
+    let tx = conn.transaction().ctx("starting a transaction")?;
+    let old: Vec<(i64, String, String)> = tx
+        .prepare("SELECT id, name, config FROM connectors WHERE json_extract(config, '$.version') IS NULL")
+        .and_then(|mut st| {
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .ctx("reading connectors to upgrade")?;
+    for (id, name, json) in old {
+        let context = format!("upgrading the stored settings of connector `{name}`");
+        let new = stored::upgrade_settings(&json, defaults)
+            .map_err(|e| unreadable(2, e))
+            .ctx(&context)?;
+        if let Some(new) = new {
+            tx.execute(
+                "UPDATE connectors SET config = ?2 WHERE id = ?1",
+                params![id, new],
+            )
+            .ctx(&context)?;
+        }
+    }
+    tx.commit().ctx("committing the upgrade of connectors")
 }

@@ -22,7 +22,11 @@ CREATE TABLE schedule_state (
 "#;
 
 /// The migrations, in order: `PRAGMA user_version` = the last one applied.
-const MIGRATIONS: [&str; 2] = [SCHEMA_V1, SCHEMA_V2];
+/// Why a run failed, as a kind (`model::FailureKind`); the upgrade on open fills it for
+/// runs failed before (`runs::upgrade_stored`).
+const SCHEMA_V3: &str = "ALTER TABLE runs ADD COLUMN failure TEXT;";
+
+const MIGRATIONS: [&str; 3] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

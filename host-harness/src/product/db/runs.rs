@@ -1,32 +1,37 @@
-//! Sync runs: one row per sync (status, report as JSON, error) and its log lines.
+//! Sync runs: one row per sync (kind, trigger, status, the report as a versioned JSON
+//! document or the failure's kind and sentence) and its log lines.
 
+use super::connectors::unreadable;
 use super::{Context, DbError, now};
+use crate::model::stored;
+use crate::model::{Failure, FailureKind, RunKind, RunStatus, SyncReport, Trigger};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 /// A run as listed.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct Run {
     /// Run id.
     pub id: i64,
     /// Connector name.
     pub connector: String,
-    /// `full`, `incremental` or `user`.
-    pub kind: String,
-    /// `manual`, `schedule`, `login`, `api`.
-    pub trigger: String,
+    /// What it synced.
+    pub kind: RunKind,
+    /// Who started it.
+    pub trigger: Trigger,
     /// Nothing written.
     pub dry_run: bool,
-    /// `running`, `succeeded`, `failed`.
-    pub status: String,
+    /// Where it is.
+    pub status: RunStatus,
     /// Unix seconds.
     pub started_at: i64,
     /// Unix seconds.
     pub finished_at: Option<i64>,
-    /// The report (JSON), when it succeeded.
-    pub report: Option<serde_json::Value>,
-    /// The error, when it failed.
-    pub error: Option<String>,
+    /// The report, when it succeeded.
+    pub report: Option<SyncReport>,
+    /// Why it failed, when it did.
+    pub failure: Option<Failure>,
 }
 
 /// One log line of a run.
@@ -40,10 +45,15 @@ pub struct LogLine {
     pub message: String,
 }
 
-const COLUMNS: &str = "r.id, c.name, r.kind, r.trigger, r.dry_run, r.status, r.started_at, r.finished_at, r.report, r.error";
+const COLUMNS: &str = "r.id, c.name, r.kind, r.trigger, r.dry_run, r.status, r.started_at, r.finished_at, r.report, r.failure, r.error";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
     let report: Option<String> = r.get(8)?;
+    let report = report
+        .map(|json| stored::read_report(&json).map_err(|e| unreadable(8, e)))
+        .transpose()?;
+    let kind: Option<FailureKind> = r.get(9)?;
+    let message: Option<String> = r.get(10)?;
     Ok(Run {
         id: r.get(0)?,
         connector: r.get(1)?,
@@ -53,8 +63,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
         status: r.get(5)?,
         started_at: r.get(6)?,
         finished_at: r.get(7)?,
-        report: report.and_then(|s| serde_json::from_str(&s).ok()),
-        error: r.get(9)?,
+        report,
+        failure: kind.map(|kind| Failure {
+            kind,
+            message: message.unwrap_or_default(),
+        }),
     })
 }
 
@@ -62,34 +75,49 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
 pub fn start(
     conn: &Connection,
     connector_id: i64,
-    kind: &str,
-    trigger: &str,
+    kind: RunKind,
+    trigger: Trigger,
     dry_run: bool,
 ) -> Result<i64, DbError> {
     conn.execute(
-        "INSERT INTO runs (connector_id, kind, trigger, dry_run, status, started_at) VALUES (?1, ?2, ?3, ?4, 'running', ?5)",
-        params![connector_id, kind, trigger, dry_run, now()],
+        "INSERT INTO runs (connector_id, kind, trigger, dry_run, status, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![connector_id, kind, trigger, dry_run, RunStatus::Running, now()],
     )
     .ctx("recording a run")?;
     Ok(conn.last_insert_rowid())
 }
 
-/// Record how a run ended.
-pub fn finish(
+/// Record that a run succeeded, with its report.
+pub fn finish_succeeded(
     conn: &Connection,
     run_id: i64,
-    kind: &str,
-    report: Option<&str>,
-    error: Option<&str>,
+    kind: RunKind,
+    report: &SyncReport,
 ) -> Result<(), DbError> {
-    let status = if error.is_some() {
-        "failed"
-    } else {
-        "succeeded"
-    };
     conn.execute(
-        "UPDATE runs SET status = ?2, kind = ?3, finished_at = ?4, report = ?5, error = ?6 WHERE id = ?1",
-        params![run_id, status, kind, now(), report, error],
+        "UPDATE runs SET status = ?2, kind = ?3, finished_at = ?4, report = ?5 WHERE id = ?1",
+        params![
+            run_id,
+            RunStatus::Succeeded,
+            kind,
+            now(),
+            stored::report_json(report)
+        ],
+    )
+    .ctx("finishing a run")?;
+    Ok(())
+}
+
+/// Record that a run failed, and why.
+pub fn finish_failed(
+    conn: &Connection,
+    run_id: i64,
+    kind: RunKind,
+    failure: &Failure,
+) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE runs SET status = ?2, kind = ?3, finished_at = ?4, failure = ?5, error = ?6 WHERE id = ?1",
+        params![run_id, RunStatus::Failed, kind, now(), failure.kind, failure.message],
     )
     .ctx("finishing a run")?;
     Ok(())
@@ -98,11 +126,48 @@ pub fn finish(
 /// Runs still marked running (left by a process that died) are marked failed.
 pub fn fail_interrupted(conn: &Connection) -> Result<usize, DbError> {
     conn.execute(
-        "UPDATE runs SET status = 'failed', finished_at = ?1, error = 'interrupted: the process stopped during the run; nothing of it was applied' \
-         WHERE status = 'running'",
-        [now()],
+        "UPDATE runs SET status = ?1, finished_at = ?2, failure = ?3, error = 'interrupted: the process stopped during the run; nothing of it was applied' \
+         WHERE status = ?4",
+        params![RunStatus::Failed, now(), FailureKind::Interrupted, RunStatus::Running],
     )
     .ctx("closing interrupted runs")
+}
+
+/// Reports stored by an earlier version rewritten as the current document, and the
+/// failure kind of runs failed before runs recorded one, in one transaction.
+pub fn upgrade_stored(conn: &mut Connection) -> Result<(), DbError> {
+    let tx = conn.transaction().ctx("starting a transaction")?;
+    let old: Vec<(i64, String)> = tx
+        .prepare("SELECT id, report FROM runs WHERE report IS NOT NULL AND json_extract(report, '$.version') IS NULL")
+        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .ctx("reading reports to upgrade")?;
+    for (id, json) in old {
+        let context = format!("upgrading the stored report of run #{id}");
+        if let Some(new) = stored::upgrade_report(&json)
+            .map_err(|e| unreadable(1, e))
+            .ctx(&context)?
+        {
+            tx.execute(
+                "UPDATE runs SET report = ?2 WHERE id = ?1",
+                params![id, new],
+            )
+            .ctx(&context)?;
+        }
+    }
+    let failed: Vec<(i64, String)> = tx
+        .prepare(
+            "SELECT id, coalesce(error, '') FROM runs WHERE status = 'failed' AND failure IS NULL",
+        )
+        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .ctx("reading failed runs to upgrade")?;
+    for (id, error) in failed {
+        tx.execute(
+            "UPDATE runs SET failure = ?2 WHERE id = ?1",
+            params![id, stored::legacy_failure_kind(&error)],
+        )
+        .ctx("upgrading a failed run")?;
+    }
+    tx.commit().ctx("committing the upgrade of runs")
 }
 
 /// Append a log line.

@@ -1,11 +1,11 @@
 //! The Okta connector form of the admin page: its values (as typed, so that a refused
-//! form comes back as it was), their parsing into a [`ConnectorInput`], and its HTML
+//! form comes back as it was), their parsing into a [`ConnectorPatch`], and its HTML
 //! (a Connector tab, a Sync Settings tab with the interval dialog, Save / Save and Return).
 
 use super::html::{Frame, esc, segment, time};
-use crate::harness::{ConnectorInput, ConnectorView};
 use crate::product::db::runs::Run;
-use crate::surface::transfer::REDACTED;
+use crate::harness::ConnectorView;
+use crate::model::{ConnectorPatch, ConnectorSettings, REDACTED, TokenText, UnknownAtLogin};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -53,22 +53,22 @@ pub struct ConnectorForm {
 }
 
 impl ConnectorForm {
-    /// A new connector's form, with the defaults.
-    pub fn new_connector() -> Self {
-        ConnectorForm {
-            schedule: "0 0 * * * ?".into(),
-            full_sync_interval_hours: "24".into(),
-            member_concurrency: "4".into(),
-            tab: TAB_CONNECTOR.into(),
-            ..Default::default()
-        }
+    /// A new connector's form, showing `defaults` (the plugin's).
+    pub fn new_connector(defaults: &ConnectorSettings) -> Self {
+        ConnectorForm::from_settings(None, defaults)
     }
 
     /// A stored connector's form.
     pub fn from_view(v: &ConnectorView) -> Self {
-        let c = &v.config;
         ConnectorForm {
-            existing: Some(c.name.clone()),
+            next_runs: v.next_runs.clone(),
+            ..ConnectorForm::from_settings(Some(v.settings.name.clone()), &v.settings)
+        }
+    }
+
+    fn from_settings(existing: Option<String>, c: &ConnectorSettings) -> Self {
+        ConnectorForm {
+            existing,
             name: c.name.clone(),
             okta_domain: c.okta_domain.clone(),
             schedule: c.schedule.clone(),
@@ -76,12 +76,10 @@ impl ConnectorForm {
             include_built_in_groups: c.include_built_in_groups,
             user_attributes: c.user_attributes.join(", "),
             full_sync_interval_hours: c.full_sync_interval_hours.to_string(),
-            deny_unknown_at_login: c.unknown_at_login
-                == crate::host::bindings::wit::UnknownAtLogin::Deny,
+            deny_unknown_at_login: c.unknown_at_login == UnknownAtLogin::Deny,
             member_concurrency: c.member_concurrency.to_string(),
             advanced: advanced_json(c),
             tab: TAB_CONNECTOR.into(),
-            next_runs: v.next_runs.clone(),
             ..Default::default()
         }
     }
@@ -111,29 +109,28 @@ impl ConnectorForm {
     }
 
     /// The token typed in the form: none if empty or the mask (the saved one stays).
-    pub fn token(f: &HashMap<String, String>) -> Option<String> {
+    pub fn token(f: &HashMap<String, String>) -> Option<TokenText> {
         f.get("api_token")
             .map(|t| t.trim())
             .filter(|t| !t.is_empty() && *t != REDACTED)
-            .map(str::to_string)
+            .map(|t| TokenText(t.to_string()))
     }
 
-    /// The settings to save: the form's fields over `base` (the stored connector's
-    /// settings, so that those the form does not show are kept), or the fields that are
-    /// not numbers.
-    pub fn to_input(
+    /// The settings to save: every field of the form (an empty number keeps its value),
+    /// and the users, groups and lifecycle of the advanced JSON; or the fields that do
+    /// not parse.
+    pub fn to_patch(
         &self,
-        token: Option<String>,
-        base: ConnectorInput,
-    ) -> Result<ConnectorInput, Vec<(String, String)>> {
+        token: Option<TokenText>,
+    ) -> Result<ConnectorPatch, Vec<(String, String)>> {
         let mut errors = Vec::new();
-        let mut number = |field: &str, label: &str, s: &str| -> u32 {
+        let mut number = |field: &str, label: &str, s: &str| -> Option<u32> {
             if s.is_empty() {
-                return 0;
+                return None;
             }
-            s.parse().unwrap_or_else(|_| {
+            s.parse().map(Some).unwrap_or_else(|_| {
                 errors.push((field.into(), format!("{label} must be a whole number")));
-                0
+                None
             })
         };
         let full = number(
@@ -146,42 +143,37 @@ impl ConnectorForm {
             "The number of requests",
             &self.member_concurrency,
         );
-        let advanced = if self.advanced.is_empty() {
-            Advanced::default()
-        } else {
-            serde_json::from_str(&self.advanced).unwrap_or_else(|e| {
-                errors.push((
-                    "advanced".into(),
-                    format!("The advanced settings are not valid: {e}"),
-                ));
-                Advanced::default()
-            })
-        };
+        let advanced = parse_advanced(&self.advanced).unwrap_or_else(|e| {
+            errors.push(("advanced".into(), e));
+            ConnectorPatch::default()
+        });
         if !errors.is_empty() {
             return Err(errors);
         }
-        // Over `base`: settings the form does not show keep their value.
-        let mut input = base;
-        input.name = self.name.clone();
-        input.okta_domain = self.okta_domain.clone();
-        input.schedule = self.schedule.clone();
-        input.schedule_enabled = self.schedule_enabled;
-        input.include_built_in_groups = self.include_built_in_groups;
-        input.user_attributes = self
-            .user_attributes
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
-        input.full_sync_interval_hours = full;
-        input.deny_unknown_at_login = self.deny_unknown_at_login;
-        input.member_concurrency = members;
-        input.api_token = token;
-        input.users = advanced.users;
-        input.groups = advanced.groups;
-        input.lifecycle = advanced.lifecycle;
-        Ok(input)
+        Ok(ConnectorPatch {
+            name: Some(self.name.clone()),
+            okta_domain: Some(self.okta_domain.clone()),
+            schedule: Some(self.schedule.clone()),
+            schedule_enabled: Some(self.schedule_enabled),
+            include_built_in_groups: Some(self.include_built_in_groups),
+            user_attributes: Some(
+                self.user_attributes
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            full_sync_interval_hours: full,
+            unknown_at_login: Some(if self.deny_unknown_at_login {
+                UnknownAtLogin::Deny
+            } else {
+                UnknownAtLogin::Keep
+            }),
+            member_concurrency: members,
+            api_token: token,
+            ..advanced
+        })
     }
 
     /// Show the tab of the first field error.
@@ -365,7 +357,7 @@ impl ConnectorForm {
             .map(|t| format!("<li>{}</li>", esc(&time(*t))))
             .collect();
         format!(
-            r#"<div class="{}" id="{TAB_SYNC}">{}<div class="field-group"><label for="schedule">Schedule (cron, UTC)</label><div class="schedule-row"><input class="text" type="text" id="schedule" name="schedule" value="{}"><button type="button" class="aui-button" id="set-interval">Set interval&hellip;</button></div><div class="description">Quartz (<code>0 0 */2 ? * *</code>) or crontab (<code>*/30 * * * *</code>), in UTC. Presets such as <code>every 15 minutes</code> or <code>daily at 02:30</code> are accepted and saved as cron.</div>{}</div><div class="field-group"><span class="label">Next runs (UTC)</span><ul class="next-runs" id="next-runs">{next}</ul></div>{}{}{}{}{}<div class="field-group"><label for="advanced">Users, groups &amp; lifecycle</label><textarea class="textarea" id="advanced" name="advanced" rows="{}" placeholder="Defaults. JSON as in the CLI's --settings file: {{&quot;users&quot;: {{...}}, &quot;groups&quot;: {{...}}, &quot;lifecycle&quot;: {{...}}}}">{}</textarea><div class="description">Username and display-name mapping, group filters and renaming, default groups, what happens to users Okta no longer returns, and the mass-deactivation guard, as JSON (see <code>wit/world.wit</code>). Empty: the defaults for a new connector; a saved connector keeps its settings.</div>{}</div></div>"#,
+            r#"<div class="{}" id="{TAB_SYNC}">{}<div class="field-group"><label for="schedule">Schedule (cron, UTC)</label><div class="schedule-row"><input class="text" type="text" id="schedule" name="schedule" value="{}"><button type="button" class="aui-button" id="set-interval">Set interval&hellip;</button></div><div class="description">Quartz (<code>0 0 */2 ? * *</code>) or crontab (<code>*/30 * * * *</code>), in UTC. Presets such as <code>every 15 minutes</code> or <code>daily at 02:30</code> are accepted and saved as cron.</div>{}</div><div class="field-group"><span class="label">Next runs (UTC)</span><ul class="next-runs" id="next-runs">{next}</ul></div>{}{}{}{}{}<div class="field-group"><label for="advanced">Users, groups &amp; lifecycle</label><textarea class="textarea" id="advanced" name="advanced" rows="{}" placeholder="JSON as in the CLI's --settings file: {{&quot;users&quot;: {{...}}, &quot;groups&quot;: {{...}}, &quot;lifecycle&quot;: {{...}}}}">{}</textarea><div class="description">Username and display-name mapping, group filters and renaming, default groups, what happens to users Okta no longer returns, and the mass-deactivation guard, as JSON in camelCase (see the README). A new connector shows the defaults; fields left out keep their value.</div>{}</div></div>"#,
             self.pane_class(TAB_SYNC),
             self.checkbox("schedule-enabled", "schedule_enabled", "Scheduled sync", "Enable scheduled synchronization", self.schedule_enabled),
             esc(&self.schedule),
@@ -382,28 +374,32 @@ impl ConnectorForm {
     }
 }
 
-/// The user, group and lifecycle settings as the form's JSON.
-#[derive(Default, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Advanced {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    users: Option<crate::host::bindings::wit::UserSettings>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    groups: Option<crate::host::bindings::wit::GroupSettings>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    lifecycle: Option<crate::host::bindings::wit::LifecycleSettings>,
+/// The user, group and lifecycle settings as the form's JSON (camelCase, as the REST
+/// API and the CLI's `--settings` file).
+fn advanced_json(c: &ConnectorSettings) -> String {
+    let v = serde_json::json!({"users": c.users, "groups": c.groups, "lifecycle": c.lifecycle});
+    serde_json::to_string_pretty(&v).expect("settings serialize")
 }
 
-fn advanced_json(c: &crate::host::bindings::wit::ConnectorConfig) -> String {
-    let a = Advanced {
-        users: c.users.clone(),
-        groups: c.groups.clone(),
-        lifecycle: c.lifecycle,
-    };
-    if a.users.is_none() && a.groups.is_none() && a.lifecycle.is_none() {
-        return String::new();
+/// The advanced JSON as a patch of the users, groups and lifecycle (empty: no change).
+fn parse_advanced(text: &str) -> Result<ConnectorPatch, String> {
+    if text.trim().is_empty() {
+        return Ok(ConnectorPatch::default());
     }
-    serde_json::to_string_pretty(&a).expect("settings serialize")
+    let patch: ConnectorPatch = serde_json::from_str(text)
+        .map_err(|e| format!("The advanced settings are not valid: {e}"))?;
+    let sections = ConnectorPatch {
+        users: patch.users.clone(),
+        groups: patch.groups.clone(),
+        lifecycle: patch.lifecycle.clone(),
+        ..Default::default()
+    };
+    if sections != patch {
+        return Err(
+            "The advanced settings hold only `users`, `groups` and `lifecycle`; set the others in their fields".into(),
+        );
+    }
+    Ok(patch)
 }
 
 /// Whether a plugin field error is about the user, group or lifecycle settings.

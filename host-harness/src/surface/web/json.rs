@@ -2,14 +2,15 @@
 //! bodies (malformed JSON and unknown fields are 400s naming the field), and the
 //! camelCase renderings of connectors and runs.
 
-use crate::harness::{ConnectorView, HarnessError};
 use crate::product::db::runs::{LogLine, Run};
-use crate::surface::transfer::{ConnectorSettings, ImportError};
+use crate::harness::{ConnectorView, ErrorKind, HarnessError};
+use crate::model::stored::camel_case;
+use crate::surface::transfer::ImportError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// A REST error: a status and one sentence, maybe naming the field.
 #[derive(Debug)]
@@ -63,69 +64,34 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `okta-domain` → `oktaDomain`.
-pub fn camel_case(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut upper = false;
-    for ch in s.chars() {
-        if ch == '-' || ch == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(ch.to_uppercase());
-            upper = false;
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
-/// Every object key of `v` in camelCase.
-pub fn camelize(v: Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| (camel_case(&k), camelize(v)))
-                .collect::<Map<_, _>>(),
-        ),
-        Value::Array(a) => Value::Array(a.into_iter().map(camelize).collect()),
-        v => v,
+/// The HTTP status of a failure of this kind: the REST API's (and the page's) one mapping.
+pub fn status(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        // A connector of the name exists, a sync runs, or the state of Okta conflicts
+        // with the guard's limits (`force` overrides it).
+        ErrorKind::Conflict | ErrorKind::Busy | ErrorKind::Guard => StatusCode::CONFLICT,
+        // Okta failed or refused: the upstream's failure, not ours.
+        ErrorKind::Upstream => StatusCode::BAD_GATEWAY,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl From<HarnessError> for ApiError {
     fn from(e: HarnessError) -> Self {
-        let error = e.to_string();
-        match e {
-            HarnessError::UnknownConnector(_) => ApiError::not_found(error),
-            HarnessError::DuplicateName(_) => ApiError {
-                field: Some("name".into()),
-                ..ApiError::new(StatusCode::CONFLICT, error)
-            },
-            HarnessError::AlreadyRunning(_) => ApiError::new(StatusCode::CONFLICT, error),
-            HarnessError::InvalidConfig(list)
-            | HarnessError::Sync(crate::host::bindings::wit::SyncError::InvalidConfig(list)) => {
-                ApiError {
-                    field: list.first().map(|f| camel_case(&f.field)),
-                    errors: list
-                        .iter()
-                        .map(|f| (camel_case(&f.field), f.message.clone()))
-                        .collect(),
-                    ..ApiError::new(StatusCode::BAD_REQUEST, error)
-                }
-            }
-            // The mass-deactivation guard refused: the state of Okta conflicts with the
-            // guard's limits; `force` overrides it.
-            HarnessError::Sync(crate::host::bindings::wit::SyncError::Guard(_)) => {
-                ApiError::new(StatusCode::CONFLICT, error)
-            }
-            // Okta failed or refused: the upstream's failure, not ours.
-            HarnessError::Sync(crate::host::bindings::wit::SyncError::Okta(_))
-            | HarnessError::Sync(crate::host::bindings::wit::SyncError::Security(_)) => {
-                ApiError::new(StatusCode::BAD_GATEWAY, error)
-            }
-            _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error),
+        let mut api = ApiError::new(status(e.kind()), e.to_string());
+        if let HarnessError::DuplicateName(_) = e {
+            api.field = Some("name".into());
         }
+        if let Some(list) = e.field_errors() {
+            api.field = list.first().map(|f| camel_case(&f.field));
+            api.errors = list
+                .iter()
+                .map(|f| (camel_case(&f.field), f.message.clone()))
+                .collect();
+        }
+        api
     }
 }
 
@@ -187,7 +153,7 @@ pub fn iso(t: i64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
-/// A run: status, times, and (when `full`) the report in camelCase.
+/// A run: status, times, and the report (when `full`) or its counts.
 pub fn run_json(r: &Run, full: bool) -> Value {
     let mut v = json!({
         "id": r.id,
@@ -198,12 +164,13 @@ pub fn run_json(r: &Run, full: bool) -> Value {
         "status": r.status,
         "startedAt": iso(r.started_at),
         "finishedAt": r.finished_at.map(iso),
-        "error": r.error,
+        "error": r.failure.as_ref().map(|f| &f.message),
+        "failure": r.failure.as_ref().map(|f| f.kind),
         "self": format!("{}/runs/{}", super::REST_BASE, r.id),
     });
     match &r.report {
-        Some(rep) if full => v["report"] = camelize(rep.clone()),
-        Some(rep) => v["counts"] = camelize(rep["counts"].clone()),
+        Some(rep) if full => v["report"] = json!(rep),
+        Some(rep) => v["counts"] = json!(rep.counts),
         None => {}
     }
     v
@@ -219,13 +186,10 @@ pub fn run_with_log(r: &Run, log: &[LogLine]) -> Value {
     v
 }
 
-/// A connector as the REST API shows it (the token masked).
+/// A connector as the REST API shows it: its settings, the token masked, its runs.
 pub fn connector_json(c: &ConnectorView) -> Value {
-    let mut v = serde_json::to_value(ConnectorSettings::from_config(&c.config, None))
-        .expect("settings serialize");
-    v["id"] = json!(c.id);
+    let mut v = json!(c);
     v["type"] = json!("okta");
-    v["directoryId"] = json!(c.directory_id);
     v["nextRuns"] = c.next_runs.iter().map(|t| json!(iso(*t))).collect();
     v["lastRun"] = c
         .last_run
@@ -235,7 +199,7 @@ pub fn connector_json(c: &ConnectorView) -> Value {
     v["self"] = json!(format!(
         "{}/connectors/{}",
         super::REST_BASE,
-        super::html::url_encode(&c.config.name)
+        super::html::url_encode(&c.settings.name)
     ));
     v
 }

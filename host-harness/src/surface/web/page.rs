@@ -6,7 +6,8 @@ use super::auth::{Session, clear_cookie, page_guard, set_cookie};
 use super::form::{ConnectorForm, TAB_SYNC};
 use super::html::{Frame, esc, segment, url_encode};
 use super::{App, blocking, views};
-use crate::harness::{ConnectorInput, HarnessError, SyncRequest};
+use crate::harness::{ErrorKind, HarnessError, SyncRequest};
+use crate::model::Trigger;
 use axum::extract::{Extension, Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -68,23 +69,23 @@ pub fn message_page(
     (status, Html(f.page(title, &body))).into_response()
 }
 
+/// The title of the page of a failure of this kind: the page's one mapping (its status
+/// is the REST API's, [`super::json::status`]).
+fn error_title(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::NotFound => "Not found",
+        ErrorKind::Guard => "The mass-deactivation guard stopped the sync",
+        ErrorKind::Busy => "A sync is running",
+        _ => "The action failed",
+    }
+}
+
 fn error_page(app: &App, e: HarnessError) -> Response {
-    let status = match e {
-        HarnessError::UnknownConnector(_) => StatusCode::NOT_FOUND,
-        HarnessError::AlreadyRunning(_) | HarnessError::DuplicateName(_) => StatusCode::CONFLICT,
-        HarnessError::InvalidConfig(_) => StatusCode::BAD_REQUEST,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    let title = if status == StatusCode::NOT_FOUND {
-        "Not found"
-    } else {
-        "The action failed"
-    };
     message_page(
         app.harness.product().name,
         app.base(),
-        status,
-        title,
+        super::json::status(e.kind()),
+        error_title(e.kind()),
         &e.to_string(),
     )
 }
@@ -139,7 +140,10 @@ async fn new_connector(
 ) -> Response {
     let f = frame(&app, Some(&s));
     if q.get("type").map(String::as_str) == Some("okta") {
-        Html(ConnectorForm::new_connector().render(&f)).into_response()
+        match blocking(&app.harness, |h| h.defaults()).await {
+            Ok(d) => Html(ConnectorForm::new_connector(&d).render(&f)).into_response(),
+            Err(e) => error_page(&app, e),
+        }
     } else {
         Html(views::chooser_page(&f)).into_response()
     }
@@ -186,28 +190,11 @@ async fn save(
     save_form(app, s, Some(name), f).await
 }
 
-/// The stored settings of the connector edited (the defaults for a new one).
-async fn base_input(app: &App, existing: Option<String>) -> Result<ConnectorInput, HarnessError> {
-    match existing {
-        Some(n) => {
-            blocking(&app.harness, move |h| {
-                Ok(ConnectorInput::from_config(&h.connector(&n)?.config))
-            })
-            .await
-        }
-        None => Ok(ConnectorInput::default()),
-    }
-}
-
 /// Save a create or edit form: back to the form (Save) or the list (Save and Return);
 /// a refused form comes back as typed, with each bad field marked.
 async fn save_form(app: App, s: Session, existing: Option<String>, f: Fields) -> Response {
     let mut form = ConnectorForm::from_fields(&f, existing.clone());
-    let base = match base_input(&app, existing.clone()).await {
-        Ok(b) => b,
-        Err(e) => return error_page(&app, e),
-    };
-    let input = match form.to_input(ConnectorForm::token(&f), base) {
+    let input = match form.to_patch(ConnectorForm::token(&f)) {
         Ok(i) => i,
         Err(errors) => {
             form.set_errors(errors);
@@ -226,8 +213,8 @@ async fn save_form(app: App, s: Session, existing: Option<String>, f: Fields) ->
     let base = app.base();
     let (status, errors) = match result {
         Ok(v) => {
-            let name = segment(&v.config.name);
-            let c = url_encode(&v.config.name);
+            let name = segment(&v.settings.name);
+            let c = url_encode(&v.settings.name);
             return if f.get("action").map(String::as_str) == Some("save-return") {
                 see_other(&format!("{base}?msg=saved&c={c}"))
             } else {
@@ -237,18 +224,23 @@ async fn save_form(app: App, s: Session, existing: Option<String>, f: Fields) ->
                 ))
             };
         }
-        Err(HarnessError::InvalidConfig(list)) => (
-            StatusCode::BAD_REQUEST,
-            list.into_iter().map(|e| (e.field, e.message)).collect(),
-        ),
-        Err(e @ HarnessError::DuplicateName(_)) => {
-            (StatusCode::CONFLICT, vec![("name".into(), e.to_string())])
-        }
-        Err(e @ HarnessError::UnknownConnector(_)) => return error_page(&app, e),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            vec![(String::new(), e.to_string())],
-        ),
+        Err(e) => match (e.kind(), e.field_errors()) {
+            (ErrorKind::NotFound, _) => return error_page(&app, e),
+            (kind, Some(list)) => (
+                super::json::status(kind),
+                list.iter()
+                    .map(|e| (e.field.clone(), e.message.clone()))
+                    .collect(),
+            ),
+            (kind @ ErrorKind::Conflict, None) => (
+                super::json::status(kind),
+                vec![("name".into(), e.to_string())],
+            ),
+            (kind, None) => (
+                super::json::status(kind),
+                vec![(String::new(), e.to_string())],
+            ),
+        },
     };
     form.set_errors(errors);
     (status, Html(form.render(&frame(&app, Some(&s))))).into_response()
@@ -276,7 +268,7 @@ async fn sync(State(app): State<App>, Path(name): Path<String>, Form(f): Form<Fi
     let req = SyncRequest {
         dry_run: f.get("dry_run").is_some_and(|v| v == "1" || v == "true"),
         incremental: false,
-        trigger: "manual",
+        trigger: Trigger::Manual,
         force: f.get("force").is_some_and(|v| v == "1"),
     };
     match super::rest::start_sync(&app, name.clone(), req).await {
@@ -294,11 +286,7 @@ async fn sync(State(app): State<App>, Path(name): Path<String>, Form(f): Form<Fi
 async fn test(State(app): State<App>, Form(f): Form<Fields>) -> Response {
     let existing = f.get("existing").filter(|e| !e.is_empty()).cloned();
     let form = ConnectorForm::from_fields(&f, existing.clone());
-    let input = match base_input(&app, existing.clone()).await {
-        Ok(base) => form.to_input(ConnectorForm::token(&f), base),
-        Err(e) => Err(vec![(String::new(), e.to_string())]),
-    };
-    let input = match input {
+    let input = match form.to_patch(ConnectorForm::token(&f)) {
         Ok(i) => i,
         Err(e) => return Json(json!({"ok": false, "message": e[0].1})).into_response(),
     };
@@ -327,8 +315,10 @@ async fn next_runs(State(app): State<App>, Query(q): Query<Fields>) -> Response 
         Ok(times) => {
             json!({"nextRuns": times.iter().map(|t| super::html::time(*t)).collect::<Vec<_>>()})
         }
-        Err(HarnessError::InvalidConfig(e)) if !e.is_empty() => json!({"error": e[0].message}),
-        Err(e) => json!({"error": e.to_string()}),
+        Err(e) => match e.field_errors().and_then(|es| es.first()) {
+            Some(first) => json!({"error": first.message}),
+            None => json!({"error": e.to_string()}),
+        },
     })
     .into_response()
 }
@@ -336,13 +326,7 @@ async fn next_runs(State(app): State<App>, Query(q): Query<Fields>) -> Response 
 async fn load_run(
     app: &App,
     id: &str,
-) -> Result<
-    (
-        crate::product::db::runs::Run,
-        Vec<crate::product::db::runs::LogLine>,
-    ),
-    Response,
-> {
+) -> Result<(crate::product::db::runs::Run, Vec<crate::product::db::runs::LogLine>), Response> {
     let not_found = || {
         message_page(
             app.harness.product().name,
@@ -356,8 +340,8 @@ async fn load_run(
         return Err(not_found());
     };
     match blocking(&app.harness, move |h| h.run(n)).await {
-        Ok(Some(r)) => Ok(r),
-        Ok(None) => Err(not_found()),
+        Ok(r) => Ok(r),
+        Err(HarnessError::UnknownRun(_)) => Err(not_found()),
         Err(e) => Err(error_page(app, e)),
     }
 }
@@ -384,9 +368,10 @@ fn download(body: String, content_type: &'static str, filename: String) -> Respo
 async fn csv(State(app): State<App>, Path(id): Path<String>) -> Response {
     match load_run(&app, &id).await {
         Ok((r, _)) => {
-            let report = r.report.as_ref().and_then(crate::surface::report::stored);
-            let body = report
-                .map(|rep| views::changes_csv(&rep))
+            let body = r
+                .report
+                .as_ref()
+                .map(views::changes_csv)
                 .unwrap_or_else(|| "action,target,group,details\r\n".into());
             download(
                 body,

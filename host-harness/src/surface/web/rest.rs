@@ -3,8 +3,9 @@
 
 use super::json::{ApiError, connector_json, parse_body, run_json, run_with_log};
 use super::{App, REST_BASE, blocking};
-use crate::harness::{ConnectorInput, SyncRequest};
-use crate::surface::transfer::{self, ConnectorSettings};
+use crate::harness::SyncRequest;
+use crate::model::{ConnectorPatch, Trigger};
+use crate::surface::transfer;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -47,23 +48,21 @@ async fn list(State(app): State<App>) -> ApiResult {
 }
 
 async fn create(State(app): State<App>, body: Bytes) -> ApiResult {
-    let s: ConnectorSettings = parse_body(&body)?;
-    let mut input = ConnectorInput::default();
-    s.apply(&mut input);
-    if input.name.trim().is_empty() {
+    let patch: ConnectorPatch = parse_body(&body)?;
+    if patch.name().is_none() {
         return Err(ApiError::bad_field("name", "a connector needs a name"));
     }
-    if input.api_token.is_none() {
+    if patch.token().is_none() {
         return Err(ApiError::bad_field(
             "apiToken",
             "a new connector needs its Okta API token",
         ));
     }
-    let v = blocking(&app.harness, move |h| h.create_connector(&input)).await?;
+    let v = blocking(&app.harness, move |h| h.create_connector(&patch)).await?;
     let mut resp = (StatusCode::CREATED, Json(connector_json(&v))).into_response();
     if let Ok(loc) = HeaderValue::from_str(&format!(
         "{REST_BASE}/connectors/{}",
-        super::html::url_encode(&v.config.name)
+        super::html::url_encode(&v.settings.name)
     )) {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
@@ -78,13 +77,8 @@ async fn one(State(app): State<App>, Path(name): Path<String>) -> ApiResult {
 /// Fields absent from the body keep their value; `apiToken` absent or `********` keeps
 /// the stored token.
 async fn update(State(app): State<App>, Path(name): Path<String>, body: Bytes) -> ApiResult {
-    let s: ConnectorSettings = parse_body(&body)?;
-    let v = blocking(&app.harness, move |h| {
-        let mut input = ConnectorInput::from_config(&h.connector(&name)?.config);
-        s.apply(&mut input);
-        h.update_connector(&name, &input)
-    })
-    .await?;
+    let patch: ConnectorPatch = parse_body(&body)?;
+    let v = blocking(&app.harness, move |h| h.update_connector(&name, &patch)).await?;
     ok(connector_json(&v))
 }
 
@@ -116,7 +110,7 @@ async fn sync(State(app): State<App>, Path(name): Path<String>, body: Bytes) -> 
     let req = SyncRequest {
         dry_run: b.dry_run,
         incremental: b.incremental,
-        trigger: "api",
+        trigger: Trigger::Api,
         force: b.force,
     };
     let run_id = start_sync(&app, name, req).await?;
@@ -164,9 +158,7 @@ async fn sync_user(State(app): State<App>, Path(name): Path<String>, body: Bytes
         ));
     }
     let r = blocking(&app.harness, move |h| h.sync_user(&name, b.login.trim())).await?;
-    ok(super::json::camelize(
-        serde_json::to_value(&r).expect("report serializes"),
-    ))
+    ok(json!(r))
 }
 
 fn query_number(q: &HashMap<String, String>, key: &str, default: u32) -> Result<u32, ApiError> {
@@ -192,10 +184,8 @@ async fn run(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
             format!("the run id `{id}` is not a number"),
         ));
     };
-    match blocking(&app.harness, move |h| h.run(n)).await? {
-        Some((r, log)) => ok(run_with_log(&r, &log)),
-        None => Err(ApiError::not_found(format!("there is no run #{n}"))),
-    }
+    let (r, log) = blocking(&app.harness, move |h| h.run(n)).await?;
+    ok(run_with_log(&r, &log))
 }
 
 async fn export(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> ApiResult {

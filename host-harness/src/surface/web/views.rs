@@ -2,9 +2,9 @@
 //! run's results (counts and changes, with CSV/JSON downloads), the login form.
 
 use super::html::{Frame, esc, segment, status_lozenge, time};
-use crate::harness::ConnectorView;
-use crate::host::bindings::wit::{SyncCounts, SyncReport};
 use crate::product::db::runs::{LogLine, Run};
+use crate::harness::ConnectorView;
+use crate::model::{FailureKind, RunStatus, SyncCounts, SyncReport};
 use crate::surface::report::action_name;
 use std::fmt::Write;
 
@@ -12,21 +12,20 @@ use std::fmt::Write;
 const SHOWN_CHANGES: usize = 1000;
 
 fn counts_summary(r: &Run) -> String {
-    if let Some(e) = &r.error {
-        return esc(e);
+    if let Some(f) = &r.failure {
+        return esc(&f.message);
     }
-    let Some(c) = r.report.as_ref().map(|rep| &rep["counts"]) else {
+    let Some(c) = r.report.as_ref().map(|rep| &rep.counts) else {
         return String::new();
     };
-    let n = |k: &str| c[k].as_u64().unwrap_or(0);
     format!(
         "{}{} created, {} updated, {} deactivated, {} groups created, {} memberships changed",
         if r.dry_run { "Preview: " } else { "" },
-        n("users_created"),
-        n("users_updated"),
-        n("users_deactivated"),
-        n("groups_created"),
-        n("memberships_added") + n("memberships_removed")
+        c.users_created,
+        c.users_updated,
+        c.users_deactivated,
+        c.groups_created,
+        c.memberships_changed()
     )
 }
 
@@ -46,10 +45,10 @@ pub fn runs_table(frame: &Frame<'_>, runs: &[Run]) -> String {
             r.id,
             r.id,
             esc(&r.connector),
-            esc(&r.kind),
+            esc(r.kind.as_str()),
             if r.dry_run { " (dry run)" } else { "" },
-            esc(&r.trigger),
-            status_lozenge(&r.status, r.dry_run),
+            esc(r.trigger.as_str()),
+            status_lozenge(r.status.as_str(), r.dry_run),
             esc(&time(r.started_at)),
             counts_summary(r)
         );
@@ -94,7 +93,7 @@ pub fn list_page(
         b.push_str(r#"<tr><td colspan="6" class="muted">No connectors yet. Click <strong>Create Connector</strong> and select Okta.</td></tr>"#);
     }
     for v in list {
-        let c = &v.config;
+        let c = &v.settings;
         let seg = segment(&c.name);
         let schedule = if c.schedule_enabled {
             format!(
@@ -111,7 +110,7 @@ pub fn list_page(
         let last = match &v.last_run {
             Some(r) => format!(
                 r#"{} <a href="{}/runs/{}">#{}</a> <span class="muted">{}</span>"#,
-                status_lozenge(&r.status, r.dry_run),
+                status_lozenge(r.status.as_str(), r.dry_run),
                 esc(base),
                 r.id,
                 r.id,
@@ -231,7 +230,7 @@ fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport) -> String {
             rep.changes.len() - SHOWN_CHANGES
         );
     }
-    if rep.dry_run && r.status == "succeeded" && !rep.changes.is_empty() {
+    if rep.dry_run && r.status == RunStatus::Succeeded && !rep.changes.is_empty() {
         b.push_str(&frame.post_button(
             &format!("{}/connectors/{}/sync", frame.base, segment(&r.connector)),
             "Apply these changes (sync now)",
@@ -242,7 +241,7 @@ fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport) -> String {
     b
 }
 
-fn details(e: &crate::host::bindings::wit::ChangeEntry) -> String {
+fn details(e: &crate::model::ChangeEntry) -> String {
     e.fields
         .iter()
         .map(|f| {
@@ -271,8 +270,8 @@ pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine]) -> String {
         esc(&r.connector),
         r.id,
         esc(&title),
-        esc(&r.kind),
-        esc(&r.trigger),
+        esc(r.kind.as_str()),
+        esc(r.trigger.as_str()),
         esc(&time(r.started_at)),
         r.finished_at
             .map(|f| format!(", took {} s", f - r.started_at))
@@ -284,19 +283,18 @@ pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine]) -> String {
     let _ = write!(
         b,
         r#"<p id="run-status">Status: {}</p>"#,
-        status_lozenge(&r.status, r.dry_run)
+        status_lozenge(r.status.as_str(), r.dry_run)
     );
-    let report: Option<SyncReport> = r.report.as_ref().and_then(crate::surface::report::stored);
-    match (r.status.as_str(), &report) {
-        ("running", _) => b.push_str(r#"<div class="aui-message" id="run-running">Syncing with Okta&hellip; this page refreshes until the run finishes.</div><script>setTimeout(function(){location.reload();},1000);</script>"#),
-        ("failed", _) => {
-            let error = r.error.as_deref().unwrap_or("unknown error");
+    match (r.status, &r.report) {
+        (RunStatus::Running, _) => b.push_str(r#"<div class="aui-message" id="run-running">Syncing with Okta&hellip; this page refreshes until the run finishes.</div><script>setTimeout(function(){location.reload();},1000);</script>"#),
+        (RunStatus::Failed, _) => {
+            let error = r.failure.as_ref().map_or("unknown error", |f| f.message.as_str());
             let _ = write!(
                 b,
                 r#"<div class="aui-message aui-message-error" id="run-error"><span class="title">The sync failed; nothing was changed.</span>{}</div>"#,
                 esc(error)
             );
-            if error.starts_with("the mass-deactivation guard") {
+            if r.failure.as_ref().is_some_and(|f| f.kind == FailureKind::Guard) {
                 let _ = write!(
                     b,
                     r#"<form method="post" action="{}/connectors/{}/sync" class="inline-form" data-confirm="Sync anyway, past the mass-deactivation guard?">{}<input type="hidden" name="force" value="1"><button type="submit" class="aui-button" id="force-sync">I checked Okta: sync anyway</button></form>"#,

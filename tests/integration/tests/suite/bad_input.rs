@@ -10,8 +10,11 @@ use integration::{
 };
 use okta_sim::{Fault, FaultKind, GroupType, Org, SimConfig};
 use serde_json::{Value, json};
-use usersync::host::bindings::wit::{OktaErrorKind, SyncError};
-use usersync::{ConnectorInput, HarnessError, SyncRequest};
+use usersync::model::{
+    ConnectorPatch, ConnectorSettings, FailureKind, OktaErrorKind, Patch, RunStatus, SyncError,
+    TokenText,
+};
+use usersync::{HarnessError, SyncRequest};
 
 fn env() -> Env {
     Env::generated(40, 4)
@@ -25,12 +28,12 @@ fn stored(env: &Env) -> Vec<String> {
 /// `input` is refused with exactly one error on `field` whose message contains
 /// `needle`, on create and on edit; the stored connector is unchanged after each.
 #[track_caller]
-fn refused(env: &Env, input: &ConnectorInput, field: &str, needle: &str) {
+fn refused(env: &Env, input: &ConnectorPatch, field: &str, needle: &str) {
     refused_on(env, input, field, needle, true);
 }
 
 #[track_caller]
-fn refused_on(env: &Env, input: &ConnectorInput, field: &str, needle: &str, edit: bool) {
+fn refused_on(env: &Env, input: &ConnectorPatch, field: &str, needle: &str, edit: bool) {
     let before = stored(env);
     let check = |what: &str, result: Result<_, HarnessError>| {
         match result {
@@ -60,9 +63,9 @@ fn refused_on(env: &Env, input: &ConnectorInput, field: &str, needle: &str, edit
     }
 }
 
-fn with(f: impl FnOnce(&mut ConnectorInput)) -> ConnectorInput {
+fn with(f: impl FnOnce(&mut ConnectorPatch)) -> ConnectorPatch {
     let mut i = connector_input();
-    i.name = "second".into();
+    i.name = Some("second".into());
     f(&mut i);
     i
 }
@@ -74,37 +77,37 @@ fn names_empty_blank_huge_or_with_control_characters_are_refused() {
     let env = env();
     refused(
         &env,
-        &with(|i| i.name = String::new()),
+        &with(|i| i.name = Some(String::new())),
         "name",
         "the connector name is empty",
     );
     refused(
         &env,
-        &with(|i| i.name = " \t\n ".into()),
+        &with(|i| i.name = Some(" \t\n ".into())),
         "name",
         "the connector name is empty",
     );
     refused(
         &env,
-        &with(|i| i.name = "x".repeat(101)),
+        &with(|i| i.name = Some("x".repeat(101))),
         "name",
         "longer than 100 characters",
     );
     refused(
         &env,
-        &with(|i| i.name = "é".repeat(10_000)),
+        &with(|i| i.name = Some("é".repeat(10_000))),
         "name",
         "longer than 100 characters",
     );
     refused(
         &env,
-        &with(|i| i.name = "two\nlines".into()),
+        &with(|i| i.name = Some("two\nlines".into())),
         "name",
         "control characters",
     );
     refused(
         &env,
-        &with(|i| i.name = "nul\0".into()),
+        &with(|i| i.name = Some("nul\0".into())),
         "name",
         "control characters",
     );
@@ -115,24 +118,24 @@ fn unicode_and_padded_names_are_accepted_trimmed() {
     let env = env();
     let v = env
         .harness
-        .create_connector(&with(|i| i.name = "  Okta 日本 — Zoë 😀 ".into()))
+        .create_connector(&with(|i| i.name = Some("  Okta 日本 — Zoë 😀 ".into())))
         .unwrap();
-    assert_eq!(v.config.name, "Okta 日本 — Zoë 😀");
+    assert_eq!(v.settings.name, "Okta 日本 — Zoë 😀");
     assert_eq!(
         env.harness
             .connector("Okta 日本 — Zoë 😀")
             .unwrap()
-            .config
+            .settings
             .name,
-        v.config.name
+        v.settings.name
     );
     let hundred = "ü".repeat(100);
     let v = env
         .harness
-        .create_connector(&with(|i| i.name = hundred.clone()))
+        .create_connector(&with(|i| i.name = Some(hundred.clone())))
         .unwrap();
     assert_eq!(
-        v.config.name, hundred,
+        v.settings.name, hundred,
         "100 characters, 200 bytes: accepted"
     );
 }
@@ -144,7 +147,7 @@ fn duplicate_names_are_refused_on_create_and_on_rename() {
     for name in ["okta", "OKTA", "  Okta  "] {
         let e = env
             .harness
-            .create_connector(&with(|i| i.name = name.into()))
+            .create_connector(&with(|i| i.name = Some(name.into())))
             .unwrap_err();
         assert!(
             matches!(&e, HarnessError::DuplicateName(n) if n.eq_ignore_ascii_case("okta")),
@@ -160,7 +163,7 @@ fn duplicate_names_are_refused_on_create_and_on_rename() {
     let before = stored(&env);
     let e = env
         .harness
-        .update_connector("second", &with(|i| i.name = "Okta".into()))
+        .update_connector("second", &with(|i| i.name = Some("Okta".into())))
         .unwrap_err();
     assert!(matches!(e, HarnessError::DuplicateName(_)), "{e:?}");
     assert_eq!(stored(&env), before, "the renamed connector is unchanged");
@@ -169,7 +172,7 @@ fn duplicate_names_are_refused_on_create_and_on_rename() {
 #[test]
 fn domains_empty_huge_unicode_admin_ip_port_scheme_path_userinfo_are_refused() {
     let env = env();
-    let d = |d: &str| with(|i| i.okta_domain = d.into());
+    let d = |d: &str| with(|i| i.okta_domain = Some(d.into()));
     refused(&env, &d(""), "okta-domain", "the Okta domain is empty");
     refused(
         &env,
@@ -282,18 +285,18 @@ fn pasted_domains_are_normalized() {
         let v = env
             .harness
             .create_connector(&with(|c| {
-                c.name = format!("pasted {i}");
-                c.okta_domain = pasted.to_string();
+                c.name = Some(format!("pasted {i}"));
+                c.okta_domain = Some(pasted.to_string());
             }))
             .unwrap();
-        assert_eq!(v.config.okta_domain, DOMAIN, "{pasted:?}");
+        assert_eq!(v.settings.okta_domain, DOMAIN, "{pasted:?}");
     }
 }
 
 #[test]
 fn bad_schedules_are_refused_naming_the_cron_field() {
     let env = env();
-    let s = |s: &str| with(|i| i.schedule = s.into());
+    let s = |s: &str| with(|i| i.schedule = Some(s.into()));
     refused(
         &env,
         &s("0 61 * * * ?"),
@@ -343,7 +346,7 @@ fn bad_user_attribute_names_are_refused() {
     ] {
         refused(
             &env,
-            &with(|i| i.user_attributes = vec!["department".into(), bad.to_string()]),
+            &with(|i| i.user_attributes = Some(vec!["department".into(), bad.to_string()])),
             "user-attributes",
             "is not an Okta profile attribute name",
         );
@@ -355,40 +358,40 @@ fn out_of_range_thresholds_are_refused() {
     let env = env();
     refused(
         &env,
-        &with(|i| i.full_sync_interval_hours = 721),
+        &with(|i| i.full_sync_interval_hours = Some(721)),
         "full-sync-interval-hours",
         "out of range; use 1 to 720",
     );
     refused(
         &env,
-        &with(|i| i.full_sync_interval_hours = u32::MAX),
+        &with(|i| i.full_sync_interval_hours = Some(u32::MAX)),
         "full-sync-interval-hours",
         "out of range",
     );
     refused(
         &env,
-        &with(|i| i.member_concurrency = 17),
+        &with(|i| i.member_concurrency = Some(17)),
         "member-concurrency",
         "out of range; use 1 to 16",
     );
 }
 
-/// The stored connector's settings as an input for a second connector, so that the
-/// mapping, group and lifecycle settings start from their defaults.
-fn from_stored(env: &Env, f: impl FnOnce(&mut ConnectorInput)) -> ConnectorInput {
-    let mut i = ConnectorInput::from_config(&env.harness.connector(CONNECTOR).unwrap().config);
-    i.name = "second".into();
-    i.api_token = Some("test-token".into());
-    f(&mut i);
-    i
+/// The stored connector's settings, changed by `f`, as a patch for a second connector.
+fn from_stored(env: &Env, f: impl FnOnce(&mut ConnectorSettings)) -> ConnectorPatch {
+    let mut s = env.harness.connector(CONNECTOR).unwrap().settings;
+    s.name = "second".into();
+    f(&mut s);
+    ConnectorPatch {
+        api_token: Some(TokenText("test-token".into())),
+        ..s.into_patch()
+    }
 }
 
 #[test]
 fn bad_regular_expressions_are_refused_naming_the_setting() {
     let env = env();
-    let groups = |f: &dyn Fn(&mut usersync::host::bindings::wit::GroupSettings)| {
-        from_stored(&env, |i| f(i.groups.as_mut().unwrap()))
-    };
+    let groups =
+        |f: &dyn Fn(&mut usersync::model::GroupSettings)| from_stored(&env, |i| f(&mut i.groups));
     refused(
         &env,
         &groups(&|g| g.include_patterns = vec!["eng-.*".into(), "(unclosed".into()]),
@@ -422,9 +425,7 @@ fn bad_regular_expressions_are_refused_naming_the_setting() {
     );
     refused(
         &env,
-        &from_stored(&env, |i| {
-            i.users.as_mut().unwrap().username_pattern = "^(?P<user>.*@".into()
-        }),
+        &from_stored(&env, |i| i.users.username_pattern = "^(?P<user>.*@".into()),
         "username-pattern",
         "is not a valid regular expression",
     );
@@ -453,15 +454,13 @@ fn out_of_range_guard_thresholds_are_refused() {
     let env = env();
     refused(
         &env,
-        &from_stored(&env, |i| i.lifecycle.as_mut().unwrap().guard_percent = 101),
+        &from_stored(&env, |i| i.lifecycle.guard_percent = 101),
         "guard-percent",
         "101 % is out of range; use 0 to 100",
     );
     refused(
         &env,
-        &from_stored(&env, |i| {
-            i.lifecycle.as_mut().unwrap().guard_min_users = u32::MAX
-        }),
+        &from_stored(&env, |i| i.lifecycle.guard_min_users = u32::MAX),
         "guard-min-users",
         "is out of range; use 0 to 1000000",
     );
@@ -470,15 +469,18 @@ fn out_of_range_guard_thresholds_are_refused() {
 #[test]
 fn bad_tokens_are_refused_and_never_echoed() {
     let env = env();
-    refused(
+    // Empty: as no token (the page's empty field, the REST API's absent one); on edit it
+    // keeps the stored token.
+    refused_on(
         &env,
-        &with(|i| i.api_token = Some(String::new())),
+        &with(|i| i.api_token = Some(TokenText(String::new()))),
         "api-token",
         "the API token is empty",
+        false,
     );
     refused(
         &env,
-        &with(|i| i.api_token = Some("SSWS ".into())),
+        &with(|i| i.api_token = Some(TokenText("SSWS ".into()))),
         "api-token",
         "the API token is empty",
     );
@@ -493,25 +495,25 @@ fn bad_tokens_are_refused_and_never_echoed() {
     let spaced = "00abc def-SECRET";
     refused(
         &env,
-        &with(|i| i.api_token = Some(spaced.into())),
+        &with(|i| i.api_token = Some(TokenText(spaced.into()))),
         "api-token",
         "contains spaces",
     );
     refused(
         &env,
-        &with(|i| i.api_token = Some("abcd€x".into())),
+        &with(|i| i.api_token = Some(TokenText("abcd€x".into()))),
         "api-token",
         "characters an Okta token never has",
     );
     refused(
         &env,
-        &with(|i| i.api_token = Some("x".repeat(513))),
+        &with(|i| i.api_token = Some(TokenText("x".repeat(513)))),
         "api-token",
         "longer than 512",
     );
     let e = env
         .harness
-        .create_connector(&with(|i| i.api_token = Some(spaced.into())))
+        .create_connector(&with(|i| i.api_token = Some(TokenText(spaced.into()))))
         .unwrap_err();
     assert!(!e.to_string().contains("SECRET") && !format!("{e:?}").contains("SECRET"));
 }
@@ -520,13 +522,12 @@ fn bad_tokens_are_refused_and_never_echoed() {
 fn every_bad_field_is_named_at_once() {
     let env = env();
     let before = stored(&env);
-    let input = ConnectorInput {
-        name: String::new(),
-        okta_domain: "http://x".into(),
-        schedule: "0 99 * * * ?".into(),
-        user_attributes: vec!["bad attr".into()],
-        full_sync_interval_hours: 9999,
-        api_token: Some(String::new()),
+    let input = ConnectorPatch {
+        name: Some(String::new()),
+        okta_domain: Some("http://x".into()),
+        schedule: Some("0 99 * * * ?".into()),
+        user_attributes: Some(vec!["bad attr".into()]),
+        full_sync_interval_hours: Some(9999),
         ..Default::default()
     };
     let Err(HarnessError::InvalidConfig(errors)) = env.harness.create_connector(&input) else {
@@ -571,8 +572,10 @@ fn fails_with(env: &Env, kind: OktaErrorKind, path: &str, needle: &str) {
         "nothing applied"
     );
     let run = env.harness.runs(Some(CONNECTOR), 1).unwrap().remove(0);
-    assert_eq!(run.status, "failed");
-    assert!(run.error.unwrap().ends_with("nothing was changed"));
+    assert_eq!(run.status, RunStatus::Failed);
+    let failure = run.failure.unwrap();
+    assert_eq!(failure.kind, FailureKind::Okta);
+    assert!(failure.message.ends_with("nothing was changed"));
 }
 
 #[test]
@@ -688,8 +691,7 @@ fn odd_but_legal_okta_data_is_synced_and_reported() {
     assert_eq!(u1.display_name, r#"42 ["a","b"]"#);
     let attrs = |id: &str| {
         let dir = env.harness.connector(CONNECTOR).unwrap().directory_id;
-        let snap =
-            usersync::product::db::directory::snapshot(&env.harness.db().lock(), dir).unwrap();
+        let snap = usersync::product::db::directory::snapshot(&env.harness.db().lock(), dir).unwrap();
         let u = snap
             .users
             .into_iter()
@@ -806,10 +808,7 @@ fn a_group_name_held_by_a_group_of_another_directory_is_not_touched() {
         .unwrap();
     let internal = |env: &Env| {
         let conn = env.harness.db().lock();
-        format!(
-            "{:?}",
-            usersync::product::db::directory::snapshot(&conn, 1).unwrap()
-        )
+        format!("{:?}", usersync::product::db::directory::snapshot(&conn, 1).unwrap())
     };
     let before = internal(&env);
     sync(&env).unwrap();

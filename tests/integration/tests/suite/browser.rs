@@ -226,8 +226,8 @@ async fn admin_flow(c: &Client, s: &Server) {
     css(c, "#save").await.click().await.unwrap();
     text_until(c, "#notice", |t| t == "Saved connector \"Okta\".").await;
     let v = s.env.harness.connector("Okta").expect("saved");
-    assert!(v.config.schedule_enabled);
-    assert_eq!(v.config.schedule, "0 0 */2 * * *");
+    assert!(v.settings.schedule_enabled);
+    assert_eq!(v.settings.schedule, "0 0 */2 * * *");
     // Saved with the Sync Settings tab still open, the normalized schedule and its runs.
     assert!(css(c, "#tab-sync").await.is_displayed().await.unwrap());
     text_until(c, "#next-runs", |t| t.matches("UTC").count() == 5).await;
@@ -262,9 +262,11 @@ async fn admin_flow(c: &Client, s: &Server) {
         .unwrap()
         .parse()
         .expect("the results page of a run");
-    let (run, _) = s.env.harness.run(run_id).unwrap().unwrap();
-    assert_eq!(run.status, "succeeded");
+    let (run, _) = s.env.harness.run(run_id).unwrap();
+    assert_eq!(run.status.as_str(), "succeeded");
     let report = run.report.unwrap();
+    // The page's `data-count` keys, and the report's counts by them.
+    let counts = serde_json::to_value(report.counts).unwrap();
     for key in [
         "users_created",
         "users_updated",
@@ -280,21 +282,16 @@ async fn admin_flow(c: &Client, s: &Server) {
             .text()
             .await
             .unwrap();
-        assert_eq!(shown, report["counts"][key].to_string(), "{key}");
+        let camel = usersync::model::stored::camel_case(key);
+        assert_eq!(shown, counts[&camel].to_string(), "{key}");
     }
     // ... and they are what the store holds now.
     let dir = s.env.harness.connector("Okta").unwrap().directory_id;
     let snap = usersync::product::db::directory::snapshot(&s.env.harness.db().lock(), dir).unwrap();
+    assert_eq!(report.counts.users_created as usize, snap.users.len());
+    assert_eq!(report.counts.groups_created as usize, snap.groups.len());
     assert_eq!(
-        report["counts"]["users_created"].as_u64().unwrap() as usize,
-        snap.users.len()
-    );
-    assert_eq!(
-        report["counts"]["groups_created"].as_u64().unwrap() as usize,
-        snap.groups.len()
-    );
-    assert_eq!(
-        report["counts"]["memberships_added"].as_u64().unwrap() as usize,
+        report.counts.memberships_added as usize,
         snap.memberships.len()
     );
     assert!(snap.users.len() > 50);

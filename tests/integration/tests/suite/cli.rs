@@ -85,8 +85,12 @@ fn create_show_list_test_sync_runs_log() {
     assert!(list.lines().nth(1).unwrap().starts_with("Okta "), "{list}");
     let json = cli.ok(&["--json", "connector", "show", "Okta"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["config"]["okta_domain"], "acme.okta.com");
-    assert_eq!(v["api_token"], "********");
+    assert_eq!(v["oktaDomain"], "acme.okta.com");
+    assert_eq!(v["apiToken"], "********");
+    assert_eq!(
+        v["lifecycle"]["guardPercent"], 10,
+        "camelCase, every setting"
+    );
     assert!(!json.contains("test-token"));
 
     let test = cli.ok(&["connector", "test", "Okta"]);
@@ -99,8 +103,8 @@ fn create_show_list_test_sync_runs_log() {
     assert!(dry.starts_with("Dry run (nothing written)"), "{dry}");
     let sync = cli.ok(&["--json", "sync", "Okta"]);
     let v: serde_json::Value = serde_json::from_str(&sync).unwrap();
-    assert!(v["report"]["counts"]["users_created"].as_u64().unwrap() > 100);
-    let run_id = v["run_id"].as_i64().unwrap();
+    assert!(v["report"]["counts"]["usersCreated"].as_u64().unwrap() > 100);
+    let run_id = v["runId"].as_i64().unwrap();
 
     let runs = cli.ok(&["runs", "Okta"]);
     assert_eq!(runs.lines().count(), 3, "header + sync + dry run: {runs}");
@@ -253,4 +257,57 @@ fn a_failed_sync_exits_1_and_says_nothing_changed() {
     );
     let runs = cli.ok(&["runs"]);
     assert!(runs.contains("failed"), "{runs}");
+}
+
+#[test]
+fn a_settings_file_holds_any_camel_case_settings_and_the_options_override_it() {
+    let cli = Cli::new();
+    let file = cli.dir.path().join("settings.json");
+    std::fs::write(
+        &file,
+        r#"{"memberConcurrency": 2, "users": {"usernamePattern": "(.*)@.*", "usernameReplacement": "$1"},
+            "lifecycle": {"guardPercent": 25}, "unknownAtLogin": "deny"}"#,
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let create = [CREATE, &["--settings", &path, "--member-concurrency", "8"]].concat();
+    cli.ok(&create);
+    let v: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["--json", "connector", "show", "Okta"])).unwrap();
+    assert_eq!(v["memberConcurrency"], 8, "the option wins");
+    assert_eq!(v["users"]["usernamePattern"], "(.*)@.*");
+    assert_eq!(
+        v["users"]["usernameAttribute"], "login",
+        "the rest: the defaults"
+    );
+    assert_eq!(v["lifecycle"]["guardPercent"], 25);
+    assert_eq!(v["lifecycle"]["guardMinUsers"], 5);
+    assert_eq!(v["unknownAtLogin"], "deny");
+
+    // An edit's file changes what it holds only.
+    std::fs::write(&file, r#"{"lifecycle": {"guardMinUsers": 9}}"#).unwrap();
+    cli.ok(&["connector", "edit", "Okta", "--settings", &path]);
+    let v: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["--json", "connector", "show", "Okta"])).unwrap();
+    assert_eq!(
+        (
+            &v["lifecycle"]["guardPercent"],
+            &v["lifecycle"]["guardMinUsers"]
+        ),
+        (&25.into(), &9.into())
+    );
+
+    // The old snake_case shape, and a token in the file, are refused naming the field.
+    std::fs::write(&file, r#"{"lifecycle": {"guard_percent": 9}}"#).unwrap();
+    let o = cli.run(&["connector", "edit", "Okta", "--settings", &path]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("unknown field `guard_percent`") && o.stderr.contains("lifecycle"),
+        "{}",
+        o.stderr
+    );
+    std::fs::write(&file, r#"{"apiToken": "x"}"#).unwrap();
+    let o = cli.run(&["connector", "edit", "Okta", "--settings", &path]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("holds an apiToken"), "{}", o.stderr);
 }

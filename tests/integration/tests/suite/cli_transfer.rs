@@ -93,7 +93,8 @@ fn export_redacts_the_token_unless_asked() {
     let out = cli.ok("a.db", &["export"]);
     assert!(!out.contains("test-token"), "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["usersyncExport"], 1);
+    assert_eq!(v["usersyncExport"], 2);
+    assert_eq!(v["connectors"][0]["lifecycle"]["missingUsers"], "disable");
     assert_eq!(v["secretsIncluded"], false);
     let c = &v["connectors"][0];
     assert_eq!(c["name"], "Okta");
@@ -146,8 +147,8 @@ fn import_creates_and_updates_connectors() {
     );
     let show = cli.ok("b.db", &["--json", "connector", "show", "Okta"]);
     let v: serde_json::Value = serde_json::from_str(&show).unwrap();
-    assert_eq!(v["config"]["schedule"], "0 */30 * * * *");
-    assert_eq!(v["config"]["user_attributes"][1], "title");
+    assert_eq!(v["schedule"], "0 */30 * * * *");
+    assert_eq!(v["userAttributes"][1], "title");
 
     // A redacted export updates the existing connectors and keeps their tokens.
     cli.ok(
@@ -217,4 +218,40 @@ fn a_refused_import_changes_nothing() {
     let o = cli.run_on("a.db", &["import", &cli.path("missing.json")]);
     assert_eq!(o.code, 2);
     assert!(o.stderr.starts_with("error: cannot read "), "{}", o.stderr);
+}
+
+#[test]
+fn an_export_of_format_one_imports_with_its_snake_case_sections() {
+    let cli = Cli::new();
+    // As the release on WIT 0.1.0 wrote it: camelCase connectors, WIT-shaped sections.
+    let doc = serde_json::json!({
+        "usersyncExport": 1, "product": "Jira", "secretsIncluded": true,
+        "connectors": [{
+            "name": "Old", "oktaDomain": "acme.okta.com", "apiToken": "test-token",
+            "denyUnknownAtLogin": true, "memberConcurrency": 6, "users": null,
+            "lifecycle": {"missing_users": "Delete", "remove_memberships_of_missing": false,
+                "guard_percent": 40, "guard_min_users": 9},
+        }],
+    });
+    let file = cli.path("v1.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    assert_eq!(
+        cli.ok("a.db", &["import", &file]),
+        "Imported 1 connectors: created Old; updated none.\n"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&cli.ok("a.db", &["--json", "connector", "show", "Old"])).unwrap();
+    assert_eq!(v["unknownAtLogin"], "deny");
+    assert_eq!(v["memberConcurrency"], 6);
+    assert_eq!(v["lifecycle"]["missingUsers"], "delete");
+    assert_eq!(v["lifecycle"]["guardPercent"], 40);
+    assert_eq!(
+        v["users"]["usernameAttribute"], "login",
+        "null: the defaults"
+    );
+    // A version this release does not know is refused, naming the field.
+    std::fs::write(&file, r#"{"usersyncExport": 3, "connectors": []}"#).unwrap();
+    let o = cli.run_on("a.db", &["import", &file]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("format version 3"), "{}", o.stderr);
 }

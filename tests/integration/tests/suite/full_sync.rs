@@ -5,7 +5,7 @@
 use integration::{CONNECTOR, DIRECTORY_TABLES, Env, dump, first_sync_projection};
 use okta_sim::{Fault, FaultKind, GroupType};
 use serde_json::json;
-use usersync::host::bindings::wit::{ChangeAction, SyncError};
+use usersync::model::{ChangeAction, SyncError};
 use usersync::{HarnessError, SyncRequest};
 
 fn sync(env: &Env) -> usersync::harness::SyncOutcome {
@@ -218,6 +218,13 @@ fn a_failing_okta_leaves_the_store_exactly_as_before() {
     );
 
     let runs = env.harness.runs(Some(CONNECTOR), 1).unwrap();
-    assert_eq!(runs[0].status, "failed");
-    assert!(runs[0].error.as_deref().unwrap().contains("HTTP 500"));
+    assert_eq!(runs[0].status.as_str(), "failed");
+    assert!(
+        runs[0]
+            .failure
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("HTTP 500")
+    );
 }

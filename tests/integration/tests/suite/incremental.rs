@@ -5,12 +5,12 @@ use integration::{CONNECTOR, Env};
 use okta_sim::GroupType;
 use serde_json::json;
 use usersync::SyncRequest;
-use usersync::host::bindings::wit::SyncMode;
+use usersync::model::SyncMode;
 
 const INCREMENTAL: SyncRequest = SyncRequest {
     incremental: true,
     dry_run: false,
-    trigger: "schedule",
+    trigger: usersync::model::Trigger::Schedule,
     force: false,
 };
 
@@ -102,7 +102,11 @@ fn with_no_change_an_incremental_sync_makes_two_requests_and_no_writes() {
     assert_eq!(env.sim.requests().len(), 2);
     assert_eq!(inc.report.writes, 0);
     let runs = env.harness.runs(Some(CONNECTOR), 1).unwrap();
-    assert_eq!(runs[0].kind, "incremental", "the run says which kind ran");
+    assert_eq!(
+        runs[0].kind.as_str(),
+        "incremental",
+        "the run says which kind ran"
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use integration::{CONNECTOR, DIRECTORY_TABLES, Env, connector_input, dump};
 use okta_sim::GroupType;
 use serde_json::json;
-use usersync::host::bindings::wit::ChangeAction;
+use usersync::model::ChangeAction;
 
 fn env() -> Env {
     let env = Env::generated(300, 10);
@@ -144,8 +144,8 @@ fn unknown_logins_are_kept_or_denied_per_setting() {
     );
     assert_eq!(r.requests, 1);
 
-    let input = usersync::ConnectorInput {
-        deny_unknown_at_login: true,
+    let input = usersync::ConnectorPatch {
+        unknown_at_login: Some(usersync::model::UnknownAtLogin::Deny),
         ..connector_input()
     };
     env.harness.update_connector(CONNECTOR, &input).unwrap();

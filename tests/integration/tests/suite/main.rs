@@ -15,6 +15,7 @@ mod schedule;
 mod seats;
 mod settings;
 mod store_failures;
+mod stored_v1;
 mod web;
 #[allow(dead_code)]
 mod web_support;

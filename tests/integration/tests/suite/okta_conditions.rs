@@ -7,7 +7,7 @@ use integration::{CONNECTOR, DIRECTORY_TABLES, Env, connector_input, dump};
 use okta_sim::{Fault, FaultKind, GenSpec, GroupType, Org, RateLimits, ScopedToken, SimConfig};
 use std::time::{Duration, Instant};
 use usersync::harness::SyncOutcome;
-use usersync::host::bindings::wit::{OktaErrorKind, SyncError};
+use usersync::model::{OktaErrorKind, SyncError};
 use usersync::{HarnessError, SyncRequest};
 
 fn small_env() -> Env {
@@ -331,8 +331,8 @@ fn a_group_scoped_token_syncs_exactly_what_it_sees() {
     let everyone_active = env.store().users.iter().filter(|u| u.active).count();
 
     // The same connector with a group administrator's token.
-    let input = usersync::ConnectorInput {
-        api_token: Some("scoped-token".into()),
+    let input = usersync::ConnectorPatch {
+        api_token: Some(usersync::model::TokenText("scoped-token".into())),
         ..connector_input()
     };
     env.harness.update_connector(CONNECTOR, &input).unwrap();
@@ -406,8 +406,8 @@ fn group_members_are_fetched_concurrently() {
         }),
         SimConfig::default(),
     );
-    let input = usersync::ConnectorInput {
-        member_concurrency: 8,
+    let input = usersync::ConnectorPatch {
+        member_concurrency: Some(8),
         ..connector_input()
     };
     env.harness.update_connector(CONNECTOR, &input).unwrap();
@@ -429,8 +429,8 @@ fn over_the_concurrency_limit_okta_answers_429_and_the_client_recovers() {
         ..RateLimits::okta_defaults(Duration::from_secs(1))
     };
     let env = limited_env(200, 8, 2, limits);
-    let input = usersync::ConnectorInput {
-        member_concurrency: 8,
+    let input = usersync::ConnectorPatch {
+        member_concurrency: Some(8),
         ..connector_input()
     };
     env.harness.update_connector(CONNECTOR, &input).unwrap();

@@ -555,6 +555,7 @@ fn the_mass_deactivation_guard_stops_a_sync_until_forced() {
     let id = r.json()["runId"].as_i64().unwrap();
     let run = wait_for_run(&s, id);
     assert_eq!(run["status"], "failed");
+    assert_eq!(run["failure"], "guard", "the refusal is known by its kind");
     assert!(
         run["error"]
             .as_str()
@@ -578,4 +579,63 @@ fn the_mass_deactivation_guard_stops_a_sync_until_forced() {
             .unwrap()
             > 5
     );
+}
+
+#[test]
+fn settings_are_camel_case_with_lower_case_values_and_a_body_changes_only_what_it_holds() {
+    let s = Server::start(10, 2);
+    let c = get(&s, "/connectors/okta").json();
+    // Every setting, camelCase, down to the nested records; enum values in kebab-case.
+    assert_eq!(c["unknownAtLogin"], "keep");
+    assert_eq!(c["users"]["migrate"], "by-username");
+    assert_eq!(c["users"]["usernameAttribute"], "login");
+    assert_eq!(c["lifecycle"]["missingUsers"], "disable");
+    assert_eq!(c["lifecycle"]["guardPercent"], 10);
+    assert_eq!(c["groups"]["includePatterns"], serde_json::json!([]));
+    assert_eq!(c["apiToken"], "********");
+    // A nested field alone changes only that field.
+    let r = send(
+        &s,
+        "PUT",
+        "/connectors/okta",
+        r#"{"lifecycle": {"guardPercent": 20, "missingUsers": "delete"}, "unknownAtLogin": "deny"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["lifecycle"]["guardPercent"], 20);
+    assert_eq!(v["lifecycle"]["missingUsers"], "delete");
+    assert_eq!(v["lifecycle"]["guardMinUsers"], 5, "kept");
+    assert_eq!(v["unknownAtLogin"], "deny");
+    assert_eq!(v["users"], c["users"], "kept");
+    // The old shapes are refused naming the field; nothing changes.
+    for (body, field) in [
+        (r#"{"lifecycle": {"guard_percent": 30}}"#, "guard_percent"),
+        (r#"{"denyUnknownAtLogin": true}"#, "denyUnknownAtLogin"),
+    ] {
+        error(&send(&s, "PUT", "/connectors/okta", body), 400, Some(field));
+    }
+    let e = error(
+        &send(
+            &s,
+            "PUT",
+            "/connectors/okta",
+            r#"{"lifecycle": {"missingUsers": "Disable"}}"#,
+        ),
+        400,
+        Some("lifecycle.missingUsers"),
+    );
+    assert!(e.contains("unknown variant `Disable`"), "{e}");
+    assert_eq!(
+        get(&s, "/connectors/okta").json()["lifecycle"]["guardPercent"],
+        20
+    );
+    // Runs and reports too.
+    let r = send(&s, "POST", "/connectors/okta/sync", r#"{"dryRun": true}"#);
+    let run = wait_for_run(&s, r.json()["runId"].as_i64().unwrap());
+    assert_eq!(run["kind"], "full");
+    assert_eq!(run["trigger"], "api");
+    assert_eq!(run["report"]["mode"], "full");
+    assert_eq!(run["report"]["changes"][0]["action"], "create-group");
+    assert!(run["report"]["seatsDenied"].is_array());
+    assert_eq!(run["failure"], serde_json::Value::Null);
 }

@@ -8,8 +8,9 @@
 use integration::{CONNECTOR, DOMAIN, Env, TOKEN, faulty_runtime};
 use okta_sim::{GenSpec, Org, SimConfig, Simulator};
 use std::time::{Duration, Instant};
+use usersync::model::{ConnectorPatch, TokenText};
 use usersync::host::runtime::{GuestError, Limits};
-use usersync::{ConnectorInput, HarnessError, SyncRequest};
+use usersync::{HarnessError, SyncRequest};
 
 fn env() -> Env {
     let org = Org::generate(&GenSpec {
@@ -26,10 +27,10 @@ fn env() -> Env {
 }
 
 fn faulty_connector(env: &Env, name: &str) {
-    let input = ConnectorInput {
-        name: name.into(),
-        okta_domain: DOMAIN.into(),
-        api_token: Some(TOKEN.into()),
+    let input = ConnectorPatch {
+        name: Some(name.into()),
+        okta_domain: Some(DOMAIN.into()),
+        api_token: Some(TokenText(TOKEN.into())),
         ..Default::default()
     };
     env.harness.create_connector(&input).expect("created");
@@ -37,7 +38,7 @@ fn faulty_connector(env: &Env, name: &str) {
 
 fn run_log(h: &usersync::Harness, connector: &str) -> String {
     let run = h.runs(Some(connector), 1).unwrap().remove(0);
-    let (_, log) = h.run(run.id).unwrap().unwrap();
+    let (_, log) = h.run(run.id).unwrap();
     log.iter()
         .map(|l| l.message.clone())
         .collect::<Vec<_>>()
@@ -76,10 +77,10 @@ fn requests_to_other_hosts_are_denied_and_never_carry_the_token() {
     ];
     for (i, (url, reason)) in targets.iter().enumerate() {
         let name = format!("fault:fetch:{url}");
-        let input = ConnectorInput {
-            name: name.clone(),
-            okta_domain: DOMAIN.into(),
-            api_token: Some(TOKEN.into()),
+        let input = ConnectorPatch {
+            name: Some(name.clone()),
+            okta_domain: Some(DOMAIN.into()),
+            api_token: Some(TokenText(TOKEN.into())),
             ..Default::default()
         };
         h.create_connector(&input)
@@ -159,7 +160,7 @@ fn a_panicking_looping_or_hoarding_guest_ends_its_own_call_and_the_host_keeps_se
 
     for name in ["fault:panic", "fault:loop", "fault:alloc"] {
         let run = env.harness.runs(Some(name), 1).unwrap().remove(0);
-        assert_eq!(run.status, "failed", "{name}");
+        assert_eq!(run.status.as_str(), "failed", "{name}");
     }
     // The host keeps serving: a normal connector syncs on the same runtime.
     let ok = env

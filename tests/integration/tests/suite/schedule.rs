@@ -12,9 +12,9 @@ const QUARTER: i64 = 15 * 60;
 
 fn scheduled_env() -> Env {
     let env = Env::generated(200, 8);
-    let input = usersync::ConnectorInput {
-        schedule: "every 15 minutes".into(),
-        schedule_enabled: true,
+    let input = usersync::ConnectorPatch {
+        schedule: Some("every 15 minutes".into()),
+        schedule_enabled: Some(true),
         ..connector_input()
     };
     let v = env
@@ -22,7 +22,7 @@ fn scheduled_env() -> Env {
         .update_connector(CONNECTOR, &input)
         .expect("schedule saved");
     assert_eq!(
-        v.config.schedule, "0 */15 * * * *",
+        v.settings.schedule, "0 */15 * * * *",
         "the preset became a cron expression"
     );
     env
@@ -41,13 +41,14 @@ fn runs_a_due_connector_once_then_waits_for_the_next_slot() {
     let fired = s.tick(first_slot).unwrap();
     assert_eq!(fired.len(), 1);
     let run_id = *fired[0].result.as_ref().expect("the scheduled sync ran");
-    let run = env.harness.run(run_id).unwrap().unwrap().0;
+    let run = env.harness.run(run_id).unwrap().0;
     assert_eq!(
         (run.trigger.as_str(), run.status.as_str()),
         ("schedule", "succeeded")
     );
     assert_eq!(
-        run.kind, "full",
+        run.kind.as_str(),
+        "full",
         "the first scheduled sync is full: no full sync before"
     );
     assert!(
@@ -60,10 +61,10 @@ fn runs_a_due_connector_once_then_waits_for_the_next_slot() {
         .harness
         .run(*second[0].result.as_ref().unwrap())
         .unwrap()
-        .unwrap()
         .0;
     assert_eq!(
-        run.kind, "incremental",
+        run.kind.as_str(),
+        "incremental",
         "later scheduled syncs are incremental"
     );
 }
@@ -149,7 +150,7 @@ fn schedules_and_last_run_state_survive_a_restart() {
         reopened
             .connector(CONNECTOR)
             .unwrap()
-            .config
+            .settings
             .schedule_enabled
     );
 }

@@ -8,7 +8,7 @@ use integration::{
 };
 use okta_sim::{GroupType, Org, SimConfig, Simulator};
 use std::collections::BTreeSet;
-use usersync::host::bindings::wit::GroupSettings;
+use usersync::model::GroupPatch;
 use usersync::product::profile::SeatsError;
 use usersync::{Harness, HarnessError, Options, SyncRequest};
 
@@ -35,8 +35,8 @@ fn org(n: usize) -> Org {
 fn env(users: usize, product: &str, seats: Option<u32>) -> Env {
     let env = Env::product(org(users), product, seats);
     let mut input = connector_input();
-    input.groups = Some(GroupSettings {
-        default_groups: None,
+    input.groups = Some(GroupPatch {
+        default_groups: Some(None),
         ..groups_without_defaults()
     });
     env.harness
@@ -396,10 +396,7 @@ fn an_incremental_sync_keeps_the_limit() {
         ..Default::default()
     };
     let o = env.harness.sync(CONNECTOR, incremental).unwrap();
-    assert_eq!(
-        o.report.mode,
-        usersync::host::bindings::wit::SyncMode::Incremental
-    );
+    assert_eq!(o.report.mode, usersync::model::SyncMode::Incremental);
     assert_eq!(o.report.counts.users_created, 1);
     assert_eq!(o.report.seats_denied, [user(11)]);
     assert_eq!(licensed(&env, JIRA_ACCESS), users(1..=10));

@@ -1,15 +1,14 @@
 //! Connector settings, one test per setting, against the simulator, asserting the store
 //! afterwards (including the unchanged cases: guard refused, keep, dry run).
 
-use integration::{
-    CONNECTOR, DIRECTORY_TABLES, Env, connector_input, dump, groups_without_defaults,
-};
+use integration::{CONNECTOR, DIRECTORY_TABLES, Env, connector_input, dump};
 use okta_sim::{GenSpec, GroupType, Org, SimConfig};
 use serde_json::json;
-use usersync::host::bindings::wit::{
-    GroupSettings, LifecycleSettings, MigrateExisting, MissingUsers, SyncError, UserSettings,
+use usersync::model::{
+    ConnectorPatch, GroupSettings, LifecycleSettings, MigrateExisting, MissingUsers, Patch,
+    SyncError, UserSettings,
 };
-use usersync::{ConnectorInput, HarnessError, SyncRequest};
+use usersync::{HarnessError, SyncRequest};
 
 fn users() -> UserSettings {
     UserSettings {
@@ -36,6 +35,22 @@ fn lifecycle() -> LifecycleSettings {
     }
 }
 
+/// The default group settings without the product's default groups (as
+/// `integration::groups_without_defaults`, whole).
+fn groups() -> GroupSettings {
+    GroupSettings {
+        types: vec!["OKTA_GROUP".into(), "APP_GROUP".into()],
+        include_patterns: vec![],
+        exclude_patterns: vec![],
+        required: vec![],
+        prefix: String::new(),
+        suffix: String::new(),
+        pattern: String::new(),
+        replacement: String::new(),
+        default_groups: Some(vec![]),
+    }
+}
+
 fn env() -> Env {
     Env::new(
         Org::generate(&GenSpec {
@@ -48,7 +63,7 @@ fn env() -> Env {
     )
 }
 
-fn set(env: &Env, f: impl FnOnce(&mut ConnectorInput)) {
+fn set(env: &Env, f: impl FnOnce(&mut ConnectorPatch)) {
     let mut input = connector_input();
     f(&mut input);
     env.harness
@@ -82,12 +97,15 @@ fn import_update_and_status_switches() {
     sync(&env);
     let ids = active_ids(&env);
     set(&env, |i| {
-        i.users = Some(UserSettings {
-            import_users: false,
-            update_users: false,
-            sync_status: false,
-            ..users()
-        })
+        i.users = Some(
+            UserSettings {
+                import_users: false,
+                update_users: false,
+                sync_status: false,
+                ..users()
+            }
+            .into_patch(),
+        )
     });
     let new = env.sim.with_org(|o| {
         o.set_profile(&ids[0], "firstName", json!("Renamed"));
@@ -109,7 +127,7 @@ fn import_update_and_status_switches() {
         "status off: stays active"
     );
 
-    set(&env, |i| i.users = Some(users()));
+    set(&env, |i| i.users = Some(users().into_patch()));
     let o = sync(&env);
     let c = &o.report.counts;
     assert_eq!(
@@ -127,10 +145,13 @@ fn staged_users_are_created_inactive_when_asked() {
     sync(&env);
     assert!(row(&env, &staged).is_none(), "not created by default");
     set(&env, |i| {
-        i.users = Some(UserSettings {
-            create_staged: true,
-            ..users()
-        })
+        i.users = Some(
+            UserSettings {
+                create_staged: true,
+                ..users()
+            }
+            .into_patch(),
+        )
     });
     sync(&env);
     assert!(!row(&env, &staged).unwrap().active);
@@ -140,14 +161,17 @@ fn staged_users_are_created_inactive_when_asked() {
 fn usernames_from_another_attribute_a_regex_and_case() {
     let env = env();
     set(&env, |i| {
-        i.users = Some(UserSettings {
-            username_attribute: "email".into(),
-            username_pattern: "(.*)@.*".into(),
-            username_replacement: "$1".into(),
-            lowercase_username: false,
-            display_name: "{lastName}, {firstName}".into(),
-            ..users()
-        })
+        i.users = Some(
+            UserSettings {
+                username_attribute: "email".into(),
+                username_pattern: "(.*)@.*".into(),
+                username_replacement: "$1".into(),
+                lowercase_username: false,
+                display_name: "{lastName}, {firstName}".into(),
+                ..users()
+            }
+            .into_patch(),
+        )
     });
     let (a, b) = env.sim.with_org(|o| {
         let a = o.add_user("x1@example.com", "Ada", "Lovelace", "ACTIVE");
@@ -195,15 +219,18 @@ fn group_filters_types_and_name_mapping() {
         }
     });
     set(&env, |i| {
-        i.groups = Some(GroupSettings {
-            types: vec!["OKTA_GROUP".into()],
-            include_patterns: vec!["^eng-".into()],
-            exclude_patterns: vec!["-test$".into()],
-            prefix: "okta-".into(),
-            pattern: "^eng-(.*)".into(),
-            replacement: "$1".into(),
-            ..groups_without_defaults()
-        })
+        i.groups = Some(
+            GroupSettings {
+                types: vec!["OKTA_GROUP".into()],
+                include_patterns: vec!["^eng-".into()],
+                exclude_patterns: vec!["-test$".into()],
+                prefix: "okta-".into(),
+                pattern: "^eng-(.*)".into(),
+                replacement: "$1".into(),
+                ..groups()
+            }
+            .into_patch(),
+        )
     });
     sync(&env);
     let groups: Vec<String> = env.store().groups.into_iter().collect();
@@ -227,10 +254,13 @@ fn only_members_of_required_groups_are_synced() {
         (g.members.clone(), g.name.clone())
     });
     set(&env, |i| {
-        i.groups = Some(GroupSettings {
-            required: vec![required.clone()],
-            ..groups_without_defaults()
-        })
+        i.groups = Some(
+            GroupSettings {
+                required: vec![required.clone()],
+                ..groups()
+            }
+            .into_patch(),
+        )
     });
     let o = sync(&env);
     let store = env.store();
@@ -251,10 +281,13 @@ fn only_members_of_required_groups_are_synced() {
 fn default_groups_per_product_and_editable() {
     let env = env();
     let mut input = connector_input();
-    input.groups = Some(GroupSettings {
-        default_groups: None,
-        ..groups_without_defaults()
-    });
+    input.groups = Some(
+        GroupSettings {
+            default_groups: None,
+            ..groups()
+        }
+        .into_patch(),
+    );
     env.harness.update_connector(CONNECTOR, &input).unwrap();
     sync(&env);
     let store = env.store();
@@ -271,10 +304,13 @@ fn default_groups_per_product_and_editable() {
         "every synced user gets Jira's default group"
     );
 
-    input.groups = Some(GroupSettings {
-        default_groups: Some(vec!["okta-users".into()]),
-        ..groups_without_defaults()
-    });
+    input.groups = Some(
+        GroupSettings {
+            default_groups: Some(vec!["okta-users".into()]),
+            ..groups()
+        }
+        .into_patch(),
+    );
     env.harness.update_connector(CONNECTOR, &input).unwrap();
     let o = sync(&env);
     assert_eq!(o.report.counts.memberships_added as usize, synced.len());
@@ -292,11 +328,14 @@ fn missing_users_are_disabled_deleted_or_kept() {
     ] {
         let env = env();
         set(&env, |i| {
-            i.lifecycle = Some(LifecycleSettings {
-                missing_users: missing,
-                remove_memberships_of_missing: remove,
-                ..lifecycle()
-            })
+            i.lifecycle = Some(
+                LifecycleSettings {
+                    missing_users: missing,
+                    remove_memberships_of_missing: remove,
+                    ..lifecycle()
+                }
+                .into_patch(),
+            )
         });
         sync(&env);
         let id = env.sim.with_org(|o| {
@@ -387,69 +426,87 @@ fn the_mass_deactivation_guard_refuses_then_force_proceeds() {
 #[test]
 fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
     let env = env();
-    let stored = env.harness.connector(CONNECTOR).unwrap().config;
-    let cases: Vec<(ConnectorInput, &str, &str)> = vec![
+    let stored = env.harness.connector(CONNECTOR).unwrap().settings;
+    let cases: Vec<(ConnectorPatch, &str, &str)> = vec![
         (
-            ConnectorInput {
-                users: Some(UserSettings {
-                    username_pattern: "(".into(),
-                    ..users()
-                }),
+            ConnectorPatch {
+                users: Some(
+                    UserSettings {
+                        username_pattern: "(".into(),
+                        ..users()
+                    }
+                    .into_patch(),
+                ),
                 ..connector_input()
             },
             "username-pattern",
             "is not a valid regular expression",
         ),
         (
-            ConnectorInput {
-                users: Some(UserSettings {
-                    display_name: "{firstName".into(),
-                    ..users()
-                }),
+            ConnectorPatch {
+                users: Some(
+                    UserSettings {
+                        display_name: "{firstName".into(),
+                        ..users()
+                    }
+                    .into_patch(),
+                ),
                 ..connector_input()
             },
             "display-name",
             "without",
         ),
         (
-            ConnectorInput {
-                users: Some(UserSettings {
-                    username_attribute: "first name".into(),
-                    ..users()
-                }),
+            ConnectorPatch {
+                users: Some(
+                    UserSettings {
+                        username_attribute: "first name".into(),
+                        ..users()
+                    }
+                    .into_patch(),
+                ),
                 ..connector_input()
             },
             "username-attribute",
             "not an Okta profile attribute",
         ),
         (
-            ConnectorInput {
-                groups: Some(GroupSettings {
-                    include_patterns: vec!["[".into()],
-                    ..groups_without_defaults()
-                }),
+            ConnectorPatch {
+                groups: Some(
+                    GroupSettings {
+                        include_patterns: vec!["[".into()],
+                        ..groups()
+                    }
+                    .into_patch(),
+                ),
                 ..connector_input()
             },
             "group-include",
             "not a valid regular expression",
         ),
         (
-            ConnectorInput {
-                groups: Some(GroupSettings {
-                    types: vec!["BUILT_IN".into()],
-                    ..groups_without_defaults()
-                }),
+            ConnectorPatch {
+                groups: Some(
+                    GroupSettings {
+                        types: vec!["BUILT_IN".into()],
+                        ..groups()
+                    }
+                    .into_patch(),
+                ),
                 ..connector_input()
             },
             "group-types",
             "include-built-in-groups",
         ),
         (
-            ConnectorInput {
-                lifecycle: Some(LifecycleSettings {
-                    guard_percent: 150,
-                    ..lifecycle()
-                }),
+            ConnectorPatch {
+                lifecycle: Some(
+                    LifecycleSettings {
+                        guard_percent: 150,
+                        ..lifecycle()
+                    }
+                    .into_patch(),
+                ),
                 ..connector_input()
             },
             "guard-percent",
@@ -468,7 +525,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
             errors[0].message
         );
         assert_eq!(
-            env.harness.connector(CONNECTOR).unwrap().config,
+            env.harness.connector(CONNECTOR).unwrap().settings,
             stored,
             "a rejected config leaves the stored one"
         );
@@ -601,10 +658,13 @@ fn existing_internal_users_are_migrated_with_their_keys_and_history() {
 fn without_migration_a_username_of_an_earlier_directory_is_not_overwritten() {
     let env = env();
     set(&env, |i| {
-        i.users = Some(UserSettings {
-            migrate: MigrateExisting::Off,
-            ..users()
-        })
+        i.users = Some(
+            UserSettings {
+                migrate: MigrateExisting::Off,
+                ..users()
+            }
+            .into_patch(),
+        )
     });
     let login = env
         .sim
@@ -638,8 +698,8 @@ fn without_migration_a_username_of_an_earlier_directory_is_not_overwritten() {
 fn a_second_connector_never_overwrites_the_first_ones_users() {
     let env = env();
     sync(&env);
-    let second = ConnectorInput {
-        name: "second".into(),
+    let second = ConnectorPatch {
+        name: Some("second".into()),
         ..connector_input()
     };
     env.harness.create_connector(&second).unwrap();

@@ -13,7 +13,7 @@ use serde_json::json;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 use usersync::host::Progress;
-use usersync::host::bindings::wit::SyncError;
+use usersync::model::SyncError;
 use usersync::{HarnessError, Options, SyncRequest};
 
 /// Everything a failed apply must leave as it was.
@@ -30,7 +30,7 @@ fn sync(env: &Env) -> Result<usersync::harness::SyncOutcome, HarnessError> {
 /// The latest run of the test connector and its log.
 fn last_run(env: &Env) -> (usersync::product::db::runs::Run, String) {
     let run = env.harness.runs(Some(CONNECTOR), 1).unwrap().remove(0);
-    let (_, log) = env.harness.run(run.id).unwrap().unwrap();
+    let (_, log) = env.harness.run(run.id).unwrap();
     let log = log
         .iter()
         .map(|l| format!("{} {}", l.level, l.message))
@@ -94,8 +94,8 @@ fn a_constraint_violation_in_the_middle_of_the_first_sync_writes_nothing() {
     assert_eq!(dump(&env.harness, &tables()), before, "nothing written");
 
     let (run, log) = last_run(&env);
-    assert_eq!(run.status, "failed");
-    let error = run.error.unwrap();
+    assert_eq!(run.status, usersync::model::RunStatus::Failed);
+    let error = run.failure.unwrap().message;
     assert!(
         error.starts_with("the user store failed: ") && error.contains("test trigger refuses"),
         "{error}"
@@ -154,7 +154,7 @@ fn a_failure_in_a_later_batch_rolls_back_the_batches_before_it() {
         before,
         "the first batch's users, groups and memberships are rolled back"
     );
-    assert_eq!(last_run(&env).0.status, "failed");
+    assert_eq!(last_run(&env).0.status.as_str(), "failed");
 
     env.harness
         .db()
@@ -220,10 +220,11 @@ fn a_constraint_violation_late_in_a_mixed_batch_rolls_back_every_earlier_change(
         "the renames, deactivations, the new user and the new group are rolled back too"
     );
     let (run, _) = last_run(&env);
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, usersync::model::RunStatus::Failed);
     assert!(
-        run.error
+        run.failure
             .unwrap()
+            .message
             .contains("refuses memberships of Refused Team")
     );
 
@@ -273,11 +274,12 @@ fn a_full_disk_in_the_middle_of_the_apply_writes_nothing_and_the_run_says_so() {
     assert!(n > 1, "{msg}");
     assert_eq!(dump(&env.harness, &tables()), before, "nothing written");
     let (run, log) = last_run(&env);
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, usersync::model::RunStatus::Failed);
     assert!(
-        run.error
-            .as_deref()
+        run.failure
+            .as_ref()
             .unwrap()
+            .message
             .contains("database or disk is full"),
         "{run:?}"
     );
@@ -359,9 +361,13 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
     assert!(err.to_string().ends_with("nothing was changed"), "{err}");
     assert_eq!(dump(&env.harness, &tables()), before, "nothing written");
     let (run, log) = last_run(&env);
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, usersync::model::RunStatus::Failed);
     assert!(
-        run.error.as_deref().unwrap().contains("database is locked"),
+        run.failure
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("database is locked"),
         "{run:?}"
     );
     assert!(log.contains("failed, nothing was written"), "{log}");

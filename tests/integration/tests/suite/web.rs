@@ -110,7 +110,7 @@ fn every_page_post_needs_the_csrf_token() {
     assert!(s.env.harness.runs(None, 10).unwrap().is_empty());
     assert_eq!(s.env.harness.connectors().unwrap().len(), 1);
     assert_eq!(
-        s.env.harness.connectors().unwrap()[0].config.name,
+        s.env.harness.connectors().unwrap()[0].settings.name,
         CONNECTOR
     );
     // The token in a header works as well as in the form.
@@ -181,9 +181,9 @@ fn create_edit_and_delete_through_the_form() {
         Some("/plugins/servlet/usersync/connectors/Second?msg=saved&c=Second&tab=tab-connector")
     );
     let v = s.env.harness.connector("Second").unwrap();
-    assert_eq!(v.config.schedule, "0 */30 * * * *");
-    assert!(v.config.schedule_enabled);
-    assert_eq!(v.config.user_attributes, ["department", "title"]);
+    assert_eq!(v.settings.schedule, "0 */30 * * * *");
+    assert!(v.settings.schedule_enabled);
+    assert_eq!(v.settings.user_attributes, ["department", "title"]);
     let edit = page(&s, &cookie, "/connectors/Second?msg=saved&c=Second");
     assert!(edit.body.contains("Saved connector &quot;Second&quot;."));
     assert!(edit.body.contains(r#"placeholder="********""#), "masked");
@@ -233,7 +233,7 @@ fn create_edit_and_delete_through_the_form() {
             .harness
             .connector("Second")
             .unwrap()
-            .config
+            .settings
             .schedule_enabled
     );
 
@@ -327,8 +327,8 @@ fn sync_preview_results_and_downloads() {
     let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
     let done = wait_for_page(&s, &cookie, &location);
     assert!(done.body.contains("The sync finished"), "{}", done.body);
-    let report = s.env.harness.run(id).unwrap().unwrap().0.report.unwrap();
-    let created = report["counts"]["users_created"].as_u64().unwrap();
+    let report = s.env.harness.run(id).unwrap().0.report.unwrap();
+    let created = u64::from(report.counts.users_created);
     assert_eq!(created as usize, s.env.store().users.len());
     assert!(done.body.contains(&format!(
         r#"<td class="num" data-count="users_created">{created}</td>"#
@@ -344,7 +344,7 @@ fn sync_preview_results_and_downloads() {
             .contains("attachment")
     );
     assert!(csv.body.starts_with("action,target,group,details\r\n"));
-    let changes = report["changes"].as_array().unwrap().len();
+    let changes = report.changes.len();
     assert_eq!(csv.body.lines().count(), changes + 1);
     assert_eq!(csv.body.matches("create user,").count() as u64, created);
     let json = page(&s, &cookie, &format!("/runs/{id}/report.json"));
@@ -403,8 +403,8 @@ fn the_page_shows_the_licence_seats_in_use() {
         Some(7),
     );
     let mut input = integration::connector_input();
-    input.groups = Some(usersync::host::bindings::wit::GroupSettings {
-        default_groups: None,
+    input.groups = Some(usersync::model::GroupPatch {
+        default_groups: Some(None),
         ..integration::groups_without_defaults()
     });
     env.harness.update_connector(CONNECTOR, &input).unwrap();
@@ -512,7 +512,7 @@ fn serve_runs_the_rest_api_and_the_page() {
 
 #[test]
 fn user_group_and_lifecycle_settings_on_the_page_and_the_rest_api() {
-    use usersync::host::bindings::wit::{LifecycleSettings, MissingUsers};
+    use usersync::model::{LifecycleSettings, MissingUsers};
     let s = Server::start(10, 2);
     let (cookie, csrf) = login(&s);
     let lifecycle = LifecycleSettings {
@@ -546,29 +546,29 @@ fn user_group_and_lifecycle_settings_on_the_page_and_the_rest_api() {
     let r = form(&advanced);
     assert_eq!(r.status, 303, "{}", r.body);
     let v = s.env.harness.connector("okta").unwrap();
-    assert_eq!(v.config.lifecycle, Some(lifecycle));
+    assert_eq!(v.settings.lifecycle, lifecycle);
     // Shown again on the form; kept by an edit of other fields over REST.
     let edit = page(&s, &cookie, "/connectors/okta");
-    assert!(edit.body.contains("guard_percent"), "{}", edit.body);
+    assert!(edit.body.contains("guardPercent"), "{}", edit.body);
     let r = call("PUT", s.url(&format!("{REST}/connectors/okta")))
         .admin()
         .json(r#"{"includeBuiltInGroups": true}"#)
         .send();
-    assert_eq!(r.json()["lifecycle"]["guard_percent"], 25, "{}", r.body);
+    assert_eq!(r.json()["lifecycle"]["guardPercent"], 25, "{}", r.body);
     // Exported, and imported back.
     let export = call("GET", s.url(&format!("{REST}/export"))).admin().send();
     let mut doc = export.json();
-    assert_eq!(doc["connectors"][0]["lifecycle"]["guard_min_users"], 3);
-    doc["connectors"][0]["lifecycle"]["guard_min_users"] = 7.into();
+    assert_eq!(doc["connectors"][0]["lifecycle"]["guardMinUsers"], 3);
+    doc["connectors"][0]["lifecycle"]["guardMinUsers"] = 7.into();
     let r = call("POST", s.url(&format!("{REST}/import")))
         .admin()
         .json(&doc.to_string())
         .send();
     assert_eq!(r.status, 200, "{}", r.body);
-    let saved = s.env.harness.connector("okta").unwrap().config.lifecycle;
-    assert_eq!(saved.map(|l| l.guard_min_users), Some(7));
+    let saved = s.env.harness.connector("okta").unwrap().settings.lifecycle;
+    assert_eq!(saved.guard_min_users, 7);
     // An empty field on the page keeps the saved settings.
     assert_eq!(form("").status, 303);
-    let saved = s.env.harness.connector("okta").unwrap().config.lifecycle;
-    assert_eq!(saved.map(|l| l.guard_percent), Some(25));
+    let saved = s.env.harness.connector("okta").unwrap().settings.lifecycle;
+    assert_eq!(saved.guard_percent, 25);
 }

@@ -1,0 +1,119 @@
+//! Why a plugin call failed, as the host keeps it (converted once from the WIT's
+//! `sync-error`, [`super::wit`]), and one sentence for each failure.
+
+use super::report::GuardRefusal;
+use super::run::FailureKind;
+
+/// One setting that was refused.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// The setting as the plugin names it, e.g. `okta-domain`, `guard-percent`.
+    pub field: String,
+    /// Why, in one sentence.
+    pub message: String,
+}
+
+/// The kind of an Okta failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OktaErrorKind {
+    /// 401: the token is invalid, revoked or expired.
+    InvalidToken,
+    /// 403: the token may not do this.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 429 and retries did not help.
+    RateLimited,
+    /// 400.
+    BadRequest,
+    /// 5xx.
+    ServerError,
+    /// The response could not be read.
+    BadResponse,
+    /// The request did not complete.
+    Transport,
+}
+
+/// An Okta request that failed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OktaError {
+    /// Kind of failure.
+    pub kind: OktaErrorKind,
+    /// HTTP status, 0 when there was no response.
+    pub status: u16,
+    /// Okta `errorCode`, if the body had one.
+    pub error_code: Option<String>,
+    /// Okta `errorSummary`, or a description of the failure.
+    pub summary: String,
+    /// The request path (never a credential).
+    pub path: String,
+}
+
+/// Why a sync, a login sync or a connection test failed; nothing was applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncError {
+    /// The settings are invalid.
+    InvalidConfig(Vec<FieldError>),
+    /// Okta failed.
+    Okta(OktaError),
+    /// The user store failed.
+    Store(String),
+    /// A security rule stopped the sync.
+    Security(String),
+    /// The mass-deactivation guard refused the sync.
+    Guard(GuardRefusal),
+}
+
+/// `field: message; field: message`.
+pub fn field_errors(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl SyncError {
+    /// The failure kind a run records.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            SyncError::InvalidConfig(_) => FailureKind::InvalidSettings,
+            SyncError::Okta(_) => FailureKind::Okta,
+            SyncError::Store(_) => FailureKind::Store,
+            SyncError::Security(_) => FailureKind::Security,
+            SyncError::Guard(_) => FailureKind::Guard,
+        }
+    }
+}
+
+impl std::fmt::Display for SyncError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyncError::InvalidConfig(es) => {
+                write!(f, "invalid connector settings: {}", field_errors(es))
+            }
+            SyncError::Okta(o) => {
+                write!(f, "Okta request {} failed: {}", o.path, o.summary)?;
+                if o.status != 0 {
+                    write!(f, " (HTTP {}", o.status)?;
+                    if let Some(c) = &o.error_code {
+                        write!(f, ", {c}")?;
+                    }
+                    f.write_str(")")?;
+                }
+                f.write_str("; nothing was changed")
+            }
+            SyncError::Store(s) => write!(f, "the user store failed: {s}; nothing was changed"),
+            SyncError::Security(s) => write!(f, "stopped for security: {s}; nothing was changed"),
+            SyncError::Guard(g) => write!(
+                f,
+                "the mass-deactivation guard stopped the sync: it would deactivate or delete {} of {} active users (the guard allows at most {} % or {} users); nothing was changed. Check Okta, then sync once with --force to proceed",
+                g.would_remove, g.active_users, g.percent, g.min_users
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SyncError {}

@@ -1,0 +1,23 @@
+//! The host's model of a connector: its settings and their patch, its runs, their
+//! reports and failures. Every surface (CLI, REST API, admin page, export/import) and the
+//! database use these types; the generated WIT types meet them in [`wit`] only, and the
+//! database stores them in versioned documents ([`stored`]).
+
+pub mod error;
+pub mod report;
+pub mod run;
+pub mod settings;
+pub mod stored;
+pub mod wit;
+
+pub use error::{FieldError, OktaError, OktaErrorKind, SyncError};
+pub use report::{
+    ChangeAction, ChangeEntry, ConnectionInfo, GuardRefusal, SyncCounts, SyncMode, SyncReport,
+    UserSyncReport,
+};
+pub use run::{Failure, FailureKind, RunKind, RunStatus, Trigger};
+pub use settings::{
+    ConnectorPatch, ConnectorSettings, GroupPatch, GroupSettings, LifecyclePatch,
+    LifecycleSettings, MigrateExisting, MissingUsers, Patch, REDACTED, TokenText, UnknownAtLogin,
+    UserPatch, UserSettings,
+};
