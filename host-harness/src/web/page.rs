@@ -4,12 +4,13 @@
 
 use super::auth::{Session, clear_cookie, page_guard, set_cookie};
 use super::form::{ConnectorForm, TAB_SYNC};
-use super::html::{Frame, esc, segment, url_encode};
-use super::{App, blocking, views};
+use super::html::{Frame, segment, url_encode};
+use super::{App, assets, blocking, views};
 use crate::harness::{ConnectorInput, HarnessError, SyncRequest};
-use axum::extract::{Extension, Form, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::{Extension, Form, Path, Query, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
@@ -36,6 +37,36 @@ pub fn routes(app: App) -> Router<App> {
     Router::new()
         .route("/login", get(login_form).post(login))
         .merge(guarded)
+        .merge(assets::routes())
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// The page's scripts and styles come from its own files only (no inline script or
+/// style, so an injected one does not run), it is never framed (clickjacking), and
+/// pages and downloads are not cached (they show settings and users).
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "same-origin"),
+];
+
+/// Adds [`SECURITY_HEADERS`] to every response of the page, and `Cache-Control:
+/// no-store` to those that do not say how to cache them (all but the assets).
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let headers = resp.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    resp
 }
 
 fn frame<'a>(app: &'a App, s: Option<&'a Session>) -> Frame<'a> {
@@ -47,25 +78,8 @@ fn frame<'a>(app: &'a App, s: Option<&'a Session>) -> Frame<'a> {
 }
 
 /// A page with one message (errors, refusals).
-pub fn message_page(
-    product: &str,
-    base: &str,
-    status: StatusCode,
-    title: &str,
-    text: &str,
-) -> Response {
-    let f = Frame {
-        product,
-        base,
-        csrf: None,
-    };
-    let body = format!(
-        r#"<h1>{}</h1><div class="aui-message aui-message-error" id="message">{}</div><p><a href="{}">Back to User Sync</a></p>"#,
-        esc(title),
-        esc(text),
-        esc(base)
-    );
-    (status, Html(f.page(title, &body))).into_response()
+pub fn message_page(app: &App, status: StatusCode, title: &str, text: &str) -> Response {
+    (status, views::message_page(&frame(app, None), title, text)).into_response()
 }
 
 fn error_page(app: &App, e: HarnessError) -> Response {
@@ -80,13 +94,7 @@ fn error_page(app: &App, e: HarnessError) -> Response {
     } else {
         "The action failed"
     };
-    message_page(
-        app.harness.product().name,
-        app.base(),
-        status,
-        title,
-        &e.to_string(),
-    )
+    message_page(app, status, title, &e.to_string())
 }
 
 fn see_other(to: &str) -> Response {
@@ -94,7 +102,7 @@ fn see_other(to: &str) -> Response {
 }
 
 /// The message of a `?msg=` after a redirect.
-fn notice(q: &Fields) -> Option<(&'static str, String)> {
+fn notice(q: &Fields) -> Option<views::Notice> {
     let c = q.get("c").map(String::as_str).unwrap_or("the connector");
     match q.get("msg").map(String::as_str)? {
         "saved" => Some(("success", format!("Saved connector \"{c}\"."))),
@@ -120,13 +128,13 @@ async fn index(
     })
     .await;
     match data {
-        Ok((list, runs, seats)) => Html(views::list_page(
+        Ok((list, runs, seats)) => views::list_page(
             &frame(&app, Some(&s)),
             &list,
             &runs,
             seats.as_ref(),
             notice(&q),
-        ))
+        )
         .into_response(),
         Err(e) => error_page(&app, e),
     }
@@ -139,9 +147,9 @@ async fn new_connector(
 ) -> Response {
     let f = frame(&app, Some(&s));
     if q.get("type").map(String::as_str) == Some("okta") {
-        Html(ConnectorForm::new_connector().render(&f)).into_response()
+        ConnectorForm::new_connector().render(&f).into_response()
     } else {
-        Html(views::chooser_page(&f)).into_response()
+        views::chooser_page(&f).into_response()
     }
 }
 
@@ -163,7 +171,7 @@ async fn edit(
             if q.get("tab").map(String::as_str) == Some(TAB_SYNC) {
                 form.tab = TAB_SYNC.into();
             }
-            Html(form.render(&frame(&app, Some(&s)))).into_response()
+            form.render(&frame(&app, Some(&s))).into_response()
         }
         Err(e) => error_page(&app, e),
     }
@@ -211,11 +219,7 @@ async fn save_form(app: App, s: Session, existing: Option<String>, f: Fields) ->
         Ok(i) => i,
         Err(errors) => {
             form.set_errors(errors);
-            return (
-                StatusCode::BAD_REQUEST,
-                Html(form.render(&frame(&app, Some(&s)))),
-            )
-                .into_response();
+            return (StatusCode::BAD_REQUEST, form.render(&frame(&app, Some(&s)))).into_response();
         }
     };
     let result = blocking(&app.harness, move |h| match &existing {
@@ -251,7 +255,7 @@ async fn save_form(app: App, s: Session, existing: Option<String>, f: Fields) ->
         ),
     };
     form.set_errors(errors);
-    (status, Html(form.render(&frame(&app, Some(&s))))).into_response()
+    (status, form.render(&frame(&app, Some(&s)))).into_response()
 }
 
 async fn delete(State(app): State<App>, Path(name): Path<String>) -> Response {
@@ -339,8 +343,7 @@ async fn load_run(
 ) -> Result<(crate::db::runs::Run, Vec<crate::db::runs::LogLine>), Response> {
     let not_found = || {
         message_page(
-            app.harness.product().name,
-            app.base(),
+            app,
             StatusCode::NOT_FOUND,
             "Not found",
             &format!("There is no run #{id}."),
@@ -362,13 +365,13 @@ async fn run(
     Path(id): Path<String>,
 ) -> Response {
     match load_run(&app, &id).await {
-        Ok((r, log)) => Html(views::run_page(&frame(&app, Some(&s)), &r, &log)).into_response(),
+        Ok((r, log)) => views::run_page(&frame(&app, Some(&s)), &r, &log).into_response(),
         Err(resp) => resp,
     }
 }
 
-fn download(body: String, content_type: &'static str, filename: String) -> Response {
-    let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
+fn download(body: impl IntoResponse, content_type: &'static str, filename: String) -> Response {
+    let mut resp = ([(header::CONTENT_TYPE, content_type)], body).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
@@ -376,19 +379,24 @@ fn download(body: String, content_type: &'static str, filename: String) -> Respo
 }
 
 async fn csv(State(app): State<App>, Path(id): Path<String>) -> Response {
-    match load_run(&app, &id).await {
-        Ok((r, _)) => {
-            let report = r.report.as_ref().and_then(crate::report::stored);
-            let body = report
-                .map(|rep| views::changes_csv(&rep))
-                .unwrap_or_else(|| "action,target,group,details\r\n".into());
-            download(
-                body,
-                "text/csv; charset=utf-8",
-                format!("usersync-run-{id}-changes.csv"),
-            )
-        }
-        Err(resp) => resp,
+    let (r, _) = match load_run(&app, &id).await {
+        Ok(run) => run,
+        Err(resp) => return resp,
+    };
+    let report = r.report.as_ref().and_then(crate::report::stored);
+    let changes = report.map(|rep| rep.changes).unwrap_or_default();
+    match views::changes_csv(&changes) {
+        Ok(body) => download(
+            body,
+            "text/csv; charset=utf-8",
+            format!("usersync-run-{id}-changes.csv"),
+        ),
+        Err(e) => message_page(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The action failed",
+            &format!("the CSV could not be written: {e}"),
+        ),
     }
 }
 
@@ -418,12 +426,7 @@ async fn login_form(
     if app.auth.session(&headers).is_some() {
         return Redirect::to(&safe_next(&app, q.get("next"))).into_response();
     }
-    Html(views::login_page(
-        &frame(&app, None),
-        &safe_next(&app, q.get("next")),
-        None,
-    ))
-    .into_response()
+    views::login_page(&frame(&app, None), &safe_next(&app, q.get("next")), None).into_response()
 }
 
 async fn login(State(app): State<App>, Form(f): Form<Fields>) -> Response {
@@ -438,19 +441,12 @@ async fn login(State(app): State<App>, Form(f): Form<Fields>) -> Response {
             &next,
             Some("The username or password is incorrect."),
         );
-        return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
+        return (StatusCode::UNAUTHORIZED, page).into_response();
     }
-    let s = app.auth.login();
-    let mut resp = see_other(&next);
-    resp.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(&s));
-    resp
+    (set_cookie(&app.auth.login()), see_other(&next)).into_response()
 }
 
 async fn logout(State(app): State<App>, Extension(s): Extension<Session>) -> Response {
     app.auth.logout(&s.id);
-    let mut resp = see_other(&format!("{}/login", app.base()));
-    resp.headers_mut()
-        .append(header::SET_COOKIE, clear_cookie());
-    resp
+    (clear_cookie(), see_other(&format!("{}/login", app.base()))).into_response()
 }
