@@ -404,3 +404,31 @@ pub fn changes_csv(changes: &[ChangeEntry]) -> Result<Vec<u8>, csv::Error> {
     }
     w.into_inner().map_err(|e| e.into_error().into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::wit::{ChangeAction, FieldChange};
+
+    #[test]
+    fn csv_quotes_cells_and_defuses_formulas() {
+        let change = ChangeEntry {
+            action: ChangeAction::UpdateUser,
+            target: "=HYPERLINK(\"http://evil\")".into(),
+            group: Some("sales, \"west\"".into()),
+            fields: vec![FieldChange {
+                field: "title".into(),
+                old: None,
+                new: Some("-1".into()),
+            }],
+        };
+        let csv = String::from_utf8(changes_csv(&[change]).unwrap()).unwrap();
+        assert_eq!(
+            csv,
+            "action,target,group,details\r\n\
+             update user,\"'=HYPERLINK(\"\"http://evil\"\")\",\"sales, \"\"west\"\"\",title: ∅ → -1\r\n"
+        );
+        let empty = changes_csv(&[]).unwrap();
+        assert_eq!(empty, b"action,target,group,details\r\n");
+    }
+}
