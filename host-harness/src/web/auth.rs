@@ -322,3 +322,41 @@ pub async fn page_guard(State(app): State<App>, req: Request, next: Next) -> Res
         None => resp,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_authorization(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn basic_credentials_are_checked() {
+        let auth = Auth::new("admin", "pw:with:colons");
+        assert_eq!(auth.basic(&HeaderMap::new()), None);
+        // admin:pw:with:colons
+        let good = with_authorization("Basic YWRtaW46cHc6d2l0aDpjb2xvbnM=");
+        assert_eq!(auth.basic(&good), Some(true));
+        let wrong = with_authorization("Basic YWRtaW46eA=="); // admin:x
+        assert_eq!(auth.basic(&wrong), Some(false));
+        assert_eq!(auth.basic(&with_authorization("Basic %%%")), Some(false));
+        assert_eq!(auth.basic(&with_authorization("Bearer abc")), Some(false));
+    }
+
+    #[test]
+    fn sessions_come_from_their_cookie_and_end_at_logout() {
+        let auth = Auth::new("admin", "pw");
+        let s = auth.login();
+        let mut h = HeaderMap::new();
+        let cookie = format!("other=1; {COOKIE}={}", s.id);
+        h.insert(header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
+        assert_eq!(auth.session(&h).map(|f| f.csrf), Some(s.csrf.clone()));
+        auth.logout(&s.id);
+        assert!(auth.session(&h).is_none());
+        let debug = format!("{s:?}");
+        assert!(!debug.contains(&s.id) && !debug.contains(&s.csrf), "{debug}");
+    }
+}
