@@ -42,9 +42,9 @@ const DIR: &str = "/assets";
 impl Asset {
     /// The link of a page to this asset, with its version.
     pub fn href(&self, base: &str) -> String {
-        let version = self.version.get_or_init(|| {
-            hex::encode(&Sha256::digest(self.body.as_bytes())[..8])
-        });
+        let version = self
+            .version
+            .get_or_init(|| hex::encode(&Sha256::digest(self.body.as_bytes())[..8]));
         format!("{base}{DIR}/{}?v={version}", self.name)
     }
 
@@ -63,6 +63,9 @@ impl Asset {
 /// The asset routes (open: the login form needs them too).
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     [&CSS, &JS].into_iter().fold(Router::new(), |r, a| {
-        r.route(&format!("{DIR}/{}", a.name), get(move || async move { a.response() }))
+        r.route(
+            &format!("{DIR}/{}", a.name),
+            get(move || async move { a.response() }),
+        )
     })
 }

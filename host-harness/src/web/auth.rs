@@ -10,13 +10,13 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use axum_extra::headers::authorization::{Authorization, Basic};
 use axum_extra::headers::HeaderMapExt;
+use axum_extra::headers::authorization::{Authorization, Basic};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
 
 /// The session cookie.
 pub const COOKIE: &str = "usersync_session";
@@ -357,6 +357,9 @@ mod tests {
         auth.logout(&s.id);
         assert!(auth.session(&h).is_none());
         let debug = format!("{s:?}");
-        assert!(!debug.contains(&s.id) && !debug.contains(&s.csrf), "{debug}");
+        assert!(
+            !debug.contains(&s.id) && !debug.contains(&s.csrf),
+            "{debug}"
+        );
     }
 }

@@ -187,7 +187,10 @@ mod tests {
         let page = frame
             .page("<script>", html! { p { "a & b" } })
             .into_string();
-        assert!(page.contains("<title>&lt;script&gt; - Jira</title>"), "{page}");
+        assert!(
+            page.contains("<title>&lt;script&gt; - Jira</title>"),
+            "{page}"
+        );
         assert!(page.contains(r#"<meta name="atl-token" content="t&quot;&lt;">"#));
         assert!(page.contains("<p>a &amp; b</p>"));
         assert!(!page.contains("<script>"), "no inline script: {page}");

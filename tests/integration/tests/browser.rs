@@ -189,7 +189,10 @@ async fn admin_flow(c: &Client, s: &Server) {
     type_into(c, "#okta-domain", "http://acme.okta.com").await;
     type_into(c, "#api-token", "test-token").await;
     css(c, "#save").await.click().await.unwrap();
-    text_until(c, "#form-errors", |t| t.contains("The connector was not saved.")).await;
+    text_until(c, "#form-errors", |t| {
+        t.contains("The connector was not saved.")
+    })
+    .await;
     css(c, r#".error[data-field="okta-domain"]"#).await;
     screenshot(c, "admin-form-errors.png").await;
     type_into(c, "#okta-domain", "acme.okta.com").await;

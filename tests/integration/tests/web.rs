@@ -596,7 +596,12 @@ fn has_event_attribute(body: &str) -> bool {
 fn pages_and_downloads_carry_security_headers_and_no_inline_code() {
     let s = Server::start(10, 2);
     let (cookie, csrf) = login(&s);
-    let r = post(&s, &cookie, "/connectors/okta/sync", &[("atl_token", &csrf)]);
+    let r = post(
+        &s,
+        &cookie,
+        "/connectors/okta/sync",
+        &[("atl_token", &csrf)],
+    );
     let location = r.header("location").unwrap().to_string();
     let id = location.rsplit('/').next().unwrap().to_string();
     let run = wait_for_page(&s, &cookie, &location);
@@ -622,7 +627,11 @@ fn pages_and_downloads_carry_security_headers_and_no_inline_code() {
             "{what}: {csp}"
         );
         assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
-        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{what}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
         assert_eq!(r.header("x-frame-options"), Some("DENY"), "{what}");
         assert_eq!(r.header("referrer-policy"), Some("same-origin"), "{what}");
         assert_eq!(r.header("cache-control"), Some("no-store"), "{what}");
@@ -635,7 +644,9 @@ fn pages_and_downloads_carry_security_headers_and_no_inline_code() {
         // Scripts only from files, no inline style: what the policy allows.
         assert_eq!(
             r.body.matches("<script").count(),
-            r.body.matches("<script src=\"/plugins/servlet/usersync/assets/").count(),
+            r.body
+                .matches("<script src=\"/plugins/servlet/usersync/assets/")
+                .count(),
             "{what}: {}",
             r.body
         );
