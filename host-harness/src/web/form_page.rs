@@ -51,8 +51,10 @@ impl ConnectorForm {
                 (self.connector_tab())
                 (self.sync_tab())
                 div class="buttons-container" {
-                    button type="submit" name="action" value="save" class="aui-button aui-button-primary" id="save" { "Save" }
-                    button type="submit" name="action" value="save-return" class="aui-button" id="save-return" { "Save and Return" }
+                    button type="submit" name="action" value="save"
+                        class="aui-button aui-button-primary" id="save" { "Save" }
+                    button type="submit" name="action" value="save-return"
+                        class="aui-button" id="save-return" { "Save and Return" }
                     a class="aui-button aui-button-link" href=(base) { "Cancel" }
                 }
             }
@@ -194,9 +196,11 @@ impl ConnectorForm {
                         placeholder=(if saved { REDACTED } else { "" }) autocomplete="new-password";
                     div class="description" {
                         @if saved {
-                            "Saved and hidden: " code { (REDACTED) } ". Leave empty to keep it; paste a new token to replace it."
+                            "Saved and hidden: " code { (REDACTED) }
+                            ". Leave empty to keep it; paste a new token to replace it."
                         } @else {
-                            "Create one in the Okta Admin Console under Security › API › Tokens. It is stored apart from the settings and never shown again."
+                            "Create one in the Okta Admin Console under Security › API › Tokens. "
+                            "It is stored apart from the settings and never shown again."
                         }
                     }
                     (self.error("api-token"))
@@ -257,7 +261,8 @@ impl ConnectorForm {
                 id: "full-sync-interval", name: "full_sync_interval_hours", field: "full-sync-interval-hours",
                 label: "Full sync every (hours)", required: false, value: &self.full_sync_interval_hours,
                 description: html! {
-                    "Scheduled syncs are incremental; a full sync, which also sees users deleted in Okta, runs at least this often (1-720)."
+                    "Scheduled syncs are incremental; a full sync, which also sees users deleted in "
+                    "Okta, runs at least this often (1-720)."
                 },
             }))
             (self.text_field(Text {
@@ -280,7 +285,9 @@ impl ConnectorForm {
                     (self.advanced)
                 }
                 div class="description" {
-                    "Username and display-name mapping, group filters and renaming, default groups, what happens to users Okta no longer returns, and the mass-deactivation guard, as JSON (see "
+                    "Username and display-name mapping, group filters and renaming, default groups, "
+                    "what happens to users Okta no longer returns, and the mass-deactivation guard, "
+                    "as JSON (see "
                     code { "wit/world.wit" } "). Empty: the defaults for a new connector; a saved connector keeps its settings."
                 }
                 (self.error("advanced"))

@@ -93,7 +93,8 @@ pub fn list_page(
                 }
             }
             div class="aui-buttons" {
-                a class="aui-button aui-button-primary" id="create-connector" href={ (frame.base) "/connectors/new" } { "Create Connector" }
+                a class="aui-button aui-button-primary" id="create-connector"
+                    href={ (frame.base) "/connectors/new" } { "Create Connector" }
             }
         }
         (notice(message.as_ref()))
@@ -104,7 +105,9 @@ pub fn list_page(
             } }
             tbody {
                 @if list.is_empty() {
-                    tr { td colspan="6" class="muted" { "No connectors yet. Click " strong { "Create Connector" } " and select Okta." } }
+                    tr { td colspan="6" class="muted" {
+                        "No connectors yet. Click " strong { "Create Connector" } " and select Okta."
+                    } }
                 }
                 @for v in list { (connector_row(frame, v)) }
             }
@@ -147,7 +150,12 @@ fn connector_row(frame: &Frame<'_>, v: &ConnectorView) -> Markup {
                 }
             }
             td class="actions" {
-                (frame.post_button(PostButton { action: &sync, label: "Sync", class: "aui-button-link sync-action", ..PostButton::default() }))
+                (frame.post_button(PostButton {
+                    action: &sync,
+                    label: "Sync",
+                    class: "aui-button-link sync-action",
+                    ..PostButton::default()
+                }))
                 a class="aui-button aui-button-link edit-action" href=(path) { "Edit" }
                 (frame.post_button(PostButton {
                     action: &delete,
@@ -281,9 +289,13 @@ pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine]) -> Markup {
             ("failed", _) => (run_failed(frame, r)),
             (_, Some(rep)) => {
                 @if rep.dry_run {
-                    div class="aui-message" id="run-done" { "Preview: nothing was written. These are the changes a sync would make now." }
+                    div class="aui-message" id="run-done" {
+                        "Preview: nothing was written. These are the changes a sync would make now."
+                    }
                 } @else {
-                    div class="aui-message aui-message-success" id="run-done" { "The sync finished: " (rep.changes.len()) " changes applied." }
+                    div class="aui-message aui-message-success" id="run-done" {
+                        "The sync finished: " (rep.changes.len()) " changes applied."
+                    }
                 }
                 (results(frame, r, rep))
             },
