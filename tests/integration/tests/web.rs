@@ -23,6 +23,13 @@ fn post(s: &Server, cookie: &str, path: &str, fields: &[(&str, &str)]) -> Resp {
         .send()
 }
 
+/// Sync (or preview) the connector `okta` from the page: the path of the run's page.
+fn start_sync(s: &Server, cookie: &str, fields: &[(&str, &str)]) -> String {
+    let r = post(s, cookie, "/connectors/okta/sync", fields);
+    assert_eq!(r.status, 303, "{}", r.body);
+    r.header("location").unwrap().to_string()
+}
+
 /// Wait until the run page no longer says it is running.
 fn wait_for_page(s: &Server, cookie: &str, location: &str) -> Resp {
     for _ in 0..600 {
@@ -299,14 +306,7 @@ fn sync_preview_results_and_downloads() {
     let s = Server::start(60, 4);
     let (cookie, csrf) = login(&s);
     // Dry-run preview: nothing written, the changes listed.
-    let r = post(
-        &s,
-        &cookie,
-        "/connectors/okta/sync",
-        &[("atl_token", &csrf), ("dry_run", "1")],
-    );
-    assert_eq!(r.status, 303);
-    let location = r.header("location").unwrap().to_string();
+    let location = start_sync(&s, &cookie, &[("atl_token", &csrf), ("dry_run", "1")]);
     let preview = wait_for_page(&s, &cookie, &location);
     assert!(
         preview.body.contains("Dry-run preview: run #"),
@@ -317,13 +317,7 @@ fn sync_preview_results_and_downloads() {
     assert!(preview.body.contains("id=\"apply-preview\""));
     assert!(s.env.store().users.is_empty());
 
-    let r = post(
-        &s,
-        &cookie,
-        "/connectors/okta/sync",
-        &[("atl_token", &csrf)],
-    );
-    let location = r.header("location").unwrap().to_string();
+    let location = start_sync(&s, &cookie, &[("atl_token", &csrf)]);
     let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
     let done = wait_for_page(&s, &cookie, &location);
     assert!(done.body.contains("The sync finished"), "{}", done.body);
@@ -596,13 +590,7 @@ fn has_event_attribute(body: &str) -> bool {
 fn pages_and_downloads_carry_security_headers_and_no_inline_code() {
     let s = Server::start(10, 2);
     let (cookie, csrf) = login(&s);
-    let r = post(
-        &s,
-        &cookie,
-        "/connectors/okta/sync",
-        &[("atl_token", &csrf)],
-    );
-    let location = r.header("location").unwrap().to_string();
+    let location = start_sync(&s, &cookie, &[("atl_token", &csrf)]);
     let id = location.rsplit('/').next().unwrap().to_string();
     let run = wait_for_page(&s, &cookie, &location);
     let pages = [
