@@ -1,5 +1,5 @@
 //! Building blocks of the admin page's templates: the page frame (header, sidebar, the
-//! stylesheet and script of [`super::assets`]), run-status lozenges, one-button POST
+//! stylesheet and script of `assets`), run-status lozenges, one-button POST
 //! forms, and the encoding of names in URLs. Templates are maud's `html!`, which escapes
 //! every value it interpolates and is checked when the crate compiles.
 
