@@ -1,7 +1,8 @@
 //! The admin page's handlers at the product's plugin path: login, the connector list,
 //! Create Connector → Okta form, edit with Sync Settings, delete, sync and dry-run
 //! preview (in the background), a run's results with CSV/JSON downloads.
-//! Every response of the page carries the security headers of `SECURITY_HEADERS` (CSP, nosniff, no framing, `Referrer-Policy`).
+//! Every response of the page carries the security headers of `SECURITY_HEADERS` (CSP,
+//! nosniff, no framing, `Referrer-Policy`).
 
 use super::auth::{Session, clear_cookie, page_guard, set_cookie};
 use super::form::{ConnectorForm, TAB_SYNC};
