@@ -19,9 +19,9 @@ use std::process::{Child, ChildStdin, ChildStdout, Command as Process, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 use usersync::host::http::Resolve;
+use usersync::host::runtime::{Limits, Runtime};
 use usersync::model as wit;
 use usersync::model::{ConnectorPatch, TokenText, Trigger};
-use usersync::host::runtime::{Limits, Runtime};
 use usersync::{Harness, Options, SyncRequest};
 
 /// Marks the worker's answers on its stdout.

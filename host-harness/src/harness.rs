@@ -4,17 +4,17 @@
 //! the token to the plugin's requests to the connector's Okta host.
 
 use crate::host::bindings::types::HostContext;
-use crate::product::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
 use crate::host::http::{Denied, HttpPolicy, OktaAccess, Resolve};
+use crate::host::runtime::{GuestError, Limits, Runtime};
+use crate::host::token::{ApiToken, TokenError};
 use crate::host::{CallScope, HostState};
 use crate::model::stored::StoredError;
 use crate::model::{
     self, ConnectionInfo, ConnectorPatch, ConnectorSettings, Failure, FailureKind, FieldError,
     Patch, RunKind, SyncError, SyncReport, Trigger, UserSyncReport,
 };
+use crate::product::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
 use crate::product::profile::{Profile, SeatsError};
-use crate::host::runtime::{GuestError, Limits, Runtime};
-use crate::host::token::{ApiToken, TokenError};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -377,11 +377,13 @@ impl Harness {
             return Ok(None);
         }
         let guard = self.seat_lock.lock().unwrap_or_else(|p| p.into_inner());
-        ctx.licensing = self.seats()?.map(|s| crate::host::bindings::types::Licensing {
-            seat_limit: s.limit,
-            access_groups: s.access_groups,
-            seats_used: s.used,
-        });
+        ctx.licensing = self
+            .seats()?
+            .map(|s| crate::host::bindings::types::Licensing {
+                seat_limit: s.limit,
+                access_groups: s.access_groups,
+                seats_used: s.used,
+            });
         Ok(Some(guard))
     }
 

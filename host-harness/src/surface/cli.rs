@@ -508,9 +508,11 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 admin_password: admin_password(admin_password_file)?,
             };
             let server =
-                crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
-                    message: format!("cannot serve on {listen}: {e}"),
-                    code: 1,
+                crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| {
+                    CliError {
+                        message: format!("cannot serve on {listen}: {e}"),
+                        code: 1,
+                    }
                 })?;
             let _ = writeln!(
                 out,

@@ -2,9 +2,9 @@
 //! loopback; a connector is created against it; a full sync fills the embedded store;
 //! then a few changes in "Okta" and a second sync, and a login sync.
 
-use crate::surface::cli::{CliError, DemoArgs};
 use crate::harness::{Harness, Options, SyncRequest};
 use crate::model::{ConnectorPatch, TokenText};
+use crate::surface::cli::{CliError, DemoArgs};
 use crate::surface::report;
 use okta_sim::{GenSpec, GroupType, Org, SimConfig, Simulator};
 use std::io::Write;
@@ -150,10 +150,11 @@ fn serve(h: Harness, listen: &str, out: &mut dyn Write) -> Result<(), CliError> 
         admin_user: "admin".into(),
         admin_password: password.clone(),
     };
-    let server = crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
-        message: format!("cannot serve on {listen}: {e}"),
-        code: 1,
-    })?;
+    let server =
+        crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
+            message: format!("cannot serve on {listen}: {e}"),
+            code: 1,
+        })?;
     writeln!(
         out,
         "\nAdmin page: {}{}  (user admin, password {password}, valid for this run only)\nREST API:   {}{}/\nStop with Ctrl-C.",

@@ -1,8 +1,8 @@
 //! Human-readable renderings of sync reports, runs and connectors for the CLI and demo.
 
-use crate::product::db::runs::Run;
 use crate::harness::ConnectorView;
 use crate::model::{ChangeAction, ChangeEntry, SyncReport, UserSyncReport};
+use crate::product::db::runs::Run;
 use std::fmt::Write;
 
 fn secs(ms: u64) -> String {

@@ -5,9 +5,9 @@
 //! creates or updates connectors, after checking all of them first: a refused import
 //! changes nothing.
 
-use crate::product::db::connectors;
 use crate::harness::{ErrorKind, Harness, HarnessError};
 use crate::model::{ConnectorPatch, ConnectorSettings, REDACTED, stored};
+use crate::product::db::connectors;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -7,8 +7,8 @@ pub mod chromium;
 use okta_sim::{GenSpec, Org, SimConfig, Simulator};
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
-use usersync::model::{ConnectorPatch, GroupPatch, TokenText};
 use usersync::host::runtime::{Limits, Runtime};
+use usersync::model::{ConnectorPatch, GroupPatch, TokenText};
 use usersync::{Harness, Options};
 
 /// The Okta domain every test connector uses; the harness routes it to the simulator.
@@ -105,7 +105,8 @@ impl Env {
         let sim = Simulator::start(org, config);
         let dir = tempfile::tempdir().expect("temp dir");
         options.resolve.insert(DOMAIN, sim.addr());
-        let db = usersync::product::db::Db::open(&dir.path().join("usersync.db")).expect("db opens");
+        let db =
+            usersync::product::db::Db::open(&dir.path().join("usersync.db")).expect("db opens");
         let harness = Harness::with(db, runtime, options).expect("harness");
         harness
             .create_connector(&connector_input())
@@ -206,7 +207,8 @@ impl StoreState {
     /// Read the test connector's directory.
     pub fn read(h: &Harness) -> StoreState {
         let dir = h.connector(CONNECTOR).expect("connector").directory_id;
-        let snap = usersync::product::db::directory::snapshot(&h.db().lock(), dir).expect("snapshot");
+        let snap =
+            usersync::product::db::directory::snapshot(&h.db().lock(), dir).expect("snapshot");
         StoreState {
             users: snap
                 .users

@@ -9,11 +9,14 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::headers::HeaderMapExt;
+use axum_extra::headers::authorization::{Authorization, Basic};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
 
 /// The session cookie.
 pub const COOKIE: &str = "usersync_session";
@@ -25,12 +28,19 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 const IDLE: Duration = Duration::from_secs(8 * 3600);
 
 /// A logged-in page session, as handlers see it.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Session {
     /// Cookie value.
     pub id: String,
     /// The CSRF token of the session's forms.
     pub csrf: String,
+}
+
+/// Both values are credentials: never in logs.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Session { id: \"********\", csrf: \"********\" }")
+    }
 }
 
 struct Entry {
@@ -51,19 +61,12 @@ fn digest(s: &str) -> [u8; 32] {
 
 /// 32 random bytes as hex.
 fn random_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(rand::random::<[u8; 32]>())
 }
 
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+/// Whether two secrets are equal, in a time that does not depend on where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
 }
 
 impl Auth {
@@ -79,38 +82,24 @@ impl Auth {
     /// Whether a user name and password are the admin's (compared as digests, so the
     /// time taken does not depend on where they differ).
     pub fn check(&self, user: &str, password: &str) -> bool {
-        let u = digest(user)
-            .iter()
-            .zip(self.user.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        let p = digest(password)
-            .iter()
-            .zip(self.password.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        (u | p) == 0
+        // `&`, not `&&`: both are compared whatever the user name.
+        (digest(user)[..].ct_eq(&self.user) & digest(password)[..].ct_eq(&self.password)).into()
     }
 
-    /// `None` without an `Authorization: Basic` header, else whether it is the admin's.
+    /// `None` without an `Authorization` header, else whether it holds the admin's Basic
+    /// credential (another scheme, or Basic that does not decode, is a wrong credential).
     pub fn basic(&self, headers: &HeaderMap) -> Option<bool> {
-        let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, encoded) = value.trim().split_once(' ')?;
-        if !scheme.eq_ignore_ascii_case("basic") {
-            return None;
+        match headers.typed_try_get::<Authorization<Basic>>() {
+            Ok(None) => None,
+            Ok(Some(Authorization(b))) => Some(self.check(b.username(), b.password())),
+            Err(_) => Some(false),
         }
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok());
-        Some(
-            decoded
-                .and_then(|s| s.split_once(':').map(|(u, p)| self.check(u, p)))
-                .unwrap_or(false),
-        )
     }
 
     /// The live session of the request's cookie (and mark it used).
     pub fn session(&self, headers: &HeaderMap) -> Option<Session> {
-        let id = cookie_value(headers, COOKIE)?;
+        let jar = CookieJar::from_headers(headers);
+        let id = jar.get(COOKIE)?.value();
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let entry = sessions.get_mut(id)?;
         if entry.seen.elapsed() > IDLE {
@@ -151,18 +140,26 @@ impl Auth {
     }
 }
 
-/// `Set-Cookie` of a session (HttpOnly, SameSite=Strict).
-pub fn set_cookie(s: &Session) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-        s.id
-    ))
-    .expect("hex cookie")
+/// The session cookie, `HttpOnly` (no script reads it) and `SameSite=Strict` (no other
+/// site's page sends it).
+fn session_cookie(value: String) -> Cookie<'static> {
+    Cookie::build((COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .build()
 }
 
-/// `Set-Cookie` that removes the session cookie.
-pub fn clear_cookie() -> HeaderValue {
-    HeaderValue::from_static("usersync_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+/// A response's cookies that open the session `s`.
+pub fn set_cookie(s: &Session) -> CookieJar {
+    CookieJar::new().add(session_cookie(s.id.clone()))
+}
+
+/// A response's cookies that remove the session cookie.
+pub fn clear_cookie() -> CookieJar {
+    let mut cookie = session_cookie(String::new());
+    cookie.make_removal();
+    CookieJar::new().add(cookie)
 }
 
 fn safe(method: &Method) -> bool {
@@ -185,11 +182,11 @@ fn forgeable(headers: &HeaderMap) -> bool {
     .any(|t| ct.starts_with(t))
 }
 
-fn header_is(headers: &HeaderMap, name: &str, value: &str) -> bool {
+/// Whether the header `name` is `secret` (compared in constant time).
+fn header_is(headers: &HeaderMap, name: &str, secret: &str) -> bool {
     headers
         .get(name)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == value)
+        .is_some_and(|v| same(v.as_bytes(), secret.as_bytes()))
 }
 
 fn unauthorized() -> Response {
@@ -240,10 +237,31 @@ pub async fn rest_guard(State(app): State<App>, req: Request, next: Next) -> Res
     next.run(req).await
 }
 
+/// The request (its body read and put back) if it carries the session's CSRF
+/// token `csrf`, in the `X-CSRF-Token` header or the form's `atl_token` field.
+async fn with_token(app: &App, req: Request, csrf: &str) -> Result<Request, Response> {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response());
+    };
+    let in_header = header_is(&parts.headers, CSRF_HEADER, csrf);
+    let in_form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .map(|fields| {
+            fields
+                .iter()
+                .any(|(k, v)| k == CSRF_FIELD && same(v.as_bytes(), csrf.as_bytes()))
+        })
+        .unwrap_or(false);
+    if in_header || in_form {
+        Ok(Request::from_parts(parts, Body::from(bytes)))
+    } else {
+        Err(csrf_refused(app))
+    }
+}
+
 fn csrf_refused(app: &App) -> Response {
     super::page::message_page(
-        app.harness.product().name,
-        app.base(),
+        app,
         StatusCode::FORBIDDEN,
         "XSRF Security Token Missing",
         "This form's security token is missing or out of date, so the action was not performed. Go back, reload the page and try again.",
@@ -266,8 +284,7 @@ pub async fn page_guard(State(app): State<App>, req: Request, next: Next) -> Res
             }
             Some(false) if get => {
                 return super::page::message_page(
-                    app.harness.product().name,
-                    app.base(),
+                    &app,
                     StatusCode::UNAUTHORIZED,
                     "Login failed",
                     "The user name or password is not the admin credential.",
@@ -293,28 +310,56 @@ pub async fn page_guard(State(app): State<App>, req: Request, next: Next) -> Res
     };
     let mut req = req;
     if !get {
-        let (parts, body) = req.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
-            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        req = match with_token(&app, req, &session.csrf).await {
+            Ok(req) => req,
+            Err(refused) => return refused,
         };
-        let in_header = header_is(&parts.headers, CSRF_HEADER, &session.csrf);
-        let in_form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-            .map(|fields| {
-                fields
-                    .iter()
-                    .any(|(k, v)| k == CSRF_FIELD && *v == session.csrf)
-            })
-            .unwrap_or(false);
-        if !in_header && !in_form {
-            return csrf_refused(&app);
-        }
-        req = Request::from_parts(parts, Body::from(bytes));
     }
     req.extensions_mut().insert(session);
-    let mut resp = next.run(req).await;
-    if let Some(s) = new_session {
-        resp.headers_mut()
-            .append(header::SET_COOKIE, set_cookie(&s));
+    let resp = next.run(req).await;
+    match new_session {
+        Some(s) => (set_cookie(&s), resp).into_response(),
+        None => resp,
     }
-    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_authorization(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn basic_credentials_are_checked() {
+        let auth = Auth::new("admin", "pw:with:colons");
+        assert_eq!(auth.basic(&HeaderMap::new()), None);
+        // admin:pw:with:colons
+        let good = with_authorization("Basic YWRtaW46cHc6d2l0aDpjb2xvbnM=");
+        assert_eq!(auth.basic(&good), Some(true));
+        let wrong = with_authorization("Basic YWRtaW46eA=="); // admin:x
+        assert_eq!(auth.basic(&wrong), Some(false));
+        assert_eq!(auth.basic(&with_authorization("Basic %%%")), Some(false));
+        assert_eq!(auth.basic(&with_authorization("Bearer abc")), Some(false));
+    }
+
+    #[test]
+    fn sessions_come_from_their_cookie_and_end_at_logout() {
+        let auth = Auth::new("admin", "pw");
+        let s = auth.login();
+        let mut h = HeaderMap::new();
+        let cookie = format!("other=1; {COOKIE}={}", s.id);
+        h.insert(header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
+        assert_eq!(auth.session(&h).map(|f| f.csrf), Some(s.csrf.clone()));
+        auth.logout(&s.id);
+        assert!(auth.session(&h).is_none());
+        let debug = format!("{s:?}");
+        assert!(
+            !debug.contains(&s.id) && !debug.contains(&s.csrf),
+            "{debug}"
+        );
+    }
 }

@@ -2,9 +2,9 @@
 //! bodies (malformed JSON and unknown fields are 400s naming the field), and the
 //! camelCase renderings of connectors and runs.
 
-use crate::product::db::runs::{LogLine, Run};
 use crate::harness::{ConnectorView, ErrorKind, HarnessError};
 use crate::model::stored::camel_case;
+use crate::product::db::runs::{LogLine, Run};
 use crate::surface::transfer::ImportError;
 use axum::Json;
 use axum::http::StatusCode;

@@ -6,9 +6,14 @@
 //! (or the page's session cookie with its CSRF token in `X-CSRF-Token`); the page takes a
 //! session cookie from its login form (or Basic), and every page POST must carry the
 //! session's CSRF token (`atl_token` field or `X-CSRF-Token` header), or gets 403.
+//!
+//! The page is maud templates (`html`, `views`, `form_page`) with its stylesheet and
+//! script in `assets`, so that its Content-Security-Policy allows no inline script.
 
+mod assets;
 pub mod auth;
 mod form;
+mod form_page;
 pub mod html;
 pub mod json;
 pub mod page;

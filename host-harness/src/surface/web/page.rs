@@ -1,16 +1,19 @@
 //! The admin page's handlers at the product's plugin path: login, the connector list,
 //! Create Connector → Okta form, edit with Sync Settings, delete, sync and dry-run
 //! preview (in the background), a run's results with CSV/JSON downloads.
+//! Every response of the page carries the security headers of `SECURITY_HEADERS` (CSP,
+//! nosniff, no framing, `Referrer-Policy`).
 
 use super::auth::{Session, clear_cookie, page_guard, set_cookie};
 use super::form::{ConnectorForm, TAB_SYNC};
-use super::html::{Frame, esc, segment, url_encode};
-use super::{App, blocking, views};
+use super::html::{Frame, segment, url_encode};
+use super::{App, assets, blocking, views};
 use crate::harness::{ErrorKind, HarnessError, SyncRequest};
 use crate::model::Trigger;
-use axum::extract::{Extension, Form, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::{Extension, Form, Path, Query, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
@@ -37,6 +40,36 @@ pub fn routes(app: App) -> Router<App> {
     Router::new()
         .route("/login", get(login_form).post(login))
         .merge(guarded)
+        .merge(assets::routes())
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// The page's scripts and styles come from its own files only (no inline script or
+/// style, so an injected one does not run), it is never framed (clickjacking), and
+/// pages and downloads are not cached (they show settings and users).
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "same-origin"),
+];
+
+/// Adds [`SECURITY_HEADERS`] to every response of the page, and `Cache-Control:
+/// no-store` to those that do not say how to cache them (all but the assets).
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let headers = resp.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    resp
 }
 
 fn frame<'a>(app: &'a App, s: Option<&'a Session>) -> Frame<'a> {
@@ -48,25 +81,8 @@ fn frame<'a>(app: &'a App, s: Option<&'a Session>) -> Frame<'a> {
 }
 
 /// A page with one message (errors, refusals).
-pub fn message_page(
-    product: &str,
-    base: &str,
-    status: StatusCode,
-    title: &str,
-    text: &str,
-) -> Response {
-    let f = Frame {
-        product,
-        base,
-        csrf: None,
-    };
-    let body = format!(
-        r#"<h1>{}</h1><div class="aui-message aui-message-error" id="message">{}</div><p><a href="{}">Back to User Sync</a></p>"#,
-        esc(title),
-        esc(text),
-        esc(base)
-    );
-    (status, Html(f.page(title, &body))).into_response()
+pub fn message_page(app: &App, status: StatusCode, title: &str, text: &str) -> Response {
+    (status, views::message_page(&frame(app, None), title, text)).into_response()
 }
 
 /// The title of the page of a failure of this kind: the page's one mapping (its status
@@ -82,8 +98,7 @@ fn error_title(kind: ErrorKind) -> &'static str {
 
 fn error_page(app: &App, e: HarnessError) -> Response {
     message_page(
-        app.harness.product().name,
-        app.base(),
+        app,
         super::json::status(e.kind()),
         error_title(e.kind()),
         &e.to_string(),
@@ -95,7 +110,7 @@ fn see_other(to: &str) -> Response {
 }
 
 /// The message of a `?msg=` after a redirect.
-fn notice(q: &Fields) -> Option<(&'static str, String)> {
+fn notice(q: &Fields) -> Option<views::Notice> {
     let c = q.get("c").map(String::as_str).unwrap_or("the connector");
     match q.get("msg").map(String::as_str)? {
         "saved" => Some(("success", format!("Saved connector \"{c}\"."))),
@@ -121,13 +136,13 @@ async fn index(
     })
     .await;
     match data {
-        Ok((list, runs, seats)) => Html(views::list_page(
+        Ok((list, runs, seats)) => views::list_page(
             &frame(&app, Some(&s)),
             &list,
             &runs,
             seats.as_ref(),
             notice(&q),
-        ))
+        )
         .into_response(),
         Err(e) => error_page(&app, e),
     }
@@ -141,11 +156,11 @@ async fn new_connector(
     let f = frame(&app, Some(&s));
     if q.get("type").map(String::as_str) == Some("okta") {
         match blocking(&app.harness, |h| h.defaults()).await {
-            Ok(d) => Html(ConnectorForm::new_connector(&d).render(&f)).into_response(),
+            Ok(d) => ConnectorForm::new_connector(&d).render(&f).into_response(),
             Err(e) => error_page(&app, e),
         }
     } else {
-        Html(views::chooser_page(&f)).into_response()
+        views::chooser_page(&f).into_response()
     }
 }
 
@@ -167,7 +182,7 @@ async fn edit(
             if q.get("tab").map(String::as_str) == Some(TAB_SYNC) {
                 form.tab = TAB_SYNC.into();
             }
-            Html(form.render(&frame(&app, Some(&s)))).into_response()
+            form.render(&frame(&app, Some(&s))).into_response()
         }
         Err(e) => error_page(&app, e),
     }
@@ -198,11 +213,7 @@ async fn save_form(app: App, s: Session, existing: Option<String>, f: Fields) ->
         Ok(i) => i,
         Err(errors) => {
             form.set_errors(errors);
-            return (
-                StatusCode::BAD_REQUEST,
-                Html(form.render(&frame(&app, Some(&s)))),
-            )
-                .into_response();
+            return (StatusCode::BAD_REQUEST, form.render(&frame(&app, Some(&s)))).into_response();
         }
     };
     let result = blocking(&app.harness, move |h| match &existing {
@@ -243,7 +254,7 @@ async fn save_form(app: App, s: Session, existing: Option<String>, f: Fields) ->
         },
     };
     form.set_errors(errors);
-    (status, Html(form.render(&frame(&app, Some(&s))))).into_response()
+    (status, form.render(&frame(&app, Some(&s)))).into_response()
 }
 
 async fn delete(State(app): State<App>, Path(name): Path<String>) -> Response {
@@ -326,11 +337,16 @@ async fn next_runs(State(app): State<App>, Query(q): Query<Fields>) -> Response 
 async fn load_run(
     app: &App,
     id: &str,
-) -> Result<(crate::product::db::runs::Run, Vec<crate::product::db::runs::LogLine>), Response> {
+) -> Result<
+    (
+        crate::product::db::runs::Run,
+        Vec<crate::product::db::runs::LogLine>,
+    ),
+    Response,
+> {
     let not_found = || {
         message_page(
-            app.harness.product().name,
-            app.base(),
+            app,
             StatusCode::NOT_FOUND,
             "Not found",
             &format!("There is no run #{id}."),
@@ -352,13 +368,13 @@ async fn run(
     Path(id): Path<String>,
 ) -> Response {
     match load_run(&app, &id).await {
-        Ok((r, log)) => Html(views::run_page(&frame(&app, Some(&s)), &r, &log)).into_response(),
+        Ok((r, log)) => views::run_page(&frame(&app, Some(&s)), &r, &log).into_response(),
         Err(resp) => resp,
     }
 }
 
-fn download(body: String, content_type: &'static str, filename: String) -> Response {
-    let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
+fn download(body: impl IntoResponse, content_type: &'static str, filename: String) -> Response {
+    let mut resp = ([(header::CONTENT_TYPE, content_type)], body).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
@@ -366,20 +382,26 @@ fn download(body: String, content_type: &'static str, filename: String) -> Respo
 }
 
 async fn csv(State(app): State<App>, Path(id): Path<String>) -> Response {
-    match load_run(&app, &id).await {
-        Ok((r, _)) => {
-            let body = r
-                .report
-                .as_ref()
-                .map(views::changes_csv)
-                .unwrap_or_else(|| "action,target,group,details\r\n".into());
-            download(
-                body,
-                "text/csv; charset=utf-8",
-                format!("usersync-run-{id}-changes.csv"),
-            )
-        }
-        Err(resp) => resp,
+    let (r, _) = match load_run(&app, &id).await {
+        Ok(run) => run,
+        Err(resp) => return resp,
+    };
+    let changes = r
+        .report
+        .as_ref()
+        .map_or(&[][..], |rep| rep.changes.as_slice());
+    match views::changes_csv(changes) {
+        Ok(body) => download(
+            body,
+            "text/csv; charset=utf-8",
+            format!("usersync-run-{id}-changes.csv"),
+        ),
+        Err(e) => message_page(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The action failed",
+            &format!("the CSV could not be written: {e}"),
+        ),
     }
 }
 
@@ -409,12 +431,7 @@ async fn login_form(
     if app.auth.session(&headers).is_some() {
         return Redirect::to(&safe_next(&app, q.get("next"))).into_response();
     }
-    Html(views::login_page(
-        &frame(&app, None),
-        &safe_next(&app, q.get("next")),
-        None,
-    ))
-    .into_response()
+    views::login_page(&frame(&app, None), &safe_next(&app, q.get("next")), None).into_response()
 }
 
 async fn login(State(app): State<App>, Form(f): Form<Fields>) -> Response {
@@ -429,19 +446,12 @@ async fn login(State(app): State<App>, Form(f): Form<Fields>) -> Response {
             &next,
             Some("The username or password is incorrect."),
         );
-        return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
+        return (StatusCode::UNAUTHORIZED, page).into_response();
     }
-    let s = app.auth.login();
-    let mut resp = see_other(&next);
-    resp.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(&s));
-    resp
+    (set_cookie(&app.auth.login()), see_other(&next)).into_response()
 }
 
 async fn logout(State(app): State<App>, Extension(s): Extension<Session>) -> Response {
     app.auth.logout(&s.id);
-    let mut resp = see_other(&format!("{}/login", app.base()));
-    resp.headers_mut()
-        .append(header::SET_COOKIE, clear_cookie());
-    resp
+    (clear_cookie(), see_other(&format!("{}/login", app.base()))).into_response()
 }

@@ -691,7 +691,8 @@ fn odd_but_legal_okta_data_is_synced_and_reported() {
     assert_eq!(u1.display_name, r#"42 ["a","b"]"#);
     let attrs = |id: &str| {
         let dir = env.harness.connector(CONNECTOR).unwrap().directory_id;
-        let snap = usersync::product::db::directory::snapshot(&env.harness.db().lock(), dir).unwrap();
+        let snap =
+            usersync::product::db::directory::snapshot(&env.harness.db().lock(), dir).unwrap();
         let u = snap
             .users
             .into_iter()
@@ -808,7 +809,10 @@ fn a_group_name_held_by_a_group_of_another_directory_is_not_touched() {
         .unwrap();
     let internal = |env: &Env| {
         let conn = env.harness.db().lock();
-        format!("{:?}", usersync::product::db::directory::snapshot(&conn, 1).unwrap())
+        format!(
+            "{:?}",
+            usersync::product::db::directory::snapshot(&conn, 1).unwrap()
+        )
     };
     let before = internal(&env);
     sync(&env).unwrap();

@@ -1,8 +1,10 @@
 //! The admin page in a real browser: headless Chromium driven over WebDriver
-//! (chromedriver + fantoccini). An admin logs in, creates an Okta connector against the
-//! simulator, tests the connection, enables a schedule through the interval dialog,
-//! saves, clicks Sync in the Actions column and reads the results table, whose counts
-//! must be the sync's real counts. Screenshots go to `target/artifacts/`.
+//! (chromedriver + fantoccini), under the page's Content-Security-Policy (scripts and
+//! styles from its own files only). An admin logs in, creates an Okta connector against
+//! the simulator (a refused domain first), tests the connection, enables a schedule
+//! through the interval dialog, saves, previews a dry run, clicks Sync in the Actions
+//! column and reads the results table, whose counts must be the sync's real counts, then
+//! logs out. A screenshot of every page goes to `target/artifacts/admin-*.png`.
 //!
 //! Needs the Debian packages `chromium` and `chromium-driver`: `integration::chromium`
 //! installs them on a Debian machine where it runs as root, and otherwise says how.
@@ -120,9 +122,24 @@ async fn text_until(c: &Client, selector: &str, ok: impl Fn(&str) -> bool) -> St
     }
 }
 
+/// Whether the stylesheet applied (the page's policy lets only its own files style it).
+async fn styled(c: &Client) -> bool {
+    let colour = c
+        .execute(
+            "return getComputedStyle(document.querySelector('.aui-header')).backgroundColor;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    colour == "rgb(7, 71, 166)"
+}
+
 async fn admin_flow(c: &Client, s: &Server) {
     c.goto(&s.url(PAGE)).await.unwrap();
     // Not logged in: the login form.
+    css(c, "#login-submit").await;
+    assert!(styled(c).await, "the stylesheet applies");
+    screenshot(c, "admin-login.png").await;
     css(c, "#login-username")
         .await
         .send_keys(web_support::USER)
@@ -149,23 +166,23 @@ async fn admin_flow(c: &Client, s: &Server) {
 
     // Create Connector → Okta.
     css(c, "#create-connector").await.click().await.unwrap();
+    css(c, "#type-okta").await;
+    screenshot(c, "admin-create-connector.png").await;
     css(c, "#type-okta").await.click().await.unwrap();
     text_until(c, "h1", |t| t == "Create Okta connector").await;
-    css(c, "#connector-name")
-        .await
-        .send_keys("Okta")
-        .await
-        .unwrap();
-    css(c, "#okta-domain")
-        .await
-        .send_keys("acme.okta.com")
-        .await
-        .unwrap();
-    css(c, "#api-token")
-        .await
-        .send_keys("test-token")
-        .await
-        .unwrap();
+    // A plain-http domain is refused, the field marked; the token is typed again.
+    type_into(c, "#connector-name", "Okta").await;
+    type_into(c, "#okta-domain", "http://acme.okta.com").await;
+    type_into(c, "#api-token", "test-token").await;
+    css(c, "#save").await.click().await.unwrap();
+    text_until(c, "#form-errors", |t| {
+        t.contains("The connector was not saved.")
+    })
+    .await;
+    css(c, r#".error[data-field="okta-domain"]"#).await;
+    screenshot(c, "admin-form-errors.png").await;
+    type_into(c, "#okta-domain", "acme.okta.com").await;
+    type_into(c, "#api-token", "test-token").await;
     css(c, "#test-connection").await.click().await.unwrap();
     let result = text_until(c, "#test-result", |t| {
         t.starts_with("Connection works") || t.contains("fail") || t.contains("error")
@@ -175,6 +192,7 @@ async fn admin_flow(c: &Client, s: &Server) {
         result.starts_with("Connection works: https://acme.okta.com"),
         "{result}"
     );
+    screenshot(c, "admin-new-connector.png").await;
 
     // Sync Settings: enable a schedule through the interval dialog.
     css(c, "#tab-sync-link").await.click().await.unwrap();
@@ -239,6 +257,19 @@ async fn admin_flow(c: &Client, s: &Server) {
         Some("********")
     );
     assert_eq!(token.prop("value").await.unwrap().as_deref(), Some(""));
+    css(c, "#tab-connector-link").await.click().await.unwrap();
+    assert!(token.is_displayed().await.unwrap());
+    screenshot(c, "admin-edit-connector.png").await;
+
+    // Dry-run preview: the changes a sync would make, nothing written.
+    css(c, "#dry-run").await.click().await.unwrap();
+    let done = text_until(c, "#run-done", |t| !t.is_empty()).await;
+    assert!(done.starts_with("Preview: nothing was written."), "{done}");
+    css(c, "#apply-preview").await;
+    let dir = s.env.harness.connector("Okta").unwrap().directory_id;
+    let snap = usersync::product::db::directory::snapshot(&s.env.harness.db().lock(), dir).unwrap();
+    assert!(snap.users.is_empty(), "a preview writes nothing");
+    screenshot(c, "admin-dry-run-preview.png").await;
 
     // Back to the list; Sync in the Actions column.
     c.goto(&s.url(PAGE)).await.unwrap();
@@ -311,6 +342,24 @@ async fn admin_flow(c: &Client, s: &Server) {
         "{last}"
     );
     screenshot(c, "admin-page.png").await;
+
+    // A run that does not exist: the message page.
+    c.goto(&s.url(&format!("{PAGE}/runs/999"))).await.unwrap();
+    text_until(c, "h1", |t| t == "Not found").await;
+    screenshot(c, "admin-not-found.png").await;
+    // Log out: back to the login form; the page needs a login again.
+    c.goto(&s.url(PAGE)).await.unwrap();
+    css(c, "#logout").await.click().await.unwrap();
+    css(c, "#login-submit").await;
+    c.goto(&s.url(PAGE)).await.unwrap();
+    text_until(c, "h1", |t| t == "Administrator access").await;
+}
+
+/// Replace the text of an input.
+async fn type_into(c: &Client, selector: &str, text: &str) {
+    let input = css(c, selector).await;
+    input.clear().await.unwrap();
+    input.send_keys(text).await.unwrap();
 }
 
 #[test]

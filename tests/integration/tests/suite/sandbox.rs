@@ -8,8 +8,8 @@
 use integration::{CONNECTOR, DOMAIN, Env, TOKEN, faulty_runtime};
 use okta_sim::{GenSpec, Org, SimConfig, Simulator};
 use std::time::{Duration, Instant};
-use usersync::model::{ConnectorPatch, TokenText};
 use usersync::host::runtime::{GuestError, Limits};
+use usersync::model::{ConnectorPatch, TokenText};
 use usersync::{HarnessError, SyncRequest};
 
 fn env() -> Env {

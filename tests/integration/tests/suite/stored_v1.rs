@@ -7,11 +7,11 @@
 use integration::runtime;
 use rusqlite::Connection;
 use serde_json::Value;
-use usersync::product::db::{Db, connectors};
 use usersync::model::{
     ConnectorPatch, ConnectorSettings, FailureKind, LifecyclePatch, MigrateExisting, MissingUsers,
     Patch, RunKind, RunStatus, Trigger, UnknownAtLogin,
 };
+use usersync::product::db::{Db, connectors};
 use usersync::{Harness, Options};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/v1/usersync-v1.db");

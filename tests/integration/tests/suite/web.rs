@@ -23,6 +23,13 @@ fn post(s: &Server, cookie: &str, path: &str, fields: &[(&str, &str)]) -> Resp {
         .send()
 }
 
+/// Sync (or preview) the connector `okta` from the page: the path of the run's page.
+fn start_sync(s: &Server, cookie: &str, fields: &[(&str, &str)]) -> String {
+    let r = post(s, cookie, "/connectors/okta/sync", fields);
+    assert_eq!(r.status, 303, "{}", r.body);
+    r.header("location").unwrap().to_string()
+}
+
 /// Wait until the run page no longer says it is running.
 fn wait_for_page(s: &Server, cookie: &str, location: &str) -> Resp {
     for _ in 0..600 {
@@ -299,14 +306,7 @@ fn sync_preview_results_and_downloads() {
     let s = Server::start(60, 4);
     let (cookie, csrf) = login(&s);
     // Dry-run preview: nothing written, the changes listed.
-    let r = post(
-        &s,
-        &cookie,
-        "/connectors/okta/sync",
-        &[("atl_token", &csrf), ("dry_run", "1")],
-    );
-    assert_eq!(r.status, 303);
-    let location = r.header("location").unwrap().to_string();
+    let location = start_sync(&s, &cookie, &[("atl_token", &csrf), ("dry_run", "1")]);
     let preview = wait_for_page(&s, &cookie, &location);
     assert!(
         preview.body.contains("Dry-run preview: run #"),
@@ -317,13 +317,7 @@ fn sync_preview_results_and_downloads() {
     assert!(preview.body.contains("id=\"apply-preview\""));
     assert!(s.env.store().users.is_empty());
 
-    let r = post(
-        &s,
-        &cookie,
-        "/connectors/okta/sync",
-        &[("atl_token", &csrf)],
-    );
-    let location = r.header("location").unwrap().to_string();
+    let location = start_sync(&s, &cookie, &[("atl_token", &csrf)]);
     let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
     let done = wait_for_page(&s, &cookie, &location);
     assert!(done.body.contains("The sync finished"), "{}", done.body);
@@ -571,4 +565,109 @@ fn user_group_and_lifecycle_settings_on_the_page_and_the_rest_api() {
     assert_eq!(form("").status, 303);
     let saved = s.env.harness.connector("okta").unwrap().settings.lifecycle;
     assert_eq!(saved.guard_percent, 25);
+}
+
+/// The `"`-quoted value after `attr="` that starts with `prefix` in `body`.
+fn attribute<'a>(body: &'a str, attr: &str, prefix: &str) -> &'a str {
+    let start = format!("{attr}=\"{prefix}");
+    let at = body
+        .find(&start)
+        .unwrap_or_else(|| panic!("no {start} in {body}"));
+    let value = &body[at + attr.len() + 2..];
+    &value[..value.find('"').unwrap()]
+}
+
+/// Whether `body` has an attribute such as ` onclick=` (inline code the policy blocks).
+fn has_event_attribute(body: &str) -> bool {
+    body.match_indices(" on").any(|(at, _)| {
+        let rest = &body[at + 3..];
+        let name = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+        name > 0 && rest[name..].starts_with('=')
+    })
+}
+
+#[test]
+fn pages_and_downloads_carry_security_headers_and_no_inline_code() {
+    let s = Server::start(10, 2);
+    let (cookie, csrf) = login(&s);
+    let location = start_sync(&s, &cookie, &[("atl_token", &csrf)]);
+    let id = location.rsplit('/').next().unwrap().to_string();
+    let run = wait_for_page(&s, &cookie, &location);
+    let pages = [
+        ("login", call("GET", s.url(&format!("{PAGE}/login"))).send()),
+        ("list", page(&s, &cookie, "")),
+        ("chooser", page(&s, &cookie, "/connectors/new")),
+        ("new", page(&s, &cookie, "/connectors/new?type=okta")),
+        ("edit", page(&s, &cookie, "/connectors/okta")),
+        ("run", run),
+        ("not found", page(&s, &cookie, "/runs/999")),
+        ("refused", post(&s, &cookie, "/connectors/okta/delete", &[])),
+    ];
+    let downloads = [
+        page(&s, &cookie, &format!("/runs/{id}/changes.csv")),
+        page(&s, &cookie, &format!("/runs/{id}/report.json")),
+    ];
+    let every = pages.iter().map(|(what, r)| (*what, r));
+    for (what, r) in every.chain(downloads.iter().map(|d| ("download", d))) {
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("style-src 'self'"),
+            "{what}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{what}");
+        assert_eq!(r.header("referrer-policy"), Some("same-origin"), "{what}");
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{what}");
+    }
+    for (what, r) in &pages {
+        assert!(
+            r.header("content-type").unwrap().starts_with("text/html"),
+            "{what}"
+        );
+        // Scripts only from files, no inline style: what the policy allows.
+        assert_eq!(
+            r.body.matches("<script").count(),
+            r.body
+                .matches("<script src=\"/plugins/servlet/usersync/assets/")
+                .count(),
+            "{what}: {}",
+            r.body
+        );
+        assert!(!r.body.contains(" style="), "{what}: {}", r.body);
+        assert!(!has_event_attribute(&r.body), "{what}: {}", r.body);
+    }
+
+    // The assets: open (the login form needs them), with their type and a long cache.
+    let login_page = &pages[0].1.body;
+    for (href, content_type, sample) in [
+        (
+            attribute(login_page, "href", "/plugins/servlet/usersync/assets/"),
+            "text/css; charset=utf-8",
+            ".aui-header{",
+        ),
+        (
+            attribute(login_page, "src", "/plugins/servlet/usersync/assets/"),
+            "text/javascript; charset=utf-8",
+            "'X-CSRF-Token': csrf",
+        ),
+    ] {
+        assert!(href.contains("?v="), "versioned: {href}");
+        let r = call("GET", s.url(href)).send();
+        assert_eq!(r.status, 200, "{href}");
+        assert_eq!(r.header("content-type"), Some(content_type), "{href}");
+        assert_eq!(
+            r.header("cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "{href}"
+        );
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert!(r.body.contains(sample), "{href}");
+    }
+    let missing = call("GET", s.url(&format!("{PAGE}/assets/other.js"))).send();
+    assert_ne!(missing.status, 200);
 }

@@ -119,11 +119,9 @@ impl Call<'_> {
 
     /// A form body.
     pub fn form(mut self, fields: &[(&str, &str)]) -> Self {
-        let body: Vec<String> = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect();
-        self.body = body.join("&").into_bytes();
+        self.body = serde_urlencoded::to_string(fields)
+            .expect("form fields encode")
+            .into_bytes();
         self.header("content-type", "application/x-www-form-urlencoded")
     }
 
@@ -161,19 +159,6 @@ impl Call<'_> {
             body,
         }
     }
-}
-
-/// Percent-encode a form value.
-pub fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Poll a run over REST until it is no longer running.
