@@ -470,13 +470,14 @@ impl Harness {
         }
     }
 
-    /// The settings a patch makes: its fields over the stored connector's settings, or
-    /// over the defaults for a new one; and the token (the patch's, else the stored one).
-    fn patched(
+    /// The settings a patch makes, validated: its fields over the stored connector's
+    /// settings, or over the defaults for a new one; and the token (the patch's, else the
+    /// stored one).
+    fn configure_patch(
         &self,
         old: Option<&StoredConnector>,
         patch: &ConnectorPatch,
-    ) -> Result<(ConnectorSettings, String), HarnessError> {
+    ) -> Result<Configured, HarnessError> {
         let mut settings = match old {
             Some(c) => c.settings.clone(),
             None => self.defaults()?,
@@ -487,7 +488,7 @@ impl Harness {
             (None, Some(c)) => connectors::token(&self.db.lock(), c.id)?,
             (None, None) => String::new(),
         };
-        Ok((settings, token))
+        self.configure(&settings, &token)
     }
 
     /// The stored token of a connector, with the access to its Okta host it grants.
@@ -519,8 +520,7 @@ impl Harness {
         patch: &ConnectorPatch,
     ) -> Result<Configured, HarnessError> {
         let old = existing.map(|n| self.stored(n)).transpose()?;
-        let (settings, token) = self.patched(old.as_ref(), patch)?;
-        self.configure(&settings, &token)
+        self.configure_patch(old.as_ref(), patch)
     }
 
     /// Create a connector (and its directory) from the defaults and `patch`.
@@ -543,8 +543,7 @@ impl Harness {
         patch: &ConnectorPatch,
     ) -> Result<ConnectorView, HarnessError> {
         let old = self.stored(name)?;
-        let (settings, token) = self.patched(Some(&old), patch)?;
-        let configured = self.configure(&settings, &token)?;
+        let configured = self.configure_patch(Some(&old), patch)?;
         self.check_name(&configured.settings.name, Some(old.id))?;
         let new_token = patch.token().map(|_| configured.token.expose());
         connectors::update(&mut self.db.lock(), old.id, &configured.settings, new_token)?;
@@ -626,10 +625,19 @@ impl Harness {
     /// Check that Okta answers to the connector's token.
     pub fn test_connection(&self, name: &str) -> Result<ConnectionInfo, HarnessError> {
         let (c, ctx, state) = self.call_setup(name)?;
-        let config = model::wit::config(&c.settings);
+        self.call_test_connection(state, &c.settings, &ctx)
+    }
+
+    fn call_test_connection(
+        &self,
+        state: HostState,
+        settings: &ConnectorSettings,
+        ctx: &HostContext,
+    ) -> Result<ConnectionInfo, HarnessError> {
+        let config = model::wit::config(settings);
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
-                .call_test_connection(s, &config, &ctx)
+                .call_test_connection(s, &config, ctx)
         });
         Ok(result?.map_err(SyncError::from)?.into())
     }
@@ -643,8 +651,7 @@ impl Harness {
         patch: &ConnectorPatch,
     ) -> Result<ConnectionInfo, HarnessError> {
         let old = existing.map(|n| self.stored(n)).transpose()?;
-        let (settings, token) = self.patched(old.as_ref(), patch)?;
-        let configured = self.configure(&settings, &token)?;
+        let configured = self.configure_patch(old.as_ref(), patch)?;
         let ctx = self.context(old.as_ref().map_or(0, |c| c.directory_id));
         let access = OktaAccess::new(&configured.settings.okta_domain, configured.token);
         let state = self.state(
@@ -654,12 +661,7 @@ impl Harness {
                 ..Default::default()
             },
         );
-        let config = model::wit::config(&configured.settings);
-        let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
-            g.usersync_okta_connector()
-                .call_test_connection(s, &config, &ctx)
-        });
-        Ok(result?.map_err(SyncError::from)?.into())
+        self.call_test_connection(state, &configured.settings, &ctx)
     }
 
     /// Whether a sync of the connector is running in this process.
