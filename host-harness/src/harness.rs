@@ -416,23 +416,29 @@ impl Harness {
         if let Some(d) = self.defaults.get() {
             return Ok(d.clone());
         }
+        let configured = self
+            .call_configure(&model::wit::defaults_request())?
+            .map_err(HarnessError::InvalidConfig)?;
+        let d = model::wit::defaults_from(configured.config)
+            .map_err(|e| GuestError::Trap(e.to_string()))?;
+        Ok(self.defaults.get_or_init(|| d).clone())
+    }
+
+    /// The plugin's `connector-configure`: the normalized config, or every bad field.
+    fn call_configure(
+        &self,
+        config: &crate::bindings::wit::ConnectorConfig,
+    ) -> Result<Result<crate::bindings::wit::Configured, Vec<FieldError>>, GuestError> {
         let ctx = self.context(0);
         let (result, _) = self.runtime.call(
             self.state(None, CallScope::default()),
             self.short_limits(),
             |c, s| {
-                c.usersync_okta_connector().call_connector_configure(
-                    s,
-                    &model::wit::defaults_request(),
-                    &ctx,
-                )
+                c.usersync_okta_connector()
+                    .call_connector_configure(s, config, &ctx)
             },
         );
-        let configured =
-            result?.map_err(|es| HarnessError::InvalidConfig(model::wit::field_errors(es)))?;
-        let d = model::wit::defaults_from(configured.config)
-            .map_err(|e| GuestError::Trap(e.to_string()))?;
-        Ok(self.defaults.get_or_init(|| d).clone())
+        Ok(result?.map_err(model::wit::field_errors))
     }
 
     /// Validate settings (with the plugin) and the token (here); returns them
@@ -442,19 +448,7 @@ impl Harness {
         settings: &ConnectorSettings,
         token: &str,
     ) -> Result<Configured, HarnessError> {
-        let ctx = self.context(0);
-        let (result, _) = self.runtime.call(
-            self.state(None, CallScope::default()),
-            self.short_limits(),
-            |c, s| {
-                c.usersync_okta_connector().call_connector_configure(
-                    s,
-                    &model::wit::config(settings),
-                    &ctx,
-                )
-            },
-        );
-        let result = result?.map_err(model::wit::field_errors);
+        let result = self.call_configure(&model::wit::config(settings))?;
         match (result, ApiToken::parse(token)) {
             (Ok(c), Ok(token)) => Ok(Configured {
                 settings: model::wit::settings_from(c.config)
