@@ -418,23 +418,29 @@ impl Harness {
         if let Some(d) = self.defaults.get() {
             return Ok(d.clone());
         }
+        let configured = self
+            .call_configure(&model::wit::defaults_request())?
+            .map_err(HarnessError::InvalidConfig)?;
+        let d = model::wit::defaults_from(configured.config)
+            .map_err(|e| GuestError::Trap(e.to_string()))?;
+        Ok(self.defaults.get_or_init(|| d).clone())
+    }
+
+    /// The plugin's `connector-configure`: the normalized config, or every bad field.
+    fn call_configure(
+        &self,
+        config: &crate::host::bindings::wit::ConnectorConfig,
+    ) -> Result<Result<crate::host::bindings::wit::Configured, Vec<FieldError>>, GuestError> {
         let ctx = self.context(0);
         let (result, _) = self.runtime.call(
             self.state(None, CallScope::default()),
             self.short_limits(),
             |c, s| {
-                c.usersync_okta_connector().call_connector_configure(
-                    s,
-                    &model::wit::defaults_request(),
-                    &ctx,
-                )
+                c.usersync_okta_connector()
+                    .call_connector_configure(s, config, &ctx)
             },
         );
-        let configured =
-            result?.map_err(|es| HarnessError::InvalidConfig(model::wit::field_errors(es)))?;
-        let d = model::wit::defaults_from(configured.config)
-            .map_err(|e| GuestError::Trap(e.to_string()))?;
-        Ok(self.defaults.get_or_init(|| d).clone())
+        Ok(result?.map_err(model::wit::field_errors))
     }
 
     /// Validate settings (with the plugin) and the token (here); returns them
@@ -444,19 +450,7 @@ impl Harness {
         settings: &ConnectorSettings,
         token: &str,
     ) -> Result<Configured, HarnessError> {
-        let ctx = self.context(0);
-        let (result, _) = self.runtime.call(
-            self.state(None, CallScope::default()),
-            self.short_limits(),
-            |c, s| {
-                c.usersync_okta_connector().call_connector_configure(
-                    s,
-                    &model::wit::config(settings),
-                    &ctx,
-                )
-            },
-        );
-        let result = result?.map_err(model::wit::field_errors);
+        let result = self.call_configure(&model::wit::config(settings))?;
         match (result, ApiToken::parse(token)) {
             (Ok(c), Ok(token)) => Ok(Configured {
                 settings: model::wit::settings_from(c.config)
@@ -472,13 +466,14 @@ impl Harness {
         }
     }
 
-    /// The settings a patch makes: its fields over the stored connector's settings, or
-    /// over the defaults for a new one; and the token (the patch's, else the stored one).
-    fn patched(
+    /// The settings a patch makes, validated: its fields over the stored connector's
+    /// settings, or over the defaults for a new one; and the token (the patch's, else the
+    /// stored one).
+    fn configure_patch(
         &self,
         old: Option<&StoredConnector>,
         patch: &ConnectorPatch,
-    ) -> Result<(ConnectorSettings, String), HarnessError> {
+    ) -> Result<Configured, HarnessError> {
         let mut settings = match old {
             Some(c) => c.settings.clone(),
             None => self.defaults()?,
@@ -489,7 +484,7 @@ impl Harness {
             (None, Some(c)) => connectors::token(&self.db.lock(), c.id)?,
             (None, None) => String::new(),
         };
-        Ok((settings, token))
+        self.configure(&settings, &token)
     }
 
     /// The stored token of a connector, with the access to its Okta host it grants.
@@ -521,8 +516,7 @@ impl Harness {
         patch: &ConnectorPatch,
     ) -> Result<Configured, HarnessError> {
         let old = existing.map(|n| self.stored(n)).transpose()?;
-        let (settings, token) = self.patched(old.as_ref(), patch)?;
-        self.configure(&settings, &token)
+        self.configure_patch(old.as_ref(), patch)
     }
 
     /// Create a connector (and its directory) from the defaults and `patch`.
@@ -545,8 +539,7 @@ impl Harness {
         patch: &ConnectorPatch,
     ) -> Result<ConnectorView, HarnessError> {
         let old = self.stored(name)?;
-        let (settings, token) = self.patched(Some(&old), patch)?;
-        let configured = self.configure(&settings, &token)?;
+        let configured = self.configure_patch(Some(&old), patch)?;
         self.check_name(&configured.settings.name, Some(old.id))?;
         let new_token = patch.token().map(|_| configured.token.expose());
         connectors::update(&mut self.db.lock(), old.id, &configured.settings, new_token)?;
@@ -628,10 +621,19 @@ impl Harness {
     /// Check that Okta answers to the connector's token.
     pub fn test_connection(&self, name: &str) -> Result<ConnectionInfo, HarnessError> {
         let (c, ctx, state) = self.call_setup(name)?;
-        let config = model::wit::config(&c.settings);
+        self.call_test_connection(state, &c.settings, &ctx)
+    }
+
+    fn call_test_connection(
+        &self,
+        state: HostState,
+        settings: &ConnectorSettings,
+        ctx: &HostContext,
+    ) -> Result<ConnectionInfo, HarnessError> {
+        let config = model::wit::config(settings);
         let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
-                .call_test_connection(s, &config, &ctx)
+                .call_test_connection(s, &config, ctx)
         });
         Ok(result?.map_err(SyncError::from)?.into())
     }
@@ -645,8 +647,7 @@ impl Harness {
         patch: &ConnectorPatch,
     ) -> Result<ConnectionInfo, HarnessError> {
         let old = existing.map(|n| self.stored(n)).transpose()?;
-        let (settings, token) = self.patched(old.as_ref(), patch)?;
-        let configured = self.configure(&settings, &token)?;
+        let configured = self.configure_patch(old.as_ref(), patch)?;
         let ctx = self.context(old.as_ref().map_or(0, |c| c.directory_id));
         let access = OktaAccess::new(&configured.settings.okta_domain, configured.token);
         let state = self.state(
@@ -656,12 +657,7 @@ impl Harness {
                 ..Default::default()
             },
         );
-        let config = model::wit::config(&configured.settings);
-        let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
-            g.usersync_okta_connector()
-                .call_test_connection(s, &config, &ctx)
-        });
-        Ok(result?.map_err(SyncError::from)?.into())
+        self.call_test_connection(state, &configured.settings, &ctx)
     }
 
     /// Whether a sync of the connector is running in this process.

@@ -82,22 +82,21 @@ fn invalid(what: &'static str) -> impl Fn(serde_json::Error) -> StoredError {
     move |source| StoredError::Invalid { what, source }
 }
 
+/// A stored document of the current version.
+fn read<D: serde::de::DeserializeOwned>(what: &'static str, json: &str) -> Result<D, StoredError> {
+    let v: Value = serde_json::from_str(json).map_err(invalid(what))?;
+    version(what, &v)?;
+    serde_json::from_value(v).map_err(invalid(what))
+}
+
 /// Stored settings of the current version.
 pub fn read_settings(json: &str) -> Result<ConnectorSettings, StoredError> {
-    let v: Value = serde_json::from_str(json).map_err(invalid("settings"))?;
-    version("settings", &v)?;
-    serde_json::from_value::<SettingsDoc>(v)
-        .map(|d| d.settings)
-        .map_err(invalid("settings"))
+    read::<SettingsDoc>("settings", json).map(|d| d.settings)
 }
 
 /// A stored report of the current version.
 pub fn read_report(json: &str) -> Result<SyncReport, StoredError> {
-    let v: Value = serde_json::from_str(json).map_err(invalid("report"))?;
-    version("report", &v)?;
-    serde_json::from_value::<ReportDoc>(v)
-        .map(|d| d.report)
-        .map_err(invalid("report"))
+    read::<ReportDoc>("report", json).map(|d| d.report)
 }
 
 /// The current document for stored settings of an earlier version, or `None` if they

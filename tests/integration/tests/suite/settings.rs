@@ -730,3 +730,35 @@ fn a_second_connector_never_overwrites_the_first_ones_users() {
         "no user of the first connector changed"
     );
 }
+
+/// The `json` block after `marker` in the README.
+fn readme_json(marker: &str) -> String {
+    let readme = include_str!("../../../README.md");
+    let at = readme.find(marker).expect("the README's marker") + marker.len();
+    let start = at + readme[at..].find("```json\n").unwrap() + "```json\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    readme[start..end].to_string()
+}
+
+#[test]
+fn the_readme_shows_the_plugins_defaults_and_a_patch_the_harness_takes() {
+    let env = env();
+    let shown: usersync::ConnectorSettings = serde_json::from_str(&readme_json(
+        "these are they, with `name` and `oktaDomain` to set:",
+    ))
+    .expect("the README's settings parse");
+    let mut defaults = env.harness.defaults().unwrap();
+    defaults.name = "Okta".into();
+    defaults.okta_domain = "acme.okta.com".into();
+    assert_eq!(shown, defaults, "the README shows the plugin's defaults");
+
+    let patch: ConnectorPatch = serde_json::from_str(&readme_json(
+        "A settings file or a body may hold only what changes",
+    ))
+    .expect("the README's patch parses");
+    let v = env.harness.update_connector(CONNECTOR, &patch).unwrap();
+    assert_eq!(v.settings.users.username_pattern, "(.*)@.*");
+    assert_eq!(v.settings.groups.include_patterns, ["^eng-"]);
+    assert_eq!(v.settings.lifecycle.guard_percent, 20);
+    assert_eq!(v.settings.lifecycle.guard_min_users, 5, "the rest kept");
+}
