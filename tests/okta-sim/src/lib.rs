@@ -28,6 +28,7 @@ mod generate;
 mod groups;
 mod ids;
 mod index;
+pub mod oauth;
 pub mod org;
 mod paging;
 mod ratelimit;
@@ -36,6 +37,7 @@ mod reply;
 pub mod server;
 mod users;
 
+pub use oauth::{AdminRole, OAuthApp, OAuthConfig, TokenStats};
 pub use org::{GenSpec, GroupType, OktaGroup, OktaUser, Org};
 pub use server::{
     Fault, FaultKind, OutOfScope, RateLimits, RecordedRequest, ScopedToken, SimConfig, Simulator,

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::Parser;
-use okta_sim::{GenSpec, Org, ScopedToken, SimConfig, Simulator};
+use okta_sim::{AdminRole, GenSpec, OAuthApp, Org, ScopedToken, SimConfig, Simulator};
 
 /// An Okta Management API simulator (users and groups, read-only).
 #[derive(Parser, Debug)]
@@ -40,6 +40,17 @@ struct Args {
     /// Answer out-of-scope single objects with 403 E0000006 instead of 404 E0000007.
     #[arg(long)]
     out_of_scope_forbidden: bool,
+    /// An OAuth service app: `CLIENT_ID=JWKS_FILE[,OPTION…]` (repeatable). The file
+    /// holds the app's public keys (a JWK set or one JWK). Options: `no-dpop` (DPoP
+    /// is required by default, as for new Okta service apps), `dpop`,
+    /// `scopes=okta.users.read+okta.groups.read` (the default), `no-admin`,
+    /// `groups=GROUP+GROUP` (a group admin of those groups, ids or names),
+    /// `rate-limit-percent=N` (default 50).
+    #[arg(long = "oauth-app")]
+    oauth_apps: Vec<String>,
+    /// Lifetime of OAuth access tokens in seconds (Okta: 3600).
+    #[arg(long, default_value_t = 3600)]
+    token_lifetime: u64,
     /// Origin written into Link headers and hrefs.
     #[arg(long, default_value = "https://acme.okta.com")]
     public_origin: String,
@@ -64,28 +75,22 @@ fn main() -> anyhow::Result<()> {
         std::fs::write(path, org.to_json())
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let mut scoped = Vec::new();
-    for spec in &args.scoped_tokens {
-        let (token, groups) = spec
-            .split_once('=')
-            .context("--scoped-token wants TOKEN=GROUP[,GROUP…]")?;
-        let target_groups = groups
-            .split(',')
-            .map(|g| {
-                org.group(g)
-                    .or_else(|| org.group_by_name(g))
-                    .map(|g| g.id.clone())
-                    .with_context(|| format!("no group {g:?}"))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        scoped.push(ScopedToken {
-            token: token.to_string(),
-            target_groups,
-        });
+    let scoped = args
+        .scoped_tokens
+        .iter()
+        .map(|spec| scoped_token(&org, spec))
+        .collect::<anyhow::Result<_>>()?;
+    let mut oauth = okta_sim::OAuthConfig {
+        token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
+        ..Default::default()
+    };
+    for spec in &args.oauth_apps {
+        oauth.apps.push(oauth_app(&org, spec)?);
     }
     let mut config = SimConfig {
         scoped_tokens: scoped,
         public_origin: args.public_origin.clone(),
+        oauth,
         ..SimConfig::default()
     };
     if !args.tokens.is_empty() {
@@ -107,6 +112,19 @@ fn main() -> anyhow::Result<()> {
         config.tokens.join(", "),
         config.public_origin
     );
+    for app in &config.oauth.apps {
+        println!(
+            "OAuth app {}: scopes {}; DPoP {}; token endpoint {}",
+            app.client_id,
+            app.scopes.join(" "),
+            if app.dpop_required {
+                "required"
+            } else {
+                "optional"
+            },
+            sim.token_url()
+        );
+    }
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -114,4 +132,39 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(tokio::signal::ctrl_c())?;
     sim.shutdown();
     Ok(())
+}
+
+/// The id of a group given by id or name.
+fn group_id(org: &Org, group: &str) -> anyhow::Result<String> {
+    org.group(group)
+        .or_else(|| org.group_by_name(group))
+        .map(|g| g.id.clone())
+        .with_context(|| format!("no group {group:?}"))
+}
+
+/// A `--scoped-token TOKEN=GROUP[,GROUP…]`.
+fn scoped_token(org: &Org, spec: &str) -> anyhow::Result<ScopedToken> {
+    let (token, groups) = spec
+        .split_once('=')
+        .context("--scoped-token wants TOKEN=GROUP[,GROUP…]")?;
+    Ok(ScopedToken {
+        token: token.to_string(),
+        target_groups: groups
+            .split(',')
+            .map(|g| group_id(org, g))
+            .collect::<anyhow::Result<_>>()?,
+    })
+}
+
+/// An `--oauth-app`, its `groups=` given by id or name.
+fn oauth_app(org: &Org, spec: &str) -> anyhow::Result<OAuthApp> {
+    let app = OAuthApp::parse_cli(spec, |path| std::fs::read_to_string(path))?;
+    Ok(match &app.admin_role {
+        AdminRole::Groups(groups) => {
+            let ids = groups.iter().map(|g| group_id(org, g));
+            let role = AdminRole::Groups(ids.collect::<anyhow::Result<_>>()?);
+            app.with_admin_role(role)
+        }
+        _ => app,
+    })
 }

@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 
 use crate::faults::FaultSet;
 pub use crate::faults::{Fault, FaultKind};
+use crate::oauth::{OAuthApp, OAuthConfig, OAuthState, TOKEN_PATH, TokenStats};
 use crate::org::Org;
 use crate::ratelimit::RateLimiter;
 pub use crate::ratelimit::RateLimits;
@@ -36,6 +37,8 @@ pub struct SimConfig {
     pub max_members_limit: usize,
     /// Rate limits (default: Okta's, counted and reported, not enforced).
     pub rate_limits: RateLimits,
+    /// OAuth service apps and token settings (default: no apps).
+    pub oauth: OAuthConfig,
 }
 
 impl Default for SimConfig {
@@ -51,6 +54,7 @@ impl Default for SimConfig {
             max_groups_limit: 10000,
             max_members_limit: 1000,
             rate_limits: RateLimits::default(),
+            oauth: OAuthConfig::default(),
         }
     }
 }
@@ -85,6 +89,8 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// The Authorization header.
     pub authorization: Option<String>,
+    /// The `DPoP` header (a proof JWT).
+    pub dpop: Option<String>,
     /// The Host header.
     pub host: Option<String>,
     /// The status answered.
@@ -100,6 +106,8 @@ pub(crate) struct Shared {
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub faults: Mutex<FaultSet>,
     pub rate: Mutex<RateLimiter>,
+    /// The authorization server: apps, tokens, nonces.
+    pub oauth: Mutex<OAuthState>,
     /// Requests being served now.
     pub in_flight: std::sync::atomic::AtomicU32,
 }
@@ -133,6 +141,7 @@ impl Simulator {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let rate = Mutex::new(RateLimiter::new(config.rate_limits.clone()));
+        let oauth = Mutex::new(OAuthState::new(config.oauth.clone()));
         let shared = Arc::new(Shared {
             config,
             org: Mutex::new(org),
@@ -140,7 +149,7 @@ impl Simulator {
             requests: Mutex::new(Vec::new()),
             faults: Mutex::new(FaultSet::default()),
             rate,
-
+            oauth,
             in_flight: Default::default(),
         });
         let app = Router::new()
@@ -225,6 +234,35 @@ impl Simulator {
     /// Removes all faults.
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
+    }
+
+    /// Registers an OAuth service app (or replaces the one with its client id:
+    /// its tokens stay valid and are judged by the new admin role and share).
+    pub fn register_oauth_app(&self, app: OAuthApp) {
+        lock(&self.shared.oauth).register(app);
+    }
+
+    /// The token endpoint's URL on the public origin: a client assertion's `aud`
+    /// and a token request proof's `htu`.
+    pub fn token_url(&self) -> String {
+        let origin = self.shared.config.public_origin.trim_end_matches('/');
+        format!("{origin}{TOKEN_PATH}")
+    }
+
+    /// How many token requests came in and how many tokens were issued.
+    pub fn token_stats(&self) -> TokenStats {
+        lock(&self.shared.oauth).stats()
+    }
+
+    /// Expires every access token issued so far (as if their hour were over).
+    pub fn expire_access_tokens(&self) {
+        lock(&self.shared.oauth).expire_tokens(chrono::Utc::now().timestamp_millis());
+    }
+
+    /// Starts a new DPoP nonce (Okta rotates daily); earlier ones stay valid for
+    /// [`OAuthConfig::nonce_validity`].
+    pub fn rotate_dpop_nonce(&self) {
+        lock(&self.shared.oauth).rotate_nonce(chrono::Utc::now().timestamp_millis());
     }
 
     /// Stops the server and waits for its thread.
