@@ -7,6 +7,8 @@ use std::net::{SocketAddr, TcpStream};
 
 use serde_json::Value;
 
+pub mod oauth;
+
 /// A parsed response.
 #[derive(Debug)]
 pub struct Resp {
@@ -50,6 +52,17 @@ impl Resp {
 
 /// Sends one request with `Connection: close` and reads the whole response.
 pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
+    send(addr, method, target, headers, b"")
+}
+
+/// Like [`request`], with a body (and its `Content-Length`).
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
     let mut s = TcpStream::connect(addr).expect("connect");
     let mut req = format!(
         "{method} {target} HTTP/1.1\r\nHost: acme.okta.com\r\nAccept: application/json\r\nConnection: close\r\n"
@@ -57,8 +70,12 @@ pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
+    if !body.is_empty() {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     req.push_str("\r\n");
     s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let split = raw
