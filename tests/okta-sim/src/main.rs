@@ -51,6 +51,10 @@ struct Args {
     /// Lifetime of OAuth access tokens in seconds (Okta: 3600).
     #[arg(long, default_value_t = 3600)]
     token_lifetime: u64,
+    /// On Ctrl-C, print every request served: status, method, path, the
+    /// Authorization scheme and whether a DPoP proof came with it.
+    #[arg(long)]
+    log_requests: bool,
     /// Origin written into Link headers and hrefs.
     #[arg(long, default_value = "https://acme.okta.com")]
     public_origin: String,
@@ -130,6 +134,9 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(tokio::signal::ctrl_c())?;
+    if args.log_requests {
+        print_requests(&sim);
+    }
     sim.shutdown();
     Ok(())
 }
@@ -167,4 +174,25 @@ fn oauth_app(org: &Org, spec: &str) -> anyhow::Result<OAuthApp> {
         }
         _ => app,
     })
+}
+
+/// One line per request served, for a record of what a client did.
+fn print_requests(sim: &Simulator) {
+    for r in sim.requests() {
+        let scheme = r.authorization.as_deref().and_then(|a| a.split(' ').next());
+        println!(
+            "{} {} {}{} auth={} dpop={}",
+            r.status,
+            r.method,
+            r.path,
+            r.query.map(|q| format!("?{q}")).unwrap_or_default(),
+            scheme.unwrap_or("-"),
+            if r.dpop.is_some() { "yes" } else { "no" }
+        );
+    }
+    let stats = sim.token_stats();
+    println!(
+        "token requests: {}, tokens issued: {}",
+        stats.requests, stats.issued
+    );
 }
