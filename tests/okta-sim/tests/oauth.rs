@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::oauth::*;
 use common::{assert_okta_error, get_as, request};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, Header};
 use okta_sim::{
     AdminRole, GenSpec, OAuthApp, OAuthConfig, Org, RateLimits, SimConfig, Simulator, TokenStats,
 };
@@ -25,19 +25,20 @@ fn org() -> Org {
     })
 }
 
-fn sim_with(config: SimConfig) -> Simulator {
-    Simulator::start(org(), config)
-}
-
-/// A simulator with these apps.
-fn sim(apps: Vec<OAuthApp>) -> Simulator {
-    sim_with(SimConfig {
+/// The default configuration with these apps.
+fn config(apps: Vec<OAuthApp>) -> SimConfig {
+    SimConfig {
         oauth: OAuthConfig {
             apps,
             ..OAuthConfig::default()
         },
         ..SimConfig::default()
-    })
+    }
+}
+
+/// A simulator of [`org`] with these apps.
+fn sim(apps: Vec<OAuthApp>) -> Simulator {
+    Simulator::start(org(), config(apps))
 }
 
 /// App `bearer` (RSA key `k1`, no DPoP) and app `dpop` (RSA key `k1`, DPoP required).
@@ -118,26 +119,22 @@ fn an_es256_key_and_the_right_one_of_several_keys_authenticate() {
     }
 }
 
-#[test]
-fn client_assertion_failures_are_401_invalid_client() {
-    let key = rsa_key(0, "k1");
-    let other = rsa_key(1, "k1");
-    let mut apps = two_apps(&key);
-    apps.push(OAuthApp::new("two-keys", &jwks(&[&key, &other.with_kid("k2")])).unwrap());
-    let sim = sim(apps);
+/// Client assertions of app `bearer` (or `two-keys`) that are wrong in one way,
+/// what is wrong, and Okta's description of it.
+fn bad_assertions(key: &Key, other: &Key) -> Vec<(&'static str, String, &'static str)> {
     let claims = |f: &dyn Fn(&mut serde_json::Value)| {
         let mut c = assertion_claims("bearer");
         f(&mut c);
-        assertion_with(&key, &c)
+        assertion_with(key, &c)
     };
     let mut no_kid = Header::new(Algorithm::RS256);
     no_kid.kid = None;
     let mut hs = Header::new(Algorithm::HS256);
     hs.kid = Some("k1".into());
-    let cases: Vec<(&str, String, &str)> = vec![
+    vec![
         (
             "unknown client",
-            assertion(&key, "0oaNope"),
+            assertion(key, "0oaNope"),
             "Invalid value for 'client_id' parameter.",
         ),
         (
@@ -157,17 +154,12 @@ fn client_assertion_failures_are_401_invalid_client() {
         ),
         (
             "HS256",
-            jsonwebtoken::encode(
-                &hs,
-                &assertion_claims("bearer"),
-                &EncodingKey::from_secret(&[7u8; 32]).unwrap(),
-            )
-            .unwrap(),
+            hs256(&hs, &assertion_claims("bearer")),
             "The client_assertion JWT alg is not supported for the client's key.",
         ),
         (
             "another key",
-            assertion(&other, "bearer"),
+            assertion(other, "bearer"),
             "The client_assertion signature is invalid.",
         ),
         (
@@ -197,8 +189,17 @@ fn client_assertion_failures_are_401_invalid_client() {
             "not-a-jwt".to_string(),
             "The client_assertion is not a valid JWT.",
         ),
-    ];
-    for (what, assertion, description) in cases {
+    ]
+}
+
+#[test]
+fn client_assertion_failures_are_401_invalid_client() {
+    let key = rsa_key(0, "k1");
+    let other = rsa_key(1, "k1");
+    let mut apps = two_apps(&key);
+    apps.push(OAuthApp::new("two-keys", &jwks(&[&key, &other.with_kid("k2")])).unwrap());
+    let sim = sim(apps);
+    for (what, assertion, description) in bad_assertions(&key, &other) {
         let r = token_request(sim.addr(), &assertion, SCOPES, None);
         assert_eq!(r.status, 401, "{what}: {}", r.body);
         assert_oauth_error(&r, 401, "invalid_client", description);
@@ -376,31 +377,22 @@ fn the_dpop_nonce_dance_gives_a_token_bound_to_the_proof_key() {
     );
 }
 
-#[test]
-fn bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof() {
-    let key = rsa_key(0, "k1");
-    let (dpop_key, stranger) = (ec_key("d"), ec_key("s"));
-    let sim = sim(two_apps(&key));
-    let first = token_request(
-        sim.addr(),
-        &assertion(&key, "dpop"),
-        SCOPES,
-        Some(&proof(&dpop_key, "POST", TOKEN_URL, None, None)),
-    );
-    let nonce = first.header("dpop-nonce").unwrap().to_string();
-    let good = || proof_claims("POST", TOKEN_URL, Some(&nonce), None);
+/// Token-request proofs by `dpop_key` with the server's `nonce` that are wrong in
+/// one way, and Okta's description of it.
+fn bad_proofs(dpop_key: &Key, stranger: &Key, nonce: &str) -> Vec<(String, &'static str)> {
+    let good = || proof_claims("POST", TOKEN_URL, Some(nonce), None);
     let tweak = |f: &dyn Fn(&mut serde_json::Value)| {
         let mut c = good();
         f(&mut c);
-        proof_with(&dpop_key, &c)
+        proof_with(dpop_key, &c)
     };
-    let mut typ = proof_header(&dpop_key);
+    let mut typ = proof_header(dpop_key);
     typ.typ = Some("JWT".into());
-    let mut no_jwk = proof_header(&dpop_key);
+    let mut no_jwk = proof_header(dpop_key);
     no_jwk.jwk = None;
-    let mut hs = proof_header(&dpop_key);
+    let mut hs = proof_header(dpop_key);
     hs.alg = Algorithm::HS256;
-    let cases: Vec<(String, &str)> = vec![
+    vec![
         (
             dpop_key.sign(&typ, &good()),
             "'typ' header in the DPoP proof JWT is invalid.",
@@ -410,12 +402,11 @@ fn bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof() {
             "'jwk' header in the DPoP proof JWT is invalid.",
         ),
         (
-            jsonwebtoken::encode(&hs, &good(), &EncodingKey::from_secret(&[7u8; 32]).unwrap())
-                .unwrap(),
+            hs256(&hs, &good()),
             "'alg' header in the DPoP proof JWT is invalid.",
         ),
         (
-            stranger.sign(&proof_header(&dpop_key), &good()),
+            stranger.sign(&proof_header(dpop_key), &good()),
             "The DPoP proof JWT signature is invalid.",
         ),
         (
@@ -441,8 +432,22 @@ fn bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof() {
             "'jti' claim in the DPoP proof JWT is invalid.",
         ),
         ("not.a.jwt".to_string(), "The DPoP proof JWT is malformed."),
-    ];
-    for (p, description) in cases {
+    ]
+}
+
+#[test]
+fn bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof() {
+    let key = rsa_key(0, "k1");
+    let (dpop_key, stranger) = (ec_key("d"), ec_key("s"));
+    let sim = sim(two_apps(&key));
+    let first = token_request(
+        sim.addr(),
+        &assertion(&key, "dpop"),
+        SCOPES,
+        Some(&proof(&dpop_key, "POST", TOKEN_URL, None, None)),
+    );
+    let nonce = first.header("dpop-nonce").unwrap().to_string();
+    for (p, description) in bad_proofs(&dpop_key, &stranger, &nonce) {
         let r = token_request(sim.addr(), &assertion(&key, "dpop"), SCOPES, Some(&p));
         assert_eq!(r.status, 400, "{description} {p}: {}", r.body);
         assert_oauth_error(&r, 400, "invalid_dpop_proof", description);
@@ -597,16 +602,7 @@ fn htu_is_compared_with_the_decoded_path_as_okta_does() {
     let dpop_key = ec_key("d");
     let org = org();
     let login = org.users[0].profile["login"].as_str().unwrap().to_string();
-    let sim = Simulator::start(
-        org,
-        SimConfig {
-            oauth: OAuthConfig {
-                apps: two_apps(&key),
-                ..OAuthConfig::default()
-            },
-            ..SimConfig::default()
-        },
-    );
+    let sim = Simulator::start(org, config(two_apps(&key)));
     let token = dpop_token(sim.addr(), &key, &dpop_key, "dpop", SCOPES);
     let encoded = format!("/api/v1/users/{}", login.replace('@', "%40"));
     let with_htu = |htu: &str| {
@@ -698,16 +694,7 @@ fn admin_roles_decide_what_an_app_sees() {
             .with_dpop(false)
             .with_admin_role(AdminRole::Groups(vec![group.clone()])),
     ];
-    let sim = Simulator::start(
-        org,
-        SimConfig {
-            oauth: OAuthConfig {
-                apps,
-                ..OAuthConfig::default()
-            },
-            ..SimConfig::default()
-        },
-    );
+    let sim = Simulator::start(org, config(apps));
     let none = format!("Bearer {}", bearer_token(&sim, &key, "none", SCOPES));
     for path in ["/api/v1/users", "/api/v1/groups"] {
         let r = get_as(sim.addr(), path, &none);
@@ -736,14 +723,9 @@ fn admin_roles_decide_what_an_app_sees() {
 #[test]
 fn expired_and_unknown_tokens_are_401_and_a_new_token_works() {
     let key = rsa_key(0, "k1");
-    let sim = sim_with(SimConfig {
-        oauth: OAuthConfig {
-            apps: two_apps(&key),
-            token_lifetime: Duration::from_millis(800),
-            ..OAuthConfig::default()
-        },
-        ..SimConfig::default()
-    });
+    let mut config = config(two_apps(&key));
+    config.oauth.token_lifetime = Duration::from_millis(800);
+    let sim = Simulator::start(org(), config);
     let r = token_request(sim.addr(), &assertion(&key, "bearer"), SCOPES, None);
     assert_eq!(r.json()["expires_in"], 1);
     let auth = format!("Bearer {}", r.json()["access_token"].as_str().unwrap());
@@ -796,17 +778,12 @@ fn expired_and_unknown_tokens_are_401_and_a_new_token_works() {
 #[test]
 fn an_app_gets_half_of_each_bucket_and_ssws_the_rest() {
     let key = rsa_key(0, "k1");
-    let sim = sim_with(SimConfig {
-        rate_limits: RateLimits {
-            users: 10,
-            ..RateLimits::okta_defaults(Duration::from_secs(60))
-        },
-        oauth: OAuthConfig {
-            apps: two_apps(&key),
-            ..OAuthConfig::default()
-        },
-        ..SimConfig::default()
-    });
+    let mut config = config(two_apps(&key));
+    config.rate_limits = RateLimits {
+        users: 10,
+        ..RateLimits::okta_defaults(Duration::from_secs(60))
+    };
+    let sim = Simulator::start(org(), config);
     let auth = format!("Bearer {}", bearer_token(&sim, &key, "bearer", SCOPES));
     for remaining in (0..5).rev() {
         let r = get_as(sim.addr(), "/api/v1/users", &auth);

@@ -51,7 +51,15 @@ impl Key {
     }
 }
 
-/// RSA keys, generated once per test binary (slow in a debug build).
+/// `claims` signed HS256 with a shared secret (what a client-secret client would
+/// send; refused here).
+pub fn hs256(header: &Header, claims: &Value) -> String {
+    let secret = EncodingKey::from_secret(&[7u8; 32]).unwrap();
+    jsonwebtoken::encode(header, claims, &secret).unwrap()
+}
+
+/// 2048-bit RSA keys, generated once per test binary: key
+/// generation is slow in a debug build.
 fn rsa_pems() -> &'static [String; 2] {
     static PEMS: OnceLock<[String; 2]> = OnceLock::new();
     PEMS.get_or_init(|| {
