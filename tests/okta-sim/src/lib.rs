@@ -2,7 +2,9 @@
 //! loopback serving the read-only user and group endpoints a sync client uses,
 //! with Okta's authentication, `Link`-header pagination, page-size limits,
 //! error bodies, rate-limit headers and DEPROVISIONED filtering; plus group
-//! scoped tokens, injectable faults and request recording.
+//! scoped tokens, injectable faults and request recording; and OAuth 2.0 service
+//! apps ([`oauth`]): `private_key_jwt` at `POST /oauth2/v1/token`, DPoP-bound or
+//! Bearer access tokens, Okta scopes, admin roles and per-app rate-limit shares.
 //!
 //! ```no_run
 //! use okta_sim::{GenSpec, Org, SimConfig, Simulator};

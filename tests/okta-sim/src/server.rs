@@ -43,7 +43,7 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     /// Token `test-token`, no scoped tokens, out-of-scope → 404, origin
-    /// `https://acme.okta.com`, limits 200 / 10000 / 1000.
+    /// `https://acme.okta.com`, limits 200 / 10000 / 1000, no OAuth apps.
     fn default() -> Self {
         SimConfig {
             tokens: vec!["test-token".into()],

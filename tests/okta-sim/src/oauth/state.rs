@@ -83,8 +83,8 @@ impl OAuthState {
     }
 
     /// Registers `app`, replacing an app with the same client id. Tokens issued
-    /// before stay valid, but are checked against the new scopes-independent
-    /// settings (admin role, DPoP binding) of the app on each request.
+    /// before stay valid with the scopes they were granted; each request is judged
+    /// by the app's current admin role and rate-limit share.
     pub fn register(&mut self, app: OAuthApp) {
         self.apps.insert(app.client_id.clone(), app);
     }
