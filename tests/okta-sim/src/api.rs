@@ -300,7 +300,7 @@ fn authenticate(shared: &Shared, inc: &Incoming, origin: &str) -> Result<Princip
                 dpop: &inc.dpop,
                 origin,
             };
-            resource::authenticate(&mut lock(&shared.oauth), presented, &req)
+            resource::authenticate(&shared.oauth, presented, &req)
         }
         None => auth::authenticate(&shared.config, inc.authorization.as_deref()),
     }

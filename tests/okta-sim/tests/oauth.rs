@@ -56,6 +56,25 @@ fn bearer_token(sim: &Simulator, key: &Key, client: &str, scope: &str) -> String
     r.json()["access_token"].as_str().unwrap().to_string()
 }
 
+/// Asserts Okta's challenge for this scheme, scope, error and description at
+/// `resource` in the response's `WWW-Authenticate`.
+fn assert_challenge(
+    r: &common::Resp,
+    scheme: &str,
+    scope: &str,
+    error: &str,
+    description: &str,
+    resource: &str,
+) {
+    let expected = challenge(scheme, scope, error, description, resource);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(expected.as_str()),
+        "{}",
+        r.body
+    );
+}
+
 /// Okta's challenge for this scheme, scope, error and description at `resource`.
 fn challenge(scheme: &str, scope: &str, error: &str, description: &str, resource: &str) -> String {
     let algs = if scheme == "DPoP" {
@@ -255,12 +274,7 @@ fn a_client_assertion_is_good_for_one_token_request() {
         "The client_assertion token has already been used.",
     );
     // A nonce challenge consumes the assertion too (as Okta does).
-    let first = token_request(
-        sim.addr(),
-        &(assertion(&key, "dpop")),
-        SCOPES,
-        Some(&proof(&key, "POST", TOKEN_URL, None, None)),
-    );
+    let first = dpop_request(sim.addr(), &key, "dpop", &key, None);
     assert_eq!(first.json()["error"], "use_dpop_nonce");
 }
 
@@ -327,12 +341,7 @@ fn the_dpop_nonce_dance_gives_a_token_bound_to_the_proof_key() {
         "The DPoP proof JWT header is missing.",
     );
 
-    let first = token_request(
-        sim.addr(),
-        &assertion(&key, "dpop"),
-        SCOPES,
-        Some(&proof(&dpop_key, "POST", TOKEN_URL, None, None)),
-    );
+    let first = dpop_request(sim.addr(), &key, "dpop", &dpop_key, None);
     assert_oauth_error(
         &first,
         400,
@@ -440,12 +449,7 @@ fn bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof() {
     let key = rsa_key(0, "k1");
     let (dpop_key, stranger) = (ec_key("d"), ec_key("s"));
     let sim = sim(two_apps(&key));
-    let first = token_request(
-        sim.addr(),
-        &assertion(&key, "dpop"),
-        SCOPES,
-        Some(&proof(&dpop_key, "POST", TOKEN_URL, None, None)),
-    );
+    let first = dpop_request(sim.addr(), &key, "dpop", &dpop_key, None);
     let nonce = first.header("dpop-nonce").unwrap().to_string();
     for (p, description) in bad_proofs(&dpop_key, &stranger, &nonce) {
         let r = token_request(sim.addr(), &assertion(&key, "dpop"), SCOPES, Some(&p));
@@ -465,12 +469,7 @@ fn bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof() {
         "'jti' claim in the DPoP proof JWT has already been used.",
     );
     // An unknown nonce is a new challenge, with the current nonce.
-    let r = token_request(
-        sim.addr(),
-        &assertion(&key, "dpop"),
-        SCOPES,
-        Some(&proof(&dpop_key, "POST", TOKEN_URL, Some("made-up"), None)),
-    );
+    let r = dpop_request(sim.addr(), &key, "dpop", &dpop_key, Some("made-up"));
     assert_oauth_error(
         &r,
         400,
@@ -485,27 +484,12 @@ fn nonces_rotate_and_the_previous_one_stays_valid() {
     let key = rsa_key(0, "k1");
     let dpop_key = ec_key("d");
     let sim = sim(two_apps(&key));
-    let first = token_request(
-        sim.addr(),
-        &assertion(&key, "dpop"),
-        SCOPES,
-        Some(&proof(&dpop_key, "POST", TOKEN_URL, None, None)),
-    );
+    let first = dpop_request(sim.addr(), &key, "dpop", &dpop_key, None);
     let old = first.header("dpop-nonce").unwrap().to_string();
     sim.rotate_dpop_nonce();
-    let r = token_request(
-        sim.addr(),
-        &assertion(&key, "dpop"),
-        SCOPES,
-        Some(&proof(&dpop_key, "POST", TOKEN_URL, Some(&old), None)),
-    );
+    let r = dpop_request(sim.addr(), &key, "dpop", &dpop_key, Some(&old));
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = token_request(
-        sim.addr(),
-        &assertion(&key, "dpop"),
-        SCOPES,
-        Some(&proof(&dpop_key, "POST", TOKEN_URL, None, None)),
-    );
+    let r = dpop_request(sim.addr(), &key, "dpop", &dpop_key, None);
     let new = r.header("dpop-nonce").unwrap();
     assert_ne!(new, old);
 }
@@ -521,14 +505,14 @@ fn resource_requests_need_a_fresh_proof_by_the_bound_key() {
     let refused = |p: Option<&str>, description: &str| {
         let r = get_with(sim.addr(), "/api/v1/users", &auth, p);
         assert_oauth_error(&r, 400, "invalid_dpop_proof", description);
-        let expected = challenge(
+        assert_challenge(
+            &r,
             "DPoP",
             "okta.users.read",
             "invalid_dpop_proof",
             description,
             "/api/v1/users",
         );
-        assert_eq!(r.header("www-authenticate"), Some(expected.as_str()));
     };
     refused(None, "The DPoP proof JWT header is missing.");
     refused(
@@ -578,6 +562,19 @@ fn resource_requests_need_a_fresh_proof_by_the_bound_key() {
     );
     assert!(r.header("dpop-nonce").is_some_and(|n| n.len() >= 16));
 
+    // A Bearer token with the DPoP scheme.
+    let bearer = bearer_token(&sim, &key, "bearer", SCOPES);
+    let r = dpop_get(sim.addr(), "/api/v1/users", &bearer, &dpop_key);
+    assert_okta_error(&r, 401, "E0000011");
+    assert_challenge(
+        &r,
+        "DPoP",
+        "okta.users.read",
+        "invalid_token",
+        "The access token was presented with the wrong authorization scheme.",
+        "/api/v1/users",
+    );
+
     // The DPoP-bound token as a Bearer token.
     let r = get_with(
         sim.addr(),
@@ -586,14 +583,14 @@ fn resource_requests_need_a_fresh_proof_by_the_bound_key() {
         None,
     );
     assert_okta_error(&r, 401, "E0000011");
-    let expected = challenge(
+    assert_challenge(
+        &r,
         "Bearer",
         "okta.users.read",
         "invalid_token",
         "The access token was presented with the wrong authorization scheme.",
         "/api/v1/users",
     );
-    assert_eq!(r.header("www-authenticate"), Some(expected.as_str()));
 }
 
 #[test]
@@ -645,14 +642,14 @@ fn each_endpoint_needs_its_scope() {
     ] {
         let r = get_as(sim.addr(), path, &users_only);
         assert_okta_error(&r, 403, "E0000006");
-        let expected = challenge(
+        assert_challenge(
+            &r,
             "Bearer",
             scope,
             "insufficient_scope",
             "The access token provided does not contain the required scopes.",
             path,
         );
-        assert_eq!(r.header("www-authenticate"), Some(expected.as_str()));
     }
     // `.manage` includes `.read`; the logs endpoint is not simulated (404) once allowed.
     let manage = format!(
@@ -733,14 +730,14 @@ fn expired_and_unknown_tokens_are_401_and_a_new_token_works() {
     std::thread::sleep(Duration::from_millis(900));
     let r = get_as(sim.addr(), "/api/v1/users", &auth);
     assert_okta_error(&r, 401, "E0000011");
-    let expected = challenge(
+    assert_challenge(
+        &r,
         "Bearer",
         "okta.users.read",
         "invalid_token",
         "The token has expired.",
         "/api/v1/users",
     );
-    assert_eq!(r.header("www-authenticate"), Some(expected.as_str()));
 
     let fresh = format!("Bearer {}", bearer_token(&sim, &key, "bearer", SCOPES));
     assert_eq!(get_as(sim.addr(), "/api/v1/users", &fresh).status, 200);
@@ -760,14 +757,14 @@ fn expired_and_unknown_tokens_are_401_and_a_new_token_works() {
 
     let r = get_as(sim.addr(), "/api/v1/groups", "Bearer made-up");
     assert_okta_error(&r, 401, "E0000011");
-    let expected = challenge(
+    assert_challenge(
+        &r,
         "Bearer",
         "okta.groups.read",
         "invalid_token",
         "The access token is invalid.",
         "/api/v1/groups",
     );
-    assert_eq!(r.header("www-authenticate"), Some(expected.as_str()));
     // SSWS is unchanged.
     assert_eq!(
         get_as(sim.addr(), "/api/v1/users", "SSWS test-token").status,

@@ -2,6 +2,8 @@
 //! `Authorization: DPoP <token>` plus a fresh `DPoP` proof, or `Bearer <token>`
 //! for an app without DPoP; the endpoint's Okta scope and the app's admin role.
 
+use std::sync::Mutex;
+
 use chrono::Utc;
 use percent_encoding::percent_decode_str;
 
@@ -11,6 +13,7 @@ use super::jose::{self, ProofTarget};
 use super::state::{IssuedToken, OAuthState};
 use crate::auth::Principal;
 use crate::reply::Reply;
+use crate::server::lock;
 
 /// How an access token was presented.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,9 +70,11 @@ pub(crate) struct ResourceRequest<'a> {
     pub origin: &'a str,
 }
 
-/// The caller behind an access token, or the refusal.
+/// The caller behind an access token, or the refusal. The state is locked only
+/// to look things up and record the proof's `jti`, not while signatures are
+/// checked (concurrent requests of one client stay concurrent).
 pub(crate) fn authenticate(
-    state: &mut OAuthState,
+    state: &Mutex<OAuthState>,
     (scheme, token): (Scheme, &str),
     req: &ResourceRequest<'_>,
 ) -> Result<Principal, Reply> {
@@ -85,21 +90,25 @@ pub(crate) fn authenticate(
 }
 
 fn check(
-    state: &mut OAuthState,
+    state: &Mutex<OAuthState>,
     scheme: Scheme,
     token: &str,
     req: &ResourceRequest<'_>,
     scope: Option<&'static str>,
 ) -> Result<Principal, ResourceError> {
     let now_ms = Utc::now().timestamp_millis();
-    let issued = state
-        .token(token)
-        .cloned()
-        .ok_or(ResourceError::InvalidToken)?;
+    let (issued, app) = {
+        let state = lock(state);
+        let issued = state.token(token).cloned();
+        let app = issued
+            .as_ref()
+            .and_then(|t| state.app(&t.client_id).cloned());
+        (issued, app)
+    };
+    let issued = issued.ok_or(ResourceError::InvalidToken)?;
     if issued.expires_at_ms <= now_ms {
         return Err(ResourceError::Expired);
     }
-    let app = state.app(&issued.client_id).cloned();
     let app = app.ok_or(ResourceError::InvalidToken)?;
     match (&issued.jkt, scheme) {
         (Some(jkt), Scheme::Dpop) => check_proof(state, token, jkt, req, now_ms)?,
@@ -133,7 +142,7 @@ fn has_scope(issued: &IssuedToken, needed: &str) -> bool {
 /// with the percent-decoded path (okta-sdk-python#541: `…/users/a%40b.com` in
 /// `htu` was refused, `…/users/a@b.com` accepted).
 fn check_proof(
-    state: &mut OAuthState,
+    state: &Mutex<OAuthState>,
     token: &str,
     jkt: &str,
     req: &ResourceRequest<'_>,
@@ -151,7 +160,7 @@ fn check_proof(
         method: req.method,
         url: &url,
         now: now_ms / 1000,
-        iat_window: state.config().dpop_iat_window.as_secs() as i64,
+        iat_window: lock(state).config().dpop_iat_window.as_secs() as i64,
     };
     let proof = jose::verify_proof(proof, &target).map_err(invalid)?;
     if proof.ath.as_deref() != Some(jose::access_token_hash(token).as_str()) {
@@ -160,6 +169,7 @@ fn check_proof(
     if proof.jkt != jkt {
         return Err(invalid(ProofFailure::KeyBinding));
     }
+    let mut state = lock(state);
     if !state.first_proof_use(&proof.jti, now_ms) {
         return Err(invalid(ProofFailure::Replayed));
     }

@@ -58,26 +58,20 @@ pub fn hs256(header: &Header, claims: &Value) -> String {
     jsonwebtoken::encode(header, claims, &secret).unwrap()
 }
 
-/// 2048-bit RSA keys, generated once per test binary: key
-/// generation is slow in a debug build.
-fn rsa_pems() -> &'static [String; 2] {
-    static PEMS: OnceLock<[String; 2]> = OnceLock::new();
-    PEMS.get_or_init(|| {
+/// Two 2048-bit RSA keys, each generated once per test binary when first used:
+/// key generation is slow in a debug build.
+fn rsa_pem(n: usize) -> &'static str {
+    static PEMS: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    PEMS[n].get_or_init(|| {
         use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-        use rsa::{Generate, PrivateKey};
-        let pem = || {
-            PrivateKey::generate()
-                .to_pkcs8_pem(LineEnding::LF)
-                .unwrap()
-                .to_string()
-        };
-        [pem(), pem()]
+        let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+        key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
     })
 }
 
 /// An RSA key (RS256); `n` = 0 or 1 picks one of two distinct keys.
 pub fn rsa_key(n: usize, kid: &str) -> Key {
-    Key::from_pem(&rsa_pems()[n], Algorithm::RS256, kid)
+    Key::from_pem(rsa_pem(n), Algorithm::RS256, kid)
 }
 
 /// A fresh P-256 key (ES256).
@@ -192,6 +186,24 @@ pub fn token_request(addr: SocketAddr, assertion: &str, scope: &str, dpop: Optio
     token_post(addr, &body, dpop)
 }
 
+/// A token request of `client` (assertion by `key`, scopes `okta.users.read
+/// okta.groups.read`) with a proof by `dpop_key` for the token URL.
+pub fn dpop_request(
+    addr: SocketAddr,
+    key: &Key,
+    client: &str,
+    dpop_key: &Key,
+    nonce: Option<&str>,
+) -> Resp {
+    let p = proof(dpop_key, "POST", TOKEN_URL, nonce, None);
+    token_request(
+        addr,
+        &assertion(key, client),
+        "okta.users.read okta.groups.read",
+        Some(&p),
+    )
+}
+
 /// The OAuth error body `{"error", "error_description"}` with this status.
 pub fn assert_oauth_error(r: &Resp, status: u16, error: &str, description: &str) {
     assert_eq!(r.status, status, "{}", r.body);
@@ -213,12 +225,7 @@ pub fn dpop_token(
     client_id: &str,
     scope: &str,
 ) -> String {
-    let first = token_request(
-        addr,
-        &assertion(key, client_id),
-        scope,
-        Some(&proof(dpop_key, "POST", TOKEN_URL, None, None)),
-    );
+    let first = dpop_request(addr, key, client_id, dpop_key, None);
     assert_eq!(first.status, 400, "{}", first.body);
     let nonce = first.header("dpop-nonce").expect("DPoP-Nonce").to_string();
     let retry = proof(dpop_key, "POST", TOKEN_URL, Some(&nonce), None);
