@@ -803,3 +803,28 @@ fn an_app_gets_half_of_each_bucket_and_ssws_the_rest() {
         "the app's six requests count in the org's bucket"
     );
 }
+
+#[test]
+fn faults_hit_the_token_endpoint_like_any_path() {
+    let key = rsa_key(0, "k1");
+    let sim = sim(two_apps(&key));
+    sim.add_fault(okta_sim::Fault {
+        path_prefix: "/oauth2/v1/token".into(),
+        nth: 1,
+        times: 1,
+        kind: okta_sim::FaultKind::Status(503),
+    });
+    let r = token_request(sim.addr(), &assertion(&key, "bearer"), SCOPES, None);
+    assert_eq!(r.status, 503);
+    let r = token_request(sim.addr(), &assertion(&key, "bearer"), SCOPES, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The faulted request never reached the endpoint: recorded, not in the stats.
+    assert_eq!(sim.request_count("/oauth2/v1/token"), 2);
+    assert_eq!(
+        sim.token_stats(),
+        TokenStats {
+            requests: 1,
+            issued: 1
+        }
+    );
+}

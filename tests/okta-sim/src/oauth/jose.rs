@@ -13,17 +13,8 @@ use sha2::{Digest, Sha256};
 use super::app::OAuthApp;
 use super::errors::{ClientAuthFailure, ProofFailure};
 
-/// The signature algorithms accepted for client assertions and DPoP proofs (Okta:
-/// RS256/384/512, ES256/384/512; `jsonwebtoken` has no ES512).
-const ALGS: [Algorithm; 5] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-];
-
-/// [`ALGS`] as named in a DPoP challenge's `algs` parameter.
+/// The accepted signature algorithms as named in a DPoP challenge's `algs`
+/// parameter (Okta: RS256/384/512, ES256/384/512; `jsonwebtoken` has no ES512).
 pub(crate) const ALG_NAMES: &str = "RS256 RS384 RS512 ES256 ES384";
 
 /// Verifies the signature of `token` by `key` with the header's algorithm and
@@ -40,16 +31,18 @@ fn verify<T: DeserializeOwned>(token: &str, header: &Header, key: &Jwk) -> Optio
         .map(|data| data.claims)
 }
 
-/// Whether `alg` is accepted and fits the key's type.
+/// Whether `alg` is one of [`ALG_NAMES`] and fits the key's type (an RSA
+/// algorithm for an RSA key, ECDSA for an EC key): HS256 and `none` never do.
 fn alg_fits(alg: Algorithm, key: &Jwk) -> bool {
-    let family_ok = match &key.algorithm {
+    match &key.algorithm {
         AlgorithmParameters::RSA(_) => {
             matches!(alg, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512)
         }
-        AlgorithmParameters::EllipticCurve(_) => matches!(alg, Algorithm::ES256 | Algorithm::ES384),
+        AlgorithmParameters::EllipticCurve(_) => {
+            matches!(alg, Algorithm::ES256 | Algorithm::ES384)
+        }
         _ => false,
-    };
-    family_ok && ALGS.contains(&alg)
+    }
 }
 
 /// The claims of a client assertion.

@@ -62,8 +62,9 @@ impl Default for OAuthConfig {
 /// ("one token per hour of syncing").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TokenStats {
-    /// Every `POST /oauth2/v1/token`, whatever its answer (a DPoP nonce challenge
-    /// and its retry count as two).
+    /// Every request that reached `/oauth2/v1/token`, whatever its answer (a DPoP
+    /// nonce challenge and its retry count as two; one answered by an injected
+    /// fault or a 429 did not reach it).
     pub requests: usize,
     /// Access tokens issued.
     pub issued: usize,
