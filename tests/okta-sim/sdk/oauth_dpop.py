@@ -1,6 +1,7 @@
 """The official Okta Python SDK against okta-sim: PrivateKey (private_key_jwt) mode
 with DPoP fetches a token from the simulator's /oauth2/v1/token and pages every
-user and group.
+user and group; then the same without DPoP against an app that does not require
+it (a Bearer token).
 
 Run through run.sh (it makes the venv and builds the simulator). Arguments: the
 okta-sim binary and a scratch directory. Exits non-zero on any mismatch.
@@ -48,12 +49,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_simulator(binary, jwks_path, port):
+def start_simulator(binary, jwks_path, port, app_options):
     origin = f"http://127.0.0.1:{port}"
     args = [
         binary, "--port", str(port), "--public-origin", origin,
         "--users", str(USERS), "--groups", str(GROUPS),
-        "--oauth-app", f"{CLIENT_ID}={jwks_path},scopes=okta.users.read+okta.groups.read",
+        "--oauth-app", f"{CLIENT_ID}={jwks_path},scopes=okta.users.read+okta.groups.read{app_options}",
         "--log-requests",
     ]
     sim = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
@@ -77,7 +78,7 @@ async def page_all(list_page):
             return items, pages
 
 
-async def sync(origin, pem):
+async def sync(origin, pem, dpop):
     client = OktaClient({
         "orgUrl": origin,
         "authorizationMode": "PrivateKey",
@@ -85,7 +86,7 @@ async def sync(origin, pem):
         "scopes": ["okta.users.read", "okta.groups.read"],
         "privateKey": pem,
         "kid": KID,
-        "dpopEnabled": True,
+        "dpopEnabled": dpop,
     })
     async with client as okta:
         users, user_pages = await page_all(okta.list_users)
@@ -94,14 +95,11 @@ async def sync(origin, pem):
     return users, user_pages, groups, group_pages, token_type
 
 
-def main():
-    binary, scratch = sys.argv[1], sys.argv[2]
-    os.environ["OKTA_TESTING_TESTINGDISABLEHTTPSCHECK"] = "true"
-    logging.getLogger("okta-sdk-python").setLevel(logging.WARNING)
-    pem, jwks_path = app_keys(scratch)
-    sim, origin = start_simulator(binary, jwks_path, free_port())
+def run(binary, pem, jwks_path, dpop):
+    """One simulator, one SDK client; returns the client's token type."""
+    sim, origin = start_simulator(binary, jwks_path, free_port(), "" if dpop else ",no-dpop")
     try:
-        users, user_pages, groups, group_pages, token_type = asyncio.run(sync(origin, pem))
+        users, user_pages, groups, group_pages, token_type = asyncio.run(sync(origin, pem, dpop))
     finally:
         sim.send_signal(signal.SIGINT)
         log, _ = sim.communicate(timeout=30)
@@ -109,9 +107,23 @@ def main():
     print(log, end="")
     print(f"token_type={token_type}")
     print(f"users={len(users)} in {user_pages} pages; groups={len(groups)} in {group_pages} pages")
-    if token_type != "DPoP" or not users or len(groups) != GROUPS + 1:
-        raise SystemExit("FAILED: expected a DPoP token, users, and every group")
+    if not users or len(groups) != GROUPS + 1:
+        raise SystemExit("FAILED: expected users and every group")
+    return token_type
+
+
+def main():
+    binary, scratch = sys.argv[1], sys.argv[2]
+    os.environ["OKTA_TESTING_TESTINGDISABLEHTTPSCHECK"] = "true"
+    logging.getLogger("okta-sdk-python").setLevel(logging.WARNING)
+    pem, jwks_path = app_keys(scratch)
+    if run(binary, pem, jwks_path, dpop=True) != "DPoP":
+        raise SystemExit("FAILED: expected a DPoP token")
     print("OK: the Okta SDK fetched a DPoP-bound token with private_key_jwt and listed users and groups")
+    print("--- without DPoP (app option no-dpop, dpopEnabled False)")
+    if run(binary, pem, jwks_path, dpop=False) != "Bearer":
+        raise SystemExit("FAILED: expected a Bearer token")
+    print("OK: the Okta SDK fetched a Bearer token with private_key_jwt and listed users and groups")
 
 
 if __name__ == "__main__":
