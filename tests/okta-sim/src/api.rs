@@ -11,6 +11,7 @@ use chrono::Utc;
 use percent_encoding::percent_decode_str;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::apps::api as apps;
 use crate::auth::{self, Principal};
 use crate::faults::{END_CURSOR, FaultKind};
 use crate::index::OrgIndex;
@@ -22,6 +23,7 @@ use crate::paging::Params;
 use crate::ratelimit::{Bucket, RateStatus};
 use crate::reply::{Rel, Reply};
 use crate::server::{RecordedRequest, Shared, SimConfig, lock};
+use crate::syslog::{self, api::LogRequest};
 use crate::{groups, ids, users};
 
 /// Everything an endpoint handler needs.
@@ -59,6 +61,11 @@ enum Route {
     Groups,
     Group(String),
     GroupUsers(String),
+    Logs,
+    Apps,
+    App(String),
+    AppUsers(String),
+    AppGroups(String),
 }
 
 impl Route {
@@ -79,6 +86,11 @@ impl Route {
             ["groups"] => Route::Groups,
             ["groups", id] => Route::Group(id.to_string()),
             ["groups", id, "users"] => Route::GroupUsers(id.to_string()),
+            ["logs"] => Route::Logs,
+            ["apps"] => Route::Apps,
+            ["apps", id] => Route::App(id.to_string()),
+            ["apps", id, "users"] => Route::AppUsers(id.to_string()),
+            ["apps", id, "groups"] => Route::AppGroups(id.to_string()),
             _ => return None,
         })
     }
@@ -128,7 +140,8 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
     let inc = Incoming::read(req).await;
     let _in_flight = InFlight::enter(&shared.in_flight);
     let bucket = Bucket::classify(&inc.method, &inc.path);
-    let share = resource::rate_share(&lock(&shared.oauth), inc.authorization.as_deref());
+    let share = resource::rate_share(&lock(&shared.oauth), inc.authorization.as_deref())
+        .or_else(|| token_share(&shared.config, inc.authorization.as_deref()));
     let (mut rate, enforced, concurrency) = {
         let mut limiter = lock(&shared.rate);
         let status = match &share {
@@ -183,6 +196,18 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         status: reply.status,
     });
     into_response(reply, rate, cut)
+}
+
+/// An SSWS token's counter and share when `RateLimits::token_share` is set: each
+/// token then has its own part of every bucket, as an OAuth app has.
+fn token_share(config: &SimConfig, authorization: Option<&str>) -> Option<(String, u32)> {
+    let percent = config.rate_limits.token_share?;
+    let header = authorization?.trim();
+    let scheme = header.get(..4)?;
+    let token = scheme
+        .eq_ignore_ascii_case("SSWS")
+        .then(|| header[4..].trim())?;
+    Some((format!("ssws:{token}"), percent))
 }
 
 /// Applies a fault that changes a normal response.
@@ -267,6 +292,9 @@ fn serve(shared: &Shared, inc: &Incoming) -> Reply {
         };
     }
     let params = Params::parse(query);
+    if let Route::Logs = route {
+        return logs(shared, &principal, &params, origin, path);
+    }
     let org = lock(&shared.org);
     let index = lock(&shared.index)
         .get_or_insert_with(|| Arc::new(OrgIndex::build(&org)))
@@ -286,8 +314,36 @@ fn serve(shared: &Shared, inc: &Incoming) -> Reply {
         Route::Groups => groups::list(&ctx),
         Route::Group(id) => groups::get(&ctx, &id),
         Route::GroupUsers(id) => groups::members(&ctx, &id),
+        Route::Apps => apps::list(&ctx),
+        Route::App(id) => apps::get(&ctx, &id),
+        Route::AppUsers(id) => apps::users(&ctx, &id),
+        Route::AppGroups(id) => apps::groups(&ctx, &id),
+        Route::Logs => unreachable!("served above"),
     };
     result.unwrap_or_else(|e| e)
+}
+
+/// `GET /api/v1/logs` (a group-scoped admin may not read the System Log: 403).
+fn logs(
+    shared: &Shared,
+    principal: &Principal,
+    params: &Params,
+    origin: &str,
+    path: &str,
+) -> Reply {
+    if let Principal::Scoped(_) = principal {
+        return Reply::forbidden();
+    }
+    let now = shared.now();
+    let mut log = lock(&shared.log);
+    log.purge(now);
+    let req = LogRequest {
+        params,
+        origin,
+        path,
+        now,
+    };
+    syslog::api::list(&log, &req).unwrap_or_else(|e| e)
 }
 
 /// The caller: an OAuth access token (`DPoP` / `Bearer`) or an SSWS token.

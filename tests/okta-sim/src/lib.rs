@@ -21,6 +21,7 @@
 //! `Everyone` and the requested OKTA_GROUPs, every tenth an APP_GROUP.
 
 mod api;
+pub mod apps;
 mod auth;
 pub mod cursor;
 pub mod dates;
@@ -28,6 +29,7 @@ mod faults;
 pub mod filter;
 mod generate;
 mod groups;
+pub mod hooks;
 mod ids;
 mod index;
 pub mod oauth;
@@ -37,10 +39,14 @@ mod ratelimit;
 mod render;
 mod reply;
 pub mod server;
+pub mod syslog;
 mod users;
 
+pub use apps::{AssignmentScope, OktaApp};
+pub use hooks::{Delivery, DeliveryOutcome, EventHook, HookError, HookFault};
 pub use oauth::{AdminRole, OAuthApp, OAuthConfig, TokenStats};
 pub use org::{GenSpec, GroupType, OktaGroup, OktaUser, Org};
 pub use server::{
     Fault, FaultKind, OutOfScope, RateLimits, RecordedRequest, ScopedToken, SimConfig, Simulator,
 };
+pub use syslog::{EventType, LogSettings, NewEvent, Outcome, Target};

@@ -19,6 +19,10 @@ pub enum Bucket {
     Groups,
     /// `/api/v1/groups/{id}`: 1000/min.
     GroupGet,
+    /// `/api/v1/logs`: 120/min.
+    Logs,
+    /// `/api/v1/apps*`: 100/min (a recorded `/apps/{id}/groups` answer reports 100).
+    Apps,
     /// Everything else under `/api/v1`: 1200/min.
     Other,
 }
@@ -35,6 +39,8 @@ impl Bucket {
             ["users", _] if method == "GET" => Bucket::UserGet,
             ["groups", id] if *id != "rules" => Bucket::GroupGet,
             ["groups", ..] => Bucket::Groups,
+            ["logs"] => Bucket::Logs,
+            ["apps", ..] => Bucket::Apps,
             _ => Bucket::Other,
         }
     }
@@ -55,10 +61,18 @@ pub struct RateLimits {
     pub groups: u32,
     /// `/api/v1/groups/{id}`.
     pub group: u32,
+    /// `/api/v1/logs`.
+    pub logs: u32,
+    /// `/api/v1/apps*`.
+    pub apps: u32,
     /// Everything else.
     pub other: u32,
     /// Requests in flight at once; more are answered 429 with Limit=0, Remaining=0.
     pub concurrency: Option<u32>,
+    /// The percentage of each bucket one SSWS token may use (Okta's default for a
+    /// token: 50). `None`: a token has the whole bucket (the library's default, kept
+    /// for the tests written before; the command line defaults to 50).
+    pub token_share: Option<u32>,
 }
 
 impl Default for RateLimits {
@@ -71,8 +85,11 @@ impl Default for RateLimits {
             user: 2000,
             groups: 500,
             group: 1000,
+            logs: 120,
+            apps: 100,
             other: 1200,
             concurrency: None,
+            token_share: None,
         }
     }
 }
@@ -95,6 +112,8 @@ impl RateLimits {
             Bucket::UserGet => self.user,
             Bucket::Groups => self.groups,
             Bucket::GroupGet => self.group,
+            Bucket::Logs => self.logs,
+            Bucket::Apps => self.apps,
             Bucket::Other => self.other,
         }
     }

@@ -55,6 +55,7 @@ pub(crate) fn required_scope(path: &str) -> Option<&'static str> {
         "users" => Some("okta.users.read"),
         "groups" => Some("okta.groups.read"),
         "logs" => Some("okta.logs.read"),
+        "apps" => Some("okta.apps.read"),
         _ => None,
     }
 }
