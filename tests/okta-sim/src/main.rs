@@ -4,7 +4,18 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::Parser;
-use okta_sim::{AdminRole, GenSpec, OAuthApp, Org, ScopedToken, SimConfig, Simulator};
+use okta_sim::{
+    AdminRole, EventHook, GenSpec, OAuthApp, Org, RateLimits, ScopedToken, SimConfig, Simulator,
+};
+
+/// What happens over a rate limit.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum RateMode {
+    /// Answer 429 E0000047 over the limit, as Okta does.
+    Enforce,
+    /// Only count and report in `X-Rate-Limit-*` headers; never a 429.
+    Report,
+}
 
 /// An Okta Management API simulator (users and groups, read-only).
 #[derive(Parser, Debug)]
@@ -58,6 +69,32 @@ struct Args {
     /// Origin written into Link headers and hrefs.
     #[arg(long, default_value = "https://acme.okta.com")]
     public_origin: String,
+    /// Rate limits: `enforce` (429 over the limit) or `report` (headers only).
+    #[arg(long, value_enum, default_value_t = RateMode::Report)]
+    rate_limits: RateMode,
+    /// Length of a rate-limit window in milliseconds (Okta: one minute).
+    #[arg(long, default_value_t = 60_000)]
+    window_ms: u64,
+    /// The percentage of each bucket one SSWS token may use (Okta's default: 50).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100))]
+    token_share: u32,
+    /// An event hook, registered (and verified) once the server listens:
+    /// `URL[,auth=NAME:SECRET][,events=TYPE+TYPE][,timeout-ms=N]` (repeatable;
+    /// default events: all the simulator logs).
+    #[arg(long = "event-hook")]
+    event_hooks: Vec<String>,
+}
+
+impl Args {
+    /// The rate limits the flags ask for (Okta's Workforce buckets).
+    fn rate_limits(&self) -> RateLimits {
+        RateLimits {
+            window: std::time::Duration::from_millis(self.window_ms.max(1)),
+            enforce: self.rate_limits == RateMode::Enforce,
+            token_share: Some(self.token_share),
+            ..RateLimits::default()
+        }
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -95,6 +132,7 @@ fn main() -> anyhow::Result<()> {
         scoped_tokens: scoped,
         public_origin: args.public_origin.clone(),
         oauth,
+        rate_limits: args.rate_limits(),
         ..SimConfig::default()
     };
     if !args.tokens.is_empty() {
@@ -116,6 +154,17 @@ fn main() -> anyhow::Result<()> {
         config.tokens.join(", "),
         config.public_origin
     );
+    println!(
+        "rate limits: {:?}, window {} ms, SSWS token share {} %",
+        args.rate_limits, args.window_ms, args.token_share
+    );
+    for spec in &args.event_hooks {
+        let hook = EventHook::parse_cli(spec)?;
+        let id = sim
+            .register_event_hook(hook)
+            .with_context(|| format!("registering --event-hook {spec}"))?;
+        println!("event hook {id} verified: {spec}");
+    }
     for app in &config.oauth.apps {
         println!(
             "OAuth app {}: scopes {}; DPoP {}; token endpoint {}",
