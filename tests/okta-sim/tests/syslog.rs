@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use common::{assert_okta_error, enc, get, get_as, target_of};
-use okta_sim::{EventType, GroupType, NewEvent, Org, ScopedToken, SimConfig, Simulator, Target};
+use okta_sim::{EventType, GroupType, NewEvent, Org, SimConfig, Simulator, Target};
 use serde_json::{Value, json};
 
 const ORIGIN: &str = "https://acme.okta.com";
@@ -412,14 +412,7 @@ fn bounded_and_descending_requests_page_by_published() {
 
 #[test]
 fn logs_need_a_full_org_admin() {
-    let config = SimConfig {
-        scoped_tokens: vec![ScopedToken {
-            token: "scoped".into(),
-            target_groups: vec![],
-        }],
-        ..SimConfig::default()
-    };
-    let sim = Simulator::start(Org::default(), config);
+    let sim = Simulator::start(Org::default(), common::scoped_config("scoped"));
     assert_okta_error(
         &get_as(sim.addr(), "/api/v1/logs", "SSWS scoped"),
         403,

@@ -135,60 +135,50 @@ impl Org {
     /// does not exist). Logs `application.user_membership.add` unless a group
     /// already gave the user the app.
     pub fn assign_user_to_app(&mut self, app_id: &str, user_id: &str) {
-        if self.user(user_id).is_none() {
-            return;
+        if self.user(user_id).is_some() {
+            self.change_app(app_id, |app, created| {
+                if !app.users.iter().any(|a| a.user_id == user_id) {
+                    let user_id = user_id.to_string();
+                    app.users.push(AppUserAssignment { user_id, created });
+                }
+            });
         }
-        let now = self.now();
-        self.with_app_diff(|org| {
-            if let Some(app) = org.app_mut(app_id)
-                && !app.users.iter().any(|a| a.user_id == user_id)
-            {
-                let user_id = user_id.to_string();
-                app.users.push(AppUserAssignment {
-                    user_id,
-                    created: now,
-                });
-            }
-        });
     }
 
     /// Removes a user's individual assignment. Logs
     /// `application.user_membership.remove` unless a group still gives the app.
     pub fn unassign_user_from_app(&mut self, app_id: &str, user_id: &str) {
-        self.with_app_diff(|org| {
-            if let Some(app) = org.app_mut(app_id) {
-                app.users.retain(|a| a.user_id != user_id);
-            }
-        });
+        self.change_app(app_id, |app, _| app.users.retain(|a| a.user_id != user_id));
     }
 
     /// Assigns a group to an app (no-op if it already is, or if either does not
     /// exist). Logs `application.user_membership.add` for each member who did not
     /// have the app yet.
     pub fn assign_group_to_app(&mut self, app_id: &str, group_id: &str) {
-        if self.group(group_id).is_none() {
-            return;
+        if self.group(group_id).is_some() {
+            self.change_app(app_id, |app, created| {
+                if !app.groups.iter().any(|a| a.group_id == group_id) {
+                    let group_id = group_id.to_string();
+                    app.groups.push(AppGroupAssignment { group_id, created });
+                }
+            });
         }
-        let now = self.now();
-        self.with_app_diff(|org| {
-            if let Some(app) = org.app_mut(app_id)
-                && !app.groups.iter().any(|a| a.group_id == group_id)
-            {
-                let group_id = group_id.to_string();
-                app.groups.push(AppGroupAssignment {
-                    group_id,
-                    created: now,
-                });
-            }
-        });
     }
 
     /// Removes a group's assignment. Logs `application.user_membership.remove` for
     /// each member who loses the app with it.
     pub fn unassign_group_from_app(&mut self, app_id: &str, group_id: &str) {
+        self.change_app(app_id, |app, _| {
+            app.groups.retain(|a| a.group_id != group_id)
+        });
+    }
+
+    /// Changes one app's assignments (given now), logging what it changes.
+    fn change_app(&mut self, app_id: &str, change: impl FnOnce(&mut OktaApp, DateTime<Utc>)) {
+        let now = self.now();
         self.with_app_diff(|org| {
             if let Some(app) = org.app_mut(app_id) {
-                app.groups.retain(|a| a.group_id != group_id);
+                change(app, now);
             }
         });
     }

@@ -163,3 +163,14 @@ pub fn assert_okta_error(r: &Resp, status: u16, code: &str) -> Value {
     assert!(v["errorCauses"].is_array());
     v
 }
+
+/// The default configuration plus a group-scoped `token` with no target groups.
+pub fn scoped_config(token: &str) -> okta_sim::SimConfig {
+    okta_sim::SimConfig {
+        scoped_tokens: vec![okta_sim::ScopedToken {
+            token: token.into(),
+            target_groups: vec![],
+        }],
+        ..okta_sim::SimConfig::default()
+    }
+}
