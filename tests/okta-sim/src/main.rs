@@ -158,26 +158,8 @@ fn main() -> anyhow::Result<()> {
         "rate limits: {:?}, window {} ms, SSWS token share {} %",
         args.rate_limits, args.window_ms, args.token_share
     );
-    for spec in &args.event_hooks {
-        let hook = EventHook::parse_cli(spec)?;
-        let id = sim
-            .register_event_hook(hook)
-            .with_context(|| format!("registering --event-hook {spec}"))?;
-        println!("event hook {id} verified: {spec}");
-    }
-    for app in &config.oauth.apps {
-        println!(
-            "OAuth app {}: scopes {}; DPoP {}; token endpoint {}",
-            app.client_id,
-            app.scopes.join(" "),
-            if app.dpop_required {
-                "required"
-            } else {
-                "optional"
-            },
-            sim.token_url()
-        );
-    }
+    register_hooks(&sim, &args.event_hooks)?;
+    print_oauth_apps(&sim, &config);
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -223,6 +205,35 @@ fn oauth_app(org: &Org, spec: &str) -> anyhow::Result<OAuthApp> {
         }
         _ => app,
     })
+}
+
+/// Registers (and so verifies) each `--event-hook`.
+fn register_hooks(sim: &Simulator, specs: &[String]) -> anyhow::Result<()> {
+    for spec in specs {
+        let hook = EventHook::parse_cli(spec)?;
+        let id = sim
+            .register_event_hook(hook)
+            .with_context(|| format!("registering --event-hook {spec}"))?;
+        println!("event hook {id} verified: {spec}");
+    }
+    Ok(())
+}
+
+/// A line per OAuth app: its scopes, DPoP, the token endpoint.
+fn print_oauth_apps(sim: &Simulator, config: &SimConfig) {
+    for app in &config.oauth.apps {
+        let dpop = if app.dpop_required {
+            "required"
+        } else {
+            "optional"
+        };
+        println!(
+            "OAuth app {}: scopes {}; DPoP {dpop}; token endpoint {}",
+            app.client_id,
+            app.scopes.join(" "),
+            sim.token_url()
+        );
+    }
 }
 
 /// One line per request served, for a record of what a client did.
