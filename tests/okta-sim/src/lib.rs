@@ -4,7 +4,10 @@
 //! error bodies, rate-limit headers and DEPROVISIONED filtering; plus group
 //! scoped tokens, injectable faults and request recording; and OAuth 2.0 service
 //! apps ([`oauth`]): `private_key_jwt` at `POST /oauth2/v1/token`, DPoP-bound or
-//! Bearer access tokens, Okta scopes, admin roles and per-app rate-limit shares.
+//! Bearer access tokens, Okta scopes, admin roles and per-app rate-limit shares;
+//! the System Log (`/api/v1/logs`, [`syslog`]) fed by every change made through the
+//! [`Org`] methods, Event Hooks ([`hooks`]) and applications with their user and
+//! group assignments ([`apps`]).
 //!
 //! ```no_run
 //! use okta_sim::{GenSpec, Org, SimConfig, Simulator};

@@ -173,8 +173,12 @@ impl Simulator {
             .expect("bind 127.0.0.1:0")
     }
 
-    /// Starts serving `org` on `addr`; returns when listening.
+    /// Starts serving `org` on `addr`; returns when listening. Events of changes made
+    /// to `org` through its methods before are stored in the System Log first.
     pub fn start_on(org: Org, config: SimConfig, addr: SocketAddr) -> std::io::Result<Simulator> {
+        let mut org = org;
+        // Changes made to the org before it was served are its history.
+        let history = org.take_events();
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -194,6 +198,7 @@ impl Simulator {
             oauth,
             in_flight: Default::default(),
         });
+        shared.store_events(&history);
         let app = Router::new()
             .fallback(crate::api::handle)
             .with_state(shared.clone());

@@ -131,7 +131,7 @@ fn duplicate_reorder_and_drop() {
     assert_eq!(first_user(&posts[2]), "u2@example.com");
     assert_eq!(first_user(&posts[3]), "u1@example.com");
     let failed = wait_for_failure(&sim);
-    assert_eq!(failed["outcome"]["reason"], "Dropped");
+    assert_eq!(failed["outcome"]["reason"], "dropped");
     assert_eq!(failed["target"][0]["id"], id.as_str());
 }
 
@@ -203,5 +203,5 @@ fn a_5xx_gets_exactly_one_retry_and_a_4xx_none() {
     );
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(sim.hook_deliveries().len(), 5, "no third attempt");
-    assert_eq!(wait_for_failure(&sim)["outcome"]["reason"], "Answered(500)");
+    assert_eq!(wait_for_failure(&sim)["outcome"]["reason"], "HTTP 500");
 }

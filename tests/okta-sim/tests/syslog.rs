@@ -429,3 +429,19 @@ fn logs_need_a_full_org_admin() {
         "E0000005",
     );
 }
+
+#[test]
+fn changes_before_start_are_the_logs_history() {
+    let mut org = Org::default();
+    org.add_user("ann.lee@example.com", "Ann", "Lee", "STAGED");
+    let sim = Simulator::start(org, SimConfig::default());
+    assert_eq!(
+        types(&sim.log_contents()),
+        [
+            "user.lifecycle.create",
+            "group.lifecycle.create",
+            "group.user_membership.add"
+        ]
+    );
+    assert!(sim.with_org(|o| o.take_events()).is_empty());
+}

@@ -124,16 +124,21 @@ pub struct Delivery {
     pub outcome: DeliveryOutcome,
 }
 
-/// What came of a delivery attempt.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What came of a delivery attempt (its `Display` is the `outcome.reason` of a
+/// failed delivery's `event_hook.delivery` event).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryOutcome {
     /// The receiver answered with this status (2xx: delivered).
+    #[error("HTTP {0}")]
     Answered(u16),
     /// No answer within the timeout.
+    #[error("timeout")]
     Timeout,
     /// The receiver could not be reached (connection refused, …).
+    #[error("unreachable: {0}")]
     Unreachable(String),
     /// Not sent: [`HookFault::Drop`].
+    #[error("dropped")]
     Dropped,
 }
 

@@ -147,7 +147,7 @@ fn deliver_all(shared: &Shared, rx: &Receiver<Vec<Value>>) {
         let plans = lock(&shared.hooks).plan(&events);
         for plan in plans {
             if plan.dropped {
-                log_failure(shared, &plan, "Dropped");
+                log_failure(shared, &plan, &DeliveryOutcome::Dropped.to_string());
             }
             for envelope in &plan.envelopes {
                 deliver(shared, &plan, envelope);
@@ -186,7 +186,7 @@ fn deliver(shared: &Shared, plan: &Plan, envelope: &Envelope) {
         let retry = matches!(outcome, DeliveryOutcome::Timeout)
             || matches!(outcome, DeliveryOutcome::Answered(s) if s >= 500);
         let delivered = matches!(outcome, DeliveryOutcome::Answered(s) if (200..300).contains(&s));
-        let reason = format!("{outcome:?}");
+        let reason = outcome.to_string();
         lock(&shared.hooks)
             .deliveries
             .push(record(&plan.id, envelope, attempt, outcome));
