@@ -11,14 +11,19 @@ use chrono::Utc;
 use percent_encoding::percent_decode_str;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::apps::api as apps;
 use crate::auth::{self, Principal};
 use crate::faults::{END_CURSOR, FaultKind};
 use crate::index::OrgIndex;
+use crate::oauth::TOKEN_PATH;
+use crate::oauth::resource::{self, ResourceRequest};
+use crate::oauth::token::{self, TokenRequest};
 use crate::org::Org;
 use crate::paging::Params;
 use crate::ratelimit::{Bucket, RateStatus};
 use crate::reply::{Rel, Reply};
 use crate::server::{RecordedRequest, Shared, SimConfig, lock};
+use crate::syslog::{self, api::LogRequest};
 use crate::{groups, ids, users};
 
 /// Everything an endpoint handler needs.
@@ -56,6 +61,11 @@ enum Route {
     Groups,
     Group(String),
     GroupUsers(String),
+    Logs,
+    Apps,
+    App(String),
+    AppUsers(String),
+    AppGroups(String),
 }
 
 impl Route {
@@ -76,43 +86,75 @@ impl Route {
             ["groups"] => Route::Groups,
             ["groups", id] => Route::Group(id.to_string()),
             ["groups", id, "users"] => Route::GroupUsers(id.to_string()),
+            ["logs"] => Route::Logs,
+            ["apps"] => Route::Apps,
+            ["apps", id] => Route::App(id.to_string()),
+            ["apps", id, "users"] => Route::AppUsers(id.to_string()),
+            ["apps", id, "groups"] => Route::AppGroups(id.to_string()),
             _ => return None,
         })
     }
 }
 
+/// The parts of a request the simulator looks at.
+struct Incoming {
+    method: String,
+    path: String,
+    query: Option<String>,
+    authorization: Option<String>,
+    host: Option<String>,
+    /// Every `DPoP` header value.
+    dpop: Vec<String>,
+    /// The body: read for the token endpoint only (its form), empty otherwise.
+    body: Bytes,
+}
+
+impl Incoming {
+    async fn read(req: Request) -> Incoming {
+        let (parts, body) = req.into_parts();
+        let text = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+        let header_str = |name| parts.headers.get(name).map(text);
+        let host =
+            header_str(header::HOST).or_else(|| parts.uri.authority().map(|a| a.to_string()));
+        let body = if parts.uri.path() == TOKEN_PATH {
+            axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default()
+        } else {
+            Bytes::new()
+        };
+        Incoming {
+            method: parts.method.as_str().to_string(),
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(str::to_string),
+            authorization: header_str(header::AUTHORIZATION),
+            host,
+            dpop: parts.headers.get_all("dpop").iter().map(text).collect(),
+            body,
+        }
+    }
+}
+
 /// The single axum handler: every request comes through here.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
-    let method = req.method().as_str().to_string();
-    let path = req.uri().path().to_string();
-    let query = req.uri().query().map(str::to_string);
-    let (authorization, host) = {
-        let header_str = |name| {
-            req.headers()
-                .get(name)
-                .map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        };
-        let host =
-            header_str(header::HOST).or_else(|| req.uri().authority().map(|a| a.to_string()));
-        (header_str(header::AUTHORIZATION), host)
-    };
-    drop(req);
-
+    let inc = Incoming::read(req).await;
     let _in_flight = InFlight::enter(&shared.in_flight);
-    let bucket = Bucket::classify(&method, &path);
+    let bucket = Bucket::classify(&inc.method, &inc.path);
+    let share = resource::rate_share(&lock(&shared.oauth), inc.authorization.as_deref())
+        .or_else(|| token_share(&shared.config, inc.authorization.as_deref()));
     let (mut rate, enforced, concurrency) = {
         let mut limiter = lock(&shared.rate);
-        (
-            limiter.hit(bucket, Utc::now()),
-            limiter.enforced(),
-            limiter.concurrency(),
-        )
+        let status = match &share {
+            Some((app, percent)) => limiter.hit_app(bucket, app, *percent, Utc::now()),
+            None => limiter.hit(bucket, Utc::now()),
+        };
+        (status, limiter.enforced(), limiter.concurrency())
     };
     let over_concurrency = concurrency.is_some_and(|c| _in_flight.count > c);
     let fault = if over_concurrency || (enforced && rate.exceeded) {
         None
     } else {
-        lock(&shared.faults).check(&path)
+        lock(&shared.faults).check(&inc.path)
     };
     if let Some(FaultKind::Delay(ms)) = &fault {
         tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
@@ -131,23 +173,54 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         Some(FaultKind::Status(code)) => Reply::status_fault(*code),
         Some(FaultKind::RevokedToken) => Reply::invalid_token(),
         Some(FaultKind::InvalidCursor) => Reply::invalid_cursor(),
-        _ => serve(
-            &shared,
-            &method,
-            &path,
-            query.as_deref(),
-            authorization.as_deref(),
-        ),
+        _ => serve(&shared, &inc),
     };
-    match &fault {
-        Some(FaultKind::MalformedJson) => {
+    if let Some(fault) = &fault {
+        distort(&shared, fault, &mut reply);
+    }
+    if reply.status == 429 {
+        rate.remaining = 0;
+    }
+    let cut = match fault {
+        Some(FaultKind::ConnectionReset) => Some(0),
+        Some(FaultKind::TruncatedBody) => Some(reply.body.len() / 2),
+        _ => None,
+    };
+    lock(&shared.requests).push(RecordedRequest {
+        dpop: inc.dpop.first().cloned(),
+        method: inc.method,
+        path: inc.path,
+        query: inc.query,
+        authorization: inc.authorization,
+        host: inc.host,
+        status: reply.status,
+    });
+    into_response(reply, rate, cut)
+}
+
+/// An SSWS token's counter and share when `RateLimits::token_share` is set: each
+/// token then has its own part of every bucket, as an OAuth app has.
+fn token_share(config: &SimConfig, authorization: Option<&str>) -> Option<(String, u32)> {
+    let percent = config.rate_limits.token_share?;
+    let header = authorization?.trim();
+    let scheme = header.get(..4)?;
+    let token = scheme
+        .eq_ignore_ascii_case("SSWS")
+        .then(|| header[4..].trim())?;
+    Some((format!("ssws:{token}"), percent))
+}
+
+/// Applies a fault that changes a normal response.
+fn distort(shared: &Shared, fault: &FaultKind, reply: &mut Reply) {
+    match fault {
+        FaultKind::MalformedJson => {
             let mut cut = reply.body.len() / 2;
             while !reply.body.is_char_boundary(cut) {
                 cut -= 1;
             }
             reply.body.truncate(cut);
         }
-        Some(FaultKind::NextToForeignHost(origin)) => {
+        FaultKind::NextToForeignHost(origin) => {
             let ours = shared.config.public_origin.trim_end_matches('/');
             for (url, rel) in &mut reply.links {
                 if *rel == Rel::Next
@@ -157,7 +230,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
                 }
             }
         }
-        Some(FaultKind::EmptyNextPage)
+        FaultKind::EmptyNextPage
             if reply.status == 200 && !reply.links.iter().any(|(_, r)| *r == Rel::Next) =>
         {
             if let Some((self_url, _)) = reply.links.iter().find(|(_, r)| *r == Rel::SelfLink) {
@@ -168,24 +241,6 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         }
         _ => {}
     }
-    if reply.status == 429 {
-        rate.remaining = 0;
-    }
-
-    lock(&shared.requests).push(RecordedRequest {
-        method,
-        path,
-        query,
-        authorization,
-        host,
-        status: reply.status,
-    });
-    let cut = match fault {
-        Some(FaultKind::ConnectionReset) => Some(0),
-        Some(FaultKind::TruncatedBody) => Some(reply.body.len() / 2),
-        _ => None,
-    };
-    into_response(reply, rate, cut)
 }
 
 /// Counts a request as in flight until dropped.
@@ -207,14 +262,19 @@ impl Drop for InFlight<'_> {
     }
 }
 
-fn serve(
-    shared: &Shared,
-    method: &str,
-    path: &str,
-    query: Option<&str>,
-    authorization: Option<&str>,
-) -> Reply {
-    let principal = match auth::authenticate(&shared.config, authorization) {
+fn serve(shared: &Shared, inc: &Incoming) -> Reply {
+    let origin = shared.config.public_origin.trim_end_matches('/');
+    if inc.path == TOKEN_PATH {
+        let req = TokenRequest {
+            method: &inc.method,
+            body: &inc.body,
+            dpop: &inc.dpop,
+            origin,
+        };
+        return token::handle(&mut lock(&shared.oauth), &req);
+    }
+    let (method, path, query) = (inc.method.as_str(), inc.path.as_str(), inc.query.as_deref());
+    let principal = match authenticate(shared, inc, origin) {
         Ok(p) => p,
         Err(reply) => return reply,
     };
@@ -222,10 +282,9 @@ fn serve(
         return Reply::no_such_path(path);
     };
     if method != "GET" {
-        return Reply::method_not_allowed();
+        return Reply::method_not_allowed("GET");
     }
     if query.is_some_and(|q| q.split('&').any(|kv| kv == format!("after={END_CURSOR}"))) {
-        let origin = shared.config.public_origin.trim_end_matches('/');
         let self_url = format!("{origin}{path}?{}", query.unwrap_or_default());
         return Reply {
             links: vec![(self_url, Rel::SelfLink)],
@@ -233,6 +292,9 @@ fn serve(
         };
     }
     let params = Params::parse(query);
+    if let Route::Logs = route {
+        return logs(shared, &principal, &params, origin, path);
+    }
     let org = lock(&shared.org);
     let index = lock(&shared.index)
         .get_or_insert_with(|| Arc::new(OrgIndex::build(&org)))
@@ -252,8 +314,52 @@ fn serve(
         Route::Groups => groups::list(&ctx),
         Route::Group(id) => groups::get(&ctx, &id),
         Route::GroupUsers(id) => groups::members(&ctx, &id),
+        Route::Apps => apps::list(&ctx),
+        Route::App(id) => apps::get(&ctx, &id),
+        Route::AppUsers(id) => apps::users(&ctx, &id),
+        Route::AppGroups(id) => apps::groups(&ctx, &id),
+        Route::Logs => unreachable!("served above"),
     };
     result.unwrap_or_else(|e| e)
+}
+
+/// `GET /api/v1/logs` (a group-scoped admin may not read the System Log: 403).
+fn logs(
+    shared: &Shared,
+    principal: &Principal,
+    params: &Params,
+    origin: &str,
+    path: &str,
+) -> Reply {
+    if let Principal::Scoped(_) = principal {
+        return Reply::forbidden();
+    }
+    let now = shared.now();
+    let mut log = lock(&shared.log);
+    log.purge(now);
+    let req = LogRequest {
+        params,
+        origin,
+        path,
+        now,
+    };
+    syslog::api::list(&log, &req).unwrap_or_else(|e| e)
+}
+
+/// The caller: an OAuth access token (`DPoP` / `Bearer`) or an SSWS token.
+fn authenticate(shared: &Shared, inc: &Incoming, origin: &str) -> Result<Principal, Reply> {
+    match resource::presented(inc.authorization.as_deref()) {
+        Some(presented) => {
+            let req = ResourceRequest {
+                method: &inc.method,
+                path: &inc.path,
+                dpop: &inc.dpop,
+                origin,
+            };
+            resource::authenticate(&shared.oauth, presented, &req)
+        }
+        None => auth::authenticate(&shared.config, inc.authorization.as_deref()),
+    }
 }
 
 /// The response; with `cut`, the body stops after that many bytes and the connection
@@ -299,8 +405,8 @@ fn into_response(reply: Reply, rate: RateStatus, cut: Option<usize>) -> Response
         };
         h.append(header::LINK, val(format!("<{url}>; rel=\"{rel}\"")));
     }
-    if reply.status == 405 {
-        h.insert(header::ALLOW, HeaderValue::from_static("GET"));
+    for (name, value) in reply.headers {
+        h.append(name, val(value));
     }
     res
 }

@@ -16,8 +16,9 @@ pub enum Principal {
 }
 
 /// Checks the Authorization header: `SSWS <token>` or `SSWS<token>`.
-/// Unknown token (or any Bearer token) → 401 E0000011; missing header or
-/// another scheme → 403 E0000005.
+/// Unknown token → 401 E0000011; missing header or another scheme → 403
+/// E0000005. (`Bearer` and `DPoP` access tokens are checked by
+/// [`crate::oauth::resource`] before this is reached.)
 pub fn authenticate(config: &SimConfig, header: Option<&str>) -> Result<Principal, Reply> {
     let Some(h) = header.map(str::trim) else {
         return Err(Reply::invalid_session());
@@ -34,11 +35,6 @@ pub fn authenticate(config: &SimConfig, header: Option<&str>) -> Result<Principa
         if let Some(s) = config.scoped_tokens.iter().find(|s| s.token == token) {
             return Ok(Principal::Scoped(s.target_groups.iter().cloned().collect()));
         }
-        return Err(Reply::invalid_token());
-    }
-    let bearer = h.get(..7).unwrap_or_default();
-    if bearer.eq_ignore_ascii_case("Bearer ") {
-        // OAuth access tokens are not simulated: none is valid.
         return Err(Reply::invalid_token());
     }
     Err(Reply::invalid_session())
@@ -108,7 +104,6 @@ mod tests {
         assert_eq!(status(Some("SSWS scoped")), 201);
         assert_eq!(status(Some("SSWS wrong")), 401);
         assert_eq!(status(Some("SSWS")), 401);
-        assert_eq!(status(Some("Bearer test-token")), 401);
         assert_eq!(status(Some("test-token")), 403);
         assert_eq!(status(Some("Basic dXNlcjpwYXNz")), 403);
         assert_eq!(status(None), 403);

@@ -20,6 +20,16 @@ pub enum CursorKind {
     UserGroups,
     /// `/api/v1/groups/{id}/users`
     GroupMembers,
+    /// `/api/v1/logs` polling: the key is a storage position.
+    LogsPolling,
+    /// `/api/v1/logs` bounded or descending: the key is `published`, the id the `uuid`.
+    LogsBounded,
+    /// `/api/v1/apps`
+    Apps,
+    /// `/api/v1/apps/{id}/users`
+    AppUsers,
+    /// `/api/v1/apps/{id}/groups`
+    AppGroups,
 }
 
 impl CursorKind {
@@ -29,6 +39,11 @@ impl CursorKind {
             CursorKind::Groups => 'g',
             CursorKind::UserGroups => 'h',
             CursorKind::GroupMembers => 'm',
+            CursorKind::LogsPolling => 'p',
+            CursorKind::LogsBounded => 'b',
+            CursorKind::Apps => 'a',
+            CursorKind::AppUsers => 'x',
+            CursorKind::AppGroups => 'y',
         }
     }
 }

@@ -289,6 +289,10 @@ pub enum Dialect {
     GroupsFilter,
     /// `/api/v1/groups?search=`: any attribute; `eq|sw|co|gt|ge|lt|le|pr`; values case-insensitive.
     GroupsSearch,
+    /// `/api/v1/logs?filter=`: any attribute of the event (`eventType`, `target.id`,
+    /// `actor.id`, `outcome.result`, …) but `published`, every operator;
+    /// case-sensitive. An attribute of several targets matches when any does.
+    LogsFilter,
 }
 
 impl Dialect {
@@ -310,6 +314,7 @@ impl Dialect {
                 "id" | "type" => op == Op::Eq,
                 _ => false,
             },
+            Dialect::LogsFilter => attr != "published",
             Dialect::UsersSearch | Dialect::GroupsSearch => {
                 !matches!(op, Op::Ne | Op::Ew)
                     && !attr.starts_with("_links")

@@ -332,7 +332,11 @@ impl Org {
             }
         }
 
-        Org { users, groups }
+        Org {
+            users,
+            groups,
+            ..Org::default()
+        }
     }
 }
 

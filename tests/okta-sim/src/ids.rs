@@ -28,3 +28,20 @@ pub fn request_id() -> String {
         .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap())
         .collect()
 }
+
+/// A random (version 4) UUID in its hyphenated lowercase form, as Okta writes
+/// event `uuid`s and hook `eventId`s.
+pub fn uuid_v4() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}

@@ -2,7 +2,12 @@
 //! loopback serving the read-only user and group endpoints a sync client uses,
 //! with Okta's authentication, `Link`-header pagination, page-size limits,
 //! error bodies, rate-limit headers and DEPROVISIONED filtering; plus group
-//! scoped tokens, injectable faults and request recording.
+//! scoped tokens, injectable faults and request recording; and OAuth 2.0 service
+//! apps ([`oauth`]): `private_key_jwt` at `POST /oauth2/v1/token`, DPoP-bound or
+//! Bearer access tokens, Okta scopes, admin roles and per-app rate-limit shares;
+//! the System Log (`/api/v1/logs`, [`syslog`]) fed by every change made through the
+//! [`Org`] methods, Event Hooks ([`hooks`]) and applications with their user and
+//! group assignments ([`apps`]).
 //!
 //! ```no_run
 //! use okta_sim::{GenSpec, Org, SimConfig, Simulator};
@@ -19,6 +24,7 @@
 //! `Everyone` and the requested OKTA_GROUPs, every tenth an APP_GROUP.
 
 mod api;
+pub mod apps;
 mod auth;
 pub mod cursor;
 pub mod dates;
@@ -26,17 +32,24 @@ mod faults;
 pub mod filter;
 mod generate;
 mod groups;
+pub mod hooks;
 mod ids;
 mod index;
+pub mod oauth;
 pub mod org;
 mod paging;
 mod ratelimit;
 mod render;
 mod reply;
 pub mod server;
+pub mod syslog;
 mod users;
 
+pub use apps::{AssignmentScope, OktaApp};
+pub use hooks::{Delivery, DeliveryOutcome, EventHook, HookError, HookFault};
+pub use oauth::{AdminRole, OAuthApp, OAuthConfig, TokenStats};
 pub use org::{GenSpec, GroupType, OktaGroup, OktaUser, Org};
 pub use server::{
     Fault, FaultKind, OutOfScope, RateLimits, RecordedRequest, ScopedToken, SimConfig, Simulator,
 };
+pub use syslog::{EventType, LogSettings, NewEvent, Outcome, Target};

@@ -4,7 +4,18 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::Parser;
-use okta_sim::{GenSpec, Org, ScopedToken, SimConfig, Simulator};
+use okta_sim::{
+    AdminRole, EventHook, GenSpec, OAuthApp, Org, RateLimits, ScopedToken, SimConfig, Simulator,
+};
+
+/// What happens over a rate limit.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum RateMode {
+    /// Answer 429 E0000047 over the limit, as Okta does.
+    Enforce,
+    /// Only count and report in `X-Rate-Limit-*` headers; never a 429.
+    Report,
+}
 
 /// An Okta Management API simulator (users and groups, read-only).
 #[derive(Parser, Debug)]
@@ -40,9 +51,50 @@ struct Args {
     /// Answer out-of-scope single objects with 403 E0000006 instead of 404 E0000007.
     #[arg(long)]
     out_of_scope_forbidden: bool,
+    /// An OAuth service app: `CLIENT_ID=JWKS_FILE[,OPTION…]` (repeatable). The file
+    /// holds the app's public keys (a JWK set or one JWK). Options: `no-dpop` (DPoP
+    /// is required by default, as for new Okta service apps), `dpop`,
+    /// `scopes=okta.users.read+okta.groups.read` (the default), `no-admin`,
+    /// `groups=GROUP+GROUP` (a group admin of those groups, ids or names),
+    /// `rate-limit-percent=N` (default 50).
+    #[arg(long = "oauth-app")]
+    oauth_apps: Vec<String>,
+    /// Lifetime of OAuth access tokens in seconds (Okta: 3600).
+    #[arg(long, default_value_t = 3600)]
+    token_lifetime: u64,
+    /// On Ctrl-C, print every request served: status, method, path, the
+    /// Authorization scheme and whether a DPoP proof came with it.
+    #[arg(long)]
+    log_requests: bool,
     /// Origin written into Link headers and hrefs.
     #[arg(long, default_value = "https://acme.okta.com")]
     public_origin: String,
+    /// Rate limits: `enforce` (429 over the limit) or `report` (headers only).
+    #[arg(long, value_enum, default_value_t = RateMode::Report)]
+    rate_limits: RateMode,
+    /// Length of a rate-limit window in milliseconds (Okta: one minute).
+    #[arg(long, default_value_t = 60_000)]
+    window_ms: u64,
+    /// The percentage of each bucket one SSWS token may use (Okta's default: 50).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100))]
+    token_share: u32,
+    /// An event hook, registered (and verified) once the server listens:
+    /// `URL[,auth=NAME:SECRET][,events=TYPE+TYPE][,timeout-ms=N]` (repeatable;
+    /// default events: all the simulator logs).
+    #[arg(long = "event-hook")]
+    event_hooks: Vec<String>,
+}
+
+impl Args {
+    /// The rate limits the flags ask for (Okta's Workforce buckets).
+    fn rate_limits(&self) -> RateLimits {
+        RateLimits {
+            window: std::time::Duration::from_millis(self.window_ms.max(1)),
+            enforce: self.rate_limits == RateMode::Enforce,
+            token_share: Some(self.token_share),
+            ..RateLimits::default()
+        }
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -64,28 +116,23 @@ fn main() -> anyhow::Result<()> {
         std::fs::write(path, org.to_json())
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let mut scoped = Vec::new();
-    for spec in &args.scoped_tokens {
-        let (token, groups) = spec
-            .split_once('=')
-            .context("--scoped-token wants TOKEN=GROUP[,GROUP…]")?;
-        let target_groups = groups
-            .split(',')
-            .map(|g| {
-                org.group(g)
-                    .or_else(|| org.group_by_name(g))
-                    .map(|g| g.id.clone())
-                    .with_context(|| format!("no group {g:?}"))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        scoped.push(ScopedToken {
-            token: token.to_string(),
-            target_groups,
-        });
+    let scoped = args
+        .scoped_tokens
+        .iter()
+        .map(|spec| scoped_token(&org, spec))
+        .collect::<anyhow::Result<_>>()?;
+    let mut oauth = okta_sim::OAuthConfig {
+        token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
+        ..Default::default()
+    };
+    for spec in &args.oauth_apps {
+        oauth.apps.push(oauth_app(&org, spec)?);
     }
     let mut config = SimConfig {
         scoped_tokens: scoped,
         public_origin: args.public_origin.clone(),
+        oauth,
+        rate_limits: args.rate_limits(),
         ..SimConfig::default()
     };
     if !args.tokens.is_empty() {
@@ -107,11 +154,105 @@ fn main() -> anyhow::Result<()> {
         config.tokens.join(", "),
         config.public_origin
     );
+    println!(
+        "rate limits: {:?}, window {} ms, SSWS token share {} %",
+        args.rate_limits, args.window_ms, args.token_share
+    );
+    register_hooks(&sim, &args.event_hooks)?;
+    print_oauth_apps(&sim, &config);
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(tokio::signal::ctrl_c())?;
+    if args.log_requests {
+        print_requests(&sim);
+    }
     sim.shutdown();
     Ok(())
+}
+
+/// The id of a group given by id or name.
+fn group_id(org: &Org, group: &str) -> anyhow::Result<String> {
+    org.group(group)
+        .or_else(|| org.group_by_name(group))
+        .map(|g| g.id.clone())
+        .with_context(|| format!("no group {group:?}"))
+}
+
+/// A `--scoped-token TOKEN=GROUP[,GROUP…]`.
+fn scoped_token(org: &Org, spec: &str) -> anyhow::Result<ScopedToken> {
+    let (token, groups) = spec
+        .split_once('=')
+        .context("--scoped-token wants TOKEN=GROUP[,GROUP…]")?;
+    Ok(ScopedToken {
+        token: token.to_string(),
+        target_groups: groups
+            .split(',')
+            .map(|g| group_id(org, g))
+            .collect::<anyhow::Result<_>>()?,
+    })
+}
+
+/// An `--oauth-app`, its `groups=` given by id or name.
+fn oauth_app(org: &Org, spec: &str) -> anyhow::Result<OAuthApp> {
+    let app = OAuthApp::parse_cli(spec, |path| std::fs::read_to_string(path))?;
+    Ok(match &app.admin_role {
+        AdminRole::Groups(groups) => {
+            let ids = groups.iter().map(|g| group_id(org, g));
+            let role = AdminRole::Groups(ids.collect::<anyhow::Result<_>>()?);
+            app.with_admin_role(role)
+        }
+        _ => app,
+    })
+}
+
+/// Registers (and so verifies) each `--event-hook`.
+fn register_hooks(sim: &Simulator, specs: &[String]) -> anyhow::Result<()> {
+    for spec in specs {
+        let hook = EventHook::parse_cli(spec)?;
+        let id = sim
+            .register_event_hook(hook)
+            .with_context(|| format!("registering --event-hook {spec}"))?;
+        println!("event hook {id} verified: {spec}");
+    }
+    Ok(())
+}
+
+/// A line per OAuth app: its scopes, DPoP, the token endpoint.
+fn print_oauth_apps(sim: &Simulator, config: &SimConfig) {
+    for app in &config.oauth.apps {
+        let dpop = if app.dpop_required {
+            "required"
+        } else {
+            "optional"
+        };
+        println!(
+            "OAuth app {}: scopes {}; DPoP {dpop}; token endpoint {}",
+            app.client_id,
+            app.scopes.join(" "),
+            sim.token_url()
+        );
+    }
+}
+
+/// One line per request served, for a record of what a client did.
+fn print_requests(sim: &Simulator) {
+    for r in sim.requests() {
+        let scheme = r.authorization.as_deref().and_then(|a| a.split(' ').next());
+        println!(
+            "{} {} {}{} auth={} dpop={}",
+            r.status,
+            r.method,
+            r.path,
+            r.query.map(|q| format!("?{q}")).unwrap_or_default(),
+            scheme.unwrap_or("-"),
+            if r.dpop.is_some() { "yes" } else { "no" }
+        );
+    }
+    let stats = sim.token_stats();
+    println!(
+        "token requests: {}, tokens issued: {}",
+        stats.requests, stats.issued
+    );
 }

@@ -74,6 +74,19 @@ impl Page {
         }
     }
 
+    /// The same page request without parameter `key` (in its links).
+    pub fn without(&self, key: &str) -> Page {
+        Page {
+            rest: self
+                .rest
+                .iter()
+                .filter(|(k, _)| k != key)
+                .cloned()
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     fn url(&self, origin: &str, path: &str, after: Option<&str>) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
         if let Some(a) = after {

@@ -25,6 +25,8 @@ pub struct Reply {
     pub content_type: &'static str,
     /// Link headers in order (self first, then next).
     pub links: Vec<(String, Rel)>,
+    /// Other response headers (`WWW-Authenticate`, `DPoP-Nonce`, `Allow`, …).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -35,7 +37,14 @@ impl Reply {
             body,
             content_type: "application/json",
             links: Vec::new(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a response header.
+    pub fn with_header(mut self, name: &'static str, value: String) -> Reply {
+        self.headers.push((name, value));
+        self
     }
 
     /// Adds Link headers.
@@ -101,14 +110,15 @@ impl Reply {
         )
     }
 
-    /// 405 E0000022.
-    pub fn method_not_allowed() -> Reply {
+    /// 405 E0000022 with `Allow: allow`.
+    pub fn method_not_allowed(allow: &str) -> Reply {
         Reply::error(
             405,
             "E0000022",
             "The endpoint does not support the provided HTTP method",
             &[],
         )
+        .with_header("allow", allow.to_string())
     }
 
     /// 400 E0000031 with cause "Invalid cursor.".
@@ -170,13 +180,14 @@ impl Reply {
                     ),
                     content_type: "text/html",
                     links: Vec::new(),
+                    headers: Vec::new(),
                 }
             }
             400 => Reply::error(400, "E0000001", "Api validation failed", &[]),
             401 => Reply::invalid_token(),
             403 => Reply::forbidden(),
             404 => Reply::error(404, "E0000007", "Not found: Resource not found", &[]),
-            405 => Reply::method_not_allowed(),
+            405 => Reply::method_not_allowed("GET"),
             429 => Reply::rate_limited(),
             _ => Reply::error(code, "E0000009", "Internal Server Error", &[]),
         }

@@ -9,11 +9,20 @@ use std::time::Duration;
 use axum::Router;
 use tokio::sync::oneshot;
 
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc::Sender;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
 use crate::faults::FaultSet;
 pub use crate::faults::{Fault, FaultKind};
+use crate::hooks::{Delivery, EventHook, HookError, HookFault, Hooks};
+use crate::oauth::{OAuthApp, OAuthConfig, OAuthState, TOKEN_PATH, TokenStats};
 use crate::org::Org;
 use crate::ratelimit::RateLimiter;
 pub use crate::ratelimit::RateLimits;
+use crate::syslog::{EventLog, LogSettings, NewEvent};
 
 /// How the simulator behaves.
 #[derive(Clone, Debug)]
@@ -36,11 +45,15 @@ pub struct SimConfig {
     pub max_members_limit: usize,
     /// Rate limits (default: Okta's, counted and reported, not enforced).
     pub rate_limits: RateLimits,
+    /// OAuth service apps and token settings (default: no apps).
+    pub oauth: OAuthConfig,
+    /// System Log retention and `since` limit (default: Okta's 90 and 180 days).
+    pub log: LogSettings,
 }
 
 impl Default for SimConfig {
     /// Token `test-token`, no scoped tokens, out-of-scope → 404, origin
-    /// `https://acme.okta.com`, limits 200 / 10000 / 1000.
+    /// `https://acme.okta.com`, limits 200 / 10000 / 1000, no OAuth apps.
     fn default() -> Self {
         SimConfig {
             tokens: vec!["test-token".into()],
@@ -51,6 +64,8 @@ impl Default for SimConfig {
             max_groups_limit: 10000,
             max_members_limit: 1000,
             rate_limits: RateLimits::default(),
+            oauth: OAuthConfig::default(),
+            log: LogSettings::default(),
         }
     }
 }
@@ -85,6 +100,8 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// The Authorization header.
     pub authorization: Option<String>,
+    /// The `DPoP` header (a proof JWT).
+    pub dpop: Option<String>,
     /// The Host header.
     pub host: Option<String>,
     /// The status answered.
@@ -100,8 +117,34 @@ pub(crate) struct Shared {
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub faults: Mutex<FaultSet>,
     pub rate: Mutex<RateLimiter>,
+    /// The authorization server: apps, tokens, nonces.
+    pub oauth: Mutex<OAuthState>,
     /// Requests being served now.
     pub in_flight: std::sync::atomic::AtomicU32,
+    /// The System Log.
+    pub log: Mutex<EventLog>,
+    /// The simulated clock: milliseconds added to the real one.
+    pub clock_offset_ms: AtomicI64,
+    /// Event hooks and their delivery log.
+    pub hooks: Mutex<Hooks>,
+}
+
+impl Shared {
+    /// The simulated now (the real clock plus the offset tests set).
+    pub fn now(&self) -> DateTime<Utc> {
+        let offset = self.clock_offset_ms.load(Ordering::SeqCst);
+        crate::org::now_ms() + chrono::Duration::milliseconds(offset)
+    }
+
+    /// The origin for links, hrefs and a hook's `source`.
+    pub fn origin(&self) -> &str {
+        self.config.public_origin.trim_end_matches('/')
+    }
+
+    /// Stores events in the System Log; returns their JSON.
+    pub fn store_events(&self, events: &[NewEvent]) -> Vec<Value> {
+        lock(&self.log).append(events, self.now())
+    }
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking test must not break the server).
@@ -115,6 +158,9 @@ pub struct Simulator {
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// Batches of new events for the hook delivery thread.
+    hook_tx: Option<Sender<Vec<Value>>>,
+    hook_thread: Option<JoinHandle<()>>,
 }
 
 impl Simulator {
@@ -127,22 +173,32 @@ impl Simulator {
             .expect("bind 127.0.0.1:0")
     }
 
-    /// Starts serving `org` on `addr`; returns when listening.
+    /// Starts serving `org` on `addr`; returns when listening. Events of changes made
+    /// to `org` through its methods before are stored in the System Log first.
     pub fn start_on(org: Org, config: SimConfig, addr: SocketAddr) -> std::io::Result<Simulator> {
+        let mut org = org;
+        // Changes made to the org before it was served are its history.
+        let history = org.take_events();
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let rate = Mutex::new(RateLimiter::new(config.rate_limits.clone()));
+        let oauth = Mutex::new(OAuthState::new(config.oauth.clone()));
+        let log = Mutex::new(EventLog::new(config.log.clone()));
         let shared = Arc::new(Shared {
+            log,
+            clock_offset_ms: AtomicI64::new(0),
+            hooks: Mutex::new(Hooks::default()),
             config,
             org: Mutex::new(org),
             index: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
             faults: Mutex::new(FaultSet::default()),
             rate,
-
+            oauth,
             in_flight: Default::default(),
         });
+        shared.store_events(&history);
         let app = Router::new()
             .fallback(crate::api::handle)
             .with_state(shared.clone());
@@ -178,11 +234,14 @@ impl Simulator {
                 });
                 runtime.shutdown_timeout(Duration::from_millis(100));
             })?;
+        let (hook_tx, hook_thread) = crate::hooks::spawn(shared.clone())?;
         Ok(Simulator {
             addr,
             shared,
             stop: Some(stop_tx),
             thread: Some(thread),
+            hook_tx: Some(hook_tx),
+            hook_thread: Some(hook_thread),
         })
     }
 
@@ -191,12 +250,92 @@ impl Simulator {
         self.addr
     }
 
-    /// Runs `f` on the org (to read it or change it between syncs).
+    /// Runs `f` on the org (to read it or change it between syncs). The changes it
+    /// makes through the org's methods are stored in the System Log, stamped by the
+    /// simulated clock, and delivered to event hooks as one batch.
     pub fn with_org<R>(&self, f: impl FnOnce(&mut Org) -> R) -> R {
         let mut org = lock(&self.shared.org);
+        org.journal.clock_offset_ms = self.shared.clock_offset_ms.load(Ordering::SeqCst);
         let result = f(&mut org);
+        let events = org.take_events();
+        drop(org);
         *lock(&self.shared.index) = None;
+        self.log_events(&events);
         result
+    }
+
+    /// Stores events in the System Log and delivers them to the hooks: for events
+    /// no org change makes, such as a FAILURE outcome a client must ignore
+    /// (`NewEvent::success(..).failed(reason)`).
+    pub fn log_events(&self, events: &[NewEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        let rendered = self.shared.store_events(events);
+        if let Some(tx) = &self.hook_tx {
+            let _ = tx.send(rendered);
+        }
+    }
+
+    /// The stored System Log events, in storage order (held ones not yet).
+    pub fn log_contents(&self) -> Vec<Value> {
+        let mut log = lock(&self.shared.log);
+        log.purge(self.shared.now());
+        log.events().iter().map(|e| e.json.clone()).collect()
+    }
+
+    /// The simulated now: what `published`, retention and the `since` limit use.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.now()
+    }
+
+    /// Moves the simulated clock forward (stored events get older: past 90 days
+    /// they are gone).
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.shared.clock_offset_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// Makes every stored event `by` older, as if it had been logged that long ago.
+    pub fn age_events(&self, by: std::time::Duration) {
+        lock(&self.shared.log).age(by);
+    }
+
+    /// The next `n` events are published (and delivered to hooks) but stored only
+    /// after the next batch of changes: their `published` is then older than that
+    /// of events stored before them, as when Okta persists an event late.
+    pub fn store_next_events_late(&self, n: usize) {
+        lock(&self.shared.log).store_late(n);
+    }
+
+    /// Registers an event hook after its one-time verification (which calls the
+    /// receiver now); returns the hook's id (`who…`).
+    pub fn register_event_hook(&self, hook: EventHook) -> Result<String, HookError> {
+        crate::hooks::verify(&hook)?;
+        lock(&self.shared.hooks).register(hook)
+    }
+
+    /// Makes a hook's `nth` delivery from now on (1-based) fail this way.
+    pub fn add_hook_fault(&self, hook_id: &str, nth: usize, fault: HookFault) {
+        lock(&self.shared.hooks).add_fault(hook_id, nth, fault);
+    }
+
+    /// Every delivery attempt so far, in order.
+    pub fn hook_deliveries(&self) -> Vec<Delivery> {
+        lock(&self.shared.hooks).deliveries.clone()
+    }
+
+    /// Waits until at least `n` delivery attempts are recorded or `timeout` passes;
+    /// returns the attempts.
+    pub fn wait_for_deliveries(&self, n: usize, timeout: Duration) -> Vec<Delivery> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let got = self.hook_deliveries();
+            if got.len() >= n || std::time::Instant::now() >= deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// All requests so far (including faulted and unauthorized ones).
@@ -227,12 +366,45 @@ impl Simulator {
         lock(&self.shared.faults).clear();
     }
 
+    /// Registers an OAuth service app (or replaces the one with its client id:
+    /// its tokens stay valid and are judged by the new admin role and share).
+    pub fn register_oauth_app(&self, app: OAuthApp) {
+        lock(&self.shared.oauth).register(app);
+    }
+
+    /// The token endpoint's URL on the public origin: a client assertion's `aud`
+    /// and a token request proof's `htu`.
+    pub fn token_url(&self) -> String {
+        let origin = self.shared.config.public_origin.trim_end_matches('/');
+        format!("{origin}{TOKEN_PATH}")
+    }
+
+    /// How many token requests came in and how many tokens were issued.
+    pub fn token_stats(&self) -> TokenStats {
+        lock(&self.shared.oauth).stats()
+    }
+
+    /// Expires every access token issued so far (as if their hour were over).
+    pub fn expire_access_tokens(&self) {
+        lock(&self.shared.oauth).expire_tokens(chrono::Utc::now().timestamp_millis());
+    }
+
+    /// Starts a new DPoP nonce (Okta rotates daily); earlier ones stay valid for
+    /// [`OAuthConfig::nonce_validity`].
+    pub fn rotate_dpop_nonce(&self) {
+        lock(&self.shared.oauth).rotate_nonce(chrono::Utc::now().timestamp_millis());
+    }
+
     /// Stops the server and waits for its thread.
     pub fn shutdown(mut self) {
         self.stop_now();
     }
 
     fn stop_now(&mut self) {
+        self.hook_tx = None;
+        if let Some(t) = self.hook_thread.take() {
+            let _ = t.join();
+        }
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }

@@ -634,7 +634,7 @@ fn bad_cursor_method_and_path_errors() {
         &[("Authorization", "SSWS test-token")],
     );
     assert_okta_error(&r, 405, "E0000022");
-    assert_okta_error(&get(a, "/api/v1/apps"), 404, "E0000007");
+    assert_okta_error(&get(a, "/api/v1/policies"), 404, "E0000007");
     assert_okta_error(&get(a, "/nothing"), 404, "E0000007");
     assert_okta_error(&get(a, "/api/v1/users?limit=lots"), 400, "E0000001");
 }

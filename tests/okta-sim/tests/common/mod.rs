@@ -7,6 +7,9 @@ use std::net::{SocketAddr, TcpStream};
 
 use serde_json::Value;
 
+pub mod oauth;
+pub mod receiver;
+
 /// A parsed response.
 #[derive(Debug)]
 pub struct Resp {
@@ -50,6 +53,17 @@ impl Resp {
 
 /// Sends one request with `Connection: close` and reads the whole response.
 pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
+    send(addr, method, target, headers, b"")
+}
+
+/// Like [`request`], with a body (and its `Content-Length`).
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
     let mut s = TcpStream::connect(addr).expect("connect");
     let mut req = format!(
         "{method} {target} HTTP/1.1\r\nHost: acme.okta.com\r\nAccept: application/json\r\nConnection: close\r\n"
@@ -57,8 +71,12 @@ pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
+    if !body.is_empty() {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     req.push_str("\r\n");
     s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let split = raw
@@ -144,4 +162,15 @@ pub fn assert_okta_error(r: &Resp, status: u16, code: &str) -> Value {
     assert!(v["errorSummary"].is_string());
     assert!(v["errorCauses"].is_array());
     v
+}
+
+/// The default configuration plus a group-scoped `token` with no target groups.
+pub fn scoped_config(token: &str) -> okta_sim::SimConfig {
+    okta_sim::SimConfig {
+        scoped_tokens: vec![okta_sim::ScopedToken {
+            token: token.into(),
+            target_groups: vec![],
+        }],
+        ..okta_sim::SimConfig::default()
+    }
 }
