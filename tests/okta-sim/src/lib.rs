@@ -4,7 +4,9 @@
 //! error bodies, rate-limit headers and DEPROVISIONED filtering; plus group
 //! scoped tokens, injectable faults and request recording; and OAuth 2.0 service
 //! apps ([`oauth`]): `private_key_jwt` at `POST /oauth2/v1/token`, DPoP-bound or
-//! Bearer access tokens, Okta scopes, admin roles and per-app rate-limit shares.
+//! Bearer access tokens, Okta scopes, admin roles and per-app rate-limit shares;
+//! and Okta's OpenID Connect provider ([`oidc`]): discovery, JWKS, the
+//! authorization code flow with PKCE behind a login form, ID tokens, faults.
 //!
 //! ```no_run
 //! use okta_sim::{GenSpec, Org, SimConfig, Simulator};
@@ -31,6 +33,7 @@ mod groups;
 mod ids;
 mod index;
 pub mod oauth;
+pub mod oidc;
 pub mod org;
 mod paging;
 mod ratelimit;
@@ -40,6 +43,7 @@ pub mod server;
 mod users;
 
 pub use oauth::{AdminRole, OAuthApp, OAuthConfig, TokenStats};
+pub use oidc::{OidcClient, OidcConfig, OidcFault, OidcLogin};
 pub use org::{GenSpec, GroupType, OktaGroup, OktaUser, Org};
 pub use server::{
     Fault, FaultKind, OutOfScope, RateLimits, RecordedRequest, ScopedToken, SimConfig, Simulator,

@@ -55,9 +55,41 @@ struct Args {
     /// Authorization scheme and whether a DPoP proof came with it.
     #[arg(long)]
     log_requests: bool,
-    /// Origin written into Link headers and hrefs.
+    /// Origin written into Link headers and hrefs, and the OIDC issuer; `auto`:
+    /// `http://127.0.0.1:PORT` (what a browser on this machine reaches).
     #[arg(long, default_value = "https://acme.okta.com")]
     public_origin: String,
+    /// An OpenID Connect app: `CLIENT_ID=SECRET,redirect=URL[,redirect=URL…][,pkce|no-pkce]`
+    /// (repeatable). An empty secret makes a public client. PKCE is required
+    /// unless `no-pkce` (public clients always require it).
+    #[arg(long = "oidc-client")]
+    oidc_clients: Vec<String>,
+    /// A user's sign-in password: `LOGIN=PASSWORD` (repeatable).
+    #[arg(long = "user-password")]
+    user_passwords: Vec<String>,
+    /// The sign-in password of every other user.
+    #[arg(long, default_value = okta_sim::oidc::DEFAULT_PASSWORD)]
+    default_password: String,
+}
+
+/// The OIDC settings from `--oidc-client`, `--user-password`, `--default-password`.
+fn oidc_config(args: &Args) -> anyhow::Result<okta_sim::OidcConfig> {
+    let clients = args
+        .oidc_clients
+        .iter()
+        .map(|spec| okta_sim::OidcClient::parse_cli(spec));
+    let passwords = args.user_passwords.iter().map(|spec| {
+        let (login, password) = spec
+            .split_once('=')
+            .context("--user-password wants LOGIN=PASSWORD")?;
+        Ok((login.to_string(), password.to_string()))
+    });
+    Ok(okta_sim::OidcConfig {
+        clients: clients.collect::<Result<_, _>>()?,
+        passwords: passwords.collect::<anyhow::Result<_>>()?,
+        default_password: args.default_password.clone(),
+        ..Default::default()
+    })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -93,8 +125,12 @@ fn main() -> anyhow::Result<()> {
     }
     let mut config = SimConfig {
         scoped_tokens: scoped,
-        public_origin: args.public_origin.clone(),
+        public_origin: match args.public_origin.as_str() {
+            "auto" => String::new(),
+            origin => origin.to_string(),
+        },
         oauth,
+        oidc: oidc_config(&args)?,
         ..SimConfig::default()
     };
     if !args.tokens.is_empty() {
@@ -114,7 +150,7 @@ fn main() -> anyhow::Result<()> {
     println!(
         "{users} users, {groups} groups; tokens: {}; links use {}",
         config.tokens.join(", "),
-        config.public_origin
+        sim.issuer()
     );
     for app in &config.oauth.apps {
         println!(
@@ -127,6 +163,19 @@ fn main() -> anyhow::Result<()> {
                 "optional"
             },
             sim.token_url()
+        );
+    }
+    for client in &config.oidc.clients {
+        println!(
+            "OIDC client {}: redirect {}; PKCE {}; issuer {}",
+            client.client_id,
+            client.redirect_uris.join(" "),
+            if client.pkce_required {
+                "required"
+            } else {
+                "optional"
+            },
+            sim.issuer()
         );
     }
 

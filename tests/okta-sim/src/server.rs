@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use crate::faults::FaultSet;
 pub use crate::faults::{Fault, FaultKind};
 use crate::oauth::{OAuthApp, OAuthConfig, OAuthState, TOKEN_PATH, TokenStats};
+use crate::oidc::{OidcConfig, OidcState};
 use crate::org::Org;
 use crate::ratelimit::RateLimiter;
 pub use crate::ratelimit::RateLimits;
@@ -27,7 +28,8 @@ pub struct SimConfig {
     pub out_of_scope: OutOfScope,
     /// The origin written into Link headers and `_links` hrefs, e.g.
     /// `https://acme.okta.com` (clients reach the simulator by an address
-    /// override, like `curl --resolve`).
+    /// override, like `curl --resolve`); also the OIDC issuer. Empty: the
+    /// listening address, `http://127.0.0.1:PORT` (for a browser).
     pub public_origin: String,
     /// Maximum (and default) `limit` of `/api/v1/users`.
     pub max_users_limit: usize,
@@ -39,6 +41,8 @@ pub struct SimConfig {
     pub rate_limits: RateLimits,
     /// OAuth service apps and token settings (default: no apps).
     pub oauth: OAuthConfig,
+    /// OpenID Connect apps, passwords and lifetimes (default: no apps).
+    pub oidc: OidcConfig,
 }
 
 impl Default for SimConfig {
@@ -55,6 +59,7 @@ impl Default for SimConfig {
             max_members_limit: 1000,
             rate_limits: RateLimits::default(),
             oauth: OAuthConfig::default(),
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -108,6 +113,8 @@ pub(crate) struct Shared {
     pub rate: Mutex<RateLimiter>,
     /// The authorization server: apps, tokens, nonces.
     pub oauth: Mutex<OAuthState>,
+    /// The OpenID provider: clients, codes, keys, faults.
+    pub oidc: Mutex<OidcState>,
     /// Requests being served now.
     pub in_flight: std::sync::atomic::AtomicU32,
 }
@@ -136,10 +143,18 @@ impl Simulator {
     }
 
     /// Starts serving `org` on `addr`; returns when listening.
-    pub fn start_on(org: Org, config: SimConfig, addr: SocketAddr) -> std::io::Result<Simulator> {
+    pub fn start_on(
+        org: Org,
+        mut config: SimConfig,
+        addr: SocketAddr,
+    ) -> std::io::Result<Simulator> {
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        if config.public_origin.is_empty() {
+            config.public_origin = format!("http://{addr}");
+        }
+        let oidc = Mutex::new(OidcState::new(config.oidc.clone()));
         let rate = Mutex::new(RateLimiter::new(config.rate_limits.clone()));
         let oauth = Mutex::new(OAuthState::new(config.oauth.clone()));
         let shared = Arc::new(Shared {
@@ -150,6 +165,7 @@ impl Simulator {
             faults: Mutex::new(FaultSet::default()),
             rate,
             oauth,
+            oidc,
             in_flight: Default::default(),
         });
         let app = Router::new()
@@ -193,6 +209,11 @@ impl Simulator {
             stop: Some(stop_tx),
             thread: Some(thread),
         })
+    }
+
+    /// The state behind the server (for the controls in other modules).
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The address the simulator listens on.
