@@ -146,6 +146,21 @@ fn main() -> anyhow::Result<()> {
         SocketAddr::from(([127, 0, 0, 1], args.port)),
     )
     .with_context(|| format!("binding 127.0.0.1:{}", args.port))?;
+    print_banner(&sim, &config, users, groups);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(tokio::signal::ctrl_c())?;
+    if args.log_requests {
+        print_requests(&sim);
+    }
+    sim.shutdown();
+    Ok(())
+}
+
+/// What the simulator serves: address, org size, tokens, OAuth apps, OIDC clients.
+fn print_banner(sim: &Simulator, config: &SimConfig, users: usize, groups: usize) {
     println!("okta-sim listening on http://{}", sim.addr());
     println!(
         "{users} users, {groups} groups; tokens: {}; links use {}",
@@ -157,11 +172,7 @@ fn main() -> anyhow::Result<()> {
             "OAuth app {}: scopes {}; DPoP {}; token endpoint {}",
             app.client_id,
             app.scopes.join(" "),
-            if app.dpop_required {
-                "required"
-            } else {
-                "optional"
-            },
+            required(app.dpop_required),
             sim.token_url()
         );
     }
@@ -170,24 +181,14 @@ fn main() -> anyhow::Result<()> {
             "OIDC client {}: redirect {}; PKCE {}; issuer {}",
             client.client_id,
             client.redirect_uris.join(" "),
-            if client.pkce_required {
-                "required"
-            } else {
-                "optional"
-            },
+            required(client.pkce_required),
             sim.issuer()
         );
     }
+}
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(tokio::signal::ctrl_c())?;
-    if args.log_requests {
-        print_requests(&sim);
-    }
-    sim.shutdown();
-    Ok(())
+fn required(yes: bool) -> &'static str {
+    if yes { "required" } else { "optional" }
 }
 
 /// The id of a group given by id or name.

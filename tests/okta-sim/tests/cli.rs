@@ -1,5 +1,6 @@
-//! The `okta-sim` binary's `--oauth-app`: a group-admin app named by group name and
-//! an app without an admin role, served and used over HTTP.
+//! The `okta-sim` binary's `--oauth-app` (a group-admin app named by group name and
+//! an app without an admin role) and `--oidc-client` / `--user-password` /
+//! `--public-origin auto`, served and used over HTTP.
 
 mod common;
 
@@ -22,6 +23,26 @@ impl Drop for Served {
     }
 }
 
+/// Starts the binary with `args`; the process and the address it listens on.
+fn spawn(args: &[&str]) -> (Served, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr = first
+        .trim()
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (Served(child, stdout), addr)
+}
+
 #[test]
 fn oauth_apps_from_the_command_line() {
     let key = rsa_key(0, "cli-key");
@@ -35,41 +56,22 @@ fn oauth_apps_from_the_command_line() {
     });
     let group = org.groups.iter().find(|g| g.name != "Everyone").unwrap();
     let keys = jwks_path.display();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_okta-sim"))
-        .args([
-            "--port",
-            "0",
-            "--users",
-            "20",
-            "--groups",
-            "3",
-            "--memberships",
-            "1",
-            "--seed",
-            "5",
-        ])
-        .args([
-            "--oauth-app",
-            &format!("scoped={keys},no-dpop,groups={}", group.name),
-        ])
-        .args([
-            "--oauth-app",
-            &format!("nobody={keys},no-dpop,no-admin,scopes=okta.groups.read"),
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let served = Served(child, stdout);
-    let addr: SocketAddr = first
-        .trim()
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (served, addr) = spawn(&[
+        "--port",
+        "0",
+        "--users",
+        "20",
+        "--groups",
+        "3",
+        "--memberships",
+        "1",
+        "--seed",
+        "5",
+        "--oauth-app",
+        &format!("scoped={keys},no-dpop,groups={}", group.name),
+        "--oauth-app",
+        &format!("nobody={keys},no-dpop,no-admin,scopes=okta.groups.read"),
+    ]);
 
     let token = |client: &str, scope: &str| {
         let r = token_request(addr, &assertion(&key, client), scope, None);
@@ -85,4 +87,52 @@ fn oauth_apps_from_the_command_line() {
     assert_okta_error(&refused, 403, "E0000006");
     drop(served);
     let _ = std::fs::remove_file(&jwks_path);
+}
+
+#[test]
+fn an_oidc_client_from_the_command_line_signs_a_user_in() {
+    use common::oidc::*;
+    let org = Org::generate(&GenSpec {
+        users: 20,
+        groups: 1,
+        memberships_per_user: 1,
+        seed: 5,
+    });
+    let login = org.first_active_login().unwrap();
+    let client = format!("{WEB}={SECRET},redirect={CALLBACK}");
+    let password = format!("{login}=cli-Passw0rd");
+    let (_served, addr) = spawn(&[
+        "--port",
+        "0",
+        "--users",
+        "20",
+        "--groups",
+        "1",
+        "--memberships",
+        "1",
+        "--seed",
+        "5",
+        "--public-origin",
+        "auto",
+        "--oidc-client",
+        &client,
+        "--user-password",
+        &password,
+    ]);
+    let issuer = format!("http://{addr}");
+    let discovery = get(addr, "/.well-known/openid-configuration").json();
+    assert_eq!(discovery["issuer"], issuer.as_str());
+    assert_eq!(discovery["jwks_uri"], format!("{issuer}/oauth2/v1/keys"));
+    let code = login_code(addr, WEB, &login, "cli-Passw0rd");
+    let r = exchange(addr, &code);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let claims = verify_id_token_of(
+        addr,
+        &issuer,
+        r.json()["id_token"].as_str().unwrap(),
+        WEB,
+        "n-1",
+    )
+    .unwrap();
+    assert_eq!(claims["preferred_username"], login.as_str());
 }

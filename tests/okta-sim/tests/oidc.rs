@@ -634,13 +634,19 @@ fn tests_can_sign_users_in_without_the_form() {
     assert!(param(&back, "code").is_some());
 }
 
+/// With a user signed in by the test ([`OidcLogin::As`]): the authorize request
+/// redirects at once; the exchange of its code.
+fn signed_in_exchange(sim: &Simulator) -> common::Resp {
+    let back = redirect_params(&get(sim.addr(), &authorize_target(WEB, &[])));
+    exchange(sim.addr(), param(&back, "code").unwrap())
+}
+
 #[test]
 fn keys_rotate_the_old_one_kept_until_removed() {
     let (sim, users) = sim();
     sim.set_oidc_login(OidcLogin::As(users.active.clone()));
     let id_token = |sim: &Simulator| {
-        let back = redirect_params(&get(sim.addr(), &authorize_target(WEB, &[])));
-        let r = exchange(sim.addr(), param(&back, "code").unwrap());
+        let r = signed_in_exchange(sim);
         r.json()["id_token"].as_str().unwrap().to_string()
     };
     let kid_of = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
@@ -689,8 +695,7 @@ fn each_fault_produces_exactly_its_defect() {
         (OidcFault::WrongNonce, "nonce"),
     ] {
         sim.add_oidc_fault(Some(WEB), fault);
-        let back = redirect_params(&get(sim.addr(), &authorize_target(WEB, &[])));
-        let r = exchange(sim.addr(), param(&back, "code").unwrap());
+        let r = signed_in_exchange(&sim);
         let token = r.json()["id_token"].as_str().unwrap().to_string();
         assert_eq!(
             verify_id_token(sim.addr(), &token, WEB, "n-1"),
@@ -713,15 +718,13 @@ fn flow_faults_replay_the_code_or_change_the_state_for_one_client_or_all() {
     let (sim, users) = sim();
     sim.set_oidc_login(OidcLogin::As(users.active.clone()));
     sim.add_oidc_fault(Some(SPA), OidcFault::CodeReplayed);
-    let back = redirect_params(&get(sim.addr(), &authorize_target(WEB, &[])));
     assert_eq!(
-        exchange(sim.addr(), param(&back, "code").unwrap()).status,
+        signed_in_exchange(&sim).status,
         200,
         "another client's fault"
     );
     sim.add_oidc_fault(None, OidcFault::CodeReplayed);
-    let back = redirect_params(&get(sim.addr(), &authorize_target(WEB, &[])));
-    let r = exchange(sim.addr(), param(&back, "code").unwrap());
+    let r = signed_in_exchange(&sim);
     assert_oauth_error(
         &r,
         400,

@@ -180,6 +180,17 @@ pub fn verify_id_token(
     client: &str,
     nonce: &str,
 ) -> Result<Value, String> {
+    verify_id_token_of(addr, ISSUER, token, client, nonce)
+}
+
+/// [`verify_id_token`] for a simulator whose issuer is `issuer`.
+pub fn verify_id_token_of(
+    addr: SocketAddr,
+    issuer: &str,
+    token: &str,
+    client: &str,
+    nonce: &str,
+) -> Result<Value, String> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
     let kid = header.kid.ok_or("no kid")?;
     let keys = jwks(addr);
@@ -187,7 +198,7 @@ pub fn verify_id_token(
     let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[client]);
-    validation.set_issuer(&[ISSUER]);
+    validation.set_issuer(&[issuer]);
     validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
     let claims = jsonwebtoken::decode::<Value>(token, &key, &validation)
         .map_err(|e| format!("{:?}", e.kind()))?
