@@ -29,17 +29,16 @@ struct Form {
 impl Form {
     fn parse(body: &[u8]) -> Form {
         let mut form = Form::default();
-        for (k, v) in url::form_urlencoded::parse(body) {
-            let slot = match k.as_ref() {
-                "client_id" => &mut form.client_id,
-                "client_secret" => &mut form.client_secret,
-                "code" => &mut form.code,
-                "redirect_uri" => &mut form.redirect_uri,
-                "code_verifier" => &mut form.code_verifier,
-                _ => continue,
-            };
-            *slot = Some(v.into_owned());
-        }
+        crate::oauth::token::read_form(
+            body,
+            &mut [
+                ("client_id", &mut form.client_id),
+                ("client_secret", &mut form.client_secret),
+                ("code", &mut form.code),
+                ("redirect_uri", &mut form.redirect_uri),
+                ("code_verifier", &mut form.code_verifier),
+            ],
+        );
         form
     }
 }
