@@ -785,3 +785,21 @@ fn userinfo_refuses_unknown_and_expired_tokens() {
     );
     assert_eq!(r.status, 401);
 }
+
+#[test]
+fn the_form_carries_any_state_escaped_and_prompt_login_shows_it() {
+    let (sim, users) = sim();
+    let odd = "a\"<b>&c d'e";
+    let page = get(sim.addr(), &authorize_target(WEB, &[("state", odd)]));
+    assert!(!page.body.contains("<b>"), "escaped");
+    let r = submit_login(
+        sim.addr(),
+        &page,
+        &users.active,
+        okta_sim::oidc::DEFAULT_PASSWORD,
+    );
+    assert_eq!(param(&redirect_params(&r), "state"), Some(odd));
+    sim.set_oidc_login(OidcLogin::As(users.active.clone()));
+    let again = get(sim.addr(), &authorize_target(WEB, &[("prompt", "login")]));
+    assert_eq!(again.status, 200, "the form, although a user is signed in");
+}

@@ -187,6 +187,8 @@ fn sign_in<'o>(state: &OidcState, org: &'o Org, params: &Params) -> SignIn<'o> {
         return admit(user);
     }
     let auto = match &state.login {
+        // `prompt=login` asks for the credentials again, whoever is signed in.
+        _ if params.get("prompt") == Some("login") => None,
         OidcLogin::As(login) => Some(login.as_str()),
         OidcLogin::LoginHint => params.get("login_hint"),
         OidcLogin::Form => None,
