@@ -167,6 +167,30 @@ pub struct Configured {
 
 /// Add the token's error to the plugin's, where the plugin used to report it: after the
 /// name and the domain.
+/// A stored credential is only ever sent to the domain it was given for: settings that
+/// move a connector to another Okta domain must bring the credential again, or they are
+/// refused naming it (else a changed domain would receive the stored token).
+fn credential_stays_with(
+    old: &StoredConnector,
+    configured: Configured,
+) -> Result<Configured, HarnessError> {
+    if configured
+        .settings
+        .okta_domain
+        .eq_ignore_ascii_case(&old.settings.okta_domain)
+    {
+        return Ok(configured);
+    }
+    Err(HarnessError::InvalidConfig(vec![FieldError {
+        field: crate::host::token::FIELD.into(),
+        message: format!(
+            "the Okta domain changes from {} to {}: give the API token for the new domain \
+             (the stored one is only sent to the domain it was given for)",
+            old.settings.okta_domain, configured.settings.okta_domain
+        ),
+    }]))
+}
+
 fn with_token_error(mut errors: Vec<FieldError>, e: TokenError) -> Vec<FieldError> {
     let at = errors
         .iter()
@@ -484,7 +508,11 @@ impl Harness {
             (None, Some(c)) => connectors::token(&self.db.lock(), c.id)?,
             (None, None) => String::new(),
         };
-        self.configure(&settings, &token)
+        let configured = self.configure(&settings, &token)?;
+        match old {
+            Some(c) if patch.token().is_none() => credential_stays_with(c, configured),
+            _ => Ok(configured),
+        }
     }
 
     /// The stored token of a connector, with the access to its Okta host it grants.

@@ -5,6 +5,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod cli_transfer;
+mod credentials;
 mod full_sync;
 mod incremental;
 mod login_sync;
