@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 the operation failed (Okta, store, plugin); 2 bad usage or
 //! invalid settings; 3 unknown connector or run; 4 a sync of the connector is running.
 
+use crate::db::run_changes::ChangeQuery;
 use crate::harness::{ConnectorInput, Harness, HarnessError, Options, SyncRequest};
 use crate::host::http::Resolve;
 use crate::product::Profile;
@@ -434,8 +435,9 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             };
 
             let o = h.sync(connector, req)?;
+            let shown = h.run_changes(o.run_id, ChangeQuery::first(*changes))?;
             emit(out, json, &o, || {
-                report::sync_report(connector, o.run_id, &o.report, *changes)
+                report::sync_report(connector, o.run_id, &o.report, &shown)
             })
         }
         Command::SyncUser { connector, login } => {
@@ -451,6 +453,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 message: format!("there is no run #{run}"),
                 code: 3,
             })?;
+            let changes = h.run_changes(r.id, ChangeQuery::first(usize::MAX))?;
             emit(
                 out,
                 json,
@@ -458,7 +461,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 || {
                     let mut s = report::runs_table(std::slice::from_ref(&r));
                     if let Some(rep) = r.report.as_ref().and_then(report::stored) {
-                        s.push_str(&report::sync_report(&r.connector, r.id, &rep, usize::MAX));
+                        s.push_str(&report::sync_report(&r.connector, r.id, &rep, &changes));
                     }
                     for l in &log {
                         s.push_str(&format!(

@@ -3,6 +3,7 @@
 //! then a few changes in "Okta" and a second sync, and a login sync.
 
 use crate::cli::{CliError, DemoArgs};
+use crate::db::run_changes::ChangeQuery;
 use crate::harness::{ConnectorInput, Harness, Options, SyncRequest};
 use crate::report;
 use okta_sim::{GenSpec, GroupType, Org, SimConfig, Simulator};
@@ -42,10 +43,11 @@ fn sync_and_show(
             ..Default::default()
         },
     )?;
+    let changes = h.run_changes(o.run_id, ChangeQuery::first(max_changes))?;
     writeln!(
         out,
         "{}",
-        report::sync_report(DEMO_CONNECTOR, o.run_id, &o.report, max_changes)
+        report::sync_report(DEMO_CONNECTOR, o.run_id, &o.report, &changes)
     )
     .map_err(io)?;
     Ok(o)

@@ -3,11 +3,13 @@
 //! API token stays on this side: the plugin gets the settings, and the HTTP policy adds
 //! the token to the plugin's requests to the connector's Okta host.
 
-use crate::bindings::types::HostContext;
+use crate::bindings::ConnectorCore;
+use crate::bindings::types::{HostContext, StoreError};
 use crate::bindings::wit::{self, ConnectorConfig, FieldError};
+use crate::db::run_changes::{self, ChangePage, ChangeQuery};
 use crate::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
 use crate::host::http::{Denied, HttpPolicy, OktaAccess, Resolve};
-use crate::host::{CallScope, HostState};
+use crate::host::{CallScope, CommitError, HostState};
 use crate::product::{Profile, SeatsError};
 use crate::runtime::{GuestError, Limits, Runtime};
 use crate::token::{ApiToken, TokenError};
@@ -15,6 +17,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use wasmtime::Store;
 
 /// How the harness runs.
 #[derive(Clone, Debug, Default)]
@@ -93,12 +96,32 @@ pub fn describe_sync_error(e: &wit::SyncError) -> String {
                 o.path, o.summary
             )
         }
-        wit::SyncError::Store(s) => format!("the user store failed: {s}; nothing was changed"),
+        wit::SyncError::Store(s) => {
+            format!(
+                "the user store failed: {}; nothing was changed",
+                store_error(s)
+            )
+        }
         wit::SyncError::Security(s) => format!("stopped for security: {s}; nothing was changed"),
         wit::SyncError::Guard(g) => format!(
             "the mass-deactivation guard stopped the sync: it would deactivate or delete {} of {} active users (the guard allows at most {} % or {} users); nothing was changed. Check Okta, then sync once with --force to proceed",
             g.would_remove, g.active_users, g.percent, g.min_users
         ),
+        wit::SyncError::PlanChanged(g) => format!(
+            "the approved plan no longer matches what Okta and the store give: the sync would now deactivate or delete {} of {} active users (plan {}); nothing was changed. Review the new plan",
+            g.would_remove, g.active_users, g.plan_digest
+        ),
+    }
+}
+
+/// A store error as one phrase, its kind first (`store busy: …`).
+pub fn store_error(e: &StoreError) -> String {
+    match e {
+        StoreError::NotFound(m) => format!("not found: {m}"),
+        StoreError::Conflict(m) => format!("conflict: {m}"),
+        StoreError::Invalid(m) => format!("invalid: {m}"),
+        StoreError::Busy(m) => format!("store busy: {m}"),
+        StoreError::Failure(m) => format!("store failure: {m}"),
     }
 }
 
@@ -118,17 +141,17 @@ pub struct ConnectorInput {
     pub include_built_in_groups: bool,
     /// Profile attributes copied.
     pub user_attributes: Vec<String>,
-    /// Hours between full syncs (0: default).
+    /// Hours between full syncs (0: the base's).
     pub full_sync_interval_hours: u32,
     /// Deny (deactivate) logins Okta does not know, instead of keeping the user.
     pub deny_unknown_at_login: bool,
-    /// Group-member requests in flight (0: default).
+    /// Group-member requests in flight (0: the base's).
     pub member_concurrency: u32,
-    /// User settings (none: defaults).
+    /// User settings (none: the base's).
     pub users: Option<wit::UserSettings>,
-    /// Group settings (none: defaults).
+    /// Group settings (none: the base's).
     pub groups: Option<wit::GroupSettings>,
-    /// Lifecycle and guard settings (none: defaults).
+    /// Lifecycle and guard settings (none: the base's).
     pub lifecycle: Option<wit::LifecycleSettings>,
 
     /// API token.
@@ -158,31 +181,43 @@ impl ConnectorInput {
             full_sync_interval_hours: c.full_sync_interval_hours,
             deny_unknown_at_login: c.unknown_at_login == wit::UnknownAtLogin::Deny,
             member_concurrency: c.member_concurrency,
-            users: c.users.clone(),
-            groups: c.groups.clone(),
-            lifecycle: c.lifecycle,
+            users: Some(c.users.clone()),
+            groups: Some(c.groups.clone()),
+            lifecycle: Some(c.lifecycle.clone()),
             api_token: None,
         }
     }
 
-    fn config(&self) -> ConnectorConfig {
+    /// The settings: this input over `base` (the stored settings when editing, the
+    /// plugin's defaults when creating), which gives what the input leaves unset (an
+    /// empty schedule, a 0, a `None`) and the settings the input has no field for.
+    fn config(&self, base: ConnectorConfig) -> ConnectorConfig {
+        let or = |n: u32, base: u32| if n == 0 { base } else { n };
         ConnectorConfig {
             name: self.name.clone(),
             okta_domain: self.okta_domain.clone(),
-            schedule: self.schedule.clone(),
+            schedule: if self.schedule.trim().is_empty() {
+                base.schedule
+            } else {
+                self.schedule.clone()
+            },
             schedule_enabled: self.schedule_enabled,
             include_built_in_groups: self.include_built_in_groups,
             user_attributes: self.user_attributes.clone(),
-            full_sync_interval_hours: self.full_sync_interval_hours,
+            full_sync_interval_hours: or(
+                self.full_sync_interval_hours,
+                base.full_sync_interval_hours,
+            ),
             unknown_at_login: if self.deny_unknown_at_login {
                 wit::UnknownAtLogin::Deny
             } else {
                 wit::UnknownAtLogin::Keep
             },
-            member_concurrency: self.member_concurrency,
-            users: self.users.clone(),
-            groups: self.groups.clone(),
-            lifecycle: self.lifecycle,
+            member_concurrency: or(self.member_concurrency, base.member_concurrency),
+            users: self.users.clone().unwrap_or(base.users),
+            groups: self.groups.clone().unwrap_or(base.groups),
+            lifecycle: self.lifecycle.clone().unwrap_or(base.lifecycle),
+            ..base
         }
     }
 }
@@ -239,12 +274,63 @@ pub struct SyncRequest {
     pub force: bool,
 }
 
+impl SyncRequest {
+    /// The run's kind before the plugin says which mode ran.
+    fn kind(&self) -> &'static str {
+        if self.incremental {
+            "incremental"
+        } else {
+            "full"
+        }
+    }
+
+    fn options(&self) -> wit::SyncOptions {
+        wit::SyncOptions {
+            mode: if self.incremental {
+                wit::SyncMode::Incremental
+            } else {
+                wit::SyncMode::Full
+            },
+            dry_run: self.dry_run,
+            force: self.force,
+            deep_reconcile: false,
+            approved_plan: None,
+        }
+    }
+}
+
+/// The run kind of the mode a sync ran in.
+fn mode_name(mode: wit::SyncMode) -> &'static str {
+    match mode {
+        wit::SyncMode::Full => "full",
+        wit::SyncMode::Incremental => "incremental",
+        wit::SyncMode::Feed => "feed",
+    }
+}
+
+/// A call's result as the harness's: the guest's failure or the plugin's error.
+fn outcome<T>(result: Result<Result<T, wit::SyncError>, GuestError>) -> Result<T, HarnessError> {
+    result?.map_err(HarnessError::Sync)
+}
+
+impl From<CommitError> for HarnessError {
+    fn from(e: CommitError) -> Self {
+        match e {
+            CommitError::Store(e) => HarnessError::Sync(wit::SyncError::Store(e)),
+            CommitError::Db(e) => HarnessError::Db(e),
+            unfinished @ CommitError::Unfinished => {
+                HarnessError::Guest(GuestError::Trap(unfinished.to_string()))
+            }
+        }
+    }
+}
+
 /// A finished sync.
 #[derive(Clone, Debug, Serialize)]
 pub struct SyncOutcome {
     /// Run id.
     pub run_id: i64,
-    /// The plugin's report.
+    /// The plugin's report (its changes: [`Harness::run_changes`]).
     pub report: wit::SyncReport,
     /// Requests the HTTP policy refused.
     #[serde(skip)]
@@ -425,22 +511,46 @@ impl Harness {
         }
     }
 
+    /// Run a short call that writes nothing (whatever it wrote is rolled back).
+    fn short_call<R>(
+        &self,
+        state: HostState,
+        f: impl FnOnce(&ConnectorCore, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, GuestError> {
+        let (result, state) = self.runtime.call(state, self.short_limits(), f);
+        state.abandon();
+        result
+    }
+
+    /// Every setting at its default, for this product (the plugin's).
+    pub fn default_config(&self) -> Result<ConnectorConfig, HarnessError> {
+        let ctx = self.context(0);
+        let state = self.state(None, CallScope::default());
+        Ok(self.short_call(state, |c, s| {
+            c.usersync_okta_connector().call_default_config(s, &ctx)
+        })?)
+    }
+
     /// Validate settings (with the plugin) and the token (here); returns them
-    /// normalized, or every bad field.
+    /// normalized, or every bad field. `base` gives what `input` leaves unset (none:
+    /// the plugin's defaults).
     pub fn configure(
         &self,
         input: &ConnectorInput,
         token: &str,
+        base: Option<&ConnectorConfig>,
     ) -> Result<Configured, HarnessError> {
+        let base = match base {
+            Some(base) => base.clone(),
+            None => self.default_config()?,
+        };
+        let config = input.config(base);
         let ctx = self.context(0);
-        let (result, _) = self.runtime.call(
-            self.state(None, CallScope::default()),
-            self.short_limits(),
-            |c, s| {
-                c.usersync_okta_connector()
-                    .call_connector_configure(s, &input.config(), &ctx)
-            },
-        );
+        let state = self.state(None, CallScope::default());
+        let result = self.short_call(state, |c, s| {
+            c.usersync_okta_connector()
+                .call_connector_configure(s, &config, &ctx)
+        });
         match (result?, ApiToken::parse(token)) {
             (Ok(c), Ok(token)) => Ok(Configured {
                 config: c.config,
@@ -470,7 +580,7 @@ impl Harness {
     /// Create a connector (and its directory).
     pub fn create_connector(&self, input: &ConnectorInput) -> Result<ConnectorView, HarnessError> {
         let token = input.api_token.as_deref().unwrap_or_default();
-        let configured = self.configure(input, token)?;
+        let configured = self.configure(input, token, None)?;
         if connectors::by_name(&self.db.lock(), &configured.config.name)?.is_some() {
             return Err(HarnessError::DuplicateName(configured.config.name));
         }
@@ -494,13 +604,7 @@ impl Harness {
             None => connectors::token(&self.db.lock(), old.id)?,
         };
         // Settings the caller left out keep their stored values.
-        let input = &ConnectorInput {
-            users: input.users.clone().or(old.config.users.clone()),
-            groups: input.groups.clone().or(old.config.groups.clone()),
-            lifecycle: input.lifecycle.or(old.config.lifecycle),
-            ..input.clone()
-        };
-        let configured = self.configure(input, &token)?;
+        let configured = self.configure(input, &token, Some(&old.config))?;
         if let Some(other) = connectors::by_name(&self.db.lock(), &configured.config.name)?
             && other.id != old.id
         {
@@ -524,7 +628,12 @@ impl Harness {
             .into_iter()
             .next();
         let next_runs = self
-            .next_runs(&c.config.schedule, db::now(), 5)
+            .next_runs(
+                &c.config.schedule,
+                &c.config.schedule_time_zone,
+                db::now(),
+                5,
+            )
             .unwrap_or_default();
         Ok(ConnectorView {
             id: c.id,
@@ -548,21 +657,19 @@ impl Harness {
         list.into_iter().map(|c| self.view(c)).collect()
     }
 
-    /// Next run times of a schedule (evaluated by the plugin).
+    /// Next run times of a schedule in an IANA time zone (evaluated by the plugin).
     pub fn next_runs(
         &self,
         schedule: &str,
+        time_zone: &str,
         after: i64,
         count: u32,
     ) -> Result<Vec<i64>, HarnessError> {
-        let (result, _) = self.runtime.call(
-            self.state(None, CallScope::default()),
-            self.short_limits(),
-            |c, s| {
-                c.usersync_okta_connector()
-                    .call_next_runs(s, schedule, after, count)
-            },
-        );
+        let state = self.state(None, CallScope::default());
+        let result = self.short_call(state, |c, s| {
+            c.usersync_okta_connector()
+                .call_next_runs(s, schedule, time_zone, after, count)
+        });
         result?.map_err(|e| HarnessError::InvalidConfig(vec![e]))
     }
 
@@ -586,7 +693,7 @@ impl Harness {
     /// Check that Okta answers to the connector's token.
     pub fn test_connection(&self, name: &str) -> Result<wit::ConnectionInfo, HarnessError> {
         let (c, ctx, state) = self.call_setup(name)?;
-        let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
+        let result = self.short_call(state, |g, s| {
             g.usersync_okta_connector()
                 .call_test_connection(s, &c.config, &ctx)
         });
@@ -606,7 +713,7 @@ impl Harness {
             (None, Some(c)) => connectors::token(&self.db.lock(), c.id)?,
             (None, None) => String::new(),
         };
-        let configured = self.configure(input, &token)?;
+        let configured = self.configure(input, &token, old.as_ref().map(|c| &c.config))?;
         let ctx = self.context(old.as_ref().map_or(0, |c| c.directory_id));
         let access = OktaAccess::new(&configured.config.okta_domain, configured.token);
         let state = self.state(
@@ -616,7 +723,7 @@ impl Harness {
                 ..Default::default()
             },
         );
-        let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
+        let result = self.short_call(state, |g, s| {
             g.usersync_okta_connector()
                 .call_test_connection(s, &configured.config, &ctx)
         });
@@ -655,11 +762,7 @@ impl Harness {
     pub fn start_sync(&self, name: &str, req: SyncRequest) -> Result<StartedSync, HarnessError> {
         let c = self.stored(name)?;
         let guard = self.start_running(&c)?;
-        let kind = if req.incremental {
-            "incremental"
-        } else {
-            "full"
-        };
+        let kind = req.kind();
         let trigger = if req.trigger.is_empty() {
             "manual"
         } else {
@@ -682,26 +785,14 @@ impl Harness {
         run_id: i64,
         req: SyncRequest,
     ) -> Result<SyncOutcome, HarnessError> {
-        let kind = if req.incremental {
-            "incremental"
-        } else {
-            "full"
-        };
+        let kind = req.kind();
         let access = match self.okta_access(c) {
             Ok(a) => a,
             Err(e) => return Err(self.fail_run(run_id, kind, e)?),
         };
         let mut ctx = self.context(c.directory_id);
         let _seats = self.license(&mut ctx)?;
-        let options = wit::SyncOptions {
-            mode: if req.incremental {
-                wit::SyncMode::Incremental
-            } else {
-                wit::SyncMode::Full
-            },
-            dry_run: req.dry_run,
-            force: req.force,
-        };
+        let options = req.options();
         let scope = CallScope {
             connector_id: Some(c.id),
             run_id: Some(run_id),
@@ -712,45 +803,29 @@ impl Harness {
             self.options.limits,
             |g, s| {
                 g.usersync_okta_connector()
-                    .call_sync(s, &c.config, &ctx, options)
+                    .call_sync(s, &c.config, &ctx, &options)
             },
         );
-        let denied = state
-            .policy
-            .denied
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        for (level, line) in &state.unsaved_log {
-            runs::log(&self.db.lock(), run_id, level, line)?;
-        }
-        for d in &denied {
-            let line = format!("outgoing request to {} denied: {}", d.origin, d.reason);
-            runs::log(&self.db.lock(), run_id, "warn", &line)?;
-        }
-
-        let result = result
-            .map_err(HarnessError::from)
-            .and_then(|r| r.map_err(HarnessError::Sync));
-        match result {
-            Ok(report) => {
-                if !req.dry_run {
-                    connectors::state_set(&mut self.db.lock(), c.id, &state.state_writes)?;
-                }
-                let kind = if report.mode == wit::SyncMode::Incremental {
-                    "incremental"
-                } else {
-                    "full"
-                };
-                let json = serde_json::to_string(&report).expect("report serializes");
-                runs::finish(&self.db.lock(), run_id, kind, Some(&json), None)?;
-                Ok(SyncOutcome {
-                    run_id,
-                    report,
-                    denied,
-                })
+        let denied = state.denied();
+        let report = match outcome(result) {
+            Ok(report) => report,
+            Err(e) => {
+                state.abandon();
+                return Err(self.fail_run(run_id, kind, e)?);
             }
-            Err(e) => Err(self.fail_run(run_id, kind, e)?),
+        };
+        // The apply, the run's changes, the sync state and the run's end: one commit.
+        let json = serde_json::to_string(&report).expect("report serializes");
+        let finished = |conn: &rusqlite::Connection| {
+            runs::finish(conn, run_id, mode_name(report.mode), Some(&json), None)
+        };
+        match state.commit(!req.dry_run, finished) {
+            Ok(()) => Ok(SyncOutcome {
+                run_id,
+                report,
+                denied,
+            }),
+            Err(e) => Err(self.fail_run(run_id, kind, e.into())?),
         }
     }
 
@@ -765,13 +840,58 @@ impl Harness {
 
     /// Sync one user by login, as an SSO login does.
     pub fn sync_user(&self, name: &str, login: &str) -> Result<wit::UserSyncReport, HarnessError> {
+        self.sync_user_by(name, &wit::UserRef::Login(login.to_string()))
+    }
+
+    /// Sync one user by login or Okta id (an ID token's `sub`), as an SSO login does.
+    /// An admitted user's login time is recorded with the sync's changes (inactivity
+    /// cleanup judges by it).
+    pub fn sync_user_by(
+        &self,
+        name: &str,
+        who: &wit::UserRef,
+    ) -> Result<wit::UserSyncReport, HarnessError> {
         let (c, mut ctx, state) = self.call_setup(name)?;
         let _seats = self.license(&mut ctx)?;
-        let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
+        let (result, state) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
-                .call_sync_user(s, &c.config, &ctx, login)
+                .call_sync_user(s, &c.config, &ctx, who)
         });
-        result?.map_err(HarnessError::Sync)
+        let report = match outcome(result) {
+            Ok(report) => report,
+            Err(e) => {
+                state.abandon();
+                return Err(e);
+            }
+        };
+        let admitted = match (&report.refusal, &report.username) {
+            (None, Some(username)) => Some(username.as_str()),
+            _ => None,
+        };
+        state.commit(true, |conn| match admitted {
+            Some(username) => {
+                db::directory::record_login(conn, c.directory_id, username, db::now())
+            }
+            None => Ok(()),
+        })?;
+        Ok(report)
+    }
+
+    /// One run, its log and a page of its changes.
+    pub fn run_with_changes(
+        &self,
+        id: i64,
+        query: ChangeQuery,
+    ) -> Result<Option<(runs::Run, Vec<runs::LogLine>, ChangePage)>, HarnessError> {
+        let Some((run, log)) = self.run(id)? else {
+            return Ok(None);
+        };
+        Ok(Some((run, log, self.run_changes(id, query)?)))
+    }
+
+    /// A page of a run's changes, in apply order (the report's list).
+    pub fn run_changes(&self, run_id: i64, query: ChangeQuery) -> Result<ChangePage, HarnessError> {
+        Ok(run_changes::page(&self.db.lock(), run_id, query)?)
     }
 
     /// Recent runs, of one connector or all.

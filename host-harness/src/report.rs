@@ -1,6 +1,7 @@
 //! Human-readable renderings of sync reports, runs and connectors for the CLI and demo.
 
-use crate::bindings::wit::{ChangeAction, ChangeEntry, SyncMode, SyncReport, UserSyncReport};
+use crate::bindings::report::{SyncMode, SyncReport, UserSyncReport};
+use crate::db::run_changes::{Action, ChangePage, RecordedChange};
 use crate::db::runs::Run;
 use crate::harness::ConnectorView;
 use std::fmt::Write;
@@ -17,23 +18,24 @@ pub fn time(t: i64) -> String {
 }
 
 /// The action as a word.
-pub fn action_name(a: ChangeAction) -> &'static str {
+pub fn action_name(a: Action) -> &'static str {
     match a {
-        ChangeAction::CreateUser => "create user",
-        ChangeAction::UpdateUser => "update user",
-        ChangeAction::ActivateUser => "reactivate user",
-        ChangeAction::DeactivateUser => "deactivate user",
-        ChangeAction::DeleteUser => "delete user",
-        ChangeAction::MigrateUser => "migrate user",
-        ChangeAction::CreateGroup => "create group",
-        ChangeAction::UpdateGroup => "update group",
-        ChangeAction::AddMembership => "add membership",
-        ChangeAction::RemoveMembership => "remove membership",
+        Action::CreateUser => "create user",
+        Action::UpdateUser => "update user",
+        Action::ActivateUser => "reactivate user",
+        Action::DeactivateUser => "deactivate user",
+        Action::DeleteUser => "delete user",
+        Action::MigrateUser => "migrate user",
+        Action::AnonymizeUser => "anonymize user",
+        Action::CreateGroup => "create group",
+        Action::UpdateGroup => "update group",
+        Action::AddMembership => "add membership",
+        Action::RemoveMembership => "remove membership",
     }
 }
 
 /// One change on one line.
-pub fn change_line(e: &ChangeEntry) -> String {
+pub fn change_line(e: &RecordedChange) -> String {
     let mut s = format!("{:<18} {}", action_name(e.action), e.target);
     if let Some(g) = &e.group {
         let _ = write!(s, " → {g}");
@@ -67,12 +69,13 @@ pub fn stored(v: &serde_json::Value) -> Option<SyncReport> {
     serde_json::from_value(v).ok()
 }
 
-/// A sync report as a short block of text; `max_changes` lines of changes at most.
-pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: usize) -> String {
+/// A sync report as a short block of text, with `changes` (the first of the run's).
+pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, changes: &ChangePage) -> String {
     let c = &r.counts;
     let kind = match r.mode {
         SyncMode::Full => "full",
         SyncMode::Incremental => "incremental",
+        SyncMode::Feed => "feed",
     };
     let mut s = String::new();
     let what = if r.dry_run {
@@ -120,13 +123,14 @@ pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: us
     for w in &r.warnings {
         let _ = writeln!(s, "  warning: {w}");
     }
-    if max_changes > 0 && !r.changes.is_empty() {
+    if !changes.changes.is_empty() {
         let _ = writeln!(s, "  Changes:");
-        for e in r.changes.iter().take(max_changes) {
+        for e in &changes.changes {
             let _ = writeln!(s, "    {}", change_line(e));
         }
-        if r.changes.len() > max_changes {
-            let _ = writeln!(s, "    … and {} more", r.changes.len() - max_changes);
+        let shown = changes.changes.len() as u64;
+        if changes.total > shown {
+            let _ = writeln!(s, "    … and {} more", changes.total - shown);
         }
     }
     s
@@ -159,7 +163,7 @@ pub fn user_report(r: &UserSyncReport) -> String {
         );
     }
     for e in &r.changes {
-        let _ = writeln!(s, "  {}", change_line(e));
+        let _ = writeln!(s, "  {}", change_line(&e.clone().into()));
     }
     s
 }
@@ -279,13 +283,14 @@ mod tests {
 
     #[test]
     fn reports_stored_before_seats_existed_still_read() {
-        let c = crate::bindings::wit::SyncCounts {
+        let c = crate::bindings::report::SyncCounts {
             users_created: 2,
             users_updated: 0,
             users_activated: 0,
             users_deactivated: 0,
             users_deleted: 0,
             users_migrated: 0,
+            users_anonymized: 0,
             groups_created: 0,
             groups_updated: 0,
             memberships_added: 0,
@@ -293,9 +298,11 @@ mod tests {
         };
         let report = SyncReport {
             mode: SyncMode::Full,
+            mode_reason: None,
+            deep_reconcile: false,
             dry_run: false,
             counts: c,
-            changes: vec![],
+            plan_digest: "d1".into(),
             okta_users: 2,
             okta_groups: 0,
             requests: 3,

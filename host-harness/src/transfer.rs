@@ -73,9 +73,9 @@ impl ConnectorSettings {
             full_sync_interval_hours: Some(c.full_sync_interval_hours),
             deny_unknown_at_login: Some(c.unknown_at_login == UnknownAtLogin::Deny),
             member_concurrency: Some(c.member_concurrency),
-            users: c.users.clone(),
-            groups: c.groups.clone(),
-            lifecycle: c.lifecycle,
+            users: Some(c.users.clone()),
+            groups: Some(c.groups.clone()),
+            lifecycle: Some(c.lifecycle.clone()),
         }
     }
 
@@ -123,7 +123,7 @@ impl ConnectorSettings {
             input.groups = Some(v.clone());
         }
         if let Some(v) = &self.lifecycle {
-            input.lifecycle = Some(*v);
+            input.lifecycle = Some(v.clone());
         }
         if let Some(t) = self.token() {
             input.api_token = Some(t.to_string());
@@ -294,7 +294,7 @@ pub fn import(h: &Harness, doc: &Export) -> Result<ImportSummary, ImportError> {
                 });
             }
         };
-        h.configure(&input, &token)
+        h.configure(&input, &token, existing.as_ref().map(|v| &v.config))
             .map_err(|source| ImportError::Connector {
                 name: name.into(),
                 source,

@@ -1,5 +1,5 @@
 //! Connectors: their settings (JSON, no secret), their API token (a separate table, never
-//! exported), their directory, and their sync state.
+//! exported) and their directory. Their sync state: `db::sync_state`.
 
 use super::{Context, DbError, now};
 use crate::bindings::wit::ConnectorConfig;
@@ -147,33 +147,4 @@ pub fn token(conn: &Connection, id: i64) -> Result<String, DbError> {
         |r| r.get(0),
     )
     .ctx("reading the token")
-}
-
-/// A sync-state value.
-pub fn state_get(conn: &Connection, id: i64, key: &str) -> Result<Option<String>, DbError> {
-    conn.query_row(
-        "SELECT value FROM sync_state WHERE connector_id = ?1 AND key = ?2",
-        params![id, key],
-        |r| r.get(0),
-    )
-    .optional()
-    .ctx("reading sync state")
-}
-
-/// Write sync-state values in one transaction.
-pub fn state_set(
-    conn: &mut Connection,
-    id: i64,
-    values: &[(String, String)],
-) -> Result<(), DbError> {
-    let tx = conn.transaction().ctx("starting a transaction")?;
-    for (k, v) in values {
-        tx.execute(
-            "INSERT INTO sync_state (connector_id, key, value) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (connector_id, key) DO UPDATE SET value = excluded.value",
-            params![id, k, v],
-        )
-        .ctx("writing sync state")?;
-    }
-    tx.commit().ctx("committing sync state")
 }

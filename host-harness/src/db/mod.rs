@@ -1,12 +1,15 @@
 //! The embedded SQLite database: the product's user directory (directories, users with
 //! stable keys, groups, memberships, history) and the harness's own tables (connectors,
-//! secrets, sync state, runs and their logs). One file, created and migrated here.
+//! secrets, sync state, runs with their logs and changes). One file, created and
+//! migrated here.
 
 pub mod connectors;
 pub mod directory;
+pub mod run_changes;
 pub mod runs;
 pub mod schedule;
 pub mod seats;
+pub mod sync_state;
 
 use parking_lot::{ArcMutexGuard, Mutex, MutexGuard, RawMutex};
 use rusqlite::Connection;
@@ -21,8 +24,55 @@ CREATE TABLE schedule_state (
 );
 "#;
 
+/// Version 3 (WIT 0.2.0): users' last login; the users of a directory by key (paged
+/// reads); the typed sync state as a versioned JSON document of our own, made from
+/// 0.1.0's two string keys; a run's changes in rows of their own, taken out of the
+/// reports 0.1.0 stored them in (`$.changes`, actions spelled as the 0.1.0 bindings'
+/// serde derive did: `CreateUser`).
+const SCHEMA_V3: &str = r#"
+ALTER TABLE users ADD COLUMN last_login INTEGER;
+CREATE INDEX users_by_directory_key ON users (directory_id, key);
+CREATE TABLE connector_state (
+    connector_id INTEGER PRIMARY KEY REFERENCES connectors(id) ON DELETE CASCADE,
+    document TEXT NOT NULL
+);
+INSERT INTO connector_state (connector_id, document)
+SELECT f.connector_id, json_object(
+    'version', 1, 'lastFullSync', CAST(f.value AS INTEGER), 'lastDeepReconcile', NULL,
+    'oktaCursor', COALESCE(c.value, ''), 'feedCursor', NULL,
+    'groupMarks', json_array(), 'seatsDenied', json_array())
+FROM sync_state f LEFT JOIN sync_state c ON c.connector_id = f.connector_id AND c.key = 'cursor'
+WHERE f.key = 'last-full-sync';
+DROP TABLE sync_state;
+CREATE TABLE run_changes (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    grp TEXT,
+    fields TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX run_changes_by_action ON run_changes (run_id, action, seq);
+INSERT INTO run_changes (run_id, seq, action, target, grp, fields)
+SELECT r.id, CAST(e.key AS INTEGER),
+    CASE json_extract(e.value, '$.action')
+        WHEN 'CreateUser' THEN 'create-user' WHEN 'UpdateUser' THEN 'update-user'
+        WHEN 'ActivateUser' THEN 'activate-user' WHEN 'DeactivateUser' THEN 'deactivate-user'
+        WHEN 'DeleteUser' THEN 'delete-user' WHEN 'MigrateUser' THEN 'migrate-user'
+        WHEN 'CreateGroup' THEN 'create-group' WHEN 'UpdateGroup' THEN 'update-group'
+        WHEN 'AddMembership' THEN 'add-membership' WHEN 'RemoveMembership' THEN 'remove-membership'
+        ELSE json_extract(e.value, '$.action') END,
+    json_extract(e.value, '$.target'), json_extract(e.value, '$.group'),
+    COALESCE(json_extract(e.value, '$.fields'), '[]')
+FROM runs r, json_each(r.report, '$.changes') e
+WHERE r.report IS NOT NULL AND json_valid(r.report);
+UPDATE runs SET report = json_remove(report, '$.changes')
+WHERE report IS NOT NULL AND json_valid(report);
+"#;
+
 /// The migrations, in order: `PRAGMA user_version` = the last one applied.
-const MIGRATIONS: [&str; 2] = [SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: [&str; 3] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -395,9 +395,9 @@ struct Advanced {
 
 fn advanced_json(c: &crate::bindings::wit::ConnectorConfig) -> String {
     let a = Advanced {
-        users: c.users.clone(),
-        groups: c.groups.clone(),
-        lifecycle: c.lifecycle,
+        users: Some(c.users.clone()),
+        groups: Some(c.groups.clone()),
+        lifecycle: Some(c.lifecycle.clone()),
     };
     if a.users.is_none() && a.groups.is_none() && a.lifecycle.is_none() {
         return String::new();

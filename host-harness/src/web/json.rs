@@ -116,7 +116,8 @@ impl From<HarnessError> for ApiError {
             }
             // The mass-deactivation guard refused: the state of Okta conflicts with the
             // guard's limits; `force` overrides it.
-            HarnessError::Sync(crate::bindings::wit::SyncError::Guard(_)) => {
+            HarnessError::Sync(crate::bindings::wit::SyncError::Guard(_))
+            | HarnessError::Sync(crate::bindings::wit::SyncError::PlanChanged(_)) => {
                 ApiError::new(StatusCode::CONFLICT, error)
             }
             // Okta failed or refused: the upstream's failure, not ours.
@@ -210,8 +211,15 @@ pub fn run_json(r: &Run, full: bool) -> Value {
 }
 
 /// A run with its report and log.
-pub fn run_with_log(r: &Run, log: &[LogLine]) -> Value {
+pub fn run_with_log(
+    r: &Run,
+    log: &[LogLine],
+    changes: &[crate::db::run_changes::RecordedChange],
+) -> Value {
     let mut v = run_json(r, true);
+    if v.get("report").is_some() {
+        v["report"]["changes"] = serde_json::to_value(changes).expect("changes serialize");
+    }
     v["log"] = log
         .iter()
         .map(|l| json!({"at": iso(l.at), "level": l.level, "message": l.message}))

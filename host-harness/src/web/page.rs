@@ -320,7 +320,8 @@ async fn test(State(app): State<App>, Form(f): Form<Fields>) -> Response {
 async fn next_runs(State(app): State<App>, Query(q): Query<Fields>) -> Response {
     let schedule = q.get("schedule").cloned().unwrap_or_default();
     let r = blocking(&app.harness, move |h| {
-        h.next_runs(schedule.trim(), crate::db::now(), 5)
+        // The form has no time zone yet: its schedules are UTC.
+        h.next_runs(schedule.trim(), "UTC", crate::db::now(), 5)
     })
     .await;
     Json(match r {
@@ -333,10 +334,19 @@ async fn next_runs(State(app): State<App>, Query(q): Query<Fields>) -> Response 
     .into_response()
 }
 
+/// A run, its log and its first `changes` changes.
 async fn load_run(
     app: &App,
     id: &str,
-) -> Result<(crate::db::runs::Run, Vec<crate::db::runs::LogLine>), Response> {
+    changes: u32,
+) -> Result<
+    (
+        crate::db::runs::Run,
+        Vec<crate::db::runs::LogLine>,
+        crate::db::run_changes::ChangePage,
+    ),
+    Response,
+> {
     let not_found = || {
         message_page(
             app.harness.product().name,
@@ -349,7 +359,8 @@ async fn load_run(
     let Ok(n) = id.parse::<i64>() else {
         return Err(not_found());
     };
-    match blocking(&app.harness, move |h| h.run(n)).await {
+    let query = crate::db::run_changes::ChangeQuery::first(changes as usize);
+    match blocking(&app.harness, move |h| h.run_with_changes(n, query)).await {
         Ok(Some(r)) => Ok(r),
         Ok(None) => Err(not_found()),
         Err(e) => Err(error_page(app, e)),
@@ -361,8 +372,10 @@ async fn run(
     Extension(s): Extension<Session>,
     Path(id): Path<String>,
 ) -> Response {
-    match load_run(&app, &id).await {
-        Ok((r, log)) => Html(views::run_page(&frame(&app, Some(&s)), &r, &log)).into_response(),
+    match load_run(&app, &id, views::SHOWN_CHANGES).await {
+        Ok((r, log, changes)) => {
+            Html(views::run_page(&frame(&app, Some(&s)), &r, &log, &changes)).into_response()
+        }
         Err(resp) => resp,
     }
 }
@@ -376,12 +389,9 @@ fn download(body: String, content_type: &'static str, filename: String) -> Respo
 }
 
 async fn csv(State(app): State<App>, Path(id): Path<String>) -> Response {
-    match load_run(&app, &id).await {
-        Ok((r, _)) => {
-            let report = r.report.as_ref().and_then(crate::report::stored);
-            let body = report
-                .map(|rep| views::changes_csv(&rep))
-                .unwrap_or_else(|| "action,target,group,details\r\n".into());
+    match load_run(&app, &id, u32::MAX).await {
+        Ok((_, _, changes)) => {
+            let body = views::changes_csv(&changes.changes);
             download(
                 body,
                 "text/csv; charset=utf-8",
@@ -393,10 +403,10 @@ async fn csv(State(app): State<App>, Path(id): Path<String>) -> Response {
 }
 
 async fn report_json(State(app): State<App>, Path(id): Path<String>) -> Response {
-    match load_run(&app, &id).await {
-        Ok((r, log)) => {
-            let body = serde_json::to_string_pretty(&super::json::run_with_log(&r, &log))
-                .expect("serializes");
+    match load_run(&app, &id, u32::MAX).await {
+        Ok((r, log, changes)) => {
+            let body = super::json::run_with_log(&r, &log, &changes.changes);
+            let body = serde_json::to_string_pretty(&body).expect("serializes");
             download(body, "application/json", format!("usersync-run-{id}.json"))
         }
         Err(resp) => resp,

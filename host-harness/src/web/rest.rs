@@ -192,8 +192,9 @@ async fn run(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
             format!("the run id `{id}` is not a number"),
         ));
     };
-    match blocking(&app.harness, move |h| h.run(n)).await? {
-        Some((r, log)) => ok(run_with_log(&r, &log)),
+    let all = crate::db::run_changes::ChangeQuery::first(usize::MAX);
+    match blocking(&app.harness, move |h| h.run_with_changes(n, all)).await? {
+        Some((r, log, changes)) => ok(run_with_log(&r, &log, &changes.changes)),
         None => Err(ApiError::not_found(format!("there is no run #{n}"))),
     }
 }

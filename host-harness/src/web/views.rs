@@ -2,14 +2,15 @@
 //! run's results (counts and changes, with CSV/JSON downloads), the login form.
 
 use super::html::{Frame, esc, segment, status_lozenge, time};
-use crate::bindings::wit::{SyncCounts, SyncReport};
+use crate::bindings::report::{SyncCounts, SyncReport};
+use crate::db::run_changes::{ChangePage, RecordedChange};
 use crate::db::runs::{LogLine, Run};
 use crate::harness::ConnectorView;
 use crate::report::action_name;
 use std::fmt::Write;
 
 /// How many changes the results page lists (the downloads hold all).
-const SHOWN_CHANGES: usize = 1000;
+pub const SHOWN_CHANGES: u32 = 1000;
 
 fn counts_summary(r: &Run) -> String {
     if let Some(e) = &r.error {
@@ -183,7 +184,8 @@ fn count(c: &SyncCounts, key: &str) -> u32 {
     }
 }
 
-fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport) -> String {
+/// The results of a run: `changes` holds its first [`SHOWN_CHANGES`] changes.
+fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport, changes: &ChangePage) -> String {
     let mut b = String::new();
     let _ = write!(
         b,
@@ -208,12 +210,12 @@ fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport) -> String {
     let _ = write!(
         b,
         r#"<h2>Changes ({})</h2><table class="aui" id="run-changes"><thead><tr><th>Action</th><th>User or group</th><th>Group</th><th>Details</th></tr></thead><tbody>"#,
-        rep.changes.len()
+        changes.total
     );
-    if rep.changes.is_empty() {
+    if changes.total == 0 {
         b.push_str(r#"<tr><td colspan="4" class="muted">No changes: the product already matches Okta.</td></tr>"#);
     }
-    for e in rep.changes.iter().take(SHOWN_CHANGES) {
+    for e in &changes.changes {
         let _ = write!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -224,14 +226,15 @@ fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport) -> String {
         );
     }
     b.push_str("</tbody></table>");
-    if rep.changes.len() > SHOWN_CHANGES {
+    let shown = changes.changes.len() as u64;
+    if changes.total > shown {
         let _ = write!(
             b,
             r#"<p class="muted">&hellip; and {} more: download the CSV or JSON for all of them.</p>"#,
-            rep.changes.len() - SHOWN_CHANGES
+            changes.total - shown
         );
     }
-    if rep.dry_run && r.status == "succeeded" && !rep.changes.is_empty() {
+    if rep.dry_run && r.status == "succeeded" && changes.total > 0 {
         b.push_str(&frame.post_button(
             &format!("{}/connectors/{}/sync", frame.base, segment(&r.connector)),
             "Apply these changes (sync now)",
@@ -242,7 +245,7 @@ fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport) -> String {
     b
 }
 
-fn details(e: &crate::bindings::wit::ChangeEntry) -> String {
+fn details(e: &RecordedChange) -> String {
     e.fields
         .iter()
         .map(|f| {
@@ -258,7 +261,8 @@ fn details(e: &crate::bindings::wit::ChangeEntry) -> String {
 }
 
 /// A run's results page (it reloads itself while the run is running).
-pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine]) -> String {
+/// `changes`: the run's first [`SHOWN_CHANGES`] changes.
+pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine], changes: &ChangePage) -> String {
     let base = frame.base;
     let title = if r.dry_run {
         format!("Dry-run preview: run #{}", r.id)
@@ -310,10 +314,10 @@ pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine]) -> String {
             let (kind, text) = if rep.dry_run {
                 ("", "Preview: nothing was written. These are the changes a sync would make now.".to_string())
             } else {
-                ("aui-message-success", format!("The sync finished: {} changes applied.", rep.changes.len()))
+                ("aui-message-success", format!("The sync finished: {} changes applied.", changes.total))
             };
             let _ = write!(b, r#"<div class="aui-message {kind}" id="run-done">{}</div>"#, esc(&text));
-            b.push_str(&results(frame, r, rep));
+            b.push_str(&results(frame, r, rep, changes));
         }
         _ => {}
     }
@@ -348,9 +352,9 @@ fn csv_cell(s: &str) -> String {
 }
 
 /// A run's changes as CSV (action, target, group, details).
-pub fn changes_csv(rep: &SyncReport) -> String {
+pub fn changes_csv(changes: &[RecordedChange]) -> String {
     let mut s = String::from("action,target,group,details\r\n");
-    for e in &rep.changes {
+    for e in changes {
         let _ = write!(
             s,
             "{},{},{},{}\r\n",

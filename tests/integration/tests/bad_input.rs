@@ -556,7 +556,10 @@ fn sync(env: &Env) -> Result<usersync::harness::SyncOutcome, HarnessError> {
 /// connector's sync state stay as they were; the run is recorded failed.
 #[track_caller]
 fn fails_with(env: &Env, kind: OktaErrorKind, path: &str, needle: &str) {
-    let before = dump(&env.harness, &[DIRECTORY_TABLES, &["sync_state"]].concat());
+    let before = dump(
+        &env.harness,
+        &[DIRECTORY_TABLES, &["connector_state"]].concat(),
+    );
     let err = sync(env).unwrap_err();
     let HarnessError::Sync(SyncError::Okta(o)) = &err else {
         panic!("expected an Okta error, got {err:?}")
@@ -566,7 +569,10 @@ fn fails_with(env: &Env, kind: OktaErrorKind, path: &str, needle: &str) {
     assert!(o.summary.contains(needle), "{}", o.summary);
     assert!(err.to_string().ends_with("nothing was changed"), "{err}");
     assert_eq!(
-        dump(&env.harness, &[DIRECTORY_TABLES, &["sync_state"]].concat()),
+        dump(
+            &env.harness,
+            &[DIRECTORY_TABLES, &["connector_state"]].concat()
+        ),
         before,
         "nothing applied"
     );
@@ -733,9 +739,9 @@ fn odd_but_legal_okta_data_is_synced_and_reported() {
     env.sim.with_org(|o| o.set_status(&ids[4], "FUTURE_STATUS"));
     let again = sync(&env).unwrap();
     assert!(
-        again.report.changes.is_empty(),
+        env.changes(again.run_id).is_empty(),
         "{:?}",
-        again.report.changes
+        env.changes(again.run_id)
     );
     assert!(
         env.store()
@@ -834,13 +840,12 @@ fn a_non_synced_group_of_the_okta_directory_with_an_okta_name_is_adopted() {
         .unwrap();
     let out = sync(&env).unwrap();
     assert!(
-        out.report
-            .changes
+        env.changes(out.run_id)
             .iter()
             .any(|c| c.target.eq_ignore_ascii_case(&name)
                 && c.fields.iter().any(|f| f.field == "okta-id")),
         "adopted: {:?}",
-        out.report.changes
+        env.changes(out.run_id)
     );
     let okta_id: Option<String> = env
         .harness

@@ -5,7 +5,8 @@
 use integration::{CONNECTOR, DIRECTORY_TABLES, Env, dump, first_sync_projection};
 use okta_sim::{Fault, FaultKind, GroupType};
 use serde_json::json;
-use usersync::bindings::wit::{ChangeAction, SyncError};
+use usersync::bindings::wit::SyncError;
+use usersync::db::run_changes::Action as ChangeAction;
 use usersync::{HarnessError, SyncRequest};
 
 fn sync(env: &Env) -> usersync::harness::SyncOutcome {
@@ -39,9 +40,9 @@ fn full_sync_mirrors_okta_then_writes_nothing_then_exactly_the_changes() {
         "no change in Okta: zero store writes"
     );
     assert!(
-        second.report.changes.is_empty(),
+        env.changes(second.run_id).is_empty(),
         "{:?}",
-        second.report.changes
+        env.changes(second.run_id)
     );
     assert_eq!(env.store(), expected);
 
@@ -96,9 +97,8 @@ fn full_sync_mirrors_okta_then_writes_nothing_then_exactly_the_changes() {
         "{:?}",
         third.report.warnings
     );
-    let mut got: Vec<(ChangeAction, String, Option<String>)> = third
-        .report
-        .changes
+    let mut got: Vec<(ChangeAction, String, Option<String>)> = env
+        .changes(third.run_id)
         .iter()
         .map(|e| (e.action, e.target.clone(), e.group.clone()))
         .collect();
@@ -130,10 +130,9 @@ fn full_sync_mirrors_okta_then_writes_nothing_then_exactly_the_changes() {
     want.sort_by_key(|(a, t, g)| (format!("{a:?}"), t.clone(), g.clone()));
     assert_eq!(got, want);
 
-    let renamed_entry = third
-        .report
-        .changes
-        .iter()
+    let renamed_entry = env
+        .changes(third.run_id)
+        .into_iter()
         .find(|e| e.action == ChangeAction::UpdateUser)
         .unwrap();
     let field = &renamed_entry.fields[0];

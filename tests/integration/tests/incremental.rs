@@ -89,7 +89,7 @@ fn only_the_changes_are_fetched_and_the_store_ends_as_a_full_sync_would_leave_it
 
     // A full sync now finds nothing to do: the incremental sync left the same store.
     let full = env.harness.sync(CONNECTOR, SyncRequest::default()).unwrap();
-    assert_eq!(full.report.writes, 0, "{:?}", full.report.changes);
+    assert_eq!(full.report.writes, 0, "{:?}", env.changes(full.run_id));
 }
 
 #[test]

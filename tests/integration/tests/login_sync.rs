@@ -3,7 +3,7 @@
 use integration::{CONNECTOR, DIRECTORY_TABLES, Env, connector_input, dump};
 use okta_sim::GroupType;
 use serde_json::json;
-use usersync::bindings::wit::ChangeAction;
+use usersync::bindings::report::ChangeAction;
 
 fn env() -> Env {
     let env = Env::generated(300, 10);

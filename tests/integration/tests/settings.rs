@@ -95,7 +95,7 @@ fn import_update_and_status_switches() {
         o.add_user("new.person@example.com", "New", "Person", "ACTIVE")
     });
     let o = sync(&env);
-    assert_eq!(o.report.writes, 0, "{:?}", o.report.changes);
+    assert_eq!(o.report.writes, 0, "{:?}", env.changes(o.run_id));
     assert!(row(&env, &new).is_none(), "import off: not created");
     assert!(
         !row(&env, &ids[0])
@@ -501,10 +501,9 @@ fn a_renamed_okta_login_keeps_the_user_key_and_its_history() {
     env.sim
         .with_org(|o| o.set_profile(&id, "login", json!("Renamed.Login@example.com")));
     let o = sync(&env);
-    let e = o
-        .report
-        .changes
-        .iter()
+    let e = env
+        .changes(o.run_id)
+        .into_iter()
         .find(|e| e.target == "renamed.login@example.com")
         .expect("a rename entry");
     assert_eq!(e.fields[0].field, "username");

@@ -19,7 +19,7 @@ use usersync::{HarnessError, Options, SyncRequest};
 /// Everything a failed apply must leave as it was.
 fn tables() -> Vec<&'static str> {
     let mut t = DIRECTORY_TABLES.to_vec();
-    t.extend(["meta", "sync_state"]);
+    t.extend(["meta", "connector_state", "run_changes"]);
     t
 }
 
@@ -39,11 +39,11 @@ fn last_run(env: &Env) -> (usersync::db::runs::Run, String) {
     (run, log)
 }
 
-/// The store error of a failed sync, as the plugin words it (`conflict: …`,
-/// `store busy: …`, `store failure: …`).
-fn store_error(e: &HarnessError) -> &str {
+/// The store error of a failed sync, its kind first (`conflict: …`, `store busy: …`,
+/// `store failure: …`): the variant crossed the WIT as it was.
+fn store_error(e: &HarnessError) -> String {
     match e {
-        HarnessError::Sync(SyncError::Store(s)) => s,
+        HarnessError::Sync(SyncError::Store(s)) => usersync::harness::store_error(s),
         other => panic!("expected a store error, got {other:?}"),
     }
 }
@@ -77,7 +77,7 @@ fn a_constraint_violation_in_the_middle_of_the_first_sync_writes_nothing() {
     let before = dump(&env.harness, &tables());
 
     let err = sync(&env).unwrap_err();
-    let msg = store_error(&err);
+    let msg = &store_error(&err);
     assert!(
         msg.starts_with("conflict: "),
         "a constraint violation is a conflict: {msg}"
@@ -121,8 +121,9 @@ fn a_constraint_violation_in_the_middle_of_the_first_sync_writes_nothing() {
 #[test]
 fn a_failure_in_a_later_batch_rolls_back_the_batches_before_it() {
     let env = Env::generated(3200, 120);
-    let dry = env.dry_run().report;
-    let planned = dry.changes.len();
+    let dry = env.dry_run();
+    let planned = env.changes(dry.run_id).len();
+    let dry = dry.report;
     let batch = plugin::sync::APPLY_BATCH;
     assert!(planned > batch + 1000, "two batches: {planned} changes");
     // Groups, then users, then memberships: refuse the membership that is change
@@ -144,7 +145,7 @@ fn a_failure_in_a_later_batch_rolls_back_the_batches_before_it() {
     let Err(err) = sync(&env) else {
         panic!("the sync must fail")
     };
-    let msg = store_error(&err);
+    let msg = &store_error(&err);
     assert!(msg.starts_with("conflict: "), "{msg}");
     assert!(msg.contains("refuses a late membership"), "{msg}");
     assert_eq!(change_number(msg), batch + 500, "{msg}");
@@ -262,7 +263,7 @@ fn a_full_disk_in_the_middle_of_the_apply_writes_nothing_and_the_run_says_so() {
     let before = dump(&env.harness, &tables());
 
     let err = sync(&env).unwrap_err();
-    let msg = store_error(&err);
+    let msg = &store_error(&err);
     assert!(
         msg.starts_with("store failure: "),
         "a full disk is a store failure: {msg}"
@@ -349,7 +350,7 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
     });
 
     let err = result.unwrap_err();
-    let msg = store_error(&err);
+    let msg = &store_error(&err);
     assert!(
         msg.starts_with("store busy: "),
         "a locked database is `busy`: {msg}"
@@ -371,4 +372,59 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
     sync(&env).expect("syncs");
     let org = env.sim.with_org(|o| o.clone());
     assert_eq!(env.store(), first_sync_projection(&org));
+}
+
+/// The directory tables with `groups` renamed to `groups_gone`.
+fn tables_without_groups() -> Vec<&'static str> {
+    let mut t: Vec<_> = tables()
+        .into_iter()
+        .map(|t| if t == "groups" { "groups_gone" } else { t })
+        .collect();
+    t
+}
+
+/// A store read that fails (here: the `groups` table gone, renamed behind the host's
+/// back) fails the sync with the store error of that read, naming it: never an empty
+/// answer, on which the sync would create what exists. The run is recorded failed and
+/// nothing is written.
+#[test]
+fn a_store_read_that_fails_fails_the_sync_and_writes_nothing() {
+    let env = Env::generated(300, 10);
+    sync(&env).expect("first sync");
+    env.sim.with_org(|o| {
+        o.add_user("brand.new@example.com", "Brand", "New", "ACTIVE");
+    });
+    let rename = |from: &str, to: &str| {
+        env.harness
+            .db()
+            .lock()
+            .execute_batch(&format!("ALTER TABLE {from} RENAME TO {to}"))
+            .unwrap()
+    };
+    rename("groups", "groups_gone");
+    let before = dump(&env.harness, &tables_without_groups());
+
+    let err = sync(&env).unwrap_err();
+    let msg = store_error(&err);
+    let read = msg
+        .strip_prefix("store failure: database: ")
+        .and_then(|m| m.strip_suffix(": no such table: groups"))
+        .unwrap_or_else(|| panic!("a failure of a named read: {msg}"));
+    assert!(!read.is_empty() && !read.contains("apply"), "{msg}");
+    assert!(err.to_string().ends_with("nothing was changed"), "{err}");
+    assert_eq!(
+        dump(&env.harness, &tables_without_groups()),
+        before,
+        "nothing written"
+    );
+    let (run, _) = last_run(&env);
+    assert_eq!(run.status, "failed");
+    assert!(
+        run.error.as_deref().unwrap().contains(read),
+        "the run names the read: {run:?}"
+    );
+
+    rename("groups_gone", "groups");
+    let ok = sync(&env).expect("syncs");
+    assert_eq!(ok.report.counts.users_created, 1);
 }
