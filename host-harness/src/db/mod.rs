@@ -261,3 +261,62 @@ fn restrict_permissions(_path: &Path) {}
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::run_changes::{Action, ChangeQuery};
+
+    /// A database as 0.1.0 left it (schema version 2): a connector with its two
+    /// sync-state keys and a run whose report holds its changes.
+    fn v2_database() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            r#"PRAGMA user_version = 2;
+            INSERT INTO directories (name, kind, position) VALUES ('Okta: c', 'okta', 1);
+            INSERT INTO connectors (name, config, directory_id, created_at, updated_at) VALUES ('c', '{}', 2, 0, 0);
+            INSERT INTO sync_state VALUES (1, 'last-full-sync', '1764579600'), (1, 'cursor', '2025-12-01T09:00:00.000Z');
+            INSERT INTO runs (connector_id, kind, trigger, dry_run, status, started_at, report)
+            VALUES (1, 'full', 'manual', 0, 'succeeded', 0, '{"mode":"Full","writes":2,"changes":[
+                {"action":"CreateUser","target":"ann","group":null,"fields":[{"field":"email","old":null,"new":"ann@example.com"}]},
+                {"action":"AddMembership","target":"ann","group":"devs","fields":[]}]}');"#,
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_0_1_0_database_keeps_its_sync_state_and_run_changes() {
+        let db = Db::init(v2_database()).unwrap();
+        let conn = db.lock();
+        let state = sync_state::load(&conn, 1).unwrap().expect("migrated");
+        assert_eq!(state.version, sync_state::VERSION);
+        assert_eq!(state.last_full_sync, 1_764_579_600);
+        assert_eq!(state.okta_cursor, "2025-12-01T09:00:00.000Z");
+        assert!(state.group_marks.is_empty() && state.feed_cursor.is_none());
+
+        let page = run_changes::page(&conn, 1, ChangeQuery::first(10)).unwrap();
+        assert_eq!(page.total, 2);
+        assert_eq!(page.changes[0].action, Action::CreateUser);
+        assert_eq!(page.changes[0].fields[0].new.as_deref(), Some("ann@example.com"));
+        assert_eq!(page.changes[1].action, Action::AddMembership);
+        assert_eq!(page.changes[1].group.as_deref(), Some("devs"));
+        let report: String = conn
+            .query_row("SELECT report FROM runs WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+        assert!(report.get("changes").is_none(), "{report}");
+        assert_eq!(report["writes"], 2, "the rest of the report stays");
+        let columns: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'last_login'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(columns, 1);
+    }
+}

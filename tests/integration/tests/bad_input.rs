@@ -423,7 +423,7 @@ fn bad_regular_expressions_are_refused_naming_the_setting() {
     refused(
         &env,
         &from_stored(&env, |i| {
-            i.users.as_mut().unwrap().username_pattern = "^(?P<user>.*@".into()
+            i.users.as_mut().unwrap().username.pattern = "^(?P<user>.*@".into()
         }),
         "username-pattern",
         "is not a valid regular expression",

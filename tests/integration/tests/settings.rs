@@ -7,9 +7,20 @@ use integration::{
 use okta_sim::{GenSpec, GroupType, Org, SimConfig};
 use serde_json::json;
 use usersync::bindings::wit::{
-    GroupSettings, LifecycleSettings, MigrateExisting, MissingUsers, SyncError, UserSettings,
+    FieldMapping, GroupSettings, LifecycleSettings, MigrateExisting, MissingUsers, NoMatch,
+    SyncError, UserSettings,
 };
 use usersync::{ConnectorInput, HarnessError, SyncRequest};
+
+/// A field made by `template` alone.
+fn mapping(template: &str) -> FieldMapping {
+    FieldMapping {
+        template: template.into(),
+        pattern: String::new(),
+        replacement: String::new(),
+        on_no_match: NoMatch::UseRaw,
+    }
+}
 
 fn users() -> UserSettings {
     UserSettings {
@@ -17,12 +28,11 @@ fn users() -> UserSettings {
         update_users: true,
         sync_status: true,
         create_staged: false,
-        username_attribute: "login".into(),
-        username_pattern: String::new(),
-        username_replacement: String::new(),
+        username: mapping("{login}"),
         lowercase_username: true,
-        display_name: "{firstName} {lastName}".into(),
-        email_attribute: "email".into(),
+        display_name: mapping("{firstName} {lastName}"),
+        email: mapping("{email}"),
+        attributes: vec![],
         migrate: MigrateExisting::ByUsername,
     }
 }
@@ -33,6 +43,7 @@ fn lifecycle() -> LifecycleSettings {
         remove_memberships_of_missing: true,
         guard_percent: 10,
         guard_min_users: 5,
+        inactivity: None,
     }
 }
 
@@ -141,11 +152,13 @@ fn usernames_from_another_attribute_a_regex_and_case() {
     let env = env();
     set(&env, |i| {
         i.users = Some(UserSettings {
-            username_attribute: "email".into(),
-            username_pattern: "(.*)@.*".into(),
-            username_replacement: "$1".into(),
+            username: FieldMapping {
+                pattern: "(.*)@.*".into(),
+                replacement: "$1".into(),
+                ..mapping("{email}")
+            },
             lowercase_username: false,
-            display_name: "{lastName}, {firstName}".into(),
+            display_name: mapping("{lastName}, {firstName}"),
             ..users()
         })
     });
@@ -392,7 +405,10 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
         (
             ConnectorInput {
                 users: Some(UserSettings {
-                    username_pattern: "(".into(),
+                    username: FieldMapping {
+                        pattern: "(".into(),
+                        ..mapping("{login}")
+                    },
                     ..users()
                 }),
                 ..connector_input()
@@ -403,7 +419,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
         (
             ConnectorInput {
                 users: Some(UserSettings {
-                    display_name: "{firstName".into(),
+                    display_name: mapping("{firstName"),
                     ..users()
                 }),
                 ..connector_input()
@@ -414,7 +430,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
         (
             ConnectorInput {
                 users: Some(UserSettings {
-                    username_attribute: "first name".into(),
+                    username: mapping("{first name}"),
                     ..users()
                 }),
                 ..connector_input()
