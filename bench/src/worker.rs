@@ -19,6 +19,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command as Process, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 use usersync::bindings::wit;
+use usersync::db::run_changes::ChangeQuery;
 use usersync::host::http::Resolve;
 use usersync::runtime::{Limits, Runtime};
 use usersync::{ConnectorInput, Harness, Options, SyncRequest};
@@ -285,6 +286,7 @@ impl Server {
             mode: match r.mode {
                 wit::SyncMode::Full => "full".into(),
                 wit::SyncMode::Incremental => "incremental".into(),
+                wit::SyncMode::Feed => "feed".into(),
             },
             asked_incremental: incremental,
             guest_steps: self.guest_steps(outcome.run_id)?,
@@ -294,7 +296,10 @@ impl Server {
             apply_ms: r.apply_ms,
             requests_report: r.requests,
             writes: r.writes,
-            changes: r.changes.len(),
+            changes: self
+                .harness
+                .run_changes(outcome.run_id, ChangeQuery::first(0))?
+                .total as usize,
             counts: counts(&r.counts),
             warnings: r.warnings.iter().take(5).cloned().collect(),
             rss_before_kb,
@@ -349,7 +354,7 @@ impl Server {
 }
 
 /// The report's counts, as text.
-fn counts(c: &wit::SyncCounts) -> String {
+fn counts(c: &usersync::bindings::report::SyncCounts) -> String {
     format!(
         "users +{} ~{} on {} off {}, groups +{} ~{}, memberships +{} -{}",
         c.users_created,

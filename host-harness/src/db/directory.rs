@@ -639,10 +639,10 @@ fn apply_one(
                 return invalid("a user needs a username");
             }
             let key = next_key(tx, key_prefix)?;
-            tx.prepare_cached(&format!(
+            tx.prepare_cached(
                 "INSERT INTO users (key, directory_id, username, display_name, email, active, okta_id, attributes) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-            ))?
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
             .execute(params![
                 key,
                 dir,

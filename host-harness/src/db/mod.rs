@@ -301,7 +301,10 @@ mod tests {
         let page = run_changes::page(&conn, 1, ChangeQuery::first(10)).unwrap();
         assert_eq!(page.total, 2);
         assert_eq!(page.changes[0].action, Action::CreateUser);
-        assert_eq!(page.changes[0].fields[0].new.as_deref(), Some("ann@example.com"));
+        assert_eq!(
+            page.changes[0].fields[0].new.as_deref(),
+            Some("ann@example.com")
+        );
         assert_eq!(page.changes[1].action, Action::AddMembership);
         assert_eq!(page.changes[1].group.as_deref(), Some("devs"));
         let report: String = conn

@@ -376,7 +376,7 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
 
 /// The directory tables with `groups` renamed to `groups_gone`.
 fn tables_without_groups() -> Vec<&'static str> {
-    let mut t: Vec<_> = tables()
+    let t: Vec<_> = tables()
         .into_iter()
         .map(|t| if t == "groups" { "groups_gone" } else { t })
         .collect();

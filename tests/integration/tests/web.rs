@@ -547,7 +547,7 @@ fn user_group_and_lifecycle_settings_on_the_page_and_the_rest_api() {
     let r = form(&advanced);
     assert_eq!(r.status, 303, "{}", r.body);
     let v = s.env.harness.connector("okta").unwrap();
-    assert_eq!(v.config.lifecycle, Some(lifecycle));
+    assert_eq!(v.config.lifecycle, lifecycle);
     // Shown again on the form; kept by an edit of other fields over REST.
     let edit = page(&s, &cookie, "/connectors/okta");
     assert!(edit.body.contains("guard_percent"), "{}", edit.body);
@@ -567,9 +567,9 @@ fn user_group_and_lifecycle_settings_on_the_page_and_the_rest_api() {
         .send();
     assert_eq!(r.status, 200, "{}", r.body);
     let saved = s.env.harness.connector("okta").unwrap().config.lifecycle;
-    assert_eq!(saved.map(|l| l.guard_min_users), Some(7));
+    assert_eq!(saved.guard_min_users, 7);
     // An empty field on the page keeps the saved settings.
     assert_eq!(form("").status, 303);
     let saved = s.env.harness.connector("okta").unwrap().config.lifecycle;
-    assert_eq!(saved.map(|l| l.guard_percent), Some(25));
+    assert_eq!(saved.guard_percent, 25);
 }
