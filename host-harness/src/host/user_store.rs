@@ -57,6 +57,22 @@ impl UserStore {
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, DbError>) -> Result<T, StoreError> {
         self.db.read(f).map_err(|e| store_error(&e))
     }
+
+    /// A paged read of `directory`, from the cursor `after`.
+    fn page<K, T>(
+        &self,
+        directory: &str,
+        after: Option<String>,
+        limit: u32,
+        f: impl FnOnce(&Connection, i64, &PageRequest<K>) -> Result<T, DbError>,
+    ) -> Result<T, StoreError>
+    where
+        K: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let id = dir::directory_id(directory)?;
+        let page = PageRequest::parse(after.as_deref(), limit)?;
+        self.read(|c| f(c, id, &page))
+    }
 }
 
 impl store::Host for UserStore {
@@ -70,9 +86,7 @@ impl store::Host for UserStore {
         after: Option<String>,
         limit: u32,
     ) -> Result<UserPage, StoreError> {
-        let id = dir::directory_id(&directory)?;
-        let page = PageRequest::parse(after.as_deref(), limit)?;
-        self.read(|c| dir::list_users(c, id, &page))
+        self.page(&directory, after, limit, dir::list_users)
     }
 
     fn list_groups(
@@ -81,9 +95,7 @@ impl store::Host for UserStore {
         after: Option<String>,
         limit: u32,
     ) -> Result<GroupPage, StoreError> {
-        let id = dir::directory_id(&directory)?;
-        let page = PageRequest::parse(after.as_deref(), limit)?;
-        self.read(|c| dir::list_groups(c, id, &page))
+        self.page(&directory, after, limit, dir::list_groups)
     }
 
     fn list_memberships(
@@ -92,9 +104,7 @@ impl store::Host for UserStore {
         after: Option<String>,
         limit: u32,
     ) -> Result<MembershipPage, StoreError> {
-        let id = dir::directory_id(&directory)?;
-        let page = PageRequest::parse(after.as_deref(), limit)?;
-        self.read(|c| dir::list_memberships(c, id, &page))
+        self.page(&directory, after, limit, dir::list_memberships)
     }
 
     fn group_members(
@@ -104,10 +114,10 @@ impl store::Host for UserStore {
         after: Option<String>,
         limit: u32,
     ) -> Result<MembershipPage, StoreError> {
-        let id = dir::directory_id(&directory)?;
-        let page = PageRequest::parse(after.as_deref(), limit)?;
-        self.read(|c| dir::group_members(c, id, &group, &page))?
-            .ok_or_else(|| StoreError::NotFound(format!("group `{group}` in directory {id}")))
+        self.page(&directory, after, limit, |c, id, page| {
+            dir::group_members(c, id, &group, page)
+        })?
+        .ok_or_else(|| StoreError::NotFound(format!("group `{group}` in directory {directory}")))
     }
 
     fn find_by_username(&mut self, username: String) -> Result<Vec<User>, StoreError> {
