@@ -1,8 +1,13 @@
-//! An in-memory [`Store`]: what the plan is checked against in unit and property tests,
-//! and a reference for hosts of how a batch is applied.
+//! An in-memory [`Store`] and [`Host`]: what syncs and plans are checked against in
+//! unit and property tests, and a reference for hosts of how a batch is applied.
+
+use crate::host::{Host, Level};
+use crate::report::Entry;
+use crate::state::ConnectorState;
 
 use crate::store::{
-    ApplyResult, Change, DirectorySnapshot, Membership, Store, StoreError, StoreGroup, StoreUser,
+    ApplyResult, Change, Directory, DirectoryKind, DirectorySnapshot, Membership, Page, Store,
+    StoreError, StoreGroup, StoreUser,
 };
 
 /// One directory held in memory (the directory id is ignored).
@@ -15,6 +20,12 @@ pub struct MemoryStore {
     next_key: u32,
     /// The transaction of an apply whose last batch has not come yet.
     pending: Option<Pending>,
+    /// When set, every read fails with this error (as a locked or broken database
+    /// would); applies still work, so a test can tell a read failure from a write one.
+    pub read_error: Option<StoreError>,
+    /// Most items per page, below the asked limit (none: the limit), so that tests
+    /// follow `next` over many pages.
+    pub page_cap: Option<usize>,
 }
 
 /// What an unfinished apply has done so far, on a copy of the store.
@@ -32,8 +43,44 @@ impl MemoryStore {
             snapshot,
             writes: 0,
             next_key: 10_000,
-            pending: None,
+            ..Default::default()
         }
+    }
+
+    /// Fail every read with `error` from now on.
+    pub fn failing_reads(mut self, error: StoreError) -> Self {
+        self.read_error = Some(error);
+        self
+    }
+
+    fn readable(&self) -> Result<&DirectorySnapshot, StoreError> {
+        match &self.read_error {
+            Some(e) => Err(e.clone()),
+            None => Ok(&self.snapshot),
+        }
+    }
+
+    /// One page of `items` after the cursor `after` (an index, as text).
+    fn page<T: Clone>(
+        &self,
+        items: &[T],
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<T>, StoreError> {
+        let start = match after {
+            None => 0,
+            Some(a) => a
+                .parse::<usize>()
+                .map_err(|_| StoreError::Invalid(format!("`{a}` is not a page cursor")))?,
+        };
+        let size = (limit as usize)
+            .min(self.page_cap.unwrap_or(usize::MAX))
+            .max(1);
+        let end = start.saturating_add(size).min(items.len());
+        Ok(Page {
+            items: items.get(start..end).unwrap_or_default().to_vec(),
+            next: (end < items.len()).then(|| end.to_string()),
+        })
     }
 
     fn apply_one(
@@ -67,6 +114,7 @@ impl MemoryStore {
                     active: n.active,
                     okta_id: n.okta_id,
                     attributes: n.attributes,
+                    last_login: None,
                 });
             }
             Change::UpdateUser(up) => {
@@ -166,48 +214,131 @@ impl MemoryStore {
     }
 }
 
+/// A host that keeps the run's log lines and changes and the connector's state.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryHost {
+    /// Log lines, in order.
+    pub lines: Vec<(Level, String)>,
+    /// Report changes recorded, in order.
+    pub changes: Vec<Entry>,
+    /// Batches of changes recorded.
+    pub batches: usize,
+    /// The connector's state (as last saved).
+    pub state: Option<ConnectorState>,
+    /// When set, loading the state fails with this error.
+    pub load_error: Option<StoreError>,
+}
+
+impl Host for MemoryHost {
+    fn log(&mut self, level: Level, message: &str) {
+        self.lines.push((level, message.to_string()));
+    }
+    fn record_changes(&mut self, entries: &[Entry]) {
+        self.batches += 1;
+        self.changes.extend_from_slice(entries);
+    }
+    fn load_state(&mut self) -> Result<Option<ConnectorState>, StoreError> {
+        match &self.load_error {
+            Some(e) => Err(e.clone()),
+            None => Ok(self.state.clone()),
+        }
+    }
+    fn save_state(&mut self, state: &ConnectorState) {
+        self.state = Some(state.clone());
+    }
+}
+
 fn same(a: &Membership, b: &Membership) -> bool {
     a.username.eq_ignore_ascii_case(&b.username) && a.group.eq_ignore_ascii_case(&b.group)
 }
 
 impl Store for MemoryStore {
-    fn snapshot(&mut self, _directory: &str) -> Result<DirectorySnapshot, StoreError> {
-        Ok(self.snapshot.clone())
+    fn directories(&mut self) -> Result<Vec<Directory>, StoreError> {
+        self.readable()?;
+        Ok(vec![Directory {
+            id: String::new(),
+            kind: DirectoryKind::Okta,
+            position: 0,
+        }])
     }
 
-    fn find_by_okta_id(&mut self, okta_id: &str) -> Option<StoreUser> {
-        self.snapshot
-            .users
+    fn list_users(
+        &mut self,
+        _directory: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<StoreUser>, StoreError> {
+        self.page(&self.readable()?.users, after, limit)
+    }
+
+    fn list_groups(
+        &mut self,
+        _directory: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<StoreGroup>, StoreError> {
+        self.page(&self.readable()?.groups, after, limit)
+    }
+
+    fn list_memberships(
+        &mut self,
+        _directory: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Membership>, StoreError> {
+        self.page(&self.readable()?.memberships, after, limit)
+    }
+
+    fn find_by_okta_id(&mut self, okta_id: &str) -> Result<Option<StoreUser>, StoreError> {
+        let users = &self.readable()?.users;
+        Ok(users
             .iter()
             .find(|u| u.okta_id.as_deref() == Some(okta_id))
-            .cloned()
+            .cloned())
     }
 
-    fn find_by_username(&mut self, username: &str) -> Vec<StoreUser> {
-        self.snapshot
-            .users
+    fn find_by_username(&mut self, username: &str) -> Result<Vec<StoreUser>, StoreError> {
+        let users = &self.readable()?.users;
+        Ok(users
             .iter()
             .filter(|u| u.username.eq_ignore_ascii_case(username))
             .cloned()
-            .collect()
+            .collect())
     }
 
-    fn user_memberships(&mut self, _directory: &str, username: &str) -> Vec<String> {
-        self.snapshot
-            .memberships
+    fn find_by_email(&mut self, email: &str) -> Result<Vec<StoreUser>, StoreError> {
+        let users = &self.readable()?.users;
+        Ok(users
+            .iter()
+            .filter(|u| !email.is_empty() && u.email.eq_ignore_ascii_case(email))
+            .cloned()
+            .collect())
+    }
+
+    fn user_memberships(
+        &mut self,
+        _directory: &str,
+        username: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let memberships = &self.readable()?.memberships;
+        Ok(memberships
             .iter()
             .filter(|m| m.username.eq_ignore_ascii_case(username))
             .map(|m| m.group.clone())
-            .collect()
+            .collect())
     }
 
-    fn find_groups(&mut self, _directory: &str, names: &[String]) -> Vec<StoreGroup> {
-        self.snapshot
-            .groups
+    fn find_groups(
+        &mut self,
+        _directory: &str,
+        names: &[String],
+    ) -> Result<Vec<StoreGroup>, StoreError> {
+        let groups = &self.readable()?.groups;
+        Ok(groups
             .iter()
             .filter(|g| names.iter().any(|n| n.eq_ignore_ascii_case(&g.name)))
             .cloned()
-            .collect()
+            .collect())
     }
 
     /// All or nothing: batches work on a copy, kept while `more` is set and made the
@@ -237,5 +368,49 @@ impl Store for MemoryStore {
             self.writes += tx.writes;
         }
         Ok(ApplyResult { writes: n, created })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store;
+
+    fn user(n: u32) -> StoreUser {
+        StoreUser {
+            key: format!("K{n}"),
+            username: format!("u{n}"),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_snapshot_follows_every_page() {
+        let snapshot = DirectorySnapshot {
+            users: (0..7).map(user).collect(),
+            groups: vec![StoreGroup::default()],
+            memberships: Vec::new(),
+        };
+        let mut m = MemoryStore::new(snapshot.clone());
+        m.page_cap = Some(2);
+        assert_eq!(
+            m.list_users("d", None, 100).unwrap().next.as_deref(),
+            Some("2")
+        );
+        assert_eq!(store::snapshot(&mut m, "d").unwrap(), snapshot);
+    }
+
+    #[test]
+    fn a_failing_read_keeps_its_kind() {
+        let mut m = MemoryStore::new(DirectorySnapshot::default())
+            .failing_reads(StoreError::Busy("locked".into()));
+        assert_eq!(
+            store::snapshot(&mut m, "d"),
+            Err(StoreError::Busy("locked".into()))
+        );
+        assert_eq!(
+            m.find_by_username("a"),
+            Err(StoreError::Busy("locked".into()))
+        );
     }
 }

@@ -15,16 +15,77 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub struct Plan {
     /// Store writes, in apply order.
     pub changes: Vec<Change>,
-    /// Report lines.
+    /// Report lines, in the order of the changes they describe.
     pub entries: Vec<Entry>,
     /// Conflicts and skips the admin should know about.
     pub warnings: Vec<String>,
+    /// How many of `entries` each change has, in order (a change has one to three), so
+    /// that each apply batch's report lines go to the host with it.
+    spans: Vec<u8>,
 }
 
 impl Plan {
     /// Nothing to do.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// Append a change and its report lines.
+    pub fn push(&mut self, change: Change, entries: impl IntoIterator<Item = Entry>) {
+        let before = self.entries.len();
+        self.entries.extend(entries);
+        let span = u8::try_from(self.entries.len() - before).unwrap_or(u8::MAX);
+        self.changes.push(change);
+        self.spans.push(span);
+    }
+
+    /// Keep the changes `keep_change` keeps (it may alter them) and, of theirs, the
+    /// report lines `keep_entry` keeps; a dropped change drops its lines.
+    pub fn retain(
+        &mut self,
+        mut keep_change: impl FnMut(&mut Change) -> bool,
+        mut keep_entry: impl FnMut(&Entry) -> bool,
+    ) {
+        let changes = std::mem::take(&mut self.changes);
+        let spans = std::mem::take(&mut self.spans);
+        let mut entries = std::mem::take(&mut self.entries).into_iter();
+        for (mut change, span) in changes.into_iter().zip(spans) {
+            let own = entries.by_ref().take(usize::from(span));
+            if keep_change(&mut change) {
+                let kept: Vec<Entry> = own.filter(|e| keep_entry(e)).collect();
+                self.push(change, kept);
+            } else {
+                own.for_each(drop);
+            }
+        }
+    }
+
+    /// The changes and their report lines, `size` changes at a time, in order.
+    pub fn into_batches(self, size: usize) -> impl Iterator<Item = (Vec<Change>, Vec<Entry>)> {
+        let mut changes = self.changes.into_iter();
+        let mut spans = self.spans.into_iter();
+        let mut entries = self.entries.into_iter();
+        std::iter::from_fn(move || {
+            let batch: Vec<Change> = changes.by_ref().take(size.max(1)).collect();
+            if batch.is_empty() {
+                return None;
+            }
+            let lines: usize = spans.by_ref().take(batch.len()).map(usize::from).sum();
+            Some((batch, entries.by_ref().take(lines).collect()))
+        })
+    }
+
+    /// The plan's digest: SHA-256 (hex) of its changes in a canonical form (each one's
+    /// JSON, in apply order). Two syncs against the same Okta and store get the same
+    /// digest, so that an approved plan is applied only if it is still the plan.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for c in &self.changes {
+            serde_json::to_writer(&mut hash, c).expect("a change serializes");
+            hash.update(b"\n");
+        }
+        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -199,7 +260,11 @@ pub fn plan_with(
         let before = pending.len();
         pending.retain(|&p| {
             let (du, i) = pairs[p];
-            let want = du.username.to_lowercase();
+            let want = if du.kept.username {
+                current[i].clone()
+            } else {
+                du.username.to_lowercase()
+            };
             if holder.get(&want).is_some_and(|&j| j != i) {
                 return true;
             }
@@ -230,7 +295,7 @@ pub fn plan_with(
                 du.okta_id, du.username, store.users[i].username
             ));
         }
-        let rename_ok = rename_ok && policy.update;
+        let rename_ok = rename_ok && policy.update && !du.kept.username;
         let name = if rename_ok {
             du.username.as_str()
         } else {
@@ -487,33 +552,30 @@ pub fn plan_with(
         .map(|(_, es)| es.len())
         .sum();
     let singles = out.groups.len() + out.creates.len() + out.removes.len() + out.adds.len();
+    let changes = singles + out.updates.len() + out.migrations.len();
     let mut plan = Plan {
-        changes: Vec::with_capacity(singles + out.updates.len() + out.migrations.len()),
+        changes: Vec::with_capacity(changes),
         entries: Vec::with_capacity(singles + updates),
         warnings,
+        spans: Vec::with_capacity(changes),
     };
     // Groups, then updates (renames in an order that frees each name before it is
-    // taken), then creates (which may take a name a rename freed), then memberships.
+    // taken), then creates (which may take a name a rename freed), then migrated users
+    // (they move into the directory, then take Okta's values), then memberships.
     for (c, e) in out.groups {
-        plan.changes.push(c);
-        plan.entries.push(e);
+        plan.push(c, [e]);
     }
     for (c, es) in out.updates {
-        plan.changes.push(c);
-        plan.entries.extend(es);
+        plan.push(c, es);
     }
     for (c, e) in out.creates {
-        plan.changes.push(c);
-        plan.entries.push(e);
+        plan.push(c, [e]);
     }
-    // Migrated users move into the directory, then take Okta's values.
     for (c, es) in out.migrations {
-        plan.changes.push(c);
-        plan.entries.extend(es);
+        plan.push(c, es);
     }
     for (c, e) in out.removes.into_iter().chain(out.adds) {
-        plan.changes.push(c);
-        plan.entries.push(e);
+        plan.push(c, [e]);
     }
     plan
 }
@@ -555,11 +617,11 @@ fn diff_user(
         push_field(&mut e, "username", &su.username, &du.username);
         up.username = Some(du.username.clone());
     }
-    if policy.update && su.display_name != du.display_name {
+    if policy.update && !du.kept.display_name && su.display_name != du.display_name {
         push_field(&mut e, "display-name", &su.display_name, &du.display_name);
         up.display_name = Some(du.display_name.clone());
     }
-    if policy.update && su.email != du.email {
+    if policy.update && !du.kept.email && su.email != du.email {
         push_field(&mut e, "email", &su.email, &du.email);
         up.email = Some(du.email.clone());
     }
@@ -567,9 +629,10 @@ fn diff_user(
         push_opt(&mut e, "okta-id", &su.okta_id, &Some(du.okta_id.clone()));
         up.okta_id = Some(du.okta_id.clone());
     }
-    if policy.update && su.attributes != du.attributes {
-        diff_attributes(&mut e, &su.attributes, &du.attributes);
-        up.attributes = Some(du.attributes.clone());
+    let attributes = wanted_attributes(su, du);
+    if policy.update && su.attributes != *attributes {
+        diff_attributes(&mut e, &su.attributes, &attributes);
+        up.attributes = Some(attributes.into_owned());
     }
     let mut entries = Vec::new();
     if !e.fields.is_empty() {
@@ -587,6 +650,25 @@ fn diff_user(
         up.active = Some(du.active);
     }
     (!entries.is_empty()).then_some((Change::UpdateUser(Box::new(up)), entries))
+}
+
+/// The attributes `su` should have: `du`'s, but those a mapping leaves as they are
+/// keep `su`'s values.
+fn wanted_attributes<'a>(
+    su: &StoreUser,
+    du: &'a DesiredUser,
+) -> std::borrow::Cow<'a, BTreeMap<String, String>> {
+    if du.kept.attributes.is_empty() {
+        return std::borrow::Cow::Borrowed(&du.attributes);
+    }
+    let mut attributes = du.attributes.clone();
+    for name in &du.kept.attributes {
+        match su.attributes.get(name) {
+            Some(v) => attributes.insert(name.clone(), v.clone()),
+            None => attributes.remove(name),
+        };
+    }
+    std::borrow::Cow::Owned(attributes)
 }
 
 fn diff_attributes(e: &mut Entry, old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) {

@@ -299,21 +299,23 @@ fn deny(plan: &mut Plan, denied: &[&Seat], licensing: &Licensing) {
     let denied_add = |username: &str, group: &str| {
         licensing.is_access(group) && names.contains(username.to_lowercase().as_str())
     };
-    plan.changes.retain_mut(|c| match c {
-        Change::AddMembership(m) => !denied_add(&m.username, &m.group),
-        Change::UpdateUser(up)
-            if up.active == Some(true) && held_keys.contains(up.key.as_str()) =>
-        {
-            up.active = None;
-            !is_empty_update(up)
-        }
-        _ => true,
-    });
-    plan.entries.retain(|e: &Entry| match e.action {
-        Action::AddMembership => !e.group.as_deref().is_some_and(|g| denied_add(&e.target, g)),
-        Action::ActivateUser => !held_names.contains(e.target.to_lowercase().as_str()),
-        _ => true,
-    });
+    plan.retain(
+        |c| match c {
+            Change::AddMembership(m) => !denied_add(&m.username, &m.group),
+            Change::UpdateUser(up)
+                if up.active == Some(true) && held_keys.contains(up.key.as_str()) =>
+            {
+                up.active = None;
+                !is_empty_update(up)
+            }
+            _ => true,
+        },
+        |e: &Entry| match e.action {
+            Action::AddMembership => !e.group.as_deref().is_some_and(|g| denied_add(&e.target, g)),
+            Action::ActivateUser => !held_names.contains(e.target.to_lowercase().as_str()),
+            _ => true,
+        },
+    );
 }
 
 fn is_empty_update(up: &UserUpdate) -> bool {
@@ -375,6 +377,7 @@ mod tests {
             active,
             creatable: true,
             attributes: Default::default(),
+            kept: Default::default(),
         }
     }
 

@@ -7,12 +7,14 @@
 //! synced.
 
 use plugin::config::ConnectorConfig;
-use plugin::memory::MemoryStore;
+use plugin::host::Level;
+use plugin::memory::{MemoryHost, MemoryStore};
 use plugin::okta::{HttpResponse, OktaErrorKind, Transport, TransportError};
 use plugin::store::{
-    ApplyResult, Change, DirectorySnapshot, Store, StoreError, StoreGroup, StoreUser,
+    ApplyResult, Change, Directory, DirectorySnapshot, Membership, Page, Store, StoreError,
+    StoreGroup, StoreUser,
 };
-use plugin::sync::{self, Context, Host, Level, Options, Report, SyncError};
+use plugin::sync::{self, Context, Options, Report, SyncError, UserRef};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -94,24 +96,6 @@ impl Transport for &mut Routes {
     }
 }
 
-#[derive(Default)]
-struct Log {
-    lines: Vec<(Level, String)>,
-    state: BTreeMap<String, String>,
-}
-
-impl Host for Log {
-    fn log(&mut self, level: Level, message: &str) {
-        self.lines.push((level, message.to_string()));
-    }
-    fn state_get(&mut self, key: &str) -> Option<String> {
-        self.state.get(key).cloned()
-    }
-    fn state_set(&mut self, key: &str, value: &str) {
-        self.state.insert(key.into(), value.into());
-    }
-}
-
 fn cfg() -> ConnectorConfig {
     ConnectorConfig {
         name: "okta".into(),
@@ -141,6 +125,7 @@ fn existing() -> DirectorySnapshot {
             active: true,
             okta_id: Some("00uOld".into()),
             attributes: BTreeMap::new(),
+            last_login: None,
         }],
         groups: vec![StoreGroup {
             name: "Eng".into(),
@@ -154,8 +139,8 @@ fn existing() -> DirectorySnapshot {
     }
 }
 
-fn run(routes: &mut Routes, store: &mut impl Store) -> (Result<Report, SyncError>, Log) {
-    let mut log = Log::default();
+fn run(routes: &mut Routes, store: &mut impl Store) -> (Result<Report, SyncError>, MemoryHost) {
+    let mut log = MemoryHost::default();
     let r = sync::sync(&cfg(), &ctx(), Options::default(), routes, store, &mut log);
     (r, log)
 }
@@ -177,10 +162,7 @@ fn assert_bad_response(routes: &mut Routes, path_start: &str, needle: &str) {
     assert!(e.summary.contains(needle), "{}", e.summary);
     assert_eq!(store.snapshot, existing(), "nothing applied");
     assert_eq!(store.writes, 0);
-    assert!(
-        !log.state.contains_key(sync::STATE_LAST_FULL_SYNC),
-        "no state written"
-    );
+    assert!(log.state.is_none(), "no state written");
 }
 
 #[test]
@@ -491,23 +473,52 @@ fn a_10_mb_profile_attribute_is_parsed_and_copied_intact() {
 #[derive(Default)]
 struct Counting {
     creates: usize,
+    empty: MemoryStore,
 }
 
+/// Reads answer as an empty store does.
 impl Store for Counting {
-    fn snapshot(&mut self, _: &str) -> Result<DirectorySnapshot, StoreError> {
-        Ok(DirectorySnapshot::default())
+    fn directories(&mut self) -> Result<Vec<Directory>, StoreError> {
+        self.empty.directories()
     }
-    fn find_by_okta_id(&mut self, _: &str) -> Option<StoreUser> {
-        None
+    fn list_users(
+        &mut self,
+        d: &str,
+        a: Option<&str>,
+        n: u32,
+    ) -> Result<Page<StoreUser>, StoreError> {
+        self.empty.list_users(d, a, n)
     }
-    fn find_by_username(&mut self, _: &str) -> Vec<StoreUser> {
-        vec![]
+    fn list_groups(
+        &mut self,
+        d: &str,
+        a: Option<&str>,
+        n: u32,
+    ) -> Result<Page<StoreGroup>, StoreError> {
+        self.empty.list_groups(d, a, n)
     }
-    fn user_memberships(&mut self, _: &str, _: &str) -> Vec<String> {
-        vec![]
+    fn list_memberships(
+        &mut self,
+        d: &str,
+        a: Option<&str>,
+        n: u32,
+    ) -> Result<Page<Membership>, StoreError> {
+        self.empty.list_memberships(d, a, n)
     }
-    fn find_groups(&mut self, _: &str, _: &[String]) -> Vec<StoreGroup> {
-        vec![]
+    fn find_by_okta_id(&mut self, id: &str) -> Result<Option<StoreUser>, StoreError> {
+        self.empty.find_by_okta_id(id)
+    }
+    fn find_by_username(&mut self, name: &str) -> Result<Vec<StoreUser>, StoreError> {
+        self.empty.find_by_username(name)
+    }
+    fn find_by_email(&mut self, email: &str) -> Result<Vec<StoreUser>, StoreError> {
+        self.empty.find_by_email(email)
+    }
+    fn user_memberships(&mut self, d: &str, name: &str) -> Result<Vec<String>, StoreError> {
+        self.empty.user_memberships(d, name)
+    }
+    fn find_groups(&mut self, d: &str, names: &[String]) -> Result<Vec<StoreGroup>, StoreError> {
+        self.empty.find_groups(d, names)
     }
     fn apply(&mut self, _: &str, changes: Vec<Change>, _: bool) -> Result<ApplyResult, StoreError> {
         self.creates += changes
@@ -554,7 +565,7 @@ fn a_licence_without_seats_or_access_groups_refuses_every_sync_before_any_reques
     };
     let mut routes = Routes::default();
     let mut store = MemoryStore::new(existing());
-    let mut log = Log::default();
+    let mut log = MemoryHost::default();
     let fields = |e: SyncError| match e {
         SyncError::InvalidConfig(es) => es.into_iter().map(|e| e.field).collect::<Vec<_>>(),
         other => panic!("expected invalid-config, got {other:?}"),
@@ -568,7 +579,14 @@ fn a_licence_without_seats_or_access_groups_refuses_every_sync_before_any_reques
         &mut log,
     );
     assert_eq!(fields(full.unwrap_err()), ["seat-limit", "access-groups"]);
-    let login = sync::sync_user(&cfg(), &ctx, "old@x.com", &mut routes, &mut store, &mut log);
+    let login = sync::sync_user(
+        &cfg(),
+        &ctx,
+        &UserRef::Login("old@x.com".into()),
+        &mut routes,
+        &mut store,
+        &mut log,
+    );
     assert_eq!(fields(login.unwrap_err()), ["seat-limit", "access-groups"]);
     assert!(routes.asked.is_empty(), "no request: {:?}", routes.asked);
     assert_eq!(store.snapshot, existing(), "nothing applied");
