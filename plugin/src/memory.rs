@@ -26,6 +26,8 @@ pub struct MemoryStore {
     /// Most items per page, below the asked limit (none: the limit), so that tests
     /// follow `next` over many pages.
     pub page_cap: Option<usize>,
+    /// Changes of each batch applied, in order.
+    pub batches: Vec<usize>,
 }
 
 /// What an unfinished apply has done so far, on a copy of the store.
@@ -82,133 +84,157 @@ impl MemoryStore {
             next: (end < items.len()).then(|| end.to_string()),
         })
     }
+}
 
-    fn apply_one(
-        s: &mut DirectorySnapshot,
-        next_key: &mut u32,
+fn user_taken(s: &DirectorySnapshot, name: &str, except: Option<usize>) -> bool {
+    s.users
+        .iter()
+        .enumerate()
+        .any(|(j, u)| Some(j) != except && u.username.eq_ignore_ascii_case(name))
+}
+
+impl Pending {
+    /// Apply one change to the copy.
+    fn apply(
+        &mut self,
+        directory: &str,
         c: Change,
         created: &mut Vec<(String, String)>,
     ) -> Result<(), StoreError> {
-        let taken = |s: &DirectorySnapshot, name: &str| {
-            s.users
-                .iter()
-                .any(|u| u.username.eq_ignore_ascii_case(name))
-        };
         match c {
-            Change::CreateUser(n) => {
-                if taken(s, &n.username) {
-                    return Err(StoreError::Conflict(format!(
-                        "username {} exists",
-                        n.username
-                    )));
-                }
-                *next_key += 1;
-                let key = format!("USER{next_key}");
-                created.push((n.username.clone(), key.clone()));
-                s.users.push(StoreUser {
-                    key,
-                    directory: String::new(),
-                    username: n.username,
-                    display_name: n.display_name,
-                    email: n.email,
-                    active: n.active,
-                    okta_id: n.okta_id,
-                    attributes: n.attributes,
-                    last_login: None,
-                });
+            Change::CreateUser(n) => self.create_user(directory, *n, created),
+            Change::UpdateUser(up) => self.update_user(*up),
+            Change::AdoptUser(key) => Err(StoreError::NotFound(format!(
+                "user {key}: the in-memory store holds one directory"
+            ))),
+            Change::DeleteUser(key) => self.delete_user(&key),
+            Change::CreateGroup(g) => self.create_group(*g),
+            Change::UpdateGroup(g) => self.update_group(*g),
+            Change::AddMembership(m) => self.add_membership(m),
+            Change::RemoveMembership(m) => {
+                self.snapshot.memberships.retain(|x| !same(x, &m));
+                Ok(())
             }
-            Change::UpdateUser(up) => {
-                let i = s
-                    .users
-                    .iter()
-                    .position(|u| u.key == up.key)
-                    .ok_or_else(|| StoreError::NotFound(up.key.clone()))?;
-                if let Some(name) = up.username {
-                    if s.users
-                        .iter()
-                        .enumerate()
-                        .any(|(j, u)| j != i && u.username.eq_ignore_ascii_case(&name))
-                    {
-                        return Err(StoreError::Conflict(format!("username {name} exists")));
-                    }
-                    let old = std::mem::replace(&mut s.users[i].username, name.clone());
-                    for m in s
-                        .memberships
-                        .iter_mut()
-                        .filter(|m| m.username.eq_ignore_ascii_case(&old))
-                    {
-                        m.username = name.clone();
-                    }
-                }
-                let u = &mut s.users[i];
-                if let Some(v) = up.display_name {
-                    u.display_name = v;
-                }
-                if let Some(v) = up.email {
-                    u.email = v;
-                }
-                if let Some(v) = up.active {
-                    u.active = v;
-                }
-                if let Some(v) = up.okta_id {
-                    u.okta_id = Some(v);
-                }
-                if let Some(v) = up.attributes {
-                    u.attributes = v;
-                }
+        }
+    }
+
+    fn create_user(
+        &mut self,
+        directory: &str,
+        n: crate::store::NewUser,
+        created: &mut Vec<(String, String)>,
+    ) -> Result<(), StoreError> {
+        if user_taken(&self.snapshot, &n.username, None) {
+            return Err(StoreError::Conflict(format!(
+                "username {} exists",
+                n.username
+            )));
+        }
+        self.next_key += 1;
+        let key = format!("USER{}", self.next_key);
+        created.push((n.username.clone(), key.clone()));
+        self.snapshot.users.push(StoreUser {
+            key,
+            directory: directory.to_string(),
+            username: n.username,
+            display_name: n.display_name,
+            email: n.email,
+            active: n.active,
+            okta_id: n.okta_id,
+            attributes: n.attributes,
+            last_login: None,
+        });
+        Ok(())
+    }
+
+    fn update_user(&mut self, up: crate::store::UserUpdate) -> Result<(), StoreError> {
+        let s = &mut self.snapshot;
+        let i = s
+            .users
+            .iter()
+            .position(|u| u.key == up.key)
+            .ok_or_else(|| StoreError::NotFound(up.key.clone()))?;
+        if let Some(name) = up.username {
+            if user_taken(s, &name, Some(i)) {
+                return Err(StoreError::Conflict(format!("username {name} exists")));
             }
-            Change::AdoptUser(key) => {
-                return Err(StoreError::NotFound(format!(
-                    "user {key}: the in-memory store holds one directory"
-                )));
+            // A rename keeps the user's memberships.
+            let old = std::mem::replace(&mut s.users[i].username, name.clone());
+            for m in s
+                .memberships
+                .iter_mut()
+                .filter(|m| m.username.eq_ignore_ascii_case(&old))
+            {
+                m.username = name.clone();
             }
-            Change::DeleteUser(key) => {
-                let i = s
-                    .users
-                    .iter()
-                    .position(|u| u.key == key)
-                    .ok_or_else(|| StoreError::NotFound(key.clone()))?;
-                let gone = s.users.remove(i);
-                s.memberships
-                    .retain(|m| !m.username.eq_ignore_ascii_case(&gone.username));
-            }
-            Change::CreateGroup(g) => {
-                if s.groups
-                    .iter()
-                    .any(|x| x.name.eq_ignore_ascii_case(&g.name))
-                {
-                    return Err(StoreError::Conflict(format!("group {} exists", g.name)));
-                }
-                s.groups.push(*g);
-            }
-            Change::UpdateGroup(g) => {
-                let x = s
-                    .groups
-                    .iter_mut()
-                    .find(|x| x.name.eq_ignore_ascii_case(&g.name))
-                    .ok_or_else(|| StoreError::NotFound(g.name.clone()))?;
-                *x = StoreGroup {
-                    name: x.name.clone(),
-                    ..*g
-                };
-            }
-            Change::AddMembership(m) => {
-                if !taken(s, &m.username)
-                    || !s
-                        .groups
-                        .iter()
-                        .any(|g| g.name.eq_ignore_ascii_case(&m.group))
-                {
-                    return Err(StoreError::NotFound(format!(
-                        "{} / {}",
-                        m.username, m.group
-                    )));
-                }
-                if !s.memberships.iter().any(|x| same(x, &m)) {
-                    s.memberships.push(m);
-                }
-            }
-            Change::RemoveMembership(m) => s.memberships.retain(|x| !same(x, &m)),
+        }
+        let u = &mut s.users[i];
+        if let Some(v) = up.display_name {
+            u.display_name = v;
+        }
+        if let Some(v) = up.email {
+            u.email = v;
+        }
+        if let Some(v) = up.active {
+            u.active = v;
+        }
+        if let Some(v) = up.okta_id {
+            u.okta_id = Some(v);
+        }
+        if let Some(v) = up.attributes {
+            u.attributes = v;
+        }
+        Ok(())
+    }
+
+    fn delete_user(&mut self, key: &str) -> Result<(), StoreError> {
+        let s = &mut self.snapshot;
+        let i = s
+            .users
+            .iter()
+            .position(|u| u.key == key)
+            .ok_or_else(|| StoreError::NotFound(key.to_string()))?;
+        let gone = s.users.remove(i);
+        s.memberships
+            .retain(|m| !m.username.eq_ignore_ascii_case(&gone.username));
+        Ok(())
+    }
+
+    fn group(&mut self, name: &str) -> Option<&mut StoreGroup> {
+        self.snapshot
+            .groups
+            .iter_mut()
+            .find(|x| x.name.eq_ignore_ascii_case(name))
+    }
+
+    fn create_group(&mut self, g: StoreGroup) -> Result<(), StoreError> {
+        if self.group(&g.name).is_some() {
+            return Err(StoreError::Conflict(format!("group {} exists", g.name)));
+        }
+        self.snapshot.groups.push(g);
+        Ok(())
+    }
+
+    fn update_group(&mut self, g: StoreGroup) -> Result<(), StoreError> {
+        let x = self
+            .group(&g.name)
+            .ok_or_else(|| StoreError::NotFound(g.name.clone()))?;
+        *x = StoreGroup {
+            name: x.name.clone(),
+            ..g
+        };
+        Ok(())
+    }
+
+    fn add_membership(&mut self, m: Membership) -> Result<(), StoreError> {
+        if !user_taken(&self.snapshot, &m.username, None) || self.group(&m.group).is_none() {
+            return Err(StoreError::NotFound(format!(
+                "{} / {}",
+                m.username, m.group
+            )));
+        }
+        if !self.snapshot.memberships.iter().any(|x| same(x, &m)) {
+            self.snapshot.memberships.push(m);
         }
         Ok(())
     }
@@ -221,8 +247,8 @@ pub struct MemoryHost {
     pub lines: Vec<(Level, String)>,
     /// Report changes recorded, in order.
     pub changes: Vec<Entry>,
-    /// Batches of changes recorded.
-    pub batches: usize,
+    /// Lines of each batch of changes recorded, in order.
+    pub batches: Vec<usize>,
     /// The connector's state (as last saved).
     pub state: Option<ConnectorState>,
     /// When set, loading the state fails with this error.
@@ -234,7 +260,7 @@ impl Host for MemoryHost {
         self.lines.push((level, message.to_string()));
     }
     fn record_changes(&mut self, entries: &[Entry]) {
-        self.batches += 1;
+        self.batches.push(entries.len());
         self.changes.extend_from_slice(entries);
     }
     fn load_state(&mut self) -> Result<Option<ConnectorState>, StoreError> {
@@ -345,7 +371,7 @@ impl Store for MemoryStore {
     /// store's content by the last batch; a failed batch drops it.
     fn apply(
         &mut self,
-        _directory: &str,
+        directory: &str,
         changes: Vec<Change>,
         more: bool,
     ) -> Result<ApplyResult, StoreError> {
@@ -356,8 +382,9 @@ impl Store for MemoryStore {
         });
         let mut created = Vec::new();
         let n = changes.len() as u32;
+        self.batches.push(changes.len());
         for c in changes {
-            Self::apply_one(&mut tx.snapshot, &mut tx.next_key, c, &mut created)?;
+            tx.apply(directory, c, &mut created)?;
         }
         tx.writes += n;
         if more {

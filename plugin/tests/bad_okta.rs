@@ -6,112 +6,20 @@
 //! types, nulls, huge values and pages, a user listed twice) is tolerated, reported, and
 //! synced.
 
-use plugin::config::ConnectorConfig;
 use plugin::host::Level;
 use plugin::memory::{MemoryHost, MemoryStore};
-use plugin::okta::{HttpResponse, OktaErrorKind, Transport, TransportError};
+mod common;
+
+use common::{Routes, USERS, cfg, ctx, user};
+use plugin::okta::OktaErrorKind;
 use plugin::store::{
     ApplyResult, Change, Directory, DirectorySnapshot, Membership, Page, Store, StoreError,
     StoreGroup, StoreUser,
 };
 use plugin::sync::{self, Context, Options, Report, SyncError, UserRef};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
-
-const ORIGIN: &str = "https://acme.okta.com";
-const USERS: &str = "/api/v1/users?limit=200";
-const GROUPS: &str = "/api/v1/groups?limit=10000";
-
-/// Answers by URL (path and query), the same answer every time it is asked; counts the
-/// requests and records the waits instead of sleeping.
-#[derive(Default)]
-struct Routes {
-    answers: HashMap<String, HttpResponse>,
-    asked: Vec<String>,
-    slept: Vec<Duration>,
-}
-
-impl Routes {
-    fn json(&mut self, path: &str, body: &Value) -> &mut Self {
-        self.raw(path, body.to_string().into_bytes(), &[])
-    }
-
-    fn raw(&mut self, path: &str, body: Vec<u8>, links: &[&str]) -> &mut Self {
-        self.answers.insert(
-            format!("{ORIGIN}{path}"),
-            HttpResponse {
-                status: 200,
-                headers: links
-                    .iter()
-                    .map(|l| ("link".to_string(), format!("<{ORIGIN}{l}>; rel=\"next\"")))
-                    .chain([("content-type".into(), "application/json".into())])
-                    .collect(),
-                body,
-            },
-        );
-        self
-    }
-
-    /// A full org: these users on one page, `Everyone` and the given groups, members.
-    fn org(users: Value, groups: Value, members: &[(&str, Value)]) -> Routes {
-        let mut r = Routes::default();
-        r.json(USERS, &users);
-        let mut all =
-            vec![json!({"id": "00gEveryone", "type": "BUILT_IN", "profile": {"name": "Everyone"}})];
-        all.extend(groups.as_array().cloned().unwrap_or_default());
-        r.json(GROUPS, &Value::Array(all));
-        for (gid, m) in members {
-            r.json(&format!("/api/v1/groups/{gid}/users?limit=1000"), m);
-        }
-        r
-    }
-
-    fn count(&self, path: &str) -> usize {
-        let url = format!("{ORIGIN}{path}");
-        self.asked.iter().filter(|u| **u == url).count()
-    }
-}
-
-impl Transport for &mut Routes {
-    fn get(
-        &mut self,
-        url: &str,
-        _headers: &[(&'static str, &str)],
-    ) -> Result<HttpResponse, TransportError> {
-        self.asked.push(url.to_string());
-        Ok(self
-            .answers
-            .get(url)
-            .cloned()
-            .unwrap_or_else(|| HttpResponse {
-                status: 404,
-                headers: vec![],
-                body: br#"{"errorCode":"E0000007","errorSummary":"Not found"}"#.to_vec(),
-            }))
-    }
-
-    fn sleep(&mut self, d: Duration) {
-        self.slept.push(d);
-    }
-}
-
-fn cfg() -> ConnectorConfig {
-    ConnectorConfig {
-        name: "okta".into(),
-        okta_domain: "acme.okta.com".into(),
-        user_attributes: vec!["department".into()],
-        ..Default::default()
-    }
-}
-
-fn ctx() -> Context {
-    Context {
-        directory: "2".into(),
-        now: 1_800_000_000,
-        ..Default::default()
-    }
-}
 
 /// A directory that already holds one synced user and one group.
 fn existing() -> DirectorySnapshot {
@@ -143,10 +51,6 @@ fn run(routes: &mut Routes, store: &mut impl Store) -> (Result<Report, SyncError
     let mut log = MemoryHost::default();
     let r = sync::sync(&cfg(), &ctx(), Options::default(), routes, store, &mut log);
     (r, log)
-}
-
-fn user(id: &str, status: &str, login: &str) -> Value {
-    json!({"id": id, "status": status, "profile": {"login": login, "email": login, "firstName": "F", "lastName": "L"}})
 }
 
 /// The sync fails with a bad-response error on `path`, and the store is untouched.
