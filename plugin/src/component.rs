@@ -20,8 +20,23 @@ use usersync::okta::{report as wr, run, sync_state as wss, types, user_store as 
 struct Component;
 export!(Component);
 
-/// `From` both ways between two enums with the same variants.
+/// `From` both ways between two enums with the same variants (unit variants, or
+/// variants of one value each, written `Name(x)`).
 macro_rules! mirror_enum {
+    ($a:ty, $b:ty { $($v:ident($x:ident)),* $(,)? }) => {
+        impl From<$a> for $b {
+            fn from(e: $a) -> Self {
+                type Source = $a;
+                match e { $(Source::$v($x) => Self::$v($x.into())),* }
+            }
+        }
+        impl From<$b> for $a {
+            fn from(e: $b) -> Self {
+                type Source = $b;
+                match e { $(Source::$v($x) => Self::$v($x.into())),* }
+            }
+        }
+    };
     ($a:ty, $b:ty { $($v:ident),* $(,)? }) => {
         impl From<$a> for $b {
             fn from(x: $a) -> Self {
@@ -342,29 +357,9 @@ fn attrs_out(a: BTreeMap<String, String>) -> Vec<types::Attribute> {
         .collect()
 }
 
-impl From<types::StoreError> for StoreError {
-    fn from(e: types::StoreError) -> Self {
-        match e {
-            types::StoreError::NotFound(s) => StoreError::NotFound(s),
-            types::StoreError::Conflict(s) => StoreError::Conflict(s),
-            types::StoreError::Invalid(s) => StoreError::Invalid(s),
-            types::StoreError::Busy(s) => StoreError::Busy(s),
-            types::StoreError::Failure(s) => StoreError::Failure(s),
-        }
-    }
-}
-
-impl From<StoreError> for types::StoreError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound(s) => types::StoreError::NotFound(s),
-            StoreError::Conflict(s) => types::StoreError::Conflict(s),
-            StoreError::Invalid(s) => types::StoreError::Invalid(s),
-            StoreError::Busy(s) => types::StoreError::Busy(s),
-            StoreError::Failure(s) => types::StoreError::Failure(s),
-        }
-    }
-}
+mirror_enum!(types::StoreError, StoreError {
+    NotFound(s), Conflict(s), Invalid(s), Busy(s), Failure(s)
+});
 
 impl From<ws::Directory> for store::Directory {
     fn from(d: ws::Directory) -> Self {

@@ -247,18 +247,12 @@ fn required_members<'a>(
     members: &'a [(String, Vec<String>)],
     rules: &Rules,
 ) -> Option<HashSet<&'a str>> {
-    if rules.groups.required.is_empty() {
+    if rules.required.is_empty() {
         return None;
     }
-    let required: HashSet<String> = rules
-        .groups
-        .required
-        .iter()
-        .map(|r| r.to_lowercase())
-        .collect();
     let ids: HashSet<&str> = groups
         .iter()
-        .filter(|g| required.contains(&g.profile.name.trim().to_lowercase()))
+        .filter(|g| rules.is_required(&g.profile.name))
         .map(|g| g.id.as_str())
         .collect();
     Some(

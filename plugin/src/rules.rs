@@ -6,6 +6,7 @@ use crate::settings::{
     FieldMapping, GroupSettings, LifecycleSettings, MissingUsers, NoMatch, UserSettings,
 };
 use regex::Regex;
+use std::collections::HashSet;
 
 /// One piece of a template.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -234,6 +235,8 @@ pub struct Rules {
     pub exclude: Vec<Regex>,
     /// Group-name regex.
     pub group_re: Option<Regex>,
+    /// Lowercase names of the required Okta groups.
+    pub required: HashSet<String>,
     /// Default groups resolved for the product.
     pub default_groups: Vec<String>,
     /// Lifecycle settings.
@@ -348,23 +351,20 @@ fn compile_groups(
 
 /// The lifecycle settings checked: ranges, and what this version does not build.
 fn check_lifecycle(lifecycle: &LifecycleSettings, errors: &mut Vec<FieldError>) {
-    if lifecycle.guard_percent > 100 {
-        errors.push(FieldError::new(
-            "lifecycle.guard-percent",
-            format!(
-                "{} % is out of range; use 0 to 100",
-                lifecycle.guard_percent
-            ),
-        ));
-    }
-    if lifecycle.guard_min_users > 1_000_000 {
-        errors.push(FieldError::new(
+    for (field, value, max) in [
+        ("lifecycle.guard-percent", lifecycle.guard_percent, 100),
+        (
             "lifecycle.guard-min-users",
-            format!(
-                "{} is out of range; use 0 to 1000000",
-                lifecycle.guard_min_users
-            ),
-        ));
+            lifecycle.guard_min_users,
+            1_000_000,
+        ),
+    ] {
+        if value > max {
+            errors.push(FieldError::new(
+                field,
+                format!("{value} is out of range; use 0 to {max}"),
+            ));
+        }
     }
     if lifecycle.missing_users == MissingUsers::Anonymize {
         errors.push(unsupported(
@@ -411,6 +411,12 @@ impl Rules {
             include,
             exclude,
             group_re,
+            required: cfg
+                .groups
+                .required
+                .iter()
+                .map(|r| r.trim().to_lowercase())
+                .collect(),
             default_groups,
             lifecycle: cfg.lifecycle.clone(),
             include_built_in: cfg.include_built_in_groups,
@@ -420,6 +426,11 @@ impl Rules {
     /// The fallback of an empty display name: Okta's `displayName`.
     pub fn display_fallback() -> FieldRule {
         FieldRule::of_template(Template(vec![Part::Attr(vec!["displayName".into()])]))
+    }
+
+    /// Whether an Okta group (by its name) is one of the required groups.
+    pub fn is_required(&self, okta_name: &str) -> bool {
+        self.required.contains(&okta_name.trim().to_lowercase())
     }
 
     /// Whether an Okta group (type and name) is synced.

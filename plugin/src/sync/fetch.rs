@@ -39,19 +39,12 @@ fn fetch_members<T: Transport>(
     fetched: &mut Fetched,
 ) -> Result<(), OktaError> {
     let rules = &call.settings.rules;
-    let required: HashSet<String> = rules
-        .groups
-        .required
-        .iter()
-        .map(|r| r.to_lowercase())
-        .collect();
     let mut known: HashSet<String> = fetched.users.iter().map(|u| u.id.clone()).collect();
     let ids: Vec<String> = fetched
         .groups
         .iter()
         .filter(|g| {
-            rules.group_synced(&g.group_type, &g.profile.name)
-                || required.contains(&g.profile.name.trim().to_lowercase())
+            rules.group_synced(&g.group_type, &g.profile.name) || rules.is_required(&g.profile.name)
         })
         .map(|g| g.id.clone())
         .collect();
