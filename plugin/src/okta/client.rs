@@ -59,6 +59,12 @@ impl<T: Transport> OktaClient<T> {
         }
     }
 
+    /// Use only `percent` (1-100) of each rate-limit bucket.
+    pub fn with_rate_share(mut self, percent: u32) -> Self {
+        self.pacer = std::mem::take(&mut self.pacer).with_share(percent);
+        self
+    }
+
     /// Use another retry policy.
     pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
         self.policy = policy;
