@@ -517,8 +517,8 @@ impl Harness {
         state: HostState,
         f: impl FnOnce(&ConnectorCore, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, GuestError> {
-        let (result, state) = self.runtime.call(state, self.short_limits(), f);
-        state.abandon();
+        let (result, mut state) = self.runtime.call(state, self.short_limits(), f);
+        state.abandon(None);
         result
     }
 
@@ -788,7 +788,7 @@ impl Harness {
         let kind = req.kind();
         let access = match self.okta_access(c) {
             Ok(a) => a,
-            Err(e) => return Err(self.fail_run(run_id, kind, e)?),
+            Err(e) => return Err(self.fail_run(run_id, kind, e, None)?),
         };
         let mut ctx = self.context(c.directory_id);
         let _seats = self.license(&mut ctx)?;
@@ -798,7 +798,7 @@ impl Harness {
             run_id: Some(run_id),
             ..Default::default()
         };
-        let (result, state) = self.runtime.call(
+        let (result, mut state) = self.runtime.call(
             self.state(Some(access), scope),
             self.options.limits,
             |g, s| {
@@ -809,10 +809,7 @@ impl Harness {
         let denied = state.denied();
         let report = match outcome(result) {
             Ok(report) => report,
-            Err(e) => {
-                state.abandon();
-                return Err(self.fail_run(run_id, kind, e)?);
-            }
+            Err(e) => return Err(self.fail_run(run_id, kind, e, Some(&mut state))?),
         };
         // The apply, the run's changes, the sync state and the run's end: one commit.
         let json = serde_json::to_string(&report).expect("report serializes");
@@ -825,16 +822,26 @@ impl Harness {
                 report,
                 denied,
             }),
-            Err(e) => Err(self.fail_run(run_id, kind, e.into())?),
+            Err(e) => Err(self.fail_run(run_id, kind, e.into(), Some(&mut state))?),
         }
     }
 
     /// Record a run as failed with `e`, and give `e` back (or the database's error).
-    fn fail_run(&self, run_id: i64, kind: &str, e: HarnessError) -> Result<HarnessError, DbError> {
+    /// The error's log line goes through the call's run log (`state`: its writes are
+    /// rolled back first), or straight to the run when the call never ran.
+    fn fail_run(
+        &self,
+        run_id: i64,
+        kind: &str,
+        e: HarnessError,
+        state: Option<&mut HostState>,
+    ) -> Result<HarnessError, DbError> {
         let message = e.to_string();
-        let conn = self.db.lock();
-        runs::log(&conn, run_id, "error", &message)?;
-        runs::finish(&conn, run_id, kind, None, Some(&message))?;
+        match state {
+            Some(state) => state.abandon(Some(&message)),
+            None => runs::log(&self.db.lock(), run_id, "error", &message)?,
+        }
+        runs::finish(&self.db.lock(), run_id, kind, None, Some(&message))?;
         Ok(e)
     }
 
@@ -853,14 +860,14 @@ impl Harness {
     ) -> Result<wit::UserSyncReport, HarnessError> {
         let (c, mut ctx, state) = self.call_setup(name)?;
         let _seats = self.license(&mut ctx)?;
-        let (result, state) = self.runtime.call(state, self.short_limits(), |g, s| {
+        let (result, mut state) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
                 .call_sync_user(s, &c.config, &ctx, who)
         });
         let report = match outcome(result) {
             Ok(report) => report,
             Err(e) => {
-                state.abandon();
+                state.abandon(None);
                 return Err(e);
             }
         };

@@ -63,7 +63,7 @@ pub enum CommitError {
     Unfinished,
     /// A write of the call failed (and so did the call, unless it never heard: the
     /// changes of a dry run); everything was rolled back.
-    #[error("the user store failed: {0:?}")]
+    #[error("a write of the call failed: {0:?}")]
     Store(crate::bindings::types::StoreError),
     /// The database refused the commit; everything was rolled back.
     #[error(transparent)]
@@ -83,6 +83,8 @@ pub struct HostState {
     pub(crate) sync_state: sync_state::SyncState,
     pub(crate) run: run::RunRecorder,
     db: CallDb,
+    /// Whether the refused requests went into the run's log yet.
+    denied_logged: bool,
 }
 
 impl HostState {
@@ -105,6 +107,7 @@ impl HostState {
             sync_state: sync_state::SyncState::new(db.clone(), scope.connector_id),
             run: run::RunRecorder::new(db.clone(), scope.run_id, scope.progress),
             db,
+            denied_logged: false,
         }
     }
 
@@ -124,7 +127,7 @@ impl HostState {
     /// `keep_state`) and `last` (the harness's record of the call) in one transaction,
     /// then the log lines held while it was open.
     pub fn commit(
-        mut self,
+        &mut self,
         keep_state: bool,
         last: impl FnOnce(&Connection) -> Result<(), DbError>,
     ) -> Result<(), CommitError> {
@@ -145,9 +148,10 @@ impl HostState {
         result
     }
 
-    /// End a call that failed (or that writes nothing): roll back what it wrote, then
-    /// write its log lines.
-    pub fn abandon(mut self) {
+    /// End a call that failed (or that writes nothing, or whose commit failed): roll
+    /// back what it wrote, log `failure` (through the run's one log path, so that the
+    /// progress hook sees it too), then write the log lines held.
+    pub fn abandon(&mut self, failure: Option<&str>) {
         self.log_denied();
         if self.db.rollback() && self.store.unfinished() {
             self.run.line(
@@ -155,6 +159,9 @@ impl HostState {
                 "the plugin's call ended with its apply unfinished: every batch was rolled back"
                     .into(),
             );
+        }
+        if let Some(failure) = failure {
+            self.run.line(LogLevel::Error, failure.to_string());
         }
         self.run.flush();
     }
@@ -170,6 +177,9 @@ impl HostState {
     }
 
     fn log_denied(&mut self) {
+        if std::mem::replace(&mut self.denied_logged, true) {
+            return;
+        }
         for d in self.policy.denied() {
             let line = format!("outgoing request to {} denied: {}", d.origin, d.reason);
             self.run.line(LogLevel::Warn, line);

@@ -248,7 +248,7 @@ mod tests {
     fn a_finished_apply_of_a_failed_call_is_rolled_back() {
         let (db, dir, mut s) = setup();
         s.store.apply(dir, users(&["ann"]), false).unwrap();
-        s.abandon();
+        s.abandon(None);
         assert!(
             usernames(&db).is_empty(),
             "rolled back, and the lock let go"

@@ -428,3 +428,91 @@ fn a_store_read_that_fails_fails_the_sync_and_writes_nothing() {
     let ok = sync(&env).expect("syncs");
     assert_eq!(ok.report.counts.users_created, 1);
 }
+
+/// A database locked by another connection while the sync reads the store: the read
+/// fails as `busy` (the variant crosses the WIT as it is), the sync fails with it, the
+/// run is recorded failed and nothing is written. SQLite in WAL mode (the harness's)
+/// lets readers through a writer's lock, so the test first turns the database back to a
+/// rollback journal, where another connection's exclusive lock stops readers too.
+#[test]
+fn a_store_read_of_a_locked_database_is_busy_and_the_sync_writes_nothing() {
+    // The sync reports "fetched … members" (just before it reads the store to plan)
+    // and its failure through the progress hook, and waits for the test thread each
+    // time: the other connection locks between the two, and lets go on the failure.
+    let (to_test, from_sync) = mpsc::channel::<&'static str>();
+    let (to_sync, from_test) = mpsc::channel::<()>();
+    let from_test = std::sync::Mutex::new(from_test);
+    let hook = move |msg: &str| {
+        let point = if msg.starts_with("fetched ") && msg.contains("members") {
+            "fetched"
+        } else if msg.starts_with("the user store failed") {
+            "failed"
+        } else {
+            return;
+        };
+        if to_test.send(point).is_ok() {
+            let _ = from_test.lock().unwrap().recv();
+        }
+    };
+    let options = Options {
+        progress: Some(Progress(Arc::new(hook))),
+        ..Options::default()
+    };
+    let env = Env::with_options(
+        generated_org(300, 8),
+        SimConfig::default(),
+        runtime(),
+        options,
+    );
+    {
+        let conn = env.harness.db().lock();
+        conn.busy_timeout(Duration::from_millis(300)).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "delete");
+    }
+    let path = env.dir.path().join("usersync.db");
+    let before = dump(&env.harness, &tables());
+
+    let result = std::thread::scope(|s| {
+        let sync = s.spawn(|| sync(&env));
+        assert_eq!(from_sync.recv().unwrap(), "fetched");
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        to_sync.send(()).unwrap();
+        let next = from_sync.recv_timeout(Duration::from_secs(120));
+        other.execute_batch("ROLLBACK").unwrap();
+        assert_eq!(next, Ok("failed"), "the sync fails while locked");
+        to_sync.send(()).unwrap();
+        sync.join().unwrap()
+    });
+
+    let err = result.unwrap_err();
+    let msg = store_error(&err);
+    assert!(
+        msg.starts_with("store busy: "),
+        "a locked database is `busy`: {msg}"
+    );
+    assert!(msg.contains("database is locked"), "{msg}");
+    assert!(
+        !msg.contains("apply"),
+        "a read failed, not the apply: {msg}"
+    );
+    assert_eq!(dump(&env.harness, &tables()), before, "nothing written");
+    let (run, log) = last_run(&env);
+    assert_eq!(run.status, "failed");
+    assert!(
+        run.error.as_deref().unwrap().contains("database is locked"),
+        "{run:?}"
+    );
+    assert!(
+        log.contains("fetched "),
+        "the lines of the locked time are kept: {log}"
+    );
+
+    drop((from_sync, to_sync));
+    sync(&env).expect("syncs");
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(env.store(), first_sync_projection(&org));
+}
