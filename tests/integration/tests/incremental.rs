@@ -111,7 +111,7 @@ fn without_a_previous_full_sync_incremental_runs_full_and_says_why() {
     let r = env.harness.sync(CONNECTOR, INCREMENTAL).unwrap();
     assert_eq!(r.report.mode, SyncMode::Full);
     assert_eq!(
-        r.report.warnings,
-        ["ran a full sync instead of an incremental one: no full sync has completed yet"]
+        r.report.mode_reason.as_deref(),
+        Some("ran a full sync instead of an incremental one: no full sync has completed yet")
     );
 }
