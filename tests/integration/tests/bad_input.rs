@@ -46,7 +46,7 @@ fn refused_on(env: &Env, input: &ConnectorInput, field: &str, needle: &str, edit
                     "{what} {input:?}: {got:?} lacks {needle:?}"
                 );
             }
-            other => panic!("{what} {input:?} should be refused: {other:?}"),
+            other => panic!("{what} {input:?} should be refused on {field}: {other:?}"),
         }
         assert_eq!(
             stored(env),
@@ -392,32 +392,32 @@ fn bad_regular_expressions_are_refused_naming_the_setting() {
     refused(
         &env,
         &groups(&|g| g.include_patterns = vec!["eng-.*".into(), "(unclosed".into()]),
-        "group-include",
+        "groups.include-patterns",
         "`(unclosed` is not a valid regular expression",
     );
     refused(
         &env,
         &groups(&|g| g.exclude_patterns = vec!["[z-a]".into()]),
-        "group-exclude",
+        "groups.exclude-patterns",
         "is not a valid regular expression",
     );
     refused(
         &env,
         &groups(&|g| g.pattern = "*star".into()),
-        "group-pattern",
+        "groups.pattern",
         "is not a valid regular expression",
     );
     refused(
         &env,
         &groups(&|g| g.exclude_patterns = vec![format!("{}", "(a".repeat(10_000))]),
-        "group-exclude",
+        "groups.exclude-patterns",
         "is not a valid regular expression",
     );
     // Valid syntax, but compiled it would exceed the regex size limit.
     refused(
         &env,
         &groups(&|g| g.include_patterns = vec!["(a{1000}){1000}".into()]),
-        "group-include",
+        "groups.include-patterns",
         "is not a valid regular expression",
     );
     refused(
@@ -425,25 +425,26 @@ fn bad_regular_expressions_are_refused_naming_the_setting() {
         &from_stored(&env, |i| {
             i.users.as_mut().unwrap().username.pattern = "^(?P<user>.*@".into()
         }),
-        "username-pattern",
+        "users.username.pattern",
         "is not a valid regular expression",
     );
     refused(
         &env,
         &groups(&|g| g.types = vec!["BUILT_IN".into()]),
-        "group-types",
+        "groups.types",
         "is not a group type to choose",
     );
     refused(
         &env,
-        &groups(&|g| g.required = vec!["  ".into()]),
-        "required-groups",
+        // (Blank names are normalized away; a name too long for the product is not.)
+        &groups(&|g| g.required = vec!["x".repeat(256)]),
+        "groups.required",
         "is not a usable group name",
     );
     refused(
         &env,
         &groups(&|g| g.default_groups = Some(vec!["x".repeat(256)])),
-        "default-groups",
+        "groups.default-groups",
         "is not a usable group name",
     );
 }
@@ -454,15 +455,15 @@ fn out_of_range_guard_thresholds_are_refused() {
     refused(
         &env,
         &from_stored(&env, |i| i.lifecycle.as_mut().unwrap().guard_percent = 101),
-        "guard-percent",
-        "101 % is out of range; use 0 to 100",
+        "lifecycle.guard-percent",
+        "101 is out of range; use 0 to 100",
     );
     refused(
         &env,
         &from_stored(&env, |i| {
             i.lifecycle.as_mut().unwrap().guard_min_users = u32::MAX
         }),
-        "guard-min-users",
+        "lifecycle.guard-min-users",
         "is out of range; use 0 to 1000000",
     );
 }
