@@ -413,7 +413,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
                 }),
                 ..connector_input()
             },
-            "username-pattern",
+            "users.username.pattern",
             "is not a valid regular expression",
         ),
         (
@@ -424,7 +424,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
                 }),
                 ..connector_input()
             },
-            "display-name",
+            "users.display-name.template",
             "without",
         ),
         (
@@ -435,7 +435,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
                 }),
                 ..connector_input()
             },
-            "username-attribute",
+            "users.username.template",
             "not an Okta profile attribute",
         ),
         (
@@ -446,7 +446,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
                 }),
                 ..connector_input()
             },
-            "group-include",
+            "groups.include-patterns",
             "not a valid regular expression",
         ),
         (
@@ -457,7 +457,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
                 }),
                 ..connector_input()
             },
-            "group-types",
+            "groups.types",
             "include-built-in-groups",
         ),
         (
@@ -468,7 +468,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
                 }),
                 ..connector_input()
             },
-            "guard-percent",
+            "lifecycle.guard-percent",
             "out of range",
         ),
     ];
@@ -477,7 +477,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
         let HarnessError::InvalidConfig(errors) = &err else {
             panic!("{err:?}")
         };
-        assert_eq!(errors[0].field, field);
+        assert_eq!(errors[0].field, field, "{errors:?}");
         assert!(
             errors[0].message.contains(needle),
             "{field}: {}",
