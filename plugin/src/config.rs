@@ -1,7 +1,7 @@
 //! Connector settings: validation and normalization. Every invalid setting is reported,
 //! each naming its field, and what admins paste from a browser is accepted.
 
-use crate::rules::{Rules, quoted};
+use crate::rules::Rules;
 use crate::schedule;
 use crate::settings::AttributeMapping;
 
@@ -20,7 +20,7 @@ pub struct ConnectorConfig {
     pub okta_domain: String,
     /// Cron expression.
     pub schedule: String,
-    /// IANA time zone of the schedule (this version: `UTC` only).
+    /// IANA time zone of the schedule, e.g. `Europe/Berlin`.
     pub schedule_time_zone: String,
     /// Whether the schedule runs.
     pub schedule_enabled: bool,
@@ -61,7 +61,7 @@ pub const DEFAULT_RATE_LIMIT_PERCENT: u32 = 50;
 pub const DEFAULT_DEEP_RECONCILE_DAYS: u32 = 7;
 /// Most days between deep reconciles.
 pub const MAX_DEEP_RECONCILE_DAYS: u32 = 90;
-/// The schedule's time zone (the only one this version supports).
+/// The schedule's default time zone.
 pub const DEFAULT_TIME_ZONE: &str = "UTC";
 
 /// What a login sync does with a user Okta does not know.
@@ -227,16 +227,15 @@ fn normalize_schedule(schedule: &str) -> Result<String, FieldError> {
         .map_err(|e| FieldError::new("schedule", e.0))
 }
 
-/// The schedule's time zone: `UTC` (empty means it); others are refused until built.
+/// The schedule's time zone by its IANA name, as the tz database spells it (empty means
+/// UTC).
 pub fn normalize_time_zone(tz: &str) -> Result<String, FieldError> {
-    let tz = tz.trim();
-    if tz.is_empty() || tz.eq_ignore_ascii_case(DEFAULT_TIME_ZONE) {
+    if tz.trim().is_empty() {
         return Ok(DEFAULT_TIME_ZONE.into());
     }
-    Err(crate::rules::unsupported(
-        "schedule-time-zone",
-        &format!("a schedule time zone other than UTC (`{}`)", quoted(tz)),
-    ))
+    schedule::time_zone(tz)
+        .map(|z| z.name().to_string())
+        .map_err(|e| FieldError::new("schedule-time-zone", e.0))
 }
 
 /// The profile attributes copied as they are: valid names, trimmed, first kept.

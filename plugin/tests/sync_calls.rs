@@ -334,7 +334,6 @@ fn settings_this_version_does_not_build_are_refused_by_name() {
     let mut c = cfg();
     c.change_feed = true;
     c.app_scope = Some("0oa1".into());
-    c.schedule_time_zone = "Europe/Berlin".into();
     c.lifecycle.missing_users = MissingUsers::Anonymize;
     c.lifecycle.inactivity = Some(InactivityPolicy {
         days: 90,
@@ -346,7 +345,6 @@ fn settings_this_version_does_not_build_are_refused_by_name() {
     assert_eq!(
         fields,
         [
-            "schedule-time-zone",
             "change-feed",
             "app-scope",
             "lifecycle.missing-users",
@@ -360,6 +358,24 @@ fn settings_this_version_does_not_build_are_refused_by_name() {
             "{e}"
         );
     }
+}
+
+#[test]
+fn schedule_time_zones_are_iana_names() {
+    let mut c = cfg();
+    c.schedule_time_zone = " europe/BERLIN".into();
+    assert_eq!(
+        config::configure(&c).unwrap().schedule_time_zone,
+        "Europe/Berlin"
+    );
+    c.schedule_time_zone = "CEST".into();
+    let e = config::configure(&c).unwrap_err();
+    assert_eq!(e[0].field, "schedule-time-zone");
+    assert!(
+        e[0].message.contains("not an IANA time zone name"),
+        "{}",
+        e[0].message
+    );
 }
 
 #[test]
