@@ -475,3 +475,87 @@ fn a_login_sync_by_okta_id_admits_an_active_user_and_says_why_not_otherwise() {
     assert!(!r.found);
     assert_eq!(r.refusal.as_deref(), Some("not known to Okta"));
 }
+
+#[test]
+fn users_denied_a_seat_are_offered_one_again_by_an_incremental_sync() {
+    let licensed = |seat_limit, seats_used| sync::Context {
+        product: "jira".into(),
+        licensing: Some(plugin::seats::Licensing {
+            seat_limit,
+            access_groups: vec!["jira-software-users".into()],
+            seats_used,
+        }),
+        ..ctx()
+    };
+    let mut store = MemoryStore::default();
+    let mut host = MemoryHost::default();
+    let mut org = Routes::org(
+        json!([
+            user("00u1", "ACTIVE", "a@x.com"),
+            user("00u2", "ACTIVE", "b@x.com")
+        ]),
+        json!([]),
+        &[],
+    );
+    let full = sync::sync(
+        &cfg(),
+        &licensed(1, 0),
+        Options::default(),
+        &mut org,
+        &mut store,
+        &mut host,
+    )
+    .unwrap();
+    assert_eq!(full.seats_denied, ["b@x.com"]);
+    assert_eq!(host.state.as_ref().unwrap().seats_denied, ["b@x.com"]);
+
+    let incremental = Options {
+        mode: Mode::Incremental,
+        ..Default::default()
+    };
+    let nothing_changed = || {
+        let mut r = Routes::default();
+        r.json_prefix("/api/v1/users?filter=", &json!([]));
+        r.json_prefix("/api/v1/groups?filter=", &json!([]));
+        r.json("/api/v1/users/00u2", &user("00u2", "ACTIVE", "b@x.com"));
+        r
+    };
+    let seated = |store: &MemoryStore| {
+        store
+            .snapshot
+            .memberships
+            .iter()
+            .filter(|m| m.group == "jira-software-users")
+            .map(|m| m.username.clone())
+            .collect::<Vec<_>>()
+    };
+    // No seat free: b is not asked about, and stays denied.
+    let mut routes = nothing_changed();
+    let r = sync::sync(
+        &cfg(),
+        &licensed(1, 1),
+        incremental.clone(),
+        &mut routes,
+        &mut store,
+        &mut host,
+    )
+    .unwrap();
+    assert_eq!(r.mode, Mode::Incremental);
+    assert_eq!(routes.count("/api/v1/users/00u2"), 0);
+    assert_eq!(host.state.as_ref().unwrap().seats_denied, ["b@x.com"]);
+    // A seat free: b gets it, though nothing changed in Okta.
+    let mut routes = nothing_changed();
+    let r = sync::sync(
+        &cfg(),
+        &licensed(2, 1),
+        incremental,
+        &mut routes,
+        &mut store,
+        &mut host,
+    )
+    .unwrap();
+    assert_eq!((r.mode, r.seats_denied.len()), (Mode::Incremental, 0));
+    assert_eq!(routes.count("/api/v1/users/00u2"), 1);
+    assert_eq!(seated(&store), ["a@x.com", "b@x.com"]);
+    assert!(host.state.unwrap().seats_denied.is_empty());
+}

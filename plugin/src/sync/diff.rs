@@ -67,6 +67,8 @@ pub struct Diffed {
     pub okta_groups: u32,
     /// Projection and seat warnings (the plan's own are in the plan).
     pub warnings: Vec<String>,
+    /// Lowercase usernames of the users an incremental sync saw (whose seats it judged).
+    pub seen: Vec<String>,
 }
 
 /// Read the store's part in play and diff the projection against it.
@@ -88,6 +90,13 @@ pub fn diff(
         okta_groups: desired.groups.len() as u32,
         ..Default::default()
     };
+    if chosen.mode != Mode::Full {
+        diffed.seen = desired
+            .users
+            .iter()
+            .map(|u| u.username.to_lowercase())
+            .collect();
+    }
     // Nothing changed in Okta: nothing to read from the store either.
     if chosen.mode != Mode::Full && desired.users.is_empty() && desired.groups.is_empty() {
         diffed.warnings = warnings;

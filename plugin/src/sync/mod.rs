@@ -22,6 +22,7 @@ use crate::report::{Action, Counts};
 use crate::seats::Licensing;
 use crate::state::ConnectorState;
 use crate::store::{Store, StoreError};
+use std::collections::HashSet;
 use std::time::Instant;
 
 /// Where a call runs (the WIT `host-context`).
@@ -252,7 +253,15 @@ pub fn sync<T: Transport>(
         Level::Info,
         &format!("{} sync of {} started", chosen.name(), client.origin()),
     );
-    let fetched = fetch::fetch(&mut client, &call, &chosen, host)?;
+    let mut fetched = fetch::fetch(&mut client, &call, &chosen, host)?;
+    let offered = fetch::denied_again(
+        &mut client,
+        &call,
+        &chosen,
+        known.as_ref(),
+        store,
+        &mut fetched,
+    )?;
     let fetch_ms = ms(started);
     log_memory(host, "fetch");
     let cursor = mode::cursor_now(client.first_date(), ctx);
@@ -268,7 +277,11 @@ pub fn sync<T: Transport>(
         host.log(Level::Warn, w);
     }
     if !opts.dry_run {
-        host.save_state(&next_state(known, &chosen, &report, cursor, ctx));
+        let judged = offered
+            .into_iter()
+            .chain(diffed.seen.iter().cloned())
+            .collect();
+        host.save_state(&next_state(known, &chosen, &report, judged, cursor, ctx));
     }
     let (writes, apply_ms) = apply::apply(diffed.plan, &ctx.directory, opts.dry_run, store, host)?;
     log_memory(host, "apply");
@@ -355,16 +368,37 @@ fn report<T: Transport>(
     }
 }
 
-/// What the connector knows after this sync succeeds.
+/// What the connector knows after this sync succeeds. Users denied a seat stay denied
+/// until a sync offers them one: a full sync judges everyone, an incremental one those
+/// `judged` (those it offered a seat again and those it saw, lowercase).
 fn next_state(
     known: Option<ConnectorState>,
     chosen: &mode::Chosen,
     report: &Report,
+    judged: HashSet<String>,
     cursor: String,
     ctx: &Context,
 ) -> ConnectorState {
     let known = known.unwrap_or_default();
     let full = chosen.mode == Mode::Full;
+    let mut seats_denied = report.seats_denied.clone();
+    if !full {
+        seats_denied.extend(
+            known
+                .seats_denied
+                .iter()
+                .filter(|n| {
+                    let lower = n.to_lowercase();
+                    !judged.contains(&lower)
+                        && !report
+                            .seats_denied
+                            .iter()
+                            .any(|d| d.to_lowercase() == lower)
+                })
+                .cloned(),
+        );
+        seats_denied.sort_by_key(|n| n.to_lowercase());
+    }
     ConnectorState {
         last_full_sync: if full { ctx.now } else { known.last_full_sync },
         last_deep_reconcile: if report.deep_reconcile {
@@ -375,6 +409,6 @@ fn next_state(
         okta_cursor: cursor,
         feed_cursor: None,
         group_marks: Vec::new(),
-        seats_denied: report.seats_denied.clone(),
+        seats_denied,
     }
 }
