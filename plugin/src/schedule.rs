@@ -269,16 +269,7 @@ mod tests {
     }
 
     fn runs(expr: &str, after: &str, n: usize) -> Vec<String> {
-        next_runs(expr, Tz::UTC, ts(after), n)
-            .unwrap()
-            .into_iter()
-            .map(|t| {
-                DateTime::from_timestamp(t, 0)
-                    .unwrap()
-                    .format("%Y-%m-%dT%H:%M:%SZ")
-                    .to_string()
-            })
-            .collect()
+        runs_in(expr, "UTC", after, n)
     }
 
     #[test]
