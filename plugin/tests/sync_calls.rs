@@ -559,3 +559,42 @@ fn users_denied_a_seat_are_offered_one_again_by_an_incremental_sync() {
     assert_eq!(seated(&store), ["a@x.com", "b@x.com"]);
     assert!(host.state.unwrap().seats_denied.is_empty());
 }
+
+#[test]
+fn a_preview_maps_one_page_of_users_and_groups_and_writes_nothing() {
+    let mut routes = Routes::default();
+    routes.json(
+        "/api/v1/users?limit=3",
+        &json!([
+            user("00u1", "ACTIVE", "Ann@X.com"),
+            {"id": "00u2", "status": "ACTIVE", "profile": {"email": "b@x.com"}},
+            user("00u3", "STAGED", "c@x.com"),
+        ]),
+    );
+    routes.json(
+        "/api/v1/groups?limit=3",
+        &json!([
+            {"id": "00gEveryone", "type": "BUILT_IN", "profile": {"name": "Everyone"}},
+            {"id": "00gEng", "type": "OKTA_GROUP", "profile": {"name": "Eng"}},
+        ]),
+    );
+    let p = plugin::preview::preview(&cfg(), &ctx(), 3, &mut routes).unwrap();
+    let users: Vec<(Option<&str>, Option<&str>)> = p
+        .users
+        .iter()
+        .map(|u| (u.username.as_deref(), u.note.as_deref()))
+        .collect();
+    assert_eq!(
+        users,
+        [
+            (Some("ann@x.com"), None),
+            (None, Some("user 00u2 has no login; skipped")),
+            (Some("c@x.com"), Some("status STAGED: not created")),
+        ]
+    );
+    assert_eq!(p.users[0].display_name, "F L");
+    let groups: Vec<Option<&str>> = p.groups.iter().map(|g| g.name.as_deref()).collect();
+    assert_eq!(groups, [None, Some("Eng")]);
+    assert!(p.groups[0].note.as_deref().unwrap().contains("BUILT_IN"));
+    assert_eq!(routes.asked.len(), 2, "one page of each");
+}
