@@ -509,6 +509,7 @@ impl From<OktaErrorKind> for wit::OktaErrorKind {
         match k {
             K::InvalidToken => wit::OktaErrorKind::InvalidToken,
             K::Forbidden => wit::OktaErrorKind::Forbidden,
+            K::MissingScope => wit::OktaErrorKind::MissingScope,
             K::NotFound => wit::OktaErrorKind::NotFound,
             K::RateLimited => wit::OktaErrorKind::RateLimited,
             K::BadRequest => wit::OktaErrorKind::BadRequest,
