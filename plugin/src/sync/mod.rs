@@ -191,6 +191,7 @@ pub fn begin<'a>(cfg: &config::ConnectorConfig, ctx: &'a Context) -> Result<Call
 /// `percent` % of the active users and more than `min_users` users.
 pub fn guard(
     plan: &Plan,
+    digest: &str,
     active_users: u32,
     lifecycle: &crate::settings::LifecycleSettings,
 ) -> Result<(), GuardRefusal> {
@@ -207,7 +208,7 @@ pub fn guard(
             active_users,
             percent: lifecycle.guard_percent,
             min_users: lifecycle.guard_min_users,
-            plan_digest: plan.digest(),
+            plan_digest: digest.to_string(),
             counts: Counts::of(&plan.entries),
         });
     }
@@ -298,20 +299,16 @@ fn judge(
     opts: &Options,
     host: &mut impl Host,
 ) -> Result<Option<String>, SyncError> {
-    let verdict = guard(
-        &diffed.plan,
-        diffed.active_users,
-        &call.settings.rules.lifecycle,
-    );
+    let lifecycle = &call.settings.rules.lifecycle;
+    let verdict = guard(&diffed.plan, &diffed.digest, diffed.active_users, lifecycle);
     if let Some(approved) = &opts.approved_plan {
-        let digest = diffed.plan.digest();
-        if *approved != digest {
+        if *approved != diffed.digest {
             let refusal = verdict.err().unwrap_or_else(|| GuardRefusal {
                 would_remove: 0,
                 active_users: diffed.active_users,
-                percent: call.settings.rules.lifecycle.guard_percent,
-                min_users: call.settings.rules.lifecycle.guard_min_users,
-                plan_digest: digest,
+                percent: lifecycle.guard_percent,
+                min_users: lifecycle.guard_min_users,
+                plan_digest: diffed.digest.clone(),
                 counts: Counts::of(&diffed.plan.entries),
             });
             let e = SyncError::PlanChanged(refusal);
@@ -347,7 +344,7 @@ fn report<T: Transport>(
         deep_reconcile: chosen.deep && !diffed.scoped,
         dry_run: opts.dry_run,
         counts: Counts::of(&plan.entries),
-        plan_digest: plan.digest(),
+        plan_digest: diffed.digest.clone(),
         okta_users: diffed.okta_users,
         okta_groups: diffed.okta_groups,
         requests: client.requests(),
