@@ -1,7 +1,7 @@
 //! Connector settings: validation and normalization. Every invalid setting is reported,
 //! each naming its field, and what admins paste from a browser is accepted.
 
-use crate::rules::Rules;
+use crate::rules::{Rules, quoted};
 use crate::schedule;
 use crate::settings::AttributeMapping;
 
@@ -356,6 +356,7 @@ fn normalize_name(name: &str) -> Result<String, FieldError> {
 pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
     let err = |m: String| Err(FieldError::new("okta-domain", m));
     let raw = input.trim();
+    let shown = quoted(raw);
     if raw.is_empty() {
         return err(
             "the Okta domain is empty; enter it without protocol, e.g. acme.okta.com".into(),
@@ -365,7 +366,8 @@ pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => rest,
         Some((scheme, _)) => {
             return err(format!(
-                "`{raw}` uses {scheme}://; Okta is reached over https only, enter the domain alone, e.g. acme.okta.com"
+                "`{shown}` uses {}://; Okta is reached over https only, enter the domain alone, e.g. acme.okta.com",
+                quoted(scheme)
             ));
         }
         None => raw,
@@ -373,30 +375,32 @@ pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
     let host = rest.strip_suffix('/').unwrap_or(rest);
     if host.contains(['/', '?', '#']) {
         return err(format!(
-            "`{raw}` has a path or query; enter the domain alone, e.g. acme.okta.com"
+            "`{shown}` has a path or query; enter the domain alone, e.g. acme.okta.com"
         ));
     }
     if host.contains('@') {
         return err(format!(
-            "`{raw}` contains user info (`@`); enter the domain alone"
+            "`{shown}` contains user info (`@`); enter the domain alone"
         ));
     }
     if host.contains('{') || host.contains('}') {
-        return err(format!("`{raw}` is a placeholder; enter your org's domain"));
+        return err(format!(
+            "`{shown}` is a placeholder; enter your org's domain"
+        ));
     }
     if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
         return err(format!(
-            "`{raw}` is an IP address; enter the Okta domain name"
+            "`{shown}` is an IP address; enter the Okta domain name"
         ));
     }
     if host.contains(':') {
         return err(format!(
-            "`{raw}` has a port; Okta is reached on the https port, enter the domain alone"
+            "`{shown}` has a port; Okta is reached on the https port, enter the domain alone"
         ));
     }
     if !host.is_ascii() {
         return err(format!(
-            "`{raw}` has non-ASCII characters; enter the domain in its ASCII (punycode) form"
+            "`{shown}` has non-ASCII characters; enter the domain in its ASCII (punycode) form"
         ));
     }
     let host = host.to_ascii_lowercase();
@@ -409,7 +413,7 @@ pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
             && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     };
     if host.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
-        return err(format!("`{raw}` is not a valid domain name"));
+        return err(format!("`{shown}` is not a valid domain name"));
     }
     if labels[0].ends_with("-admin") {
         let org = labels[0].trim_end_matches("-admin");
@@ -486,6 +490,17 @@ mod tests {
             assert_eq!(field, "okta-domain", "{domain}");
             assert!(message.contains(needle), "{domain}: {message}");
         }
+    }
+
+    #[test]
+    fn messages_quote_at_most_200_characters_of_a_value() {
+        let long = format!("http://{}", "a".repeat(10_000));
+        let (_, message) = first_error(cfg("n", &long));
+        assert!(message.len() < 400, "{} characters", message.len());
+        let mut c = cfg("n", "acme.okta.com");
+        c.schedule = "0 ".repeat(5_000);
+        let e = configure(&c).unwrap_err();
+        assert_eq!(e[0].message, "the schedule is longer than 200 characters");
     }
 
     #[test]

@@ -20,6 +20,9 @@ const FIELDS: [&str; 7] = [
     "year",
 ];
 
+/// Longest schedule accepted.
+pub const MAX_CHARS: usize = 200;
+
 /// Why an expression was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -53,6 +56,12 @@ pub fn to_quartz(expr: &str) -> Result<String, ScheduleError> {
     let expr = expr.trim();
     if expr.is_empty() {
         return Err(ScheduleError("the schedule is empty".into()));
+    }
+    // Messages quote the expression's parts: a cron expression is never this long.
+    if expr.chars().count() > MAX_CHARS {
+        return Err(ScheduleError(format!(
+            "the schedule is longer than {MAX_CHARS} characters"
+        )));
     }
     if let Some(cron) = preset(expr)? {
         return Ok(cron);
@@ -139,7 +148,7 @@ pub fn preset(expr: &str) -> Result<Option<String>, ScheduleError> {
                 .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)));
             match parsed {
                 Some((h, m)) if h < 24 && m < 60 => Ok(Some(format!("0 {m} {h} * * *"))),
-                _ => bad(format!("`{time}` is not a time of day as HH:MM (UTC)")),
+                _ => bad(format!("`{time}` is not a time of day as HH:MM")),
             }
         }
         _ => Ok(None),
