@@ -509,6 +509,7 @@ impl From<OktaErrorKind> for wit::OktaErrorKind {
         match k {
             K::InvalidToken => wit::OktaErrorKind::InvalidToken,
             K::Forbidden => wit::OktaErrorKind::Forbidden,
+            K::MissingScope => wit::OktaErrorKind::MissingScope,
             K::NotFound => wit::OktaErrorKind::NotFound,
             K::RateLimited => wit::OktaErrorKind::RateLimited,
             K::BadRequest => wit::OktaErrorKind::BadRequest,
@@ -653,7 +654,10 @@ impl wit::Guest for Component {
         let defaults = settings::product_default_groups(product_name(host.product));
         let settings = config::validate(&config.into(), defaults).map_err(field_errors)?;
         let config = settings.config;
-        let next_runs = schedule::next_runs(&config.schedule, host.now, 5).unwrap_or_default();
+        // Both were validated: a run time that cannot be computed gives no run times.
+        let next_runs = schedule::time_zone(&config.schedule_time_zone)
+            .and_then(|zone| schedule::next_runs(&config.schedule, zone, host.now, 5))
+            .unwrap_or_default();
         Ok(wit::Configured {
             config: config.into(),
             next_runs,
@@ -764,12 +768,14 @@ impl wit::Guest for Component {
         after: i64,
         count: u32,
     ) -> Result<Vec<i64>, wit::FieldError> {
-        config::normalize_time_zone(&time_zone).map_err(wit::FieldError::from)?;
-        schedule::next_runs(&schedule, after, count.min(1000) as usize).map_err(|e| {
-            wit::FieldError {
-                field: "schedule".into(),
+        let error = |field: &'static str| {
+            move |e: schedule::ScheduleError| wit::FieldError {
+                field: field.into(),
                 message: e.0,
             }
-        })
+        };
+        let zone = schedule::time_zone(&time_zone).map_err(error("schedule-time-zone"))?;
+        schedule::next_runs(&schedule, zone, after, count.min(1000) as usize)
+            .map_err(error("schedule"))
     }
 }

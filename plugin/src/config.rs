@@ -20,7 +20,7 @@ pub struct ConnectorConfig {
     pub okta_domain: String,
     /// Cron expression.
     pub schedule: String,
-    /// IANA time zone of the schedule (this version: `UTC` only).
+    /// IANA time zone of the schedule, e.g. `Europe/Berlin`.
     pub schedule_time_zone: String,
     /// Whether the schedule runs.
     pub schedule_enabled: bool,
@@ -61,7 +61,7 @@ pub const DEFAULT_RATE_LIMIT_PERCENT: u32 = 50;
 pub const DEFAULT_DEEP_RECONCILE_DAYS: u32 = 7;
 /// Most days between deep reconciles.
 pub const MAX_DEEP_RECONCILE_DAYS: u32 = 90;
-/// The schedule's time zone (the only one this version supports).
+/// The schedule's default time zone.
 pub const DEFAULT_TIME_ZONE: &str = "UTC";
 
 /// What a login sync does with a user Okta does not know.
@@ -227,16 +227,15 @@ fn normalize_schedule(schedule: &str) -> Result<String, FieldError> {
         .map_err(|e| FieldError::new("schedule", e.0))
 }
 
-/// The schedule's time zone: `UTC` (empty means it); others are refused until built.
+/// The schedule's time zone by its IANA name, as the tz database spells it (empty means
+/// UTC).
 pub fn normalize_time_zone(tz: &str) -> Result<String, FieldError> {
-    let tz = tz.trim();
-    if tz.is_empty() || tz.eq_ignore_ascii_case(DEFAULT_TIME_ZONE) {
+    if tz.trim().is_empty() {
         return Ok(DEFAULT_TIME_ZONE.into());
     }
-    Err(crate::rules::unsupported(
-        "schedule-time-zone",
-        &format!("a schedule time zone other than UTC (`{}`)", quoted(tz)),
-    ))
+    schedule::time_zone(tz)
+        .map(|z| z.name().to_string())
+        .map_err(|e| FieldError::new("schedule-time-zone", e.0))
 }
 
 /// The profile attributes copied as they are: valid names, trimmed, first kept.
@@ -357,6 +356,7 @@ fn normalize_name(name: &str) -> Result<String, FieldError> {
 pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
     let err = |m: String| Err(FieldError::new("okta-domain", m));
     let raw = input.trim();
+    let shown = quoted(raw);
     if raw.is_empty() {
         return err(
             "the Okta domain is empty; enter it without protocol, e.g. acme.okta.com".into(),
@@ -366,7 +366,8 @@ pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => rest,
         Some((scheme, _)) => {
             return err(format!(
-                "`{raw}` uses {scheme}://; Okta is reached over https only, enter the domain alone, e.g. acme.okta.com"
+                "`{shown}` uses {}://; Okta is reached over https only, enter the domain alone, e.g. acme.okta.com",
+                quoted(scheme)
             ));
         }
         None => raw,
@@ -374,30 +375,32 @@ pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
     let host = rest.strip_suffix('/').unwrap_or(rest);
     if host.contains(['/', '?', '#']) {
         return err(format!(
-            "`{raw}` has a path or query; enter the domain alone, e.g. acme.okta.com"
+            "`{shown}` has a path or query; enter the domain alone, e.g. acme.okta.com"
         ));
     }
     if host.contains('@') {
         return err(format!(
-            "`{raw}` contains user info (`@`); enter the domain alone"
+            "`{shown}` contains user info (`@`); enter the domain alone"
         ));
     }
     if host.contains('{') || host.contains('}') {
-        return err(format!("`{raw}` is a placeholder; enter your org's domain"));
+        return err(format!(
+            "`{shown}` is a placeholder; enter your org's domain"
+        ));
     }
     if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
         return err(format!(
-            "`{raw}` is an IP address; enter the Okta domain name"
+            "`{shown}` is an IP address; enter the Okta domain name"
         ));
     }
     if host.contains(':') {
         return err(format!(
-            "`{raw}` has a port; Okta is reached on the https port, enter the domain alone"
+            "`{shown}` has a port; Okta is reached on the https port, enter the domain alone"
         ));
     }
     if !host.is_ascii() {
         return err(format!(
-            "`{raw}` has non-ASCII characters; enter the domain in its ASCII (punycode) form"
+            "`{shown}` has non-ASCII characters; enter the domain in its ASCII (punycode) form"
         ));
     }
     let host = host.to_ascii_lowercase();
@@ -410,7 +413,7 @@ pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
             && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     };
     if host.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
-        return err(format!("`{raw}` is not a valid domain name"));
+        return err(format!("`{shown}` is not a valid domain name"));
     }
     if labels[0].ends_with("-admin") {
         let org = labels[0].trim_end_matches("-admin");
@@ -487,6 +490,17 @@ mod tests {
             assert_eq!(field, "okta-domain", "{domain}");
             assert!(message.contains(needle), "{domain}: {message}");
         }
+    }
+
+    #[test]
+    fn messages_quote_at_most_200_characters_of_a_value() {
+        let long = format!("http://{}", "a".repeat(10_000));
+        let (_, message) = first_error(cfg("n", &long));
+        assert!(message.len() < 400, "{} characters", message.len());
+        let mut c = cfg("n", "acme.okta.com");
+        c.schedule = "0 ".repeat(5_000);
+        let e = configure(&c).unwrap_err();
+        assert_eq!(e[0].message, "the schedule is longer than 200 characters");
     }
 
     #[test]

@@ -80,10 +80,16 @@ impl Plan {
     /// digest, so that an approved plan is applied only if it is still the plan.
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
+        use std::io::Write;
         let mut hash = Sha256::new();
-        for c in &self.changes {
-            serde_json::to_writer(&mut hash, c).expect("a change serializes");
-            hash.update(b"\n");
+        {
+            // JSON is written in small pieces: buffered, the hash sees large blocks.
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut hash);
+            for c in &self.changes {
+                serde_json::to_writer(&mut out, c).expect("a change serializes");
+                out.write_all(b"\n").expect("hashing does not fail");
+            }
+            out.flush().expect("hashing does not fail");
         }
         hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }

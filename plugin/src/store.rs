@@ -1,7 +1,7 @@
 //! The host product's user store as the sync core sees it: plain types mirroring the
 //! WIT `user-store` interface, and the [`Store`] trait the WIT glue (or a test) implements.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// A user as the store holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -236,18 +236,19 @@ pub trait Store {
     ) -> Result<ApplyResult, StoreError>;
 }
 
-/// Every item of a paged read, following `next` until the last page.
+/// Every item of a paged read, following `next` until the last page. A cursor handed
+/// out twice would loop forever: the read fails instead.
 fn read_all<T>(
     mut page: impl FnMut(Option<&str>) -> Result<Page<T>, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let mut items = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut after: Option<String> = None;
     loop {
         let p = page(after.as_deref())?;
         items.extend(p.items);
         match p.next {
-            // A cursor that does not move would loop forever.
-            Some(next) if after.as_deref() == Some(next.as_str()) => {
+            Some(next) if !seen.insert(next.clone()) => {
                 return Err(StoreError::Failure(format!(
                     "the store returned the page cursor `{next}` twice"
                 )));
@@ -265,4 +266,34 @@ pub fn snapshot(store: &mut impl Store, directory: &str) -> Result<DirectorySnap
         groups: read_all(|after| store.list_groups(directory, after, PAGE_SIZE))?,
         memberships: read_all(|after| store.list_memberships(directory, after, PAGE_SIZE))?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_loop_fails_the_read() {
+        // Pages a -> b -> a ...
+        let looping = read_all(|after| {
+            Ok(Page {
+                items: vec![1],
+                next: Some(if after == Some("b") { "a" } else { "b" }.to_string()),
+            })
+        });
+        assert_eq!(
+            looping,
+            Err(StoreError::Failure(
+                "the store returned the page cursor `b` twice".into()
+            ))
+        );
+        let pages = read_all(|after| {
+            Ok(Page {
+                items: vec![after.map_or(0, |a| a.len())],
+                next: (after.map_or(0, str::len) < 2)
+                    .then(|| "x".repeat(after.map_or(0, str::len) + 1)),
+            })
+        });
+        assert_eq!(pages, Ok(vec![0, 1, 2]));
+    }
 }

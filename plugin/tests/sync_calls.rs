@@ -334,7 +334,6 @@ fn settings_this_version_does_not_build_are_refused_by_name() {
     let mut c = cfg();
     c.change_feed = true;
     c.app_scope = Some("0oa1".into());
-    c.schedule_time_zone = "Europe/Berlin".into();
     c.lifecycle.missing_users = MissingUsers::Anonymize;
     c.lifecycle.inactivity = Some(InactivityPolicy {
         days: 90,
@@ -346,7 +345,6 @@ fn settings_this_version_does_not_build_are_refused_by_name() {
     assert_eq!(
         fields,
         [
-            "schedule-time-zone",
             "change-feed",
             "app-scope",
             "lifecycle.missing-users",
@@ -360,6 +358,24 @@ fn settings_this_version_does_not_build_are_refused_by_name() {
             "{e}"
         );
     }
+}
+
+#[test]
+fn schedule_time_zones_are_iana_names() {
+    let mut c = cfg();
+    c.schedule_time_zone = " europe/BERLIN".into();
+    assert_eq!(
+        config::configure(&c).unwrap().schedule_time_zone,
+        "Europe/Berlin"
+    );
+    c.schedule_time_zone = "CEST".into();
+    let e = config::configure(&c).unwrap_err();
+    assert_eq!(e[0].field, "schedule-time-zone");
+    assert!(
+        e[0].message.contains("not an IANA time zone name"),
+        "{}",
+        e[0].message
+    );
 }
 
 #[test]
@@ -458,4 +474,127 @@ fn a_login_sync_by_okta_id_admits_an_active_user_and_says_why_not_otherwise() {
     .unwrap();
     assert!(!r.found);
     assert_eq!(r.refusal.as_deref(), Some("not known to Okta"));
+}
+
+#[test]
+fn users_denied_a_seat_are_offered_one_again_by_an_incremental_sync() {
+    let licensed = |seat_limit, seats_used| sync::Context {
+        product: "jira".into(),
+        licensing: Some(plugin::seats::Licensing {
+            seat_limit,
+            access_groups: vec!["jira-software-users".into()],
+            seats_used,
+        }),
+        ..ctx()
+    };
+    let mut store = MemoryStore::default();
+    let mut host = MemoryHost::default();
+    let mut org = Routes::org(
+        json!([
+            user("00u1", "ACTIVE", "a@x.com"),
+            user("00u2", "ACTIVE", "b@x.com")
+        ]),
+        json!([]),
+        &[],
+    );
+    let full = sync::sync(
+        &cfg(),
+        &licensed(1, 0),
+        Options::default(),
+        &mut org,
+        &mut store,
+        &mut host,
+    )
+    .unwrap();
+    assert_eq!(full.seats_denied, ["b@x.com"]);
+    assert_eq!(host.state.as_ref().unwrap().seats_denied, ["b@x.com"]);
+
+    let incremental = Options {
+        mode: Mode::Incremental,
+        ..Default::default()
+    };
+    let nothing_changed = || {
+        let mut r = Routes::default();
+        r.json_prefix("/api/v1/users?filter=", &json!([]));
+        r.json_prefix("/api/v1/groups?filter=", &json!([]));
+        r.json("/api/v1/users/00u2", &user("00u2", "ACTIVE", "b@x.com"));
+        r
+    };
+    let seated = |store: &MemoryStore| {
+        store
+            .snapshot
+            .memberships
+            .iter()
+            .filter(|m| m.group == "jira-software-users")
+            .map(|m| m.username.clone())
+            .collect::<Vec<_>>()
+    };
+    // No seat free: b is not asked about, and stays denied.
+    let mut routes = nothing_changed();
+    let r = sync::sync(
+        &cfg(),
+        &licensed(1, 1),
+        incremental.clone(),
+        &mut routes,
+        &mut store,
+        &mut host,
+    )
+    .unwrap();
+    assert_eq!(r.mode, Mode::Incremental);
+    assert_eq!(routes.count("/api/v1/users/00u2"), 0);
+    assert_eq!(host.state.as_ref().unwrap().seats_denied, ["b@x.com"]);
+    // A seat free: b gets it, though nothing changed in Okta.
+    let mut routes = nothing_changed();
+    let r = sync::sync(
+        &cfg(),
+        &licensed(2, 1),
+        incremental,
+        &mut routes,
+        &mut store,
+        &mut host,
+    )
+    .unwrap();
+    assert_eq!((r.mode, r.seats_denied.len()), (Mode::Incremental, 0));
+    assert_eq!(routes.count("/api/v1/users/00u2"), 1);
+    assert_eq!(seated(&store), ["a@x.com", "b@x.com"]);
+    assert!(host.state.unwrap().seats_denied.is_empty());
+}
+
+#[test]
+fn a_preview_maps_one_page_of_users_and_groups_and_writes_nothing() {
+    let mut routes = Routes::default();
+    routes.json(
+        "/api/v1/users?limit=3",
+        &json!([
+            user("00u1", "ACTIVE", "Ann@X.com"),
+            {"id": "00u2", "status": "ACTIVE", "profile": {"email": "b@x.com"}},
+            user("00u3", "STAGED", "c@x.com"),
+        ]),
+    );
+    routes.json(
+        "/api/v1/groups?limit=3",
+        &json!([
+            {"id": "00gEveryone", "type": "BUILT_IN", "profile": {"name": "Everyone"}},
+            {"id": "00gEng", "type": "OKTA_GROUP", "profile": {"name": "Eng"}},
+        ]),
+    );
+    let p = plugin::preview::preview(&cfg(), &ctx(), 3, &mut routes).unwrap();
+    let users: Vec<(Option<&str>, Option<&str>)> = p
+        .users
+        .iter()
+        .map(|u| (u.username.as_deref(), u.note.as_deref()))
+        .collect();
+    assert_eq!(
+        users,
+        [
+            (Some("ann@x.com"), None),
+            (None, Some("user 00u2 has no login; skipped")),
+            (Some("c@x.com"), Some("status STAGED: not created")),
+        ]
+    );
+    assert_eq!(p.users[0].display_name, "F L");
+    let groups: Vec<Option<&str>> = p.groups.iter().map(|g| g.name.as_deref()).collect();
+    assert_eq!(groups, [None, Some("Eng")]);
+    assert!(p.groups[0].note.as_deref().unwrap().contains("BUILT_IN"));
+    assert_eq!(routes.asked.len(), 2, "one page of each");
 }

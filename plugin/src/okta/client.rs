@@ -134,19 +134,13 @@ impl<T: Transport> OktaClient<T> {
             429 => {
                 self.rate_limited += 1;
                 let wait = self.pacer.rate_limited_wait(&resp, attempt, &self.policy);
-                Step::Retry(
-                    wait,
-                    OktaError::from_response(resp.status, &resp.body, path),
-                )
+                Step::Retry(wait, OktaError::from_http(&resp, path))
             }
             500 | 502 | 503 | 504 => {
                 let wait = self.pacer.backoff(attempt, &self.policy);
-                Step::Retry(
-                    wait,
-                    OktaError::from_response(resp.status, &resp.body, path),
-                )
+                Step::Retry(wait, OktaError::from_http(&resp, path))
             }
-            status => Step::Fail(OktaError::from_response(status, &resp.body, path)),
+            _ => Step::Fail(OktaError::from_http(&resp, path)),
         }
     }
 

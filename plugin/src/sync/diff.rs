@@ -55,6 +55,8 @@ pub fn project(fetched: Fetched, call: &Call, chosen: &Chosen) -> Projected {
 pub struct Diffed {
     /// The plan, within the seat limit.
     pub plan: Plan,
+    /// Its digest, computed once (hashing a million changes takes a while).
+    pub digest: String,
     /// Users denied a seat.
     pub seats_denied: Vec<String>,
     /// Active users of the directory before (0 when not compared as a whole).
@@ -67,6 +69,8 @@ pub struct Diffed {
     pub okta_groups: u32,
     /// Projection and seat warnings (the plan's own are in the plan).
     pub warnings: Vec<String>,
+    /// Lowercase usernames of the users an incremental sync saw (whose seats it judged).
+    pub seen: Vec<String>,
 }
 
 /// Read the store's part in play and diff the projection against it.
@@ -88,9 +92,17 @@ pub fn diff(
         okta_groups: desired.groups.len() as u32,
         ..Default::default()
     };
+    if chosen.mode != Mode::Full {
+        diffed.seen = desired
+            .users
+            .iter()
+            .map(|u| u.username.to_lowercase())
+            .collect();
+    }
     // Nothing changed in Okta: nothing to read from the store either.
     if chosen.mode != Mode::Full && desired.users.is_empty() && desired.groups.is_empty() {
         diffed.warnings = warnings;
+        diffed.digest = diffed.plan.digest();
         return Ok(diffed);
     }
     // Memory: at 100k users the Okta objects, the desired state, the store snapshot and
@@ -125,6 +137,7 @@ pub fn diff(
     )?;
     warnings.extend(seat_warning(ctx, &diffed.seats_denied));
     diffed.warnings = warnings;
+    diffed.digest = diffed.plan.digest();
     Ok(diffed)
 }
 

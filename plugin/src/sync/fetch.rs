@@ -1,10 +1,16 @@
 //! Fetch: what a sync reads from Okta, all of it before anything is planned.
 
-use super::Call;
 use super::mode::Chosen;
+use super::{Call, Mode, SyncError};
 use crate::host::{Host, Level};
 use crate::okta::{OktaClient, OktaError, OktaErrorKind, OktaGroup, OktaUser, Transport};
+use crate::state::ConnectorState;
+use crate::store::Store;
 use std::collections::HashSet;
+
+/// Most users denied a seat that one incremental sync offers a seat again (one Okta
+/// request each); the others wait for the next sync.
+pub const MAX_OFFERED: usize = 200;
 
 /// Okta's users, groups and memberships as fetched for one sync.
 #[derive(Default)]
@@ -118,4 +124,41 @@ fn fetch_changes<T: Transport>(
         ),
     );
     Ok(f)
+}
+
+/// The users the last sync denied a licence seat, fetched again by an incremental sync
+/// (which would otherwise not see them until they change in Okta) so that its plan
+/// offers them a seat, when the licence has room. Returns the lowercase usernames
+/// offered (at most [`MAX_OFFERED`], in the order seats are granted).
+pub fn denied_again<T: Transport>(
+    client: &mut OktaClient<T>,
+    call: &Call,
+    chosen: &Chosen,
+    known: Option<&ConnectorState>,
+    store: &mut impl Store,
+    fetched: &mut Fetched,
+) -> Result<Vec<String>, SyncError> {
+    let (Some(licensing), Some(state)) = (&call.ctx.licensing, known) else {
+        return Ok(Vec::new());
+    };
+    if chosen.mode == Mode::Full || licensing.seats_used >= licensing.seat_limit {
+        return Ok(Vec::new());
+    }
+    let mut offered = Vec::new();
+    for name in state.seats_denied.iter().take(MAX_OFFERED) {
+        offered.push(name.to_lowercase());
+        let ours = store
+            .find_by_username(name)?
+            .into_iter()
+            .find(|u| u.directory == call.ctx.directory);
+        let Some(id) = ours.and_then(|u| u.okta_id) else {
+            continue;
+        };
+        if !fetched.users.iter().any(|u| u.id == id)
+            && let Some(user) = client.get_user(&id)?
+        {
+            fetched.users.push(user);
+        }
+    }
+    Ok(offered)
 }

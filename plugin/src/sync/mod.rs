@@ -22,6 +22,7 @@ use crate::report::{Action, Counts};
 use crate::seats::Licensing;
 use crate::state::ConnectorState;
 use crate::store::{Store, StoreError};
+use std::collections::HashSet;
 use std::time::Instant;
 
 /// Where a call runs (the WIT `host-context`).
@@ -190,6 +191,7 @@ pub fn begin<'a>(cfg: &config::ConnectorConfig, ctx: &'a Context) -> Result<Call
 /// `percent` % of the active users and more than `min_users` users.
 pub fn guard(
     plan: &Plan,
+    digest: &str,
     active_users: u32,
     lifecycle: &crate::settings::LifecycleSettings,
 ) -> Result<(), GuardRefusal> {
@@ -206,7 +208,7 @@ pub fn guard(
             active_users,
             percent: lifecycle.guard_percent,
             min_users: lifecycle.guard_min_users,
-            plan_digest: plan.digest(),
+            plan_digest: digest.to_string(),
             counts: Counts::of(&plan.entries),
         });
     }
@@ -252,7 +254,15 @@ pub fn sync<T: Transport>(
         Level::Info,
         &format!("{} sync of {} started", chosen.name(), client.origin()),
     );
-    let fetched = fetch::fetch(&mut client, &call, &chosen, host)?;
+    let mut fetched = fetch::fetch(&mut client, &call, &chosen, host)?;
+    let offered = fetch::denied_again(
+        &mut client,
+        &call,
+        &chosen,
+        known.as_ref(),
+        store,
+        &mut fetched,
+    )?;
     let fetch_ms = ms(started);
     log_memory(host, "fetch");
     let cursor = mode::cursor_now(client.first_date(), ctx);
@@ -268,7 +278,11 @@ pub fn sync<T: Transport>(
         host.log(Level::Warn, w);
     }
     if !opts.dry_run {
-        host.save_state(&next_state(known, &chosen, &report, cursor, ctx));
+        let judged = offered
+            .into_iter()
+            .chain(diffed.seen.iter().cloned())
+            .collect();
+        host.save_state(&next_state(known, &chosen, &report, judged, cursor, ctx));
     }
     let (writes, apply_ms) = apply::apply(diffed.plan, &ctx.directory, opts.dry_run, store, host)?;
     log_memory(host, "apply");
@@ -285,20 +299,16 @@ fn judge(
     opts: &Options,
     host: &mut impl Host,
 ) -> Result<Option<String>, SyncError> {
-    let verdict = guard(
-        &diffed.plan,
-        diffed.active_users,
-        &call.settings.rules.lifecycle,
-    );
+    let lifecycle = &call.settings.rules.lifecycle;
+    let verdict = guard(&diffed.plan, &diffed.digest, diffed.active_users, lifecycle);
     if let Some(approved) = &opts.approved_plan {
-        let digest = diffed.plan.digest();
-        if *approved != digest {
+        if *approved != diffed.digest {
             let refusal = verdict.err().unwrap_or_else(|| GuardRefusal {
                 would_remove: 0,
                 active_users: diffed.active_users,
-                percent: call.settings.rules.lifecycle.guard_percent,
-                min_users: call.settings.rules.lifecycle.guard_min_users,
-                plan_digest: digest,
+                percent: lifecycle.guard_percent,
+                min_users: lifecycle.guard_min_users,
+                plan_digest: diffed.digest.clone(),
                 counts: Counts::of(&diffed.plan.entries),
             });
             let e = SyncError::PlanChanged(refusal);
@@ -334,7 +344,7 @@ fn report<T: Transport>(
         deep_reconcile: chosen.deep && !diffed.scoped,
         dry_run: opts.dry_run,
         counts: Counts::of(&plan.entries),
-        plan_digest: plan.digest(),
+        plan_digest: diffed.digest.clone(),
         okta_users: diffed.okta_users,
         okta_groups: diffed.okta_groups,
         requests: client.requests(),
@@ -355,16 +365,37 @@ fn report<T: Transport>(
     }
 }
 
-/// What the connector knows after this sync succeeds.
+/// What the connector knows after this sync succeeds. Users denied a seat stay denied
+/// until a sync offers them one: a full sync judges everyone, an incremental one those
+/// `judged` (those it offered a seat again and those it saw, lowercase).
 fn next_state(
     known: Option<ConnectorState>,
     chosen: &mode::Chosen,
     report: &Report,
+    judged: HashSet<String>,
     cursor: String,
     ctx: &Context,
 ) -> ConnectorState {
     let known = known.unwrap_or_default();
     let full = chosen.mode == Mode::Full;
+    let mut seats_denied = report.seats_denied.clone();
+    if !full {
+        seats_denied.extend(
+            known
+                .seats_denied
+                .iter()
+                .filter(|n| {
+                    let lower = n.to_lowercase();
+                    !judged.contains(&lower)
+                        && !report
+                            .seats_denied
+                            .iter()
+                            .any(|d| d.to_lowercase() == lower)
+                })
+                .cloned(),
+        );
+        seats_denied.sort_by_key(|n| n.to_lowercase());
+    }
     ConnectorState {
         last_full_sync: if full { ctx.now } else { known.last_full_sync },
         last_deep_reconcile: if report.deep_reconcile {
@@ -375,6 +406,6 @@ fn next_state(
         okta_cursor: cursor,
         feed_cursor: None,
         group_marks: Vec::new(),
-        seats_denied: report.seats_denied.clone(),
+        seats_denied,
     }
 }
