@@ -769,12 +769,11 @@ mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn snapshot_memberships_match_the_sql_join_and_order() {
-        let db = Db::in_memory().unwrap();
-        let mut conn = db.lock();
-        let a = create_directory(&conn, "A", "okta").unwrap();
-        let b = create_directory(&conn, "B", "other").unwrap();
+    /// Two directories: groups and users with names that sort differently by case and
+    /// bytes, memberships in `a` (one of a user of `b`), none in `b`. Returns (a, b).
+    fn mixed_directories(conn: &mut Connection) -> (i64, i64) {
+        let a = create_directory(conn, "A", "okta").unwrap();
+        let b = create_directory(conn, "B", "other").unwrap();
         let mut changes = vec![
             group("beta"),
             group("Alpha"),
@@ -795,9 +794,9 @@ mod tests {
         ] {
             changes.push(member(u, g));
         }
-        apply(&mut conn, a, &changes, "K").unwrap();
+        apply(conn, a, &changes, "K").unwrap();
         // A member from another directory (adopted memberships, migrations).
-        apply(&mut conn, b, &[user("carol")], "K").unwrap();
+        apply(conn, b, &[user("carol")], "K").unwrap();
         let carol: String = conn
             .query_row("SELECT key FROM users WHERE username = 'carol'", [], |r| {
                 r.get(0)
@@ -808,6 +807,14 @@ mod tests {
             [&carol],
         )
         .unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn snapshot_memberships_match_the_sql_join_and_order() {
+        let db = Db::in_memory().unwrap();
+        let mut conn = db.lock();
+        let (a, b) = mixed_directories(&mut conn);
         for dir in [a, b] {
             let snap = snapshot(&conn, dir).unwrap();
             let got: Vec<(String, String)> = snap
@@ -818,7 +825,13 @@ mod tests {
             assert_eq!(got, by_query(&conn, dir));
         }
         assert_eq!(snapshot(&conn, a).unwrap().memberships.len(), 8);
+    }
 
+    #[test]
+    fn paged_reads_join_into_the_same_lists() {
+        let db = Db::in_memory().unwrap();
+        let mut conn = db.lock();
+        let (a, _) = mixed_directories(&mut conn);
         // Read a few at a time, the pages join into the same lists.
         for limit in 1..=9 {
             let got = all_pages(limit, |page| {

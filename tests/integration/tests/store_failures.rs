@@ -307,25 +307,28 @@ fn a_full_disk_in_the_middle_of_the_apply_writes_nothing_and_the_run_says_so() {
     assert_eq!(env.store(), first_sync_projection(&org));
 }
 
-#[test]
-fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_written() {
-    // The sync reports "fetched … members" (just before planning and applying) and the
-    // failed apply through the harness's progress hook (every plugin log line, on the
-    // sync's thread), and waits for the test thread each time: the other connection
-    // takes its lock exactly between the fetch and the apply, and lets go once the
-    // apply has failed, so that the run can be recorded.
-    let (to_test, from_sync) = mpsc::channel::<&'static str>();
-    let (to_sync, from_test) = mpsc::channel::<()>();
+/// Where a sync waits for the test thread: what it reports, and what lets it go on.
+struct Checkpoints {
+    reached: mpsc::Receiver<&'static str>,
+    go_on: mpsc::Sender<()>,
+}
+
+/// Harness options whose progress hook (every log line of a call, on the sync's thread)
+/// stops the sync at "fetched … members" (the fetch done, before the store is read
+/// and written) and at the line `failed` accepts, until the test says go on. Once the
+/// test hangs up (drops the checkpoints), later syncs run freely.
+fn checkpoints(failed: fn(&str) -> bool) -> (Options, Checkpoints) {
+    let (to_test, reached) = mpsc::channel::<&'static str>();
+    let (go_on, from_test) = mpsc::channel::<()>();
     let from_test = std::sync::Mutex::new(from_test);
     let hook = move |msg: &str| {
         let point = if msg.starts_with("fetched ") && msg.contains("members") {
             "fetched"
-        } else if msg.starts_with("applying ") && msg.contains("failed") {
-            "apply failed"
+        } else if failed(msg) {
+            "failed"
         } else {
             return;
         };
-        // Once the test has hung up (after the failed apply), later syncs run freely.
         if to_test.send(point).is_ok() {
             let _ = from_test.lock().unwrap().recv();
         }
@@ -334,31 +337,52 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
         progress: Some(Progress(Arc::new(hook))),
         ..Options::default()
     };
-    let org = generated_org(400, 10);
-    let env = Env::with_options(org, SimConfig::default(), runtime(), options);
+    (options, Checkpoints { reached, go_on })
+}
+
+/// A sync while another connection holds an exclusive lock from the fetch's end to the
+/// sync's failure (then lets go, so that the run can be recorded).
+fn sync_locked_from_fetch_to_failure(
+    env: &Env,
+    at: &Checkpoints,
+) -> Result<usersync::harness::SyncOutcome, HarnessError> {
+    let path = env.dir.path().join("usersync.db");
+    std::thread::scope(|s| {
+        let sync = s.spawn(|| sync(env));
+        assert_eq!(at.reached.recv().unwrap(), "fetched");
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.busy_timeout(Duration::from_secs(10)).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        at.go_on.send(()).unwrap();
+        let next = at.reached.recv_timeout(Duration::from_secs(120));
+        other.execute_batch("ROLLBACK").unwrap();
+        assert_eq!(next, Ok("failed"), "the sync fails while locked");
+        at.go_on.send(()).unwrap();
+        sync.join().unwrap()
+    })
+}
+
+#[test]
+fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_written() {
+    // The other connection takes its lock exactly between the fetch and the apply, and
+    // lets go once the apply has failed, so that the run can be recorded.
+    let failed = |msg: &str| msg.starts_with("applying ") && msg.contains("failed");
+    let (options, sync_at) = checkpoints(failed);
+    let env = Env::with_options(
+        generated_org(400, 10),
+        SimConfig::default(),
+        runtime(),
+        options,
+    );
     // Don't wait the default 10 s for the lock.
     env.harness
         .db()
         .lock()
         .busy_timeout(Duration::from_millis(300))
         .unwrap();
-    let path = env.dir.path().join("usersync.db");
     let before = dump(&env.harness, &tables());
 
-    let result = std::thread::scope(|s| {
-        let sync = s.spawn(|| sync(&env));
-        assert_eq!(from_sync.recv().unwrap(), "fetched");
-        let other = rusqlite::Connection::open(&path).unwrap();
-        other.busy_timeout(Duration::from_secs(10)).unwrap();
-        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-        to_sync.send(()).unwrap();
-        let next = from_sync.recv_timeout(Duration::from_secs(120));
-        other.execute_batch("ROLLBACK").unwrap();
-        assert_eq!(next, Ok("apply failed"), "the apply fails while locked");
-        to_sync.send(()).unwrap();
-        sync.join().unwrap()
-    });
-
+    let result = sync_locked_from_fetch_to_failure(&env, &sync_at);
     let err = result.unwrap_err();
     let msg = &store_error(&err);
     assert!(
@@ -378,7 +402,7 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
     assert!(log.contains("failed, nothing was written"), "{log}");
 
     // Unlocked, and the hook hung up: the next sync converges.
-    drop((from_sync, to_sync));
+    drop(sync_at);
     sync(&env).expect("syncs");
     let org = env.sim.with_org(|o| o.clone());
     assert_eq!(env.store(), first_sync_projection(&org));
@@ -446,28 +470,8 @@ fn a_store_read_that_fails_fails_the_sync_and_writes_nothing() {
 /// rollback journal, where another connection's exclusive lock stops readers too.
 #[test]
 fn a_store_read_of_a_locked_database_is_busy_and_the_sync_writes_nothing() {
-    // The sync reports "fetched … members" (just before it reads the store to plan)
-    // and its failure through the progress hook, and waits for the test thread each
-    // time: the other connection locks between the two, and lets go on the failure.
-    let (to_test, from_sync) = mpsc::channel::<&'static str>();
-    let (to_sync, from_test) = mpsc::channel::<()>();
-    let from_test = std::sync::Mutex::new(from_test);
-    let hook = move |msg: &str| {
-        let point = if msg.starts_with("fetched ") && msg.contains("members") {
-            "fetched"
-        } else if msg.starts_with("the user store failed") {
-            "failed"
-        } else {
-            return;
-        };
-        if to_test.send(point).is_ok() {
-            let _ = from_test.lock().unwrap().recv();
-        }
-    };
-    let options = Options {
-        progress: Some(Progress(Arc::new(hook))),
-        ..Options::default()
-    };
+    let failed = |msg: &str| msg.starts_with("the user store failed");
+    let (options, sync_at) = checkpoints(failed);
     let env = Env::with_options(
         generated_org(300, 8),
         SimConfig::default(),
@@ -482,22 +486,10 @@ fn a_store_read_of_a_locked_database_is_busy_and_the_sync_writes_nothing() {
             .unwrap();
         assert_eq!(mode, "delete");
     }
-    let path = env.dir.path().join("usersync.db");
     let before = dump(&env.harness, &tables());
 
-    let result = std::thread::scope(|s| {
-        let sync = s.spawn(|| sync(&env));
-        assert_eq!(from_sync.recv().unwrap(), "fetched");
-        let other = rusqlite::Connection::open(&path).unwrap();
-        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-        to_sync.send(()).unwrap();
-        let next = from_sync.recv_timeout(Duration::from_secs(120));
-        other.execute_batch("ROLLBACK").unwrap();
-        assert_eq!(next, Ok("failed"), "the sync fails while locked");
-        to_sync.send(()).unwrap();
-        sync.join().unwrap()
-    });
-
+    // Locked from just before the sync reads the store to plan.
+    let result = sync_locked_from_fetch_to_failure(&env, &sync_at);
     let err = result.unwrap_err();
     let msg = store_error(&err);
     assert!(
@@ -521,7 +513,7 @@ fn a_store_read_of_a_locked_database_is_busy_and_the_sync_writes_nothing() {
         "the lines of the locked time are kept: {log}"
     );
 
-    drop((from_sync, to_sync));
+    drop(sync_at);
     sync(&env).expect("syncs");
     let org = env.sim.with_org(|o| o.clone());
     assert_eq!(env.store(), first_sync_projection(&org));
