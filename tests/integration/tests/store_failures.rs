@@ -47,6 +47,21 @@ fn last_run(env: &Env) -> (usersync::db::runs::Run, String) {
     (run, log)
 }
 
+/// The latest run failed with an error containing `needle`, `tables` are as `before`;
+/// the run's log.
+#[track_caller]
+fn failed_without_writes(env: &Env, tables: &[&str], before: &[String], needle: &str) -> String {
+    assert_eq!(dump(&env.harness, tables), before, "nothing written");
+    let (run, log) = last_run(env);
+    assert_eq!(run.status, "failed");
+    let error = run.error.unwrap_or_default();
+    assert!(
+        error.contains(needle),
+        "the run's error names {needle:?}: {error}"
+    );
+    log
+}
+
 /// The store error of a failed sync, its kind first (`conflict: …`, `store busy: …`,
 /// `store failure: …`): the variant crossed the WIT as it was.
 fn store_error(e: &HarnessError) -> String {
@@ -223,17 +238,12 @@ fn a_constraint_violation_late_in_a_mixed_batch_rolls_back_every_earlier_change(
 
     let err = sync(&env).unwrap_err();
     assert!(store_error(&err).starts_with("conflict: "), "{err:?}");
-    assert_eq!(
-        dump(&env.harness, &tables()),
-        before,
-        "the renames, deactivations, the new user and the new group are rolled back too"
-    );
-    let (run, _) = last_run(&env);
-    assert_eq!(run.status, "failed");
-    assert!(
-        run.error
-            .unwrap()
-            .contains("refuses memberships of Refused Team")
+    // The renames, deactivations, the new user and the new group are rolled back too.
+    failed_without_writes(
+        &env,
+        &tables(),
+        &before,
+        "refuses memberships of Refused Team",
     );
 
     env.harness
@@ -446,17 +456,7 @@ fn a_store_read_that_fails_fails_the_sync_and_writes_nothing() {
         .unwrap_or_else(|| panic!("a failure of a named read: {msg}"));
     assert!(!read.is_empty() && !read.contains("apply"), "{msg}");
     assert!(err.to_string().ends_with("nothing was changed"), "{err}");
-    assert_eq!(
-        dump(&env.harness, &tables_without_groups()),
-        before,
-        "nothing written"
-    );
-    let (run, _) = last_run(&env);
-    assert_eq!(run.status, "failed");
-    assert!(
-        run.error.as_deref().unwrap().contains(read),
-        "the run names the read: {run:?}"
-    );
+    failed_without_writes(&env, &tables_without_groups(), &before, read);
 
     rename("groups_gone", "groups");
     let ok = sync(&env).expect("syncs");
@@ -501,13 +501,7 @@ fn a_store_read_of_a_locked_database_is_busy_and_the_sync_writes_nothing() {
         !msg.contains("apply"),
         "a read failed, not the apply: {msg}"
     );
-    assert_eq!(dump(&env.harness, &tables()), before, "nothing written");
-    let (run, log) = last_run(&env);
-    assert_eq!(run.status, "failed");
-    assert!(
-        run.error.as_deref().unwrap().contains("database is locked"),
-        "{run:?}"
-    );
+    let log = failed_without_writes(&env, &tables(), &before, "database is locked");
     assert!(
         log.contains("fetched "),
         "the lines of the locked time are kept: {log}"
