@@ -286,6 +286,8 @@ impl Server {
             mode: match r.mode {
                 wit::SyncMode::Full => "full".into(),
                 wit::SyncMode::Incremental => "incremental".into(),
+                wit::SyncMode::Feed => "feed".into(),
+                wit::SyncMode::Feed => "feed".into(),
             },
             asked_incremental: incremental,
             guest_steps: self.guest_steps(outcome.run_id)?,
@@ -295,7 +297,10 @@ impl Server {
             apply_ms: r.apply_ms,
             requests_report: r.requests,
             writes: r.writes,
-            changes: r.changes.len(),
+            changes: self
+                .harness
+                .run_changes(outcome.run_id, ChangeQuery::first(0))?
+                .total as usize,
             counts: counts(&r.counts),
             warnings: r.warnings.iter().take(5).cloned().collect(),
             rss_before_kb,
@@ -350,7 +355,7 @@ impl Server {
 }
 
 /// The report's counts, as text.
-fn counts(c: &wit::SyncCounts) -> String {
+fn counts(c: &usersync::host::bindings::report::SyncCounts) -> String {
     format!(
         "users +{} ~{} on {} off {}, groups +{} ~{}, memberships +{} -{}",
         c.users_created,
