@@ -116,7 +116,8 @@ impl Incoming {
         let header_str = |name| parts.headers.get(name).map(text);
         let host =
             header_str(header::HOST).or_else(|| parts.uri.authority().map(|a| a.to_string()));
-        let body = if parts.uri.path() == TOKEN_PATH {
+        let path = parts.uri.path();
+        let body = if path == TOKEN_PATH || crate::oidc::reads_body(path) {
             axum::body::to_bytes(body, 1 << 20)
                 .await
                 .unwrap_or_default()
@@ -264,6 +265,16 @@ impl Drop for InFlight<'_> {
 
 fn serve(shared: &Shared, inc: &Incoming) -> Reply {
     let origin = shared.config.public_origin.trim_end_matches('/');
+    let oidc = crate::oidc::OidcRequest {
+        method: &inc.method,
+        path: &inc.path,
+        query: inc.query.as_deref(),
+        authorization: inc.authorization.as_deref(),
+        body: &inc.body,
+    };
+    if let Some(reply) = crate::oidc::serve(shared, &oidc) {
+        return reply;
+    }
     if inc.path == TOKEN_PATH {
         let req = TokenRequest {
             method: &inc.method,

@@ -7,7 +7,9 @@
 //! Bearer access tokens, Okta scopes, admin roles and per-app rate-limit shares;
 //! the System Log (`/api/v1/logs`, [`syslog`]) fed by every change made through the
 //! [`Org`] methods, Event Hooks ([`hooks`]) and applications with their user and
-//! group assignments ([`apps`]).
+//! group assignments ([`apps`]); and Okta's OpenID Connect provider ([`oidc`]):
+//! discovery, JWKS, the authorization code flow with PKCE behind a login form, ID
+//! tokens, faults.
 //!
 //! ```no_run
 //! use okta_sim::{GenSpec, Org, SimConfig, Simulator};
@@ -36,6 +38,7 @@ pub mod hooks;
 mod ids;
 mod index;
 pub mod oauth;
+pub mod oidc;
 pub mod org;
 mod paging;
 mod ratelimit;
@@ -48,6 +51,7 @@ mod users;
 pub use apps::{AssignmentScope, OktaApp};
 pub use hooks::{Delivery, DeliveryOutcome, EventHook, HookError, HookFault};
 pub use oauth::{AdminRole, OAuthApp, OAuthConfig, TokenStats};
+pub use oidc::{OidcClient, OidcConfig, OidcFault, OidcLogin};
 pub use org::{GenSpec, GroupType, OktaGroup, OktaUser, Org};
 pub use server::{
     Fault, FaultKind, OutOfScope, RateLimits, RecordedRequest, ScopedToken, SimConfig, Simulator,

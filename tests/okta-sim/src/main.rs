@@ -66,7 +66,8 @@ struct Args {
     /// Authorization scheme and whether a DPoP proof came with it.
     #[arg(long)]
     log_requests: bool,
-    /// Origin written into Link headers and hrefs.
+    /// Origin written into Link headers and hrefs, and the OIDC issuer; `auto`:
+    /// `http://127.0.0.1:PORT` (what a browser on this machine reaches).
     #[arg(long, default_value = "https://acme.okta.com")]
     public_origin: String,
     /// Rate limits: `enforce` (429 over the limit) or `report` (headers only).
@@ -83,6 +84,17 @@ struct Args {
     /// default events: all the simulator logs).
     #[arg(long = "event-hook")]
     event_hooks: Vec<String>,
+    /// An OpenID Connect app: `CLIENT_ID=SECRET,redirect=URL[,redirect=URL…][,pkce|no-pkce]`
+    /// (repeatable). An empty secret makes a public client. PKCE is required
+    /// unless `no-pkce` (public clients always require it).
+    #[arg(long = "oidc-client")]
+    oidc_clients: Vec<String>,
+    /// A user's sign-in password: `LOGIN=PASSWORD` (repeatable).
+    #[arg(long = "user-password")]
+    user_passwords: Vec<String>,
+    /// The sign-in password of every other user.
+    #[arg(long, default_value = okta_sim::oidc::DEFAULT_PASSWORD)]
+    default_password: String,
 }
 
 impl Args {
@@ -95,6 +107,26 @@ impl Args {
             ..RateLimits::default()
         }
     }
+}
+
+/// The OIDC settings from `--oidc-client`, `--user-password`, `--default-password`.
+fn oidc_config(args: &Args) -> anyhow::Result<okta_sim::OidcConfig> {
+    let clients = args
+        .oidc_clients
+        .iter()
+        .map(|spec| okta_sim::OidcClient::parse_cli(spec));
+    let passwords = args.user_passwords.iter().map(|spec| {
+        let (login, password) = spec
+            .split_once('=')
+            .context("--user-password wants LOGIN=PASSWORD")?;
+        Ok((login.to_string(), password.to_string()))
+    });
+    Ok(okta_sim::OidcConfig {
+        clients: clients.collect::<Result<_, _>>()?,
+        passwords: passwords.collect::<anyhow::Result<_>>()?,
+        default_password: args.default_password.clone(),
+        ..Default::default()
+    })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -130,9 +162,13 @@ fn main() -> anyhow::Result<()> {
     }
     let mut config = SimConfig {
         scoped_tokens: scoped,
-        public_origin: args.public_origin.clone(),
+        public_origin: match args.public_origin.as_str() {
+            "auto" => String::new(),
+            origin => origin.to_string(),
+        },
         oauth,
         rate_limits: args.rate_limits(),
+        oidc: oidc_config(&args)?,
         ..SimConfig::default()
     };
     if !args.tokens.is_empty() {
@@ -148,18 +184,8 @@ fn main() -> anyhow::Result<()> {
         SocketAddr::from(([127, 0, 0, 1], args.port)),
     )
     .with_context(|| format!("binding 127.0.0.1:{}", args.port))?;
-    println!("okta-sim listening on http://{}", sim.addr());
-    println!(
-        "{users} users, {groups} groups; tokens: {}; links use {}",
-        config.tokens.join(", "),
-        config.public_origin
-    );
-    println!(
-        "rate limits: {:?}, window {} ms, SSWS token share {} %",
-        args.rate_limits, args.window_ms, args.token_share
-    );
+    print_banner(&sim, &config, &args, users, groups);
     register_hooks(&sim, &args.event_hooks)?;
-    print_oauth_apps(&sim, &config);
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -170,6 +196,43 @@ fn main() -> anyhow::Result<()> {
     }
     sim.shutdown();
     Ok(())
+}
+
+/// What the simulator serves: address, org size, tokens, rate limits, OAuth apps,
+/// OIDC clients.
+fn print_banner(sim: &Simulator, config: &SimConfig, args: &Args, users: usize, groups: usize) {
+    println!("okta-sim listening on http://{}", sim.addr());
+    println!(
+        "{users} users, {groups} groups; tokens: {}; links use {}",
+        config.tokens.join(", "),
+        sim.issuer()
+    );
+    println!(
+        "rate limits: {:?}, window {} ms, SSWS token share {} %",
+        args.rate_limits, args.window_ms, args.token_share
+    );
+    for app in &config.oauth.apps {
+        println!(
+            "OAuth app {}: scopes {}; DPoP {}; token endpoint {}",
+            app.client_id,
+            app.scopes.join(" "),
+            required(app.dpop_required),
+            sim.token_url()
+        );
+    }
+    for client in &config.oidc.clients {
+        println!(
+            "OIDC client {}: redirect {}; PKCE {}; issuer {}",
+            client.client_id,
+            client.redirect_uris.join(" "),
+            required(client.pkce_required),
+            sim.issuer()
+        );
+    }
+}
+
+fn required(yes: bool) -> &'static str {
+    if yes { "required" } else { "optional" }
 }
 
 /// The id of a group given by id or name.
@@ -217,23 +280,6 @@ fn register_hooks(sim: &Simulator, specs: &[String]) -> anyhow::Result<()> {
         println!("event hook {id} verified: {spec}");
     }
     Ok(())
-}
-
-/// A line per OAuth app: its scopes, DPoP, the token endpoint.
-fn print_oauth_apps(sim: &Simulator, config: &SimConfig) {
-    for app in &config.oauth.apps {
-        let dpop = if app.dpop_required {
-            "required"
-        } else {
-            "optional"
-        };
-        println!(
-            "OAuth app {}: scopes {}; DPoP {dpop}; token endpoint {}",
-            app.client_id,
-            app.scopes.join(" "),
-            sim.token_url()
-        );
-    }
 }
 
 /// One line per request served, for a record of what a client did.

@@ -19,6 +19,7 @@ use crate::faults::FaultSet;
 pub use crate::faults::{Fault, FaultKind};
 use crate::hooks::{Delivery, EventHook, HookError, HookFault, Hooks};
 use crate::oauth::{OAuthApp, OAuthConfig, OAuthState, TOKEN_PATH, TokenStats};
+use crate::oidc::{OidcConfig, OidcState};
 use crate::org::Org;
 use crate::ratelimit::RateLimiter;
 pub use crate::ratelimit::RateLimits;
@@ -35,7 +36,8 @@ pub struct SimConfig {
     pub out_of_scope: OutOfScope,
     /// The origin written into Link headers and `_links` hrefs, e.g.
     /// `https://acme.okta.com` (clients reach the simulator by an address
-    /// override, like `curl --resolve`).
+    /// override, like `curl --resolve`); also the OIDC issuer. Empty: the
+    /// listening address, `http://127.0.0.1:PORT` (for a browser).
     pub public_origin: String,
     /// Maximum (and default) `limit` of `/api/v1/users`.
     pub max_users_limit: usize,
@@ -49,6 +51,8 @@ pub struct SimConfig {
     pub oauth: OAuthConfig,
     /// System Log retention and `since` limit (default: Okta's 90 and 180 days).
     pub log: LogSettings,
+    /// OpenID Connect apps, passwords and lifetimes (default: no apps).
+    pub oidc: OidcConfig,
 }
 
 impl Default for SimConfig {
@@ -66,6 +70,7 @@ impl Default for SimConfig {
             rate_limits: RateLimits::default(),
             oauth: OAuthConfig::default(),
             log: LogSettings::default(),
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -119,6 +124,8 @@ pub(crate) struct Shared {
     pub rate: Mutex<RateLimiter>,
     /// The authorization server: apps, tokens, nonces.
     pub oauth: Mutex<OAuthState>,
+    /// The OpenID provider: clients, codes, keys, faults.
+    pub oidc: Mutex<OidcState>,
     /// Requests being served now.
     pub in_flight: std::sync::atomic::AtomicU32,
     /// The System Log.
@@ -175,13 +182,20 @@ impl Simulator {
 
     /// Starts serving `org` on `addr`; returns when listening. Events of changes made
     /// to `org` through its methods before are stored in the System Log first.
-    pub fn start_on(org: Org, config: SimConfig, addr: SocketAddr) -> std::io::Result<Simulator> {
-        let mut org = org;
+    pub fn start_on(
+        mut org: Org,
+        mut config: SimConfig,
+        addr: SocketAddr,
+    ) -> std::io::Result<Simulator> {
         // Changes made to the org before it was served are its history.
         let history = org.take_events();
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        if config.public_origin.is_empty() {
+            config.public_origin = format!("http://{addr}");
+        }
+        let oidc = Mutex::new(OidcState::new(config.oidc.clone()));
         let rate = Mutex::new(RateLimiter::new(config.rate_limits.clone()));
         let oauth = Mutex::new(OAuthState::new(config.oauth.clone()));
         let log = Mutex::new(EventLog::new(config.log.clone()));
@@ -196,6 +210,7 @@ impl Simulator {
             faults: Mutex::new(FaultSet::default()),
             rate,
             oauth,
+            oidc,
             in_flight: Default::default(),
         });
         shared.store_events(&history);
@@ -243,6 +258,11 @@ impl Simulator {
             hook_tx: Some(hook_tx),
             hook_thread: Some(hook_thread),
         })
+    }
+
+    /// The state behind the server (for the controls in other modules).
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The address the simulator listens on.

@@ -1,6 +1,7 @@
 //! The `okta-sim` binary: `--oauth-app` (a group-admin app named by group name and
-//! an app without an admin role), the rate-limit flags and `--event-hook`, served
-//! and used over HTTP.
+//! an app without an admin role), the rate-limit flags, `--event-hook` and
+//! `--oidc-client` / `--user-password` / `--public-origin auto`, served and used
+//! over HTTP.
 
 mod common;
 
@@ -182,4 +183,50 @@ fn an_event_hook_from_the_command_line_is_verified() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].header("authorization"), Some("s3cret"));
     assert!(got[0].header("x-okta-verification-challenge").is_some());
+}
+
+#[test]
+fn an_oidc_client_from_the_command_line_signs_a_user_in() {
+    use common::oidc::*;
+    let org = Org::generate(&GenSpec {
+        users: 20,
+        groups: 1,
+        memberships_per_user: 1,
+        seed: 5,
+    });
+    let login = org.first_active_login().unwrap();
+    let client = format!("{WEB}={SECRET},redirect={CALLBACK}");
+    let password = format!("{login}=cli-Passw0rd");
+    let (_served, addr) = spawn(&[
+        "--users",
+        "20",
+        "--groups",
+        "1",
+        "--memberships",
+        "1",
+        "--seed",
+        "5",
+        "--public-origin",
+        "auto",
+        "--oidc-client",
+        &client,
+        "--user-password",
+        &password,
+    ]);
+    let issuer = format!("http://{addr}");
+    let discovery = get(addr, "/.well-known/openid-configuration").json();
+    assert_eq!(discovery["issuer"], issuer.as_str());
+    assert_eq!(discovery["jwks_uri"], format!("{issuer}/oauth2/v1/keys"));
+    let code = login_code(addr, WEB, &login, "cli-Passw0rd");
+    let r = exchange(addr, &code);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let claims = verify_id_token_of(
+        addr,
+        &issuer,
+        r.json()["id_token"].as_str().unwrap(),
+        WEB,
+        "n-1",
+    )
+    .unwrap();
+    assert_eq!(claims["preferred_username"], login.as_str());
 }

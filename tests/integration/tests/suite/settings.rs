@@ -747,7 +747,7 @@ fn a_second_connector_never_overwrites_the_first_ones_users() {
 
 /// The `json` block after `marker` in the README.
 fn readme_json(marker: &str) -> String {
-    let readme = include_str!("../../../README.md");
+    let readme = include_str!("../../../../README.md");
     let at = readme.find(marker).expect("the README's marker") + marker.len();
     let start = at + readme[at..].find("```json\n").unwrap() + "```json\n".len();
     let end = start + readme[start..].find("```").unwrap();

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 pub use app::{AdminRole, OAuthApp, OAuthAppError};
 pub use errors::{ClientAuthFailure, ProofFailure, ResourceError, TokenError};
-pub(crate) use state::OAuthState;
+pub(crate) use state::{OAuthState, random_token};
 
 /// The org authorization server's token endpoint (the only one for Okta scopes).
 pub const TOKEN_PATH: &str = "/oauth2/v1/token";

@@ -9,7 +9,7 @@ use super::app::OAuthApp;
 use super::{OAuthConfig, TokenStats};
 
 /// A random URL-safe string of `bytes` random bytes (access tokens, nonces).
-fn random_token(bytes: usize) -> String {
+pub(crate) fn random_token(bytes: usize) -> String {
     use base64::Engine;
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);

@@ -42,17 +42,26 @@ struct Form {
 impl Form {
     fn parse(body: &[u8]) -> Form {
         let mut form = Form::default();
-        for (k, v) in url::form_urlencoded::parse(body) {
-            let slot = match k.as_ref() {
-                "grant_type" => &mut form.grant_type,
-                "scope" => &mut form.scope,
-                "client_assertion_type" => &mut form.client_assertion_type,
-                "client_assertion" => &mut form.client_assertion,
-                _ => continue,
-            };
-            *slot = Some(v.into_owned());
-        }
+        read_form(
+            body,
+            &mut [
+                ("grant_type", &mut form.grant_type),
+                ("scope", &mut form.scope),
+                ("client_assertion_type", &mut form.client_assertion_type),
+                ("client_assertion", &mut form.client_assertion),
+            ],
+        );
         form
+    }
+}
+
+/// Fills each `(name, slot)` with the form field of that name (the last one wins;
+/// other fields are ignored).
+pub(crate) fn read_form(body: &[u8], slots: &mut [(&str, &mut Option<String>)]) {
+    for (k, v) in url::form_urlencoded::parse(body) {
+        if let Some((_, slot)) = slots.iter_mut().find(|(name, _)| *name == k) {
+            **slot = Some(v.into_owned());
+        }
     }
 }
 

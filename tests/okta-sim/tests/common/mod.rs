@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use serde_json::Value;
 
 pub mod oauth;
+pub mod oidc;
 pub mod receiver;
 
 /// A parsed response.
