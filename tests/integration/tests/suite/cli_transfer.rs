@@ -250,8 +250,8 @@ fn an_export_of_format_one_imports_with_its_snake_case_sections() {
         "null: the defaults"
     );
     // A version this release does not know is refused, naming the field.
-    std::fs::write(&file, r#"{"usersyncExport": 3, "connectors": []}"#).unwrap();
+    std::fs::write(&file, r#"{"usersyncExport": 4, "connectors": []}"#).unwrap();
     let o = cli.run_on("a.db", &["import", &file]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("format version 3"), "{}", o.stderr);
+    assert!(o.stderr.contains("format version 4"), "{}", o.stderr);
 }

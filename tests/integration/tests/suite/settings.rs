@@ -758,7 +758,7 @@ fn readme_json(marker: &str) -> String {
 fn the_readme_shows_the_plugins_defaults_and_a_patch_the_harness_takes() {
     let env = env();
     let shown: usersync::ConnectorSettings = serde_json::from_str(&readme_json(
-        "these are they, with `name` and `oktaDomain` to set:",
+        "these are they for Jira, with `name` and `oktaDomain` to set:",
     ))
     .expect("the README's settings parse");
     let mut defaults = env.harness.defaults().unwrap();
