@@ -287,7 +287,6 @@ impl Server {
                 wit::SyncMode::Full => "full".into(),
                 wit::SyncMode::Incremental => "incremental".into(),
                 wit::SyncMode::Feed => "feed".into(),
-                wit::SyncMode::Feed => "feed".into(),
             },
             asked_incremental: incremental,
             guest_steps: self.guest_steps(outcome.run_id)?,
