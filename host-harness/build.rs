@@ -2,6 +2,12 @@
 //! root produces the component. Exports its path as `USERSYNC_COMPONENT`, and the path
 //! of a test-only build with deliberate faults (feature `test-faults`) as
 //! `USERSYNC_FAULTY_COMPONENT`.
+//!
+//! `USERSYNC_PREBUILT_COMPONENT=<path>` skips building the plugin and embeds that file
+//! as both components instead: for hosts that ship a component built elsewhere (or
+//! signed), and for working on the host while the plugin does not build. The faulty
+//! component is then the same file, so the sandbox tests of deliberate faults do not
+//! apply to such a build.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -82,7 +88,27 @@ fn ensure_wasm_target() {
     );
 }
 
+/// The component named by `USERSYNC_PREBUILT_COMPONENT`, if set: it must exist.
+fn prebuilt() -> Option<PathBuf> {
+    println!("cargo:rerun-if-env-changed=USERSYNC_PREBUILT_COMPONENT");
+    let path = PathBuf::from(std::env::var_os("USERSYNC_PREBUILT_COMPONENT")?);
+    let path = std::fs::canonicalize(&path).unwrap_or_else(|e| {
+        panic!(
+            "USERSYNC_PREBUILT_COMPONENT={}: {e} (it names the component file to embed)",
+            path.display()
+        )
+    });
+    println!("cargo:rerun-if-changed={}", path.display());
+    Some(path)
+}
+
 fn main() {
+    if let Some(path) = prebuilt() {
+        for var in ["USERSYNC_COMPONENT", "USERSYNC_FAULTY_COMPONENT"] {
+            println!("cargo:rustc-env={var}={}", path.display());
+        }
+        return;
+    }
     ensure_wasm_target();
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.parent().unwrap().to_path_buf();

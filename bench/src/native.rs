@@ -6,7 +6,7 @@ use okta_sim::{GroupType, Org};
 use plugin::config::ConnectorConfig;
 use plugin::okta::{OktaGroup, OktaUser};
 use plugin::plan::{Plan, Policy, Scope};
-use plugin::settings::Rules;
+use plugin::rules::Rules;
 use plugin::store::{DirectorySnapshot, Membership, StoreGroup, StoreUser};
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
@@ -195,6 +195,7 @@ pub fn store_snapshot(db: &Connection, directory: i64) -> anyhow::Result<Directo
                 email: u.email,
                 active: u.active,
                 okta_id: u.okta_id,
+                last_login: None,
                 attributes: u
                     .attributes
                     .into_iter()

@@ -286,6 +286,7 @@ impl Server {
             mode: match r.mode {
                 wit::SyncMode::Full => "full".into(),
                 wit::SyncMode::Incremental => "incremental".into(),
+                wit::SyncMode::Feed => "feed".into(),
             },
             asked_incremental: incremental,
             guest_steps: self.guest_steps(outcome.run_id)?,

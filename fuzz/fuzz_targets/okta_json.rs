@@ -41,5 +41,5 @@ fuzz_target!(|data: &[u8]| {
     // And the plan of that target state into an empty directory applies.
     let p = plugin::plan::plan(&d, &Default::default());
     let mut store = plugin::memory::MemoryStore::default();
-    plugin::store::Store::apply(&mut store, "1", p.changes).expect("a plan applies");
+    plugin::store::Store::apply(&mut store, "1", p.changes, false).expect("a plan applies");
 });

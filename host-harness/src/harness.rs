@@ -4,21 +4,24 @@
 //! the token to the plugin's requests to the connector's Okta host.
 
 use crate::host::bindings::types::HostContext;
+use crate::host::bindings::{ConnectorCore, wit};
 use crate::host::http::{Denied, HttpPolicy, OktaAccess, Resolve};
 use crate::host::runtime::{GuestError, Limits, Runtime};
 use crate::host::token::{ApiToken, TokenError};
-use crate::host::{CallScope, HostState};
+use crate::host::{CallScope, CommitError, HostState};
 use crate::model::stored::StoredError;
 use crate::model::{
     self, ConnectionInfo, ConnectorPatch, ConnectorSettings, Failure, FailureKind, FieldError,
     Patch, RunKind, SyncError, SyncReport, Trigger, UserSyncReport,
 };
+use crate::product::db::run_changes::{self, ChangePage, ChangeQuery};
 use crate::product::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
 use crate::product::profile::{Profile, SeatsError};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
+use wasmtime::Store;
 
 /// How the harness runs.
 #[derive(Clone, Debug, Default)]
@@ -101,7 +104,7 @@ impl HarnessError {
             HarnessError::UnknownConnector(_) | HarnessError::UnknownRun(_) => ErrorKind::NotFound,
             HarnessError::DuplicateName(_) => ErrorKind::Conflict,
             HarnessError::AlreadyRunning(_) => ErrorKind::Busy,
-            HarnessError::Sync(SyncError::Guard(_)) => ErrorKind::Guard,
+            HarnessError::Sync(SyncError::Guard(_) | SyncError::PlanChanged(_)) => ErrorKind::Guard,
             HarnessError::Sync(SyncError::Okta(_) | SyncError::Security(_)) => ErrorKind::Upstream,
             HarnessError::Sync(SyncError::Store(_))
             | HarnessError::Guest(_)
@@ -221,11 +224,43 @@ pub struct SyncRequest {
 }
 
 impl SyncRequest {
+    /// The run's kind before the plugin says which mode ran.
     fn kind(&self) -> RunKind {
         if self.incremental {
             RunKind::Incremental
         } else {
             RunKind::Full
+        }
+    }
+
+    fn options(&self) -> wit::SyncOptions {
+        wit::SyncOptions {
+            mode: if self.incremental {
+                wit::SyncMode::Incremental
+            } else {
+                wit::SyncMode::Full
+            },
+            dry_run: self.dry_run,
+            force: self.force,
+            deep_reconcile: false,
+            approved_plan: None,
+        }
+    }
+}
+
+/// A call's result as the harness's: the guest's failure or the plugin's error.
+fn outcome<T>(result: Result<Result<T, wit::SyncError>, GuestError>) -> Result<T, HarnessError> {
+    result?.map_err(|e| HarnessError::Sync(e.into()))
+}
+
+impl From<CommitError> for HarnessError {
+    fn from(e: CommitError) -> Self {
+        match e {
+            CommitError::Store(e) => HarnessError::Sync(SyncError::Store(e.into())),
+            CommitError::Db(e) => HarnessError::Db(e),
+            unfinished @ CommitError::Unfinished => {
+                HarnessError::Guest(GuestError::Trap(unfinished.to_string()))
+            }
         }
     }
 }
@@ -236,7 +271,7 @@ impl SyncRequest {
 pub struct SyncOutcome {
     /// Run id.
     pub run_id: i64,
-    /// The plugin's report.
+    /// The plugin's report, with the run's recorded changes.
     pub report: SyncReport,
     /// Requests the HTTP policy refused.
     #[serde(skip)]
@@ -436,35 +471,44 @@ impl Harness {
         }
     }
 
-    /// Every setting at its default, as the plugin defines them (the one source of
-    /// defaults: the page, the CLI and new connectors start from these).
+    /// Run a short call that writes nothing (whatever it wrote is rolled back).
+    fn short_call<R>(
+        &self,
+        state: HostState,
+        f: impl FnOnce(&ConnectorCore, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, GuestError> {
+        let (result, mut state) = self.runtime.call(state, self.short_limits(), f);
+        state.abandon(None);
+        result
+    }
+
+    /// Every setting at its default, as the plugin's `default-config` gives them (the
+    /// one source of defaults: the page, the CLI and new connectors start from these).
     pub fn defaults(&self) -> Result<ConnectorSettings, HarnessError> {
         if let Some(d) = self.defaults.get() {
             return Ok(d.clone());
         }
-        let configured = self
-            .call_configure(&model::wit::defaults_request())?
-            .map_err(HarnessError::InvalidConfig)?;
-        let d = model::wit::defaults_from(configured.config)
-            .map_err(|e| GuestError::Trap(e.to_string()))?;
+        let ctx = self.context(0);
+        let state = self.state(None, CallScope::default());
+        let config = self.short_call(state, |c, s| {
+            c.usersync_okta_connector().call_default_config(s, &ctx)
+        })?;
+        let d = model::wit::defaults_from(config);
         Ok(self.defaults.get_or_init(|| d).clone())
     }
 
     /// The plugin's `connector-configure`: the normalized config, or every bad field.
     fn call_configure(
         &self,
-        config: &crate::host::bindings::wit::ConnectorConfig,
-    ) -> Result<Result<crate::host::bindings::wit::Configured, Vec<FieldError>>, GuestError> {
+        config: &wit::ConnectorConfig,
+    ) -> Result<Result<wit::Configured, Vec<FieldError>>, GuestError> {
         let ctx = self.context(0);
-        let (result, _) = self.runtime.call(
-            self.state(None, CallScope::default()),
-            self.short_limits(),
-            |c, s| {
-                c.usersync_okta_connector()
-                    .call_connector_configure(s, config, &ctx)
-            },
-        );
-        Ok(result?.map_err(model::wit::field_errors))
+        let state = self.state(None, CallScope::default());
+        let result = self.short_call(state, |c, s| {
+            c.usersync_okta_connector()
+                .call_connector_configure(s, config, &ctx)
+        })?;
+        Ok(result.map_err(model::wit::field_errors))
     }
 
     /// Validate settings (with the plugin) and the token (here); returns them
@@ -477,8 +521,7 @@ impl Harness {
         let result = self.call_configure(&model::wit::config(settings))?;
         match (result, ApiToken::parse(token)) {
             (Ok(c), Ok(token)) => Ok(Configured {
-                settings: model::wit::settings_from(c.config)
-                    .map_err(|e| GuestError::Trap(e.to_string()))?,
+                settings: model::wit::settings_from(c.config),
                 next_runs: c.next_runs,
                 token,
             }),
@@ -587,7 +630,12 @@ impl Harness {
             .into_iter()
             .next();
         let next_runs = self
-            .next_runs(&c.settings.schedule, db::now(), 5)
+            .next_runs(
+                &c.settings.schedule,
+                &c.settings.schedule_time_zone,
+                db::now(),
+                5,
+            )
             .unwrap_or_default();
         Ok(ConnectorView {
             id: c.id,
@@ -611,21 +659,19 @@ impl Harness {
         list.into_iter().map(|c| self.view(c)).collect()
     }
 
-    /// Next run times of a schedule (evaluated by the plugin).
+    /// Next run times of a schedule in an IANA time zone (evaluated by the plugin).
     pub fn next_runs(
         &self,
         schedule: &str,
+        time_zone: &str,
         after: i64,
         count: u32,
     ) -> Result<Vec<i64>, HarnessError> {
-        let (result, _) = self.runtime.call(
-            self.state(None, CallScope::default()),
-            self.short_limits(),
-            |c, s| {
-                c.usersync_okta_connector()
-                    .call_next_runs(s, schedule, after, count)
-            },
-        );
+        let state = self.state(None, CallScope::default());
+        let result = self.short_call(state, |c, s| {
+            c.usersync_okta_connector()
+                .call_next_runs(s, schedule, time_zone, after, count)
+        });
         result?.map_err(|e| HarnessError::InvalidConfig(vec![e.into()]))
     }
 
@@ -659,7 +705,7 @@ impl Harness {
         ctx: &HostContext,
     ) -> Result<ConnectionInfo, HarnessError> {
         let config = model::wit::config(settings);
-        let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
+        let result = self.short_call(state, |g, s| {
             g.usersync_okta_connector()
                 .call_test_connection(s, &config, ctx)
         });
@@ -739,100 +785,111 @@ impl Harness {
     ) -> Result<SyncOutcome, HarnessError> {
         let access = match self.okta_access(c) {
             Ok(a) => a,
-            Err(e) => return Err(self.fail_run(run_id, req.kind(), e)?),
+            Err(e) => return Err(self.fail_run(run_id, req.kind(), e, None)?),
         };
         let mut ctx = self.context(c.directory_id);
         let _seats = self.license(&mut ctx)?;
-        let options = crate::host::bindings::wit::SyncOptions {
-            mode: if req.incremental {
-                crate::host::bindings::wit::SyncMode::Incremental
-            } else {
-                crate::host::bindings::wit::SyncMode::Full
-            },
-            dry_run: req.dry_run,
-            force: req.force,
-        };
+        let options = req.options();
         let scope = CallScope {
             connector_id: Some(c.id),
             run_id: Some(run_id),
             ..Default::default()
         };
         let config = model::wit::config(&c.settings);
-        let (result, state) = self.runtime.call(
+        let (result, mut state) = self.runtime.call(
             self.state(Some(access), scope),
             self.options.limits,
             |g, s| {
                 g.usersync_okta_connector()
-                    .call_sync(s, &config, &ctx, options)
+                    .call_sync(s, &config, &ctx, &options)
             },
         );
-        let denied = self.save_log(run_id, &state)?;
-        let result = result
-            .map_err(HarnessError::from)
-            .and_then(|r| r.map_err(|e| HarnessError::Sync(e.into())));
-        match result {
-            Ok(report) => {
-                let report = SyncReport::from(report);
-                if !req.dry_run {
-                    connectors::state_set(&mut self.db.lock(), c.id, &state.state_writes)?;
-                }
-                let kind = match report.mode {
-                    model::SyncMode::Incremental => RunKind::Incremental,
-                    model::SyncMode::Full => RunKind::Full,
-                };
-                runs::finish_succeeded(&self.db.lock(), run_id, kind, &report)?;
-                Ok(SyncOutcome {
-                    run_id,
-                    report,
-                    denied,
-                })
-            }
-            Err(e) => Err(self.fail_run(run_id, req.kind(), e)?),
+        let denied = state.denied();
+        let mut report = match outcome(result) {
+            Ok(report) => SyncReport::from(report),
+            Err(e) => return Err(self.fail_run(run_id, req.kind(), e, Some(&mut state))?),
+        };
+        let kind = match report.mode {
+            model::SyncMode::Incremental => RunKind::Incremental,
+            model::SyncMode::Feed => RunKind::Feed,
+            model::SyncMode::Full => RunKind::Full,
+        };
+        // The apply, the run's changes, the sync state and the run's end: one commit.
+        let finished =
+            |conn: &rusqlite::Connection| runs::finish_succeeded(conn, run_id, kind, &report);
+        if let Err(e) = state.commit(!req.dry_run, finished) {
+            return Err(self.fail_run(run_id, req.kind(), e.into(), Some(&mut state))?);
         }
-    }
-
-    /// Store the log lines of a call and the requests its policy denied; returns those.
-    fn save_log(&self, run_id: i64, state: &HostState) -> Result<Vec<Denied>, HarnessError> {
-        let denied = state
-            .policy
-            .denied
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        for (level, line) in &state.unsaved_log {
-            runs::log(&self.db.lock(), run_id, level, line)?;
-        }
-        for d in &denied {
-            let line = format!("outgoing request to {} denied: {}", d.origin, d.reason);
-            runs::log(&self.db.lock(), run_id, "warn", &line)?;
-        }
-        Ok(denied)
+        report.changes = run_changes::all(&self.db.lock(), run_id)?;
+        Ok(SyncOutcome {
+            run_id,
+            report,
+            denied,
+        })
     }
 
     /// Record a run as failed with `e`, and give `e` back (or the database's error).
+    /// The error's log line goes through the call's run log (`state`: its writes are
+    /// rolled back first), or straight to the run when the call never ran.
     fn fail_run(
         &self,
         run_id: i64,
         kind: RunKind,
         e: HarnessError,
+        state: Option<&mut HostState>,
     ) -> Result<HarnessError, DbError> {
         let failure = e.failure();
-        let conn = self.db.lock();
-        runs::log(&conn, run_id, "error", &failure.message)?;
-        runs::finish_failed(&conn, run_id, kind, &failure)?;
+        match state {
+            Some(state) => state.abandon(Some(&failure.message)),
+            None => runs::log(&self.db.lock(), run_id, "error", &failure.message)?,
+        }
+        runs::finish_failed(&self.db.lock(), run_id, kind, &failure)?;
         Ok(e)
     }
 
     /// Sync one user by login, as an SSO login does.
     pub fn sync_user(&self, name: &str, login: &str) -> Result<UserSyncReport, HarnessError> {
+        self.sync_user_by(name, &wit::UserRef::Login(login.to_string()))
+    }
+
+    /// Sync one user by login or Okta id (an ID token's `sub`), as an SSO login does.
+    /// An admitted user's login time is recorded with the sync's changes (inactivity
+    /// cleanup judges by it).
+    pub fn sync_user_by(
+        &self,
+        name: &str,
+        who: &wit::UserRef,
+    ) -> Result<UserSyncReport, HarnessError> {
         let (c, mut ctx, state) = self.call_setup(name)?;
         let _seats = self.license(&mut ctx)?;
         let config = model::wit::config(&c.settings);
-        let (result, _) = self.runtime.call(state, self.short_limits(), |g, s| {
+        let (result, mut state) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
-                .call_sync_user(s, &config, &ctx, login)
+                .call_sync_user(s, &config, &ctx, who)
         });
-        Ok(result?.map_err(SyncError::from)?.into())
+        let report = match outcome(result) {
+            Ok(report) => UserSyncReport::from(report),
+            Err(e) => {
+                state.abandon(None);
+                return Err(e);
+            }
+        };
+        let admitted = match (&report.refusal, &report.username) {
+            (None, Some(username)) => Some(username.as_str()),
+            _ => None,
+        };
+        state.commit(true, |conn| match admitted {
+            Some(username) => {
+                db::directory::record_login(conn, c.directory_id, username, db::now())
+            }
+            None => Ok(()),
+        })?;
+        Ok(report)
+    }
+
+    /// A page of a run's changes, in apply order (the report's list).
+    pub fn run_changes(&self, run_id: i64, query: ChangeQuery) -> Result<ChangePage, HarnessError> {
+        Ok(run_changes::page(&self.db.lock(), run_id, query)?)
     }
 
     /// Recent runs, of one connector or all.
@@ -847,10 +904,13 @@ impl Harness {
         Ok(runs::list(&self.db.lock(), id, limit)?)
     }
 
-    /// One run and its log.
+    /// One run and its log; its report's changes are the run's recorded changes.
     pub fn run(&self, id: i64) -> Result<(runs::Run, Vec<runs::LogLine>), HarnessError> {
         let conn = self.db.lock();
-        let run = runs::get(&conn, id)?.ok_or(HarnessError::UnknownRun(id))?;
+        let mut run = runs::get(&conn, id)?.ok_or(HarnessError::UnknownRun(id))?;
+        if let Some(report) = run.report.as_mut() {
+            report.changes = run_changes::all(&conn, id)?;
+        }
         let log = runs::log_lines(&conn, id)?;
         Ok((run, log))
     }

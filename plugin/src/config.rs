@@ -1,14 +1,16 @@
 //! Connector settings: validation and normalization. Every invalid setting is reported,
 //! each naming its field, and what admins paste from a browser is accepted.
 
+use crate::rules::{Rules, quoted};
 use crate::schedule;
+use crate::settings::AttributeMapping;
 
 /// Default schedule: every hour, on the hour (UTC).
 pub const DEFAULT_SCHEDULE: &str = "0 0 * * * ?";
 /// Longest connector name accepted.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// A connector's settings (the WIT `connector-config`). The API token is not among them:
+/// A connector's settings (the WIT `connector-config`). No credential is among them:
 /// the host keeps it and authenticates the plugin's requests to Okta itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectorConfig {
@@ -18,6 +20,8 @@ pub struct ConnectorConfig {
     pub okta_domain: String,
     /// Cron expression.
     pub schedule: String,
+    /// IANA time zone of the schedule, e.g. `Europe/Berlin`.
+    pub schedule_time_zone: String,
     /// Whether the schedule runs.
     pub schedule_enabled: bool,
     /// Whether BUILT_IN groups (`Everyone`) are synced.
@@ -27,10 +31,18 @@ pub struct ConnectorConfig {
     /// Hours between full syncs when incremental syncs run (deletions are seen only by
     /// full syncs).
     pub full_sync_interval_hours: u32,
+    /// Days between deep reconciles (full syncs that re-read every member list).
+    pub deep_reconcile_days: u32,
     /// What a login sync does with a user Okta does not know.
     pub unknown_at_login: UnknownAtLogin,
     /// Group-member requests in flight at once (1-16).
     pub member_concurrency: u32,
+    /// Share of each Okta rate-limit bucket a sync may use, in percent.
+    pub rate_limit_percent: u32,
+    /// Incremental syncs by the System Log (not built in this version: refused).
+    pub change_feed: bool,
+    /// Only users and groups of this Okta app (not built in this version: refused).
+    pub app_scope: Option<String>,
     /// User import, update, status, username and attribute mapping.
     pub users: crate::settings::UserSettings,
     /// Group filters, mapping and default groups.
@@ -43,6 +55,14 @@ pub struct ConnectorConfig {
 pub const DEFAULT_MEMBER_CONCURRENCY: u32 = 4;
 /// Most group-member requests in flight (Okta's smallest concurrency limit is 15).
 pub const MAX_MEMBER_CONCURRENCY: u32 = 16;
+/// Default share of each rate-limit bucket: half, leaving the rest to other integrations.
+pub const DEFAULT_RATE_LIMIT_PERCENT: u32 = 50;
+/// Default days between deep reconciles.
+pub const DEFAULT_DEEP_RECONCILE_DAYS: u32 = 7;
+/// Most days between deep reconciles.
+pub const MAX_DEEP_RECONCILE_DAYS: u32 = 90;
+/// The schedule's default time zone.
+pub const DEFAULT_TIME_ZONE: &str = "UTC";
 
 /// What a login sync does with a user Okta does not know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -65,12 +85,17 @@ impl Default for ConnectorConfig {
             name: String::new(),
             okta_domain: String::new(),
             schedule: DEFAULT_SCHEDULE.into(),
+            schedule_time_zone: DEFAULT_TIME_ZONE.into(),
             schedule_enabled: false,
             include_built_in_groups: false,
             user_attributes: Vec::new(),
             full_sync_interval_hours: DEFAULT_FULL_SYNC_HOURS,
+            deep_reconcile_days: DEFAULT_DEEP_RECONCILE_DAYS,
             unknown_at_login: UnknownAtLogin::Keep,
             member_concurrency: DEFAULT_MEMBER_CONCURRENCY,
+            rate_limit_percent: DEFAULT_RATE_LIMIT_PERCENT,
+            change_feed: false,
+            app_scope: None,
             users: Default::default(),
             groups: Default::default(),
             lifecycle: Default::default(),
@@ -78,11 +103,25 @@ impl Default for ConnectorConfig {
     }
 }
 
+/// Every setting at its default for a product (the WIT `default-config`): the one
+/// source of defaults for hosts. The default groups are spelled out.
+pub fn default_config(product: &str) -> ConnectorConfig {
+    let mut c = ConnectorConfig::default();
+    c.groups.default_groups = Some(
+        crate::settings::product_default_groups(product)
+            .iter()
+            .map(|g| g.to_string())
+            .collect(),
+    );
+    c
+}
+
 /// One invalid setting.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct FieldError {
-    /// The setting's name as in the WIT record, e.g. `okta-domain`.
+    /// The setting as a path of WIT field names, e.g. `okta-domain` or
+    /// `users.username.pattern`.
     pub field: String,
     /// Why, in one sentence.
     pub message: String,
@@ -98,8 +137,26 @@ impl FieldError {
     }
 }
 
-/// Validate and normalize a config.
+/// A config validated and normalized, with its rules compiled: what one call works with.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The normalized config.
+    pub config: ConnectorConfig,
+    /// Its rules, compiled once.
+    pub rules: Rules,
+}
+
+/// Validate and normalize a config (product default groups unknown: none).
 pub fn configure(config: &ConnectorConfig) -> Result<ConnectorConfig, Vec<FieldError>> {
+    validate(config, &[]).map(|s| s.config)
+}
+
+/// Validate and normalize a config, and compile its rules with the product's default
+/// groups. Every invalid setting is reported.
+pub fn validate(
+    config: &ConnectorConfig,
+    product_defaults: &[&str],
+) -> Result<Settings, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut keep = |r: Result<String, FieldError>| match r {
         Ok(v) => v,
@@ -110,83 +167,159 @@ pub fn configure(config: &ConnectorConfig) -> Result<ConnectorConfig, Vec<FieldE
     };
     let name = keep(normalize_name(&config.name));
     let okta_domain = keep(normalize_domain(&config.okta_domain));
-    let schedule = keep(
-        schedule::to_quartz(if config.schedule.trim().is_empty() {
-            DEFAULT_SCHEDULE
-        } else {
-            &config.schedule
-        })
-        .and_then(|q| schedule::parse(&q).map(|_| q))
-        .map_err(|e| FieldError::new("schedule", e.0)),
-    );
-    let mut user_attributes: Vec<String> = Vec::new();
-    for a in &config.user_attributes {
-        let a = a.trim();
-        if a.is_empty()
-            || a.len() > 100
-            || !a
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        {
-            errors.push(FieldError::new(
-                "user-attributes",
-                format!(
-                    "`{a}` is not an Okta profile attribute name (letters, digits, `_` and `.`)"
-                ),
-            ));
-        } else if !user_attributes.iter().any(|x| x == a) {
-            user_attributes.push(a.to_string());
-        }
-    }
-    let full_sync_interval_hours = match config.full_sync_interval_hours {
-        0 => DEFAULT_FULL_SYNC_HOURS,
-        h if h > MAX_FULL_SYNC_HOURS => {
-            errors.push(FieldError::new(
-                "full-sync-interval-hours",
-                format!("{h} hours is out of range; use 1 to {MAX_FULL_SYNC_HOURS} (0 means the default, {DEFAULT_FULL_SYNC_HOURS})"),
-            ));
-            0
-        }
-        h => h,
-    };
-    let member_concurrency = match config.member_concurrency {
-        0 => DEFAULT_MEMBER_CONCURRENCY,
-        n if n > MAX_MEMBER_CONCURRENCY => {
-            errors.push(FieldError::new(
-                "member-concurrency",
-                format!("{n} requests in flight is out of range; use 1 to {MAX_MEMBER_CONCURRENCY} (0 means the default, {DEFAULT_MEMBER_CONCURRENCY})"),
-            ));
-            0
-        }
-        n => n,
-    };
-    if let Err(es) = crate::settings::Rules::compile(config, &[]) {
-        errors.extend(es);
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(ConnectorConfig {
+    let schedule = keep(normalize_schedule(&config.schedule));
+    let schedule_time_zone = keep(normalize_time_zone(&config.schedule_time_zone));
+    let user_attributes = attribute_names(&config.user_attributes, &mut errors);
+    let numbers = numbers(config, &mut errors);
+    errors.extend(unsupported_settings(config));
+    let normalized = ConnectorConfig {
         name,
         okta_domain,
         schedule,
-        schedule_enabled: config.schedule_enabled,
-        include_built_in_groups: config.include_built_in_groups,
+        schedule_time_zone,
         user_attributes,
-        full_sync_interval_hours,
-        unknown_at_login: config.unknown_at_login,
-        member_concurrency,
-        users: config.users.clone(),
+        full_sync_interval_hours: numbers[0],
+        deep_reconcile_days: numbers[1],
+        member_concurrency: numbers[2],
+        rate_limit_percent: numbers[3],
+        users: crate::settings::UserSettings {
+            attributes: config
+                .users
+                .attributes
+                .iter()
+                .map(|a| AttributeMapping {
+                    name: a.name.trim().to_string(),
+                    ..a.clone()
+                })
+                .collect(),
+            ..config.users.clone()
+        },
         groups: crate::settings::GroupSettings {
             types: dedup(&config.groups.types),
-            include: config.groups.include.clone(),
-            exclude: config.groups.exclude.clone(),
             required: dedup(&config.groups.required),
             default_groups: config.groups.default_groups.as_deref().map(dedup),
             ..config.groups.clone()
         },
-        lifecycle: config.lifecycle.clone(),
+        ..config.clone()
+    };
+    match Rules::compile(&normalized, product_defaults) {
+        Ok(rules) if errors.is_empty() => Ok(Settings {
+            config: normalized,
+            rules,
+        }),
+        Ok(_) => Err(errors),
+        Err(es) => {
+            errors.extend(es);
+            Err(errors)
+        }
+    }
+}
+
+/// The schedule in Quartz form (empty: the default).
+fn normalize_schedule(schedule: &str) -> Result<String, FieldError> {
+    let s = if schedule.trim().is_empty() {
+        DEFAULT_SCHEDULE
+    } else {
+        schedule
+    };
+    schedule::to_quartz(s)
+        .and_then(|q| schedule::parse(&q).map(|_| q))
+        .map_err(|e| FieldError::new("schedule", e.0))
+}
+
+/// The schedule's time zone by its IANA name, as the tz database spells it (empty means
+/// UTC).
+pub fn normalize_time_zone(tz: &str) -> Result<String, FieldError> {
+    if tz.trim().is_empty() {
+        return Ok(DEFAULT_TIME_ZONE.into());
+    }
+    schedule::time_zone(tz)
+        .map(|z| z.name().to_string())
+        .map_err(|e| FieldError::new("schedule-time-zone", e.0))
+}
+
+/// The profile attributes copied as they are: valid names, trimmed, first kept.
+fn attribute_names(names: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in names.iter().map(|a| a.trim()) {
+        if let Err(e) = crate::rules::check_attribute_name(a) {
+            errors.push(FieldError::new("user-attributes", e));
+        } else if !out.iter().any(|x| x == a) {
+            out.push(a.to_string());
+        }
+    }
+    out
+}
+
+/// A number setting within `1..=max`, 0 meaning its default.
+fn ranged(field: &str, value: u32, default: u32, max: u32, unit: &str) -> Result<u32, FieldError> {
+    match value {
+        0 => Ok(default),
+        v if v <= max => Ok(v),
+        v => Err(FieldError::new(
+            field,
+            format!("{v} {unit} is out of range; use 1 to {max} (0 means the default, {default})"),
+        )),
+    }
+}
+
+/// The number settings, in order: full-sync hours, deep-reconcile days, member
+/// concurrency, rate-limit percent (0 where refused).
+fn numbers(c: &ConnectorConfig, errors: &mut Vec<FieldError>) -> [u32; 4] {
+    [
+        ranged(
+            "full-sync-interval-hours",
+            c.full_sync_interval_hours,
+            DEFAULT_FULL_SYNC_HOURS,
+            MAX_FULL_SYNC_HOURS,
+            "hours",
+        ),
+        ranged(
+            "deep-reconcile-days",
+            c.deep_reconcile_days,
+            DEFAULT_DEEP_RECONCILE_DAYS,
+            MAX_DEEP_RECONCILE_DAYS,
+            "days",
+        ),
+        ranged(
+            "member-concurrency",
+            c.member_concurrency,
+            DEFAULT_MEMBER_CONCURRENCY,
+            MAX_MEMBER_CONCURRENCY,
+            "requests in flight",
+        ),
+        ranged(
+            "rate-limit-percent",
+            c.rate_limit_percent,
+            DEFAULT_RATE_LIMIT_PERCENT,
+            100,
+            "%",
+        ),
+    ]
+    .map(|r| {
+        r.unwrap_or_else(|e| {
+            errors.push(e);
+            0
+        })
     })
+}
+
+/// Refusals of the settings this version does not build, when not at their default.
+fn unsupported_settings(c: &ConnectorConfig) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if c.change_feed {
+        errors.push(crate::rules::unsupported(
+            "change-feed",
+            "the change feed (incremental syncs by the System Log)",
+        ));
+    }
+    if c.app_scope.is_some() {
+        errors.push(crate::rules::unsupported(
+            "app-scope",
+            "scoping a connector to an Okta application",
+        ));
+    }
+    errors
 }
 
 /// Trimmed, non-empty, first occurrence kept.
@@ -223,6 +356,7 @@ fn normalize_name(name: &str) -> Result<String, FieldError> {
 pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
     let err = |m: String| Err(FieldError::new("okta-domain", m));
     let raw = input.trim();
+    let shown = quoted(raw);
     if raw.is_empty() {
         return err(
             "the Okta domain is empty; enter it without protocol, e.g. acme.okta.com".into(),
@@ -232,7 +366,8 @@ pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => rest,
         Some((scheme, _)) => {
             return err(format!(
-                "`{raw}` uses {scheme}://; Okta is reached over https only, enter the domain alone, e.g. acme.okta.com"
+                "`{shown}` uses {}://; Okta is reached over https only, enter the domain alone, e.g. acme.okta.com",
+                quoted(scheme)
             ));
         }
         None => raw,
@@ -240,30 +375,32 @@ pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
     let host = rest.strip_suffix('/').unwrap_or(rest);
     if host.contains(['/', '?', '#']) {
         return err(format!(
-            "`{raw}` has a path or query; enter the domain alone, e.g. acme.okta.com"
+            "`{shown}` has a path or query; enter the domain alone, e.g. acme.okta.com"
         ));
     }
     if host.contains('@') {
         return err(format!(
-            "`{raw}` contains user info (`@`); enter the domain alone"
+            "`{shown}` contains user info (`@`); enter the domain alone"
         ));
     }
     if host.contains('{') || host.contains('}') {
-        return err(format!("`{raw}` is a placeholder; enter your org's domain"));
+        return err(format!(
+            "`{shown}` is a placeholder; enter your org's domain"
+        ));
     }
     if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
         return err(format!(
-            "`{raw}` is an IP address; enter the Okta domain name"
+            "`{shown}` is an IP address; enter the Okta domain name"
         ));
     }
     if host.contains(':') {
         return err(format!(
-            "`{raw}` has a port; Okta is reached on the https port, enter the domain alone"
+            "`{shown}` has a port; Okta is reached on the https port, enter the domain alone"
         ));
     }
     if !host.is_ascii() {
         return err(format!(
-            "`{raw}` has non-ASCII characters; enter the domain in its ASCII (punycode) form"
+            "`{shown}` has non-ASCII characters; enter the domain in its ASCII (punycode) form"
         ));
     }
     let host = host.to_ascii_lowercase();
@@ -276,7 +413,7 @@ pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
             && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     };
     if host.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
-        return err(format!("`{raw}` is not a valid domain name"));
+        return err(format!("`{shown}` is not a valid domain name"));
     }
     if labels[0].ends_with("-admin") {
         let org = labels[0].trim_end_matches("-admin");
@@ -353,6 +490,17 @@ mod tests {
             assert_eq!(field, "okta-domain", "{domain}");
             assert!(message.contains(needle), "{domain}: {message}");
         }
+    }
+
+    #[test]
+    fn messages_quote_at_most_200_characters_of_a_value() {
+        let long = format!("http://{}", "a".repeat(10_000));
+        let (_, message) = first_error(cfg("n", &long));
+        assert!(message.len() < 400, "{} characters", message.len());
+        let mut c = cfg("n", "acme.okta.com");
+        c.schedule = "0 ".repeat(5_000);
+        let e = configure(&c).unwrap_err();
+        assert_eq!(e[0].message, "the schedule is longer than 200 characters");
     }
 
     #[test]

@@ -4,14 +4,18 @@
 //! wasm32 the `component` module binds them to the WIT world `connector-core`.
 
 pub mod config;
+pub mod host;
 pub mod mapping;
 pub mod memory;
 pub mod okta;
 pub mod plan;
+pub mod preview;
 pub mod report;
+pub mod rules;
 pub mod schedule;
 pub mod seats;
 pub mod settings;
+pub mod state;
 pub mod store;
 pub mod sync;
 

@@ -3,7 +3,8 @@
 
 use crate::config::ConnectorConfig;
 use crate::okta::{OktaGroup, OktaUser};
-use crate::settings::Rules;
+use crate::rules::{FieldRule, Mapped, Rules};
+use crate::settings::NoMatch;
 use crate::store::StoreUser;
 use std::collections::HashMap;
 use std::collections::{BTreeMap, HashSet};
@@ -25,6 +26,29 @@ pub struct DesiredUser {
     pub creatable: bool,
     /// Attributes copied from the profile.
     pub attributes: BTreeMap<String, String>,
+    /// Fields an existing user keeps as they are (a mapping's `no-match: leave`).
+    pub kept: Kept,
+}
+
+/// Fields of an existing user that a sync leaves as they are, because their mapping's
+/// pattern did not match and its policy is `leave`. A new user gets the templated value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kept {
+    /// The username (no rename).
+    pub username: bool,
+    /// The display name.
+    pub display_name: bool,
+    /// The email.
+    pub email: bool,
+    /// These template-made attributes.
+    pub attributes: Vec<String>,
+}
+
+impl Kept {
+    /// Whether nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        !self.username && !self.display_name && !self.email && self.attributes.is_empty()
+    }
 }
 
 /// A group as the store should hold it.
@@ -74,16 +98,7 @@ pub fn status_active(status: &str) -> Option<bool> {
 /// only map users and groups.
 fn rules_of(cfg: &ConnectorConfig) -> Rules {
     Rules::compile(cfg, &[]).unwrap_or_else(|_| {
-        Rules::compile(
-            &ConnectorConfig {
-                users: Default::default(),
-                groups: Default::default(),
-                lifecycle: Default::default(),
-                ..cfg.clone()
-            },
-            &[],
-        )
-        .expect("default settings compile")
+        Rules::compile(&ConnectorConfig::default(), &[]).expect("default settings compile")
     })
 }
 
@@ -92,11 +107,96 @@ pub fn map_user(u: &OktaUser, cfg: &ConnectorConfig) -> Result<DesiredUser, Stri
     map_user_with(u, &rules_of(cfg), &cfg.user_attributes)
 }
 
+/// One field of one user through its mapping: the value, and whether an existing user
+/// keeps its own; `Err` when the mapping skips the user.
+fn field(
+    u: &OktaUser,
+    rule: &FieldRule,
+    path: &str,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<(String, bool), String> {
+    match rule.map(lookup) {
+        Mapped::Set(v) => Ok((v, false)),
+        Mapped::Keep(v) => Ok((v, true)),
+        Mapped::Skip => Err(format!(
+            "user {}: {path} gives nothing or does not match its pattern; skipped",
+            u.id
+        )),
+    }
+}
+
+/// The username of `u`: only text names a user (a number or an array would become a
+/// username like `["x"]`).
+fn username(u: &OktaUser, rules: &Rules) -> Result<(String, bool), String> {
+    let text = |a: &str| {
+        u.profile
+            .get(a)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+    };
+    let (mut name, kept) = field(u, &rules.username, "users.username", &text)?;
+    if rules.users.lowercase_username {
+        name = name.to_lowercase();
+    }
+    if name.is_empty() {
+        let raw = rules.username.render(&text);
+        return Err(if raw.is_empty() {
+            format!("user {} has no {}; skipped", u.id, rules.username.names())
+        } else {
+            format!("user {}: `{raw}` maps to an empty username; skipped", u.id)
+        });
+    }
+    Ok((name, kept))
+}
+
+/// The display name of `u`, whitespace collapsed; an empty one (unless the mapping
+/// clears it) falls back to Okta's `displayName`, then to the username.
+fn display_name(u: &OktaUser, rules: &Rules, username: &str) -> Result<(String, bool), String> {
+    let lookup = |a: &str| u.attr(a);
+    let (v, kept) = field(u, &rules.display_name, "users.display-name", &lookup)?;
+    let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !v.is_empty() || (!kept && rules.display_name.on_no_match() == NoMatch::Clear) {
+        return Ok((v, kept));
+    }
+    let fallback = match Rules::display_fallback().map(&lookup) {
+        Mapped::Set(d) if !d.is_empty() => d,
+        _ => username.to_string(),
+    };
+    Ok((fallback, kept))
+}
+
+/// The attributes of `u`: `copied` as they are, then the template-made ones; returns
+/// them with the names an existing user keeps.
+fn attributes(
+    u: &OktaUser,
+    rules: &Rules,
+    copied: &[String],
+) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
+    let lookup = |a: &str| u.attr(a);
+    let mut out: BTreeMap<String, String> = copied
+        .iter()
+        .filter_map(|a| u.attr(a).map(|v| (a.clone(), v)))
+        .collect();
+    let mut kept = Vec::new();
+    for (name, rule) in &rules.attributes {
+        let (v, keep) = field(u, rule, &format!("users.attributes `{name}`"), &lookup)?;
+        if keep {
+            kept.push(name.clone());
+        }
+        if v.is_empty() {
+            out.remove(name);
+        } else {
+            out.insert(name.clone(), v);
+        }
+    }
+    Ok((out, kept))
+}
+
 /// Map one Okta user under compiled settings.
 pub fn map_user_with(
     u: &OktaUser,
     rules: &Rules,
-    attributes: &[String],
+    attributes_copied: &[String],
 ) -> Result<DesiredUser, String> {
     let active = status_active(&u.status).ok_or_else(|| {
         format!(
@@ -104,46 +204,25 @@ pub fn map_user_with(
             u.id, u.status
         )
     })?;
-    let settings = &rules.users;
-    // Only text names a user: a number or an array would become a username like `["x"]`.
-    let source = u
-        .profile
-        .get(&settings.username_attribute)
-        .and_then(serde_json::Value::as_str)
-        .filter(|l| !l.trim().is_empty())
-        .ok_or_else(|| {
-            format!(
-                "user {} has no {}; skipped",
-                u.id, settings.username_attribute
-            )
-        })?;
-    let username = rules.username(source).ok_or_else(|| {
-        format!(
-            "user {}: `{source}` maps to an empty username; skipped",
-            u.id
-        )
-    })?;
-    let display_name = Some(rules.display_name(|a| u.attr(a)))
-        .filter(|d| !d.is_empty())
-        .or_else(|| u.attr("displayName").filter(|d| !d.trim().is_empty()))
-        .unwrap_or_else(|| username.clone());
-    let attributes = attributes
-        .iter()
-        .filter_map(|a| u.attr(a).map(|v| (a.clone(), v)))
-        .collect();
+    let (username, kept_username) = username(u, rules)?;
+    let (display_name, kept_display) = display_name(u, rules, &username)?;
+    let (email, kept_email) = field(u, &rules.email, "users.email", &|a: &str| u.attr(a))?;
+    let (attributes, kept_attributes) = attributes(u, rules, attributes_copied)?;
     let staged = matches!(u.status.as_str(), "STAGED" | "PROVISIONED");
     Ok(DesiredUser {
         okta_id: u.id.clone(),
         username,
         display_name,
-        email: u
-            .attr(&settings.email_attribute)
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
+        email,
         active,
-        creatable: active || (staged && settings.create_staged),
+        creatable: active || (staged && rules.users.create_staged),
         attributes,
+        kept: Kept {
+            username: kept_username,
+            display_name: kept_display,
+            email: kept_email,
+            attributes: kept_attributes,
+        },
     })
 }
 
@@ -168,18 +247,12 @@ fn required_members<'a>(
     members: &'a [(String, Vec<String>)],
     rules: &Rules,
 ) -> Option<HashSet<&'a str>> {
-    if rules.groups.required.is_empty() {
+    if rules.required.is_empty() {
         return None;
     }
-    let required: HashSet<String> = rules
-        .groups
-        .required
-        .iter()
-        .map(|r| r.to_lowercase())
-        .collect();
     let ids: HashSet<&str> = groups
         .iter()
-        .filter(|g| required.contains(&g.profile.name.trim().to_lowercase()))
+        .filter(|g| rules.is_required(&g.profile.name))
         .map(|g| g.id.as_str())
         .collect();
     Some(

@@ -1,7 +1,11 @@
 //! Schedules: Quartz-style cron (with seconds and `?`), plain 5-field crontab lines and
-//! `@hourly`-style macros, evaluated in UTC with the `cron` crate.
+//! `@hourly`-style macros, at most once a minute, evaluated with the `cron` crate on the
+//! wall clock of an IANA time zone (`chrono-tz`). Across daylight-saving changes a
+//! schedule keeps to the wall clock: a firing in a skipped hour runs once, at the end of
+//! the gap; in a repeated hour it runs once, the first time.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
+pub use chrono_tz::Tz;
 use cron::Schedule;
 use std::str::FromStr;
 
@@ -16,6 +20,9 @@ const FIELDS: [&str; 7] = [
     "year",
 ];
 
+/// Longest schedule accepted.
+pub const MAX_CHARS: usize = 200;
+
 /// Why an expression was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -27,6 +34,14 @@ pub struct ScheduleError(pub String);
 pub fn parse(expr: &str) -> Result<Schedule, ScheduleError> {
     let quartz = to_quartz(expr)?;
     let schedule = Schedule::from_str(&quartz).map_err(|_| explain(&quartz))?;
+    // A seconds field of one value fires at most once a minute; anything else (`*`,
+    // `*/10`, `0,30`, `0-5`) more often, which no sync schedule needs.
+    let seconds = quartz.split_whitespace().next().unwrap_or_default();
+    if seconds.parse::<u32>().is_err() {
+        return Err(ScheduleError(format!(
+            "the seconds field `{seconds}` fires more often than once a minute; use one second, e.g. 0"
+        )));
+    }
     // `0 0 0 30 2 ?` (February 30th) or a year long past parses, and would never run.
     if schedule.upcoming(Utc).next().is_none() {
         return Err(ScheduleError(format!(
@@ -41,6 +56,12 @@ pub fn to_quartz(expr: &str) -> Result<String, ScheduleError> {
     let expr = expr.trim();
     if expr.is_empty() {
         return Err(ScheduleError("the schedule is empty".into()));
+    }
+    // Messages quote the expression's parts: a cron expression is never this long.
+    if expr.chars().count() > MAX_CHARS {
+        return Err(ScheduleError(format!(
+            "the schedule is longer than {MAX_CHARS} characters"
+        )));
     }
     if let Some(cron) = preset(expr)? {
         return Ok(cron);
@@ -127,7 +148,7 @@ pub fn preset(expr: &str) -> Result<Option<String>, ScheduleError> {
                 .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)));
             match parsed {
                 Some((h, m)) if h < 24 && m < 60 => Ok(Some(format!("0 {m} {h} * * *"))),
-                _ => bad(format!("`{time}` is not a time of day as HH:MM (UTC)")),
+                _ => bad(format!("`{time}` is not a time of day as HH:MM")),
             }
         }
         _ => Ok(None),
@@ -179,16 +200,73 @@ fn explain(quartz: &str) -> ScheduleError {
     ))
 }
 
-/// The next `count` run times strictly after `after` (Unix seconds, UTC).
-pub fn next_runs(expr: &str, after: i64, count: usize) -> Result<Vec<i64>, ScheduleError> {
+/// An IANA time zone by name (`Europe/Berlin`, `UTC`; case does not matter).
+pub fn time_zone(name: &str) -> Result<Tz, ScheduleError> {
+    Tz::from_str_insensitive(name.trim()).map_err(|_| {
+        ScheduleError(format!(
+            "`{}` is not an IANA time zone name; use e.g. UTC or Europe/Berlin",
+            crate::rules::quoted(name)
+        ))
+    })
+}
+
+/// The instant of a wall-clock time in `zone`: the earlier of a repeated time, the end
+/// of the gap for a skipped one.
+fn instant(zone: Tz, wall: NaiveDateTime) -> i64 {
+    match zone.from_local_datetime(&wall) {
+        LocalResult::Single(t) => t.timestamp(),
+        LocalResult::Ambiguous(a, b) => a.timestamp().min(b.timestamp()),
+        LocalResult::None => {
+            // The first instant whose wall clock is at or past `wall`: a day either side
+            // brackets it (offsets are within ±14 hours, transitions months apart).
+            let local = |t: i64| {
+                DateTime::from_timestamp(t, 0)
+                    .map(|d| d.with_timezone(&zone).naive_local())
+                    .unwrap_or(wall)
+            };
+            let (mut lo, mut hi) = (
+                wall.and_utc().timestamp() - 86_400,
+                wall.and_utc().timestamp() + 86_400,
+            );
+            while lo + 1 < hi {
+                let mid = lo + (hi - lo) / 2;
+                if local(mid) >= wall {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            hi
+        }
+    }
+}
+
+/// The next `count` run times (Unix seconds) of `expr` in `zone`, strictly after `after`.
+pub fn next_runs(
+    expr: &str,
+    zone: Tz,
+    after: i64,
+    count: usize,
+) -> Result<Vec<i64>, ScheduleError> {
     let schedule = parse(expr)?;
-    let after: DateTime<Utc> = DateTime::from_timestamp(after, 0)
+    let after_utc: DateTime<Utc> = DateTime::from_timestamp(after, 0)
         .ok_or_else(|| ScheduleError(format!("time {after} is out of range")))?;
-    Ok(schedule
-        .after(&after)
-        .take(count)
-        .map(|t| t.timestamp())
-        .collect())
+    // The schedule is read on the wall clock: its firings as naive local times (held in
+    // UTC values), each then placed in the zone.
+    let wall_now = Utc.from_utc_datetime(&after_utc.with_timezone(&zone).naive_local());
+    let mut runs: Vec<i64> = Vec::with_capacity(count);
+    // Firings of a repeated hour's second pass, and of a gap, are passed over: a bound
+    // on them keeps an odd schedule from looping.
+    for wall in schedule.after(&wall_now).take(count.saturating_add(10_000)) {
+        if runs.len() == count {
+            break;
+        }
+        let t = instant(zone, wall.naive_utc());
+        if t > after && runs.last().is_none_or(|&last| t > last) {
+            runs.push(t);
+        }
+    }
+    Ok(runs)
 }
 
 #[cfg(test)]
@@ -200,16 +278,7 @@ mod tests {
     }
 
     fn runs(expr: &str, after: &str, n: usize) -> Vec<String> {
-        next_runs(expr, ts(after), n)
-            .unwrap()
-            .into_iter()
-            .map(|t| {
-                DateTime::from_timestamp(t, 0)
-                    .unwrap()
-                    .format("%Y-%m-%dT%H:%M:%SZ")
-                    .to_string()
-            })
-            .collect()
+        runs_in(expr, "UTC", after, n)
     }
 
     #[test]
@@ -335,5 +404,100 @@ mod tests {
         // Quartz says which with `?`; both set means both must match (as `cron` does).
         assert!(parse("0 0 9 1 * MON").is_ok());
         assert_eq!(parse("  ").unwrap_err().0, "the schedule is empty");
+    }
+
+    fn runs_in(expr: &str, zone: &str, after: &str, n: usize) -> Vec<String> {
+        next_runs(expr, time_zone(zone).unwrap(), ts(after), n)
+            .unwrap()
+            .into_iter()
+            .map(|t| {
+                DateTime::from_timestamp(t, 0)
+                    .unwrap()
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn schedules_keep_to_the_wall_clock_of_their_zone() {
+        // Berlin: CET (UTC+1) in winter, CEST (UTC+2) in summer.
+        assert_eq!(
+            runs_in("daily at 09:00", "Europe/Berlin", "2026-01-10T12:00:00Z", 1),
+            ["2026-01-11T08:00:00Z"]
+        );
+        assert_eq!(
+            runs_in("0 9 * * *", "europe/berlin", "2026-07-10T12:00:00Z", 1),
+            ["2026-07-11T07:00:00Z"],
+            "names are matched whatever their case"
+        );
+        assert_eq!(time_zone(" utc ").unwrap().name(), "UTC");
+        assert!(time_zone("Mars/Olympus").unwrap_err().0.contains("IANA"));
+    }
+
+    #[test]
+    fn a_skipped_hour_runs_once_at_the_end_of_the_gap() {
+        // 2026-03-29: 02:00 CET becomes 03:00 CEST (01:00Z).
+        assert_eq!(
+            runs_in("daily at 02:30", "Europe/Berlin", "2026-03-28T12:00:00Z", 2),
+            ["2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"]
+        );
+        assert_eq!(
+            runs_in(
+                "every 15 minutes",
+                "Europe/Berlin",
+                "2026-03-29T00:50:00Z",
+                2
+            ),
+            ["2026-03-29T01:00:00Z", "2026-03-29T01:15:00Z"],
+            "02:00 to 03:00 fire once, at 03:00 CEST"
+        );
+    }
+
+    #[test]
+    fn a_repeated_hour_runs_once() {
+        // 2026-10-25: 03:00 CEST becomes 02:00 CET (01:00Z); 02:00-03:00 happens twice.
+        assert_eq!(
+            runs_in("daily at 02:30", "Europe/Berlin", "2026-10-24T12:00:00Z", 2),
+            ["2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"]
+        );
+        assert_eq!(
+            runs_in(
+                "every 30 minutes",
+                "Europe/Berlin",
+                "2026-10-25T00:10:00Z",
+                3
+            ),
+            [
+                "2026-10-25T00:30:00Z",
+                "2026-10-25T02:00:00Z",
+                "2026-10-25T02:30:00Z"
+            ],
+            "02:30 fires in the first pass only"
+        );
+        assert_eq!(
+            runs_in(
+                "every 30 minutes",
+                "Europe/Berlin",
+                "2026-10-25T01:10:00Z",
+                1
+            ),
+            ["2026-10-25T02:00:00Z"],
+            "from inside the second pass: the next new wall time"
+        );
+    }
+
+    #[test]
+    fn schedules_more_often_than_once_a_minute_are_refused() {
+        for expr in [
+            "*/10 * * * * ?",
+            "0,30 * * * * ?",
+            "* * * * * ?",
+            "0-5 0 * * * ?",
+        ] {
+            let e = parse(expr).unwrap_err().0;
+            assert!(e.contains("more often than once a minute"), "{expr}: {e}");
+        }
+        assert!(parse("30 * * * * ?").is_ok());
     }
 }

@@ -136,48 +136,70 @@ struct Walk {
     seats: Vec<Seat>,
     /// Lowercase usernames this directory gave up (deleted users, old names of renames).
     left: Vec<String>,
+    by_key: HashMap<String, usize>,
+    by_name: HashMap<String, usize>,
 }
 
 fn walk(plan: &Plan, before: &Before, licensing: &Licensing) -> Walk {
-    let mut seats = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    let mut by_name: HashMap<String, usize> = HashMap::new();
-    for u in &before.users {
-        let lower = u.username.to_lowercase();
-        let groups = before.access.get(&lower).cloned().unwrap_or_default();
-        by_key.insert(u.key.clone(), seats.len());
-        by_name.insert(lower.clone(), seats.len());
-        seats.push(Seat {
-            before: u.active && !groups.is_empty(),
-            name: u.username.clone(),
-            lower,
-            key: Some(u.key.clone()),
-            active: u.active,
-            initial: groups.clone(),
-            groups,
-            present: true,
-        });
-    }
-    for (u, seated) in &before.migrated {
-        by_key.insert(u.key.clone(), seats.len());
-        seats.push(Seat {
-            name: u.username.clone(),
-            lower: u.username.to_lowercase(),
-            key: Some(u.key.clone()),
-            active: u.active,
-            groups: BTreeSet::new(),
-            initial: BTreeSet::new(),
-            present: false,
-            before: *seated,
-        });
-    }
-    let mut left = Vec::new();
+    let mut w = Walk::start(before);
     for change in &plan.changes {
+        w.step(change, licensing);
+    }
+    // A name given up and taken again by this directory stays this directory's.
+    let by_name = &w.by_name;
+    w.left.retain(|n| !n.is_empty() && !by_name.contains_key(n));
+    w
+}
+
+impl Walk {
+    /// The seats before the plan: this directory's users, then the migrated ones (not
+    /// present until adopted).
+    fn start(before: &Before) -> Walk {
+        let mut w = Walk {
+            seats: Vec::new(),
+            left: Vec::new(),
+            by_key: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        for u in &before.users {
+            let lower = u.username.to_lowercase();
+            let groups = before.access.get(&lower).cloned().unwrap_or_default();
+            w.by_key.insert(u.key.clone(), w.seats.len());
+            w.by_name.insert(lower.clone(), w.seats.len());
+            w.seats.push(Seat {
+                before: u.active && !groups.is_empty(),
+                name: u.username.clone(),
+                lower,
+                key: Some(u.key.clone()),
+                active: u.active,
+                initial: groups.clone(),
+                groups,
+                present: true,
+            });
+        }
+        for (u, seated) in &before.migrated {
+            w.by_key.insert(u.key.clone(), w.seats.len());
+            w.seats.push(Seat {
+                name: u.username.clone(),
+                lower: u.username.to_lowercase(),
+                key: Some(u.key.clone()),
+                active: u.active,
+                groups: BTreeSet::new(),
+                initial: BTreeSet::new(),
+                present: false,
+                before: *seated,
+            });
+        }
+        w
+    }
+
+    /// Follow one change.
+    fn step(&mut self, change: &Change, licensing: &Licensing) {
         match change {
             Change::CreateUser(n) => {
                 let lower = n.username.to_lowercase();
-                by_name.insert(lower.clone(), seats.len());
-                seats.push(Seat {
+                self.by_name.insert(lower.clone(), self.seats.len());
+                self.seats.push(Seat {
                     name: n.username.clone(),
                     lower,
                     key: None,
@@ -189,56 +211,56 @@ fn walk(plan: &Plan, before: &Before, licensing: &Licensing) -> Walk {
                 });
             }
             Change::AdoptUser(key) => {
-                if let Some(&i) = by_key.get(key) {
-                    seats[i].present = true;
-                    by_name.insert(seats[i].lower.clone(), i);
+                if let Some(&i) = self.by_key.get(key) {
+                    self.seats[i].present = true;
+                    self.by_name.insert(self.seats[i].lower.clone(), i);
                 }
             }
-            Change::UpdateUser(up) => {
-                let Some(&i) = by_key.get(&up.key) else {
-                    continue;
-                };
-                if let Some(name) = &up.username {
-                    let s = &mut seats[i];
-                    if by_name.get(&s.lower) == Some(&i) {
-                        by_name.remove(&s.lower);
-                    }
-                    left.push(std::mem::take(&mut s.lower));
-                    s.name = name.clone();
-                    s.lower = name.to_lowercase();
-                    by_name.insert(s.lower.clone(), i);
-                }
-                if let Some(active) = up.active {
-                    seats[i].active = active;
-                }
-            }
+            Change::UpdateUser(up) => self.update(up),
             Change::DeleteUser(key) => {
-                if let Some(&i) = by_key.get(key) {
-                    let s = &mut seats[i];
+                if let Some(&i) = self.by_key.get(key) {
+                    let s = &mut self.seats[i];
                     s.present = false;
                     s.groups.clear();
-                    by_name.remove(&s.lower);
-                    left.push(s.lower.clone());
+                    self.by_name.remove(&s.lower);
+                    self.left.push(s.lower.clone());
                 }
             }
             Change::AddMembership(m) | Change::RemoveMembership(m)
                 if licensing.is_access(&m.group) =>
             {
-                if let Some(&i) = by_name.get(&m.username.to_lowercase()) {
+                if let Some(&i) = self.by_name.get(&m.username.to_lowercase()) {
                     let group = m.group.to_lowercase();
                     if matches!(change, Change::AddMembership(_)) {
-                        seats[i].groups.insert(group);
+                        self.seats[i].groups.insert(group);
                     } else {
-                        seats[i].groups.remove(&group);
+                        self.seats[i].groups.remove(&group);
                     }
                 }
             }
             _ => {}
         }
     }
-    // A name given up and taken again by this directory stays this directory's.
-    left.retain(|n| !n.is_empty() && !by_name.contains_key(n));
-    Walk { seats, left }
+
+    /// Follow a rename or an activation change.
+    fn update(&mut self, up: &UserUpdate) {
+        let Some(&i) = self.by_key.get(&up.key) else {
+            return;
+        };
+        if let Some(name) = &up.username {
+            let s = &mut self.seats[i];
+            if self.by_name.get(&s.lower) == Some(&i) {
+                self.by_name.remove(&s.lower);
+            }
+            self.left.push(std::mem::take(&mut s.lower));
+            s.name = name.clone();
+            s.lower = name.to_lowercase();
+            self.by_name.insert(s.lower.clone(), i);
+        }
+        if let Some(active) = up.active {
+            self.seats[i].active = active;
+        }
+    }
 }
 
 /// Limit `plan` to the seats `licensing` leaves; returns the usernames denied a seat
@@ -299,21 +321,23 @@ fn deny(plan: &mut Plan, denied: &[&Seat], licensing: &Licensing) {
     let denied_add = |username: &str, group: &str| {
         licensing.is_access(group) && names.contains(username.to_lowercase().as_str())
     };
-    plan.changes.retain_mut(|c| match c {
-        Change::AddMembership(m) => !denied_add(&m.username, &m.group),
-        Change::UpdateUser(up)
-            if up.active == Some(true) && held_keys.contains(up.key.as_str()) =>
-        {
-            up.active = None;
-            !is_empty_update(up)
-        }
-        _ => true,
-    });
-    plan.entries.retain(|e: &Entry| match e.action {
-        Action::AddMembership => !e.group.as_deref().is_some_and(|g| denied_add(&e.target, g)),
-        Action::ActivateUser => !held_names.contains(e.target.to_lowercase().as_str()),
-        _ => true,
-    });
+    plan.retain(
+        |c| match c {
+            Change::AddMembership(m) => !denied_add(&m.username, &m.group),
+            Change::UpdateUser(up)
+                if up.active == Some(true) && held_keys.contains(up.key.as_str()) =>
+            {
+                up.active = None;
+                !is_empty_update(up)
+            }
+            _ => true,
+        },
+        |e: &Entry| match e.action {
+            Action::AddMembership => !e.group.as_deref().is_some_and(|g| denied_add(&e.target, g)),
+            Action::ActivateUser => !held_names.contains(e.target.to_lowercase().as_str()),
+            _ => true,
+        },
+    );
 }
 
 fn is_empty_update(up: &UserUpdate) -> bool {
@@ -375,6 +399,7 @@ mod tests {
             active,
             creatable: true,
             attributes: Default::default(),
+            kept: Default::default(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The host product's user store as the sync core sees it: plain types mirroring the
 //! WIT `user-store` interface, and the [`Store`] trait the WIT glue (or a test) implements.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// A user as the store holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -22,6 +22,8 @@ pub struct StoreUser {
     pub okta_id: Option<String>,
     /// Extra attributes.
     pub attributes: BTreeMap<String, String>,
+    /// Last login to the product (Unix seconds), if known.
+    pub last_login: Option<i64>,
 }
 
 /// What kind of directory.
@@ -49,7 +51,7 @@ pub struct Directory {
 }
 
 /// A group as the store holds it.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
 pub struct StoreGroup {
     /// Group name.
     pub name: String,
@@ -60,7 +62,7 @@ pub struct StoreGroup {
 }
 
 /// A membership, by username and group name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Membership {
     /// Member's username.
     pub username: String,
@@ -80,7 +82,7 @@ pub struct DirectorySnapshot {
 }
 
 /// A user to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct NewUser {
     /// Login name.
     pub username: String,
@@ -97,7 +99,7 @@ pub struct NewUser {
 }
 
 /// New values for an existing user; `None` keeps the field.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
 pub struct UserUpdate {
     /// The user's key.
     pub key: String,
@@ -116,7 +118,7 @@ pub struct UserUpdate {
 }
 
 /// One write, applied in order within an atomic batch.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Change {
     /// Create a user. (Boxed, as are the other large variants: a plan holds a million
     /// membership changes, each as large as the largest variant.)
@@ -166,27 +168,64 @@ pub struct ApplyResult {
     pub created: Vec<(String, String)>,
 }
 
-/// The host's user store, scoped to what a sync needs.
+/// One page of a paged store read, and the cursor of the next (none after the last).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    /// Up to the asked number of items.
+    pub items: Vec<T>,
+    /// The host's cursor of the next page, passed back unchanged.
+    pub next: Option<String>,
+}
+
+/// Items per page when a sync reads a whole directory: large enough that a directory of
+/// a million memberships takes 200 calls, small enough that one page stays a few MB.
+pub const PAGE_SIZE: u32 = 5_000;
+
+/// The host's user store, scoped to what a sync needs. Every read returns a
+/// [`StoreError`] when it fails: an empty answer would make a sync create a duplicate
+/// instead of migrating a user, or deactivate users it did not see.
 pub trait Store {
-    /// Everything in one directory.
-    fn snapshot(&mut self, directory: &str) -> Result<DirectorySnapshot, StoreError>;
-    /// The user synced from this Okta id, in any directory.
-    fn find_by_okta_id(&mut self, okta_id: &str) -> Option<StoreUser>;
-    /// Users with this username in any directory, in directory order.
-    fn find_by_username(&mut self, username: &str) -> Vec<StoreUser>;
-    /// Users with this email in any directory, in directory order.
-    fn find_by_email(&mut self, email: &str) -> Vec<StoreUser> {
-        let _ = email;
-        Vec::new()
-    }
     /// All directories, in order.
-    fn directories(&mut self) -> Vec<Directory> {
-        Vec::new()
-    }
+    fn directories(&mut self) -> Result<Vec<Directory>, StoreError>;
+    /// A page of the users of `directory`, after the cursor `after`.
+    fn list_users(
+        &mut self,
+        directory: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<StoreUser>, StoreError>;
+    /// A page of the groups of `directory`.
+    fn list_groups(
+        &mut self,
+        directory: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<StoreGroup>, StoreError>;
+    /// A page of the memberships of `directory`.
+    fn list_memberships(
+        &mut self,
+        directory: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Membership>, StoreError>;
+    /// The user synced from this Okta id, in any directory.
+    fn find_by_okta_id(&mut self, okta_id: &str) -> Result<Option<StoreUser>, StoreError>;
+    /// Users with this username in any directory, in directory order.
+    fn find_by_username(&mut self, username: &str) -> Result<Vec<StoreUser>, StoreError>;
+    /// Users with this email in any directory, in directory order.
+    fn find_by_email(&mut self, email: &str) -> Result<Vec<StoreUser>, StoreError>;
     /// Group names of `directory` that `username` belongs to.
-    fn user_memberships(&mut self, directory: &str, username: &str) -> Vec<String>;
+    fn user_memberships(
+        &mut self,
+        directory: &str,
+        username: &str,
+    ) -> Result<Vec<String>, StoreError>;
     /// Those of `names` that exist as groups in `directory`.
-    fn find_groups(&mut self, directory: &str, names: &[String]) -> Vec<StoreGroup>;
+    fn find_groups(
+        &mut self,
+        directory: &str,
+        names: &[String],
+    ) -> Result<Vec<StoreGroup>, StoreError>;
     /// Apply a batch. The batches until one without `more` form one transaction: all of
     /// them or none (a failed batch undoes the ones before it).
     fn apply(
@@ -195,4 +234,66 @@ pub trait Store {
         changes: Vec<Change>,
         more: bool,
     ) -> Result<ApplyResult, StoreError>;
+}
+
+/// Every item of a paged read, following `next` until the last page. A cursor handed
+/// out twice would loop forever: the read fails instead.
+fn read_all<T>(
+    mut page: impl FnMut(Option<&str>) -> Result<Page<T>, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut items = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut after: Option<String> = None;
+    loop {
+        let p = page(after.as_deref())?;
+        items.extend(p.items);
+        match p.next {
+            Some(next) if !seen.insert(next.clone()) => {
+                return Err(StoreError::Failure(format!(
+                    "the store returned the page cursor `{next}` twice"
+                )));
+            }
+            Some(next) => after = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// Everything one directory holds, read page by page.
+pub fn snapshot(store: &mut impl Store, directory: &str) -> Result<DirectorySnapshot, StoreError> {
+    Ok(DirectorySnapshot {
+        users: read_all(|after| store.list_users(directory, after, PAGE_SIZE))?,
+        groups: read_all(|after| store.list_groups(directory, after, PAGE_SIZE))?,
+        memberships: read_all(|after| store.list_memberships(directory, after, PAGE_SIZE))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_loop_fails_the_read() {
+        // Pages a -> b -> a ...
+        let looping = read_all(|after| {
+            Ok(Page {
+                items: vec![1],
+                next: Some(if after == Some("b") { "a" } else { "b" }.to_string()),
+            })
+        });
+        assert_eq!(
+            looping,
+            Err(StoreError::Failure(
+                "the store returned the page cursor `b` twice".into()
+            ))
+        );
+        let pages = read_all(|after| {
+            Ok(Page {
+                items: vec![after.map_or(0, |a| a.len())],
+                next: (after.map_or(0, str::len) < 2)
+                    .then(|| "x".repeat(after.map_or(0, str::len) + 1)),
+            })
+        });
+        assert_eq!(pages, Ok(vec![0, 1, 2]));
+    }
 }

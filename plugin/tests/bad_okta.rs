@@ -6,128 +6,20 @@
 //! types, nulls, huge values and pages, a user listed twice) is tolerated, reported, and
 //! synced.
 
-use plugin::config::ConnectorConfig;
-use plugin::memory::MemoryStore;
-use plugin::okta::{HttpResponse, OktaErrorKind, Transport, TransportError};
+use plugin::host::Level;
+use plugin::memory::{MemoryHost, MemoryStore};
+mod common;
+
+use common::{Routes, USERS, cfg, ctx, user};
+use plugin::okta::OktaErrorKind;
 use plugin::store::{
-    ApplyResult, Change, DirectorySnapshot, Store, StoreError, StoreGroup, StoreUser,
+    ApplyResult, Change, Directory, DirectorySnapshot, Membership, Page, Store, StoreError,
+    StoreGroup, StoreUser,
 };
-use plugin::sync::{self, Context, Host, Level, Options, Report, SyncError};
+use plugin::sync::{self, Context, Options, Report, SyncError, UserRef};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
-
-const ORIGIN: &str = "https://acme.okta.com";
-const USERS: &str = "/api/v1/users?limit=200";
-const GROUPS: &str = "/api/v1/groups?limit=10000";
-
-/// Answers by URL (path and query), the same answer every time it is asked; counts the
-/// requests and records the waits instead of sleeping.
-#[derive(Default)]
-struct Routes {
-    answers: HashMap<String, HttpResponse>,
-    asked: Vec<String>,
-    slept: Vec<Duration>,
-}
-
-impl Routes {
-    fn json(&mut self, path: &str, body: &Value) -> &mut Self {
-        self.raw(path, body.to_string().into_bytes(), &[])
-    }
-
-    fn raw(&mut self, path: &str, body: Vec<u8>, links: &[&str]) -> &mut Self {
-        self.answers.insert(
-            format!("{ORIGIN}{path}"),
-            HttpResponse {
-                status: 200,
-                headers: links
-                    .iter()
-                    .map(|l| ("link".to_string(), format!("<{ORIGIN}{l}>; rel=\"next\"")))
-                    .chain([("content-type".into(), "application/json".into())])
-                    .collect(),
-                body,
-            },
-        );
-        self
-    }
-
-    /// A full org: these users on one page, `Everyone` and the given groups, members.
-    fn org(users: Value, groups: Value, members: &[(&str, Value)]) -> Routes {
-        let mut r = Routes::default();
-        r.json(USERS, &users);
-        let mut all =
-            vec![json!({"id": "00gEveryone", "type": "BUILT_IN", "profile": {"name": "Everyone"}})];
-        all.extend(groups.as_array().cloned().unwrap_or_default());
-        r.json(GROUPS, &Value::Array(all));
-        for (gid, m) in members {
-            r.json(&format!("/api/v1/groups/{gid}/users?limit=1000"), m);
-        }
-        r
-    }
-
-    fn count(&self, path: &str) -> usize {
-        let url = format!("{ORIGIN}{path}");
-        self.asked.iter().filter(|u| **u == url).count()
-    }
-}
-
-impl Transport for &mut Routes {
-    fn get(
-        &mut self,
-        url: &str,
-        _headers: &[(&'static str, &str)],
-    ) -> Result<HttpResponse, TransportError> {
-        self.asked.push(url.to_string());
-        Ok(self
-            .answers
-            .get(url)
-            .cloned()
-            .unwrap_or_else(|| HttpResponse {
-                status: 404,
-                headers: vec![],
-                body: br#"{"errorCode":"E0000007","errorSummary":"Not found"}"#.to_vec(),
-            }))
-    }
-
-    fn sleep(&mut self, d: Duration) {
-        self.slept.push(d);
-    }
-}
-
-#[derive(Default)]
-struct Log {
-    lines: Vec<(Level, String)>,
-    state: BTreeMap<String, String>,
-}
-
-impl Host for Log {
-    fn log(&mut self, level: Level, message: &str) {
-        self.lines.push((level, message.to_string()));
-    }
-    fn state_get(&mut self, key: &str) -> Option<String> {
-        self.state.get(key).cloned()
-    }
-    fn state_set(&mut self, key: &str, value: &str) {
-        self.state.insert(key.into(), value.into());
-    }
-}
-
-fn cfg() -> ConnectorConfig {
-    ConnectorConfig {
-        name: "okta".into(),
-        okta_domain: "acme.okta.com".into(),
-        user_attributes: vec!["department".into()],
-        ..Default::default()
-    }
-}
-
-fn ctx() -> Context {
-    Context {
-        directory: "2".into(),
-        now: 1_800_000_000,
-        ..Default::default()
-    }
-}
 
 /// A directory that already holds one synced user and one group.
 fn existing() -> DirectorySnapshot {
@@ -141,6 +33,7 @@ fn existing() -> DirectorySnapshot {
             active: true,
             okta_id: Some("00uOld".into()),
             attributes: BTreeMap::new(),
+            last_login: None,
         }],
         groups: vec![StoreGroup {
             name: "Eng".into(),
@@ -154,14 +47,10 @@ fn existing() -> DirectorySnapshot {
     }
 }
 
-fn run(routes: &mut Routes, store: &mut impl Store) -> (Result<Report, SyncError>, Log) {
-    let mut log = Log::default();
+fn run(routes: &mut Routes, store: &mut impl Store) -> (Result<Report, SyncError>, MemoryHost) {
+    let mut log = MemoryHost::default();
     let r = sync::sync(&cfg(), &ctx(), Options::default(), routes, store, &mut log);
     (r, log)
-}
-
-fn user(id: &str, status: &str, login: &str) -> Value {
-    json!({"id": id, "status": status, "profile": {"login": login, "email": login, "firstName": "F", "lastName": "L"}})
 }
 
 /// The sync fails with a bad-response error on `path`, and the store is untouched.
@@ -177,10 +66,7 @@ fn assert_bad_response(routes: &mut Routes, path_start: &str, needle: &str) {
     assert!(e.summary.contains(needle), "{}", e.summary);
     assert_eq!(store.snapshot, existing(), "nothing applied");
     assert_eq!(store.writes, 0);
-    assert!(
-        !log.state.contains_key(sync::STATE_LAST_FULL_SYNC),
-        "no state written"
-    );
+    assert!(log.state.is_none(), "no state written");
 }
 
 #[test]
@@ -491,23 +377,52 @@ fn a_10_mb_profile_attribute_is_parsed_and_copied_intact() {
 #[derive(Default)]
 struct Counting {
     creates: usize,
+    empty: MemoryStore,
 }
 
+/// Reads answer as an empty store does.
 impl Store for Counting {
-    fn snapshot(&mut self, _: &str) -> Result<DirectorySnapshot, StoreError> {
-        Ok(DirectorySnapshot::default())
+    fn directories(&mut self) -> Result<Vec<Directory>, StoreError> {
+        self.empty.directories()
     }
-    fn find_by_okta_id(&mut self, _: &str) -> Option<StoreUser> {
-        None
+    fn list_users(
+        &mut self,
+        d: &str,
+        a: Option<&str>,
+        n: u32,
+    ) -> Result<Page<StoreUser>, StoreError> {
+        self.empty.list_users(d, a, n)
     }
-    fn find_by_username(&mut self, _: &str) -> Vec<StoreUser> {
-        vec![]
+    fn list_groups(
+        &mut self,
+        d: &str,
+        a: Option<&str>,
+        n: u32,
+    ) -> Result<Page<StoreGroup>, StoreError> {
+        self.empty.list_groups(d, a, n)
     }
-    fn user_memberships(&mut self, _: &str, _: &str) -> Vec<String> {
-        vec![]
+    fn list_memberships(
+        &mut self,
+        d: &str,
+        a: Option<&str>,
+        n: u32,
+    ) -> Result<Page<Membership>, StoreError> {
+        self.empty.list_memberships(d, a, n)
     }
-    fn find_groups(&mut self, _: &str, _: &[String]) -> Vec<StoreGroup> {
-        vec![]
+    fn find_by_okta_id(&mut self, id: &str) -> Result<Option<StoreUser>, StoreError> {
+        self.empty.find_by_okta_id(id)
+    }
+    fn find_by_username(&mut self, name: &str) -> Result<Vec<StoreUser>, StoreError> {
+        self.empty.find_by_username(name)
+    }
+    fn find_by_email(&mut self, email: &str) -> Result<Vec<StoreUser>, StoreError> {
+        self.empty.find_by_email(email)
+    }
+    fn user_memberships(&mut self, d: &str, name: &str) -> Result<Vec<String>, StoreError> {
+        self.empty.user_memberships(d, name)
+    }
+    fn find_groups(&mut self, d: &str, names: &[String]) -> Result<Vec<StoreGroup>, StoreError> {
+        self.empty.find_groups(d, names)
     }
     fn apply(&mut self, _: &str, changes: Vec<Change>, _: bool) -> Result<ApplyResult, StoreError> {
         self.creates += changes
@@ -554,7 +469,7 @@ fn a_licence_without_seats_or_access_groups_refuses_every_sync_before_any_reques
     };
     let mut routes = Routes::default();
     let mut store = MemoryStore::new(existing());
-    let mut log = Log::default();
+    let mut log = MemoryHost::default();
     let fields = |e: SyncError| match e {
         SyncError::InvalidConfig(es) => es.into_iter().map(|e| e.field).collect::<Vec<_>>(),
         other => panic!("expected invalid-config, got {other:?}"),
@@ -568,7 +483,14 @@ fn a_licence_without_seats_or_access_groups_refuses_every_sync_before_any_reques
         &mut log,
     );
     assert_eq!(fields(full.unwrap_err()), ["seat-limit", "access-groups"]);
-    let login = sync::sync_user(&cfg(), &ctx, "old@x.com", &mut routes, &mut store, &mut log);
+    let login = sync::sync_user(
+        &cfg(),
+        &ctx,
+        &UserRef::Login("old@x.com".into()),
+        &mut routes,
+        &mut store,
+        &mut log,
+    );
     assert_eq!(fields(login.unwrap_err()), ["seat-limit", "access-groups"]);
     assert!(routes.asked.is_empty(), "no request: {:?}", routes.asked);
     assert_eq!(store.snapshot, existing(), "nothing applied");

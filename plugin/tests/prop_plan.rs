@@ -205,6 +205,7 @@ fn store_snapshot() -> impl Strategy<Value = DirectorySnapshot> {
                     attributes: dept
                         .map(|d| BTreeMap::from([("department".to_string(), d.to_string())]))
                         .unwrap_or_default(),
+                    last_login: None,
                 });
             }
             let mut gnames = HashSet::new();
@@ -489,6 +490,7 @@ fn user(key: &str, name: &str, okta: &str) -> StoreUser {
         active: true,
         okta_id: Some(okta.into()),
         attributes: BTreeMap::new(),
+        last_login: None,
     }
 }
 

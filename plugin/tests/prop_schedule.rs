@@ -2,7 +2,7 @@
 //! `next_runs`; generated valid expressions (Quartz, crontab, macros) parse, normalize
 //! to a fixed point, and their next runs are strictly increasing and after `after`.
 
-use plugin::schedule::{self, next_runs, parse, to_quartz};
+use plugin::schedule::{self, Tz, next_runs, parse, to_quartz};
 use proptest::prelude::*;
 
 /// A cron-ish string: the characters cron fields use, in any order.
@@ -65,7 +65,8 @@ fn field(lo: u32, hi: u32) -> impl Strategy<Value = String> {
 /// days of month that exist in every month so that it always fires.
 fn quartz() -> impl Strategy<Value = String> {
     (
-        field(0, 59),
+        // One second: a schedule fires at most once a minute.
+        (0u32..=59).prop_map(|s| s.to_string()),
         field(0, 59),
         field(0, 23),
         field(1, 28),
@@ -134,7 +135,7 @@ proptest! {
     fn never_panics_on_any_string(s in any::<String>(), after in after()) {
         let _ = to_quartz(&s);
         let _ = parse(&s);
-        let _ = next_runs(&s, after, 3);
+        let _ = next_runs(&s, Tz::UTC, after, 3);
     }
 
     /// Nor does a string made of cron's own characters; an error names what is wrong.
@@ -143,7 +144,7 @@ proptest! {
         let _ = to_quartz(&s);
         match parse(&s) {
             Ok(_) => {
-                let _ = next_runs(&s, after, 3);
+                let _ = next_runs(&s, Tz::UTC, after, 3);
             }
             Err(e) => prop_assert!(!e.0.is_empty()),
         }
@@ -156,27 +157,27 @@ proptest! {
         let q = ok(to_quartz(&expr))?;
         prop_assert!(parse(&expr).is_ok(), "{} ({}) should parse", expr, q);
         prop_assert_eq!(to_quartz(&q).unwrap(), q.clone(), "normalizing is idempotent");
-        let runs = ok(next_runs(&expr, after, count))?;
+        let runs = ok(next_runs(&expr, Tz::UTC, after, count))?;
         prop_assert_eq!(runs.len(), count, "{} always fires", expr);
         prop_assert!(runs[0] > after, "{:?} after {}", runs, after);
         for w in runs.windows(2) {
             prop_assert!(w[0] < w[1], "{:?} strictly increasing", runs);
         }
-        prop_assert_eq!(ok(next_runs(&q, after, count))?, runs, "the Quartz form runs the same");
+        prop_assert_eq!(ok(next_runs(&q, Tz::UTC, after, count))?, runs, "the Quartz form runs the same");
     }
 
     /// Runs are a suffix-consistent sequence: asking from a run's time gives the next
     /// ones.
     #[test]
     fn runs_resume_from_any_run(expr in valid(), after in 0i64..UNTIL_2090) {
-        let runs = ok(next_runs(&expr, after, 4))?;
-        prop_assert_eq!(ok(next_runs(&expr, runs[1], 2))?, runs[2..4].to_vec());
+        let runs = ok(next_runs(&expr, Tz::UTC, after, 4))?;
+        prop_assert_eq!(ok(next_runs(&expr, Tz::UTC, runs[1], 2))?, runs[2..4].to_vec());
     }
 
     /// A 5-field crontab line runs at second 0 of the minute.
     #[test]
     fn crontab_runs_on_whole_minutes(expr in crontab(), after in 0i64..UNTIL_2090) {
-        for t in ok(next_runs(&expr, after, 3))? {
+        for t in ok(next_runs(&expr, Tz::UTC, after, 3))? {
             prop_assert_eq!(t % 60, 0);
         }
     }
@@ -195,6 +196,34 @@ proptest! {
                 prop_assert!(both, "{}: {}", line, e.0);
                 prop_assert!(e.0.contains("crontab runs on either"), "{}", e.0);
             }
+        }
+    }
+}
+
+proptest! {
+    /// A seconds field of more than one value (a list, range, step or `*`) fires more
+    /// often than once a minute: refused, saying so.
+    #[test]
+    fn more_than_once_a_minute_is_refused(s in field(0, 59), rest in quartz()) {
+        prop_assume!(s.parse::<u32>().is_err());
+        let expr = format!("{s} {}", rest.split_once(' ').unwrap().1);
+        let refused = parse(&expr).unwrap_err().0;
+        prop_assert!(refused.contains("more often than once a minute"), "{}: {}", expr, refused);
+    }
+
+    /// In any zone, runs are strictly increasing, after `after`, and as many as asked.
+    #[test]
+    fn runs_in_any_zone_are_in_order(
+        expr in valid(),
+        zone in prop::sample::select(vec!["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "America/Sao_Paulo"]),
+        after in 0i64..UNTIL_2090,
+        count in 1usize..6,
+    ) {
+        let runs = ok(next_runs(&expr, schedule::time_zone(zone).unwrap(), after, count))?;
+        prop_assert_eq!(runs.len(), count);
+        prop_assert!(runs[0] > after);
+        for w in runs.windows(2) {
+            prop_assert!(w[0] < w[1], "{:?}", runs);
         }
     }
 }

@@ -102,6 +102,7 @@ fn desired_of(cases: &[UserCase], via_okta_group: bool) -> Desired {
             active: *active,
             creatable: true,
             attributes: Default::default(),
+            kept: Default::default(),
         });
     }
     if via_okta_group {

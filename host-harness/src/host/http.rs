@@ -11,7 +11,6 @@ use http::uri::{Authority, Scheme};
 use http::{Request, Uri};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 /// Domain → loopback address overrides, set at harness start-up.
@@ -88,7 +87,7 @@ pub struct HttpPolicy {
     okta: Option<OktaAccess>,
     resolve: Resolve,
     /// Requests refused during the call.
-    pub denied: Arc<Mutex<Vec<Denied>>>,
+    denied: Vec<Denied>,
 }
 
 impl HttpPolicy {
@@ -99,6 +98,11 @@ impl HttpPolicy {
             resolve,
             denied: Default::default(),
         }
+    }
+
+    /// The requests refused so far.
+    pub fn denied(&self) -> Vec<Denied> {
+        self.denied.clone()
     }
 
     /// Where a request may go: the URI to connect to and the token it carries, or why not.
@@ -183,10 +187,7 @@ impl WasiHttpHooks for HttpPolicy {
             Err(reason) => {
                 let origin = origin_of(request.uri());
                 tracing::warn!(%origin, %reason, "outgoing request denied");
-                self.denied
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(Denied { origin, reason });
+                self.denied.push(Denied { origin, reason });
                 Box::new(async { Err(HttpError::HttpRequestDenied) })
             }
         }

@@ -90,13 +90,7 @@ impl Runtime {
         let component = crate::host::cache::compile(&engine, bytes).map_err(load)?;
 
         let mut linker = Linker::<HostState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(load)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker).map_err(load)?;
-        ConnectorCore::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(load)?;
+        HostState::add_to_linker(&mut linker).map_err(load)?;
         let pre = ConnectorCorePre::new(linker.instantiate_pre(&component).map_err(load)?)
             .map_err(load)?;
         let weak = engine.weak();
@@ -113,7 +107,8 @@ impl Runtime {
         Ok(Runtime { engine, pre })
     }
 
-    /// Run `f` against a fresh instance with `limits`; returns its result and the state.
+    /// Run `f` against a fresh instance with `limits`; returns its result and the state,
+    /// whose writes the caller commits or abandons (dropped, they are rolled back).
     pub fn call<R>(
         &self,
         mut state: HostState,
@@ -138,9 +133,7 @@ impl Runtime {
             .instantiate(&mut store)
             .and_then(|instance| f(&instance, &mut store))
             .map_err(|e| classify(e, limits));
-        let mut state = store.into_data();
-        state.end_call();
-        (result, state)
+        (result, store.into_data())
     }
 }
 

@@ -1,22 +1,67 @@
-//! `sync-state`: per-connector key/value state. Reads see the stored values and this
-//! call's own writes; writes are kept until the call succeeds, then committed.
+//! `sync-state`: the connector's typed state. `load` sees the stored state, or this
+//! call's own `save`; the save is kept in memory and written only when the call
+//! succeeds, in the transaction that commits its apply ([`super::HostState::commit`]).
 
-use super::HostState;
-use crate::host::bindings::usersync::okta::sync_state;
-use crate::product::db::connectors;
+use super::call_db::CallDb;
+use crate::host::bindings::sync_state::{self, ConnectorState};
+use crate::host::bindings::types::StoreError;
+use crate::product::db::DbError;
+use crate::product::db::directory::store_error;
+use crate::product::db::sync_state::{self as stored, StoredState};
+use rusqlite::Connection;
 
-impl sync_state::Host for HostState {
-    fn get(&mut self, key: String) -> Option<String> {
-        if let Some((_, v)) = self.state_writes.iter().rev().find(|(k, _)| *k == key) {
-            return Some(v.clone());
+/// The state of the connector being called, and the call's save.
+pub struct SyncState {
+    db: CallDb,
+    connector: Option<i64>,
+    saved: Option<ConnectorState>,
+}
+
+impl std::fmt::Debug for SyncState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncState")
+            .field("connector", &self.connector)
+            .field("saved", &self.saved.is_some())
+            .finish()
+    }
+}
+
+impl SyncState {
+    /// The state of `connector` (none: a call about no stored connector, which has no
+    /// state and keeps none).
+    pub fn new(db: CallDb, connector: Option<i64>) -> Self {
+        SyncState {
+            db,
+            connector,
+            saved: None,
         }
-        let id = self.scope.connector_id?;
-        self.with_conn(|c| connectors::state_get(c, id, &key))
-            .ok()
-            .flatten()
     }
 
-    fn set(&mut self, key: String, value: String) {
-        self.state_writes.push((key, value));
+    /// Write the call's save, if any, into `conn`'s transaction.
+    pub fn write(&self, conn: &Connection) -> Result<(), DbError> {
+        match (self.connector, &self.saved) {
+            (Some(id), Some(state)) => stored::save(conn, id, &StoredState::from(state.clone())),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl sync_state::Host for SyncState {
+    fn load(&mut self) -> Result<Option<ConnectorState>, StoreError> {
+        if let Some(state) = &self.saved {
+            return Ok(Some(state.clone()));
+        }
+        let Some(id) = self.connector else {
+            return Ok(None);
+        };
+        let state = self
+            .db
+            .read(|c| stored::load(c, id))
+            .map_err(|e| store_error(&e))?;
+        Ok(state.map(ConnectorState::from))
+    }
+
+    fn save(&mut self, state: ConnectorState) {
+        self.saved = Some(state);
     }
 }

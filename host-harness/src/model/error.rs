@@ -21,6 +21,8 @@ pub enum OktaErrorKind {
     InvalidToken,
     /// 403: the token may not do this.
     Forbidden,
+    /// 403 `insufficient_scope`: the OAuth app lacks the scope the endpoint needs.
+    MissingScope,
     /// 404.
     NotFound,
     /// 429 and retries did not help.
@@ -58,12 +60,43 @@ pub enum SyncError {
     InvalidConfig(Vec<FieldError>),
     /// Okta failed.
     Okta(OktaError),
-    /// The user store failed.
-    Store(String),
+    /// The user store failed (a read or the apply).
+    Store(StoreError),
     /// A security rule stopped the sync.
     Security(String),
     /// The mass-deactivation guard refused the sync.
     Guard(GuardRefusal),
+    /// The approved plan no longer matches; the new plan is described.
+    PlanChanged(GuardRefusal),
+}
+
+/// Why the user store failed, by kind.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "message")]
+pub enum StoreError {
+    /// A user or group that is not there.
+    NotFound(String),
+    /// A write that conflicts with what is stored (e.g. a username taken).
+    Conflict(String),
+    /// A value the store refuses.
+    Invalid(String),
+    /// The database is locked by someone else.
+    Busy(String),
+    /// Anything else.
+    Failure(String),
+}
+
+/// One phrase, its kind first (`store busy: …`).
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::NotFound(m) => write!(f, "not found: {m}"),
+            StoreError::Conflict(m) => write!(f, "conflict: {m}"),
+            StoreError::Invalid(m) => write!(f, "invalid: {m}"),
+            StoreError::Busy(m) => write!(f, "store busy: {m}"),
+            StoreError::Failure(m) => write!(f, "store failure: {m}"),
+        }
+    }
 }
 
 /// `field: message; field: message`.
@@ -83,7 +116,7 @@ impl SyncError {
             SyncError::Okta(_) => FailureKind::Okta,
             SyncError::Store(_) => FailureKind::Store,
             SyncError::Security(_) => FailureKind::Security,
-            SyncError::Guard(_) => FailureKind::Guard,
+            SyncError::Guard(_) | SyncError::PlanChanged(_) => FailureKind::Guard,
         }
     }
 }
@@ -111,6 +144,11 @@ impl std::fmt::Display for SyncError {
                 f,
                 "the mass-deactivation guard stopped the sync: it would deactivate or delete {} of {} active users (the guard allows at most {} % or {} users); nothing was changed. Check Okta, then sync once with --force to proceed",
                 g.would_remove, g.active_users, g.percent, g.min_users
+            ),
+            SyncError::PlanChanged(g) => write!(
+                f,
+                "the approved plan no longer matches what Okta and the store give: the sync would now deactivate or delete {} of {} active users (plan {}); nothing was changed. Review the new plan",
+                g.would_remove, g.active_users, g.plan_digest
             ),
         }
     }

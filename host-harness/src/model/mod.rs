@@ -10,14 +10,15 @@ pub mod settings;
 pub mod stored;
 pub mod wit;
 
-pub use error::{FieldError, OktaError, OktaErrorKind, SyncError};
+pub use error::{FieldError, OktaError, OktaErrorKind, StoreError, SyncError};
 pub use report::{
     ChangeAction, ChangeEntry, ConnectionInfo, GuardRefusal, SyncCounts, SyncMode, SyncReport,
     UserSyncReport,
 };
 pub use run::{Failure, FailureKind, RunKind, RunStatus, Trigger};
 pub use settings::{
-    ConnectorPatch, ConnectorSettings, GroupPatch, GroupSettings, LifecyclePatch,
-    LifecycleSettings, MigrateExisting, MissingUsers, Patch, REDACTED, TokenText, UnknownAtLogin,
-    UserPatch, UserSettings,
+    AttributeMapping, ConnectorPatch, ConnectorSettings, FieldMapping, FieldMappingPatch,
+    GroupPatch, GroupSettings, InactivityPolicy, LifecyclePatch, LifecycleSettings,
+    MigrateExisting, MissingUsers, NoMatch, Patch, REDACTED, TokenText, UnknownAtLogin, UserPatch,
+    UserSettings,
 };

@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 pub enum SyncMode {
     /// Everything fetched and diffed.
     Full,
-    /// Only what changed since the last sync.
+    /// Only what changed since the last sync (`lastUpdated` filters).
     Incremental,
+    /// Only what Okta's System Log says changed since the stored cursor.
+    Feed,
 }
 
 /// What a change does.
@@ -30,6 +32,8 @@ pub enum ChangeAction {
     DeleteUser,
     /// A user of another directory is taken over.
     MigrateUser,
+    /// A user's names are replaced by a pseudonym.
+    AnonymizeUser,
     /// A new group.
     CreateGroup,
     /// A group's description changes.
@@ -82,6 +86,9 @@ pub struct SyncCounts {
     pub users_deleted: u32,
     /// Users taken over from other directories.
     pub users_migrated: u32,
+    /// Users anonymized (reports stored before 0.2.0 have none).
+    #[serde(default)]
+    pub users_anonymized: u32,
     /// Groups created.
     pub groups_created: u32,
     /// Groups whose description changed.
@@ -105,12 +112,23 @@ impl SyncCounts {
 pub struct SyncReport {
     /// The mode that ran.
     pub mode: SyncMode,
+    /// Why this mode ran when it is not the one asked for.
+    #[serde(default)]
+    pub mode_reason: Option<String>,
+    /// The sync re-read every member list and compared the whole store.
+    #[serde(default)]
+    pub deep_reconcile: bool,
     /// Nothing was written because of a dry run.
     pub dry_run: bool,
     /// Counts of changes.
     pub counts: SyncCounts,
-    /// Every change, in apply order.
+    /// Every change, in apply order: the run's recorded changes (stored apart, in
+    /// `run_changes`, and filled in when a run is read).
+    #[serde(default)]
     pub changes: Vec<ChangeEntry>,
+    /// The digest of the plan (what an approval names).
+    #[serde(default)]
+    pub plan_digest: String,
     /// Users seen in Okta.
     pub okta_users: u32,
     /// Groups seen in Okta (after filters).
@@ -155,6 +173,9 @@ pub struct UserSyncReport {
     pub requests: u32,
     /// The user did not get a seat because the seat limit was reached.
     pub seat_denied: bool,
+    /// Why the login is refused (none: admitted).
+    #[serde(default)]
+    pub refusal: Option<String>,
 }
 
 /// The result of a connection test.
@@ -167,12 +188,18 @@ pub struct ConnectionInfo {
     pub users_readable: bool,
     /// Groups could be read.
     pub groups_readable: bool,
+    /// The System Log could be read (asked only with the change feed).
+    #[serde(default)]
+    pub logs_readable: Option<bool>,
+    /// The scoping application's assignments could be read (with `appScope`).
+    #[serde(default)]
+    pub app_readable: Option<bool>,
     /// Rate limit left in the users bucket, if Okta said.
     pub rate_limit_remaining: Option<u32>,
 }
 
 /// Why the mass-deactivation guard refused a sync.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GuardRefusal {
     /// Users the sync would deactivate or delete.
@@ -183,4 +210,10 @@ pub struct GuardRefusal {
     pub percent: u32,
     /// The guard's minimum number of users.
     pub min_users: u32,
+    /// The refused plan's digest (approve it to apply it).
+    #[serde(default)]
+    pub plan_digest: String,
+    /// The refused plan's counts.
+    #[serde(default)]
+    pub counts: SyncCounts,
 }

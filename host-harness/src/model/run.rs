@@ -49,6 +49,8 @@ named! {
         Full,
         /// What changed since the last sync.
         Incremental,
+        /// What Okta's System Log says changed since the stored cursor.
+        Feed,
         /// One user, at login.
         User,
     }

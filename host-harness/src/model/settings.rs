@@ -102,9 +102,11 @@ settings! {
         name: String,
         /// The Okta org's domain without protocol, e.g. `acme.okta.com`.
         okta_domain: String,
-        /// Cron expression of the scheduled sync (UTC), or a preset such as `every 15
-        /// minutes` (saved as cron).
+        /// Cron expression of the scheduled sync (in `scheduleTimeZone`), or a preset such
+        /// as `every 15 minutes` (saved as cron).
         schedule: String,
+        /// IANA time zone of `schedule`, e.g. `Europe/Berlin`.
+        schedule_time_zone: String,
         /// Whether the scheduled sync runs.
         schedule_enabled: bool,
         /// Whether Okta `BUILT_IN` groups (`Everyone`) are synced.
@@ -113,10 +115,18 @@ settings! {
         user_attributes: Vec<String>,
         /// Hours between full syncs when scheduled syncs are incremental.
         full_sync_interval_hours: u32,
+        /// Days between deep reconciles (full syncs that re-read every member list).
+        deep_reconcile_days: u32,
         /// What a login sync does with a login Okta does not know.
         unknown_at_login: UnknownAtLogin,
         /// Group-member requests in flight at once.
         member_concurrency: u32,
+        /// The share of each Okta rate-limit bucket a sync may use, in percent.
+        rate_limit_percent: u32,
+        /// Incremental syncs read Okta's System Log from a stored cursor.
+        change_feed: bool,
+        /// Only users and groups assigned to this Okta application (`null`: all).
+        app_scope: Option<String>,
         /// User import, update, status, username and attribute mapping.
         users: UserSettings,
         /// Group filters, name mapping and default groups.
@@ -141,21 +151,69 @@ settings! {
         sync_status: bool,
         /// Also create STAGED and PROVISIONED users, inactive.
         create_staged: bool,
-        /// Profile attribute the username comes from.
-        username_attribute: String,
-        /// Regex applied to the username (empty: none).
-        username_pattern: String,
-        /// Replacement of `usernamePattern`.
-        username_replacement: String,
+        /// The username.
+        username: FieldMapping,
         /// Lowercase usernames.
         lowercase_username: bool,
-        /// Display-name template.
-        display_name: String,
-        /// Profile attribute of the email.
-        email_attribute: String,
+        /// The display name.
+        display_name: FieldMapping,
+        /// The email.
+        email: FieldMapping,
+        /// Extra attributes made by templates (besides `userAttributes`).
+        attributes: Vec<AttributeMapping>,
         /// Which users of other directories are taken over, keeping their key.
         migrate: MigrateExisting,
     }
+}
+
+settings! {
+    /// How one product field is made from an Okta profile.
+    pub struct FieldMapping / FieldMappingPatch {
+        /// `{attribute}` parts and literal text; `{a|b}` takes the first not empty.
+        template: String,
+        /// Regex applied to the templated value (empty: none).
+        pattern: String,
+        /// Replacement of `pattern`.
+        replacement: String,
+        /// What happens when `pattern` does not match.
+        on_no_match: NoMatch,
+    }
+}
+
+/// An extra attribute made from the Okta profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttributeMapping {
+    /// The product attribute's name.
+    pub name: String,
+    /// How its value is made.
+    pub mapping: FieldMapping,
+}
+
+/// Deactivation of users who have not logged in for a while.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InactivityPolicy {
+    /// Days without a login after which a user is deactivated.
+    pub days: u32,
+    /// Also deactivate users who never logged in, counted from their creation.
+    pub include_never_logged_in: bool,
+    /// Members of these product groups are never deactivated for inactivity.
+    pub exempt_groups: Vec<String>,
+}
+
+/// What a mapping does with a value its pattern does not match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoMatch {
+    /// Use the templated value as it is.
+    UseRaw,
+    /// Leave the product's field as it is.
+    Leave,
+    /// Clear the field.
+    Clear,
+    /// Skip the user, reported.
+    SkipUser,
 }
 
 settings! {
@@ -194,6 +252,8 @@ settings! {
         guard_percent: u32,
         /// ... and more than this many users.
         guard_min_users: u32,
+        /// Inactivity cleanup (`null`: off).
+        inactivity: Option<InactivityPolicy>,
     }
 }
 
@@ -227,6 +287,8 @@ pub enum MissingUsers {
     Disable,
     /// Delete them from the directory.
     Delete,
+    /// Deactivate them and replace their names by a stable pseudonym.
+    Anonymize,
     /// Leave them as they are.
     Keep,
 }
@@ -237,6 +299,10 @@ leaf!(
     u32,
     Vec<String>,
     Option<Vec<String>>,
+    Option<String>,
+    Vec<AttributeMapping>,
+    Option<InactivityPolicy>,
+    NoMatch,
     UnknownAtLogin,
     MigrateExisting,
     MissingUsers,

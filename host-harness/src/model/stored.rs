@@ -5,7 +5,11 @@
 //! the generated bindings serialized by serde, so snake_case keys and `PascalCase` enum
 //! values (`"missing_users": "Disable"`), sections `null` for "the defaults", and reports
 //! without the fields added later (`seats_denied`). Version 2 is [`ConnectorSettings`]
-//! and [`SyncReport`] as the REST API shows them.
+//! and [`SyncReport`] as the REST API showed them on 0.1.0. Version 3 (WIT 0.2.0):
+//! users' username, display name and email are field mappings (`{template, pattern,
+//! replacement, onNoMatch}`), with new settings (time zone, deep reconcile, rate-limit
+//! share, change feed, app scope, attributes, inactivity); a report no longer holds its
+//! changes (they are the run's `run_changes` rows, filled in when a run is read).
 
 use super::report::SyncReport;
 use super::run::FailureKind;
@@ -14,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The version this host writes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// A stored document that this host cannot read.
 #[derive(Debug, thiserror::Error)]
@@ -62,13 +66,17 @@ pub fn settings_json(settings: &ConnectorSettings) -> String {
     .expect("settings serialize")
 }
 
-/// A report as stored.
+/// A report as stored, without its changes (stored apart, in `run_changes`).
 pub fn report_json(report: &SyncReport) -> String {
-    serde_json::to_string(&ReportDoc {
+    let mut v = serde_json::to_value(ReportDoc {
         version: VERSION,
         report: report.clone(),
     })
-    .expect("reports serialize")
+    .expect("reports serialize");
+    if let Some(r) = v["report"].as_object_mut() {
+        r.remove("changes");
+    }
+    v.to_string()
 }
 
 fn version(what: &'static str, v: &Value) -> Result<Option<u64>, StoredError> {
@@ -100,29 +108,110 @@ pub fn read_report(json: &str) -> Result<SyncReport, StoredError> {
 }
 
 /// The current document for stored settings of an earlier version, or `None` if they
-/// are current. A version-1 section left `null` gets `defaults`' (the plugin's).
+/// are current. A version-1 section left `null` gets `defaults`' (the plugin's), and so
+/// do the settings added since (with WIT 0.2.0's documented defaults if the plugin gives
+/// none).
 pub fn upgrade_settings(
     json: &str,
     defaults: &mut dyn FnMut() -> Option<ConnectorSettings>,
 ) -> Result<Option<String>, StoredError> {
     let v: Value = serde_json::from_str(json).map_err(invalid("settings"))?;
-    if version("settings", &v)?.is_some() {
-        return Ok(None);
-    }
-    let mut v = legacy(v);
+    let mut v = match version("settings", &v)? {
+        None => legacy(v),
+        Some(n) if n < u64::from(VERSION) => v["settings"].clone(),
+        Some(_) => return Ok(None),
+    };
+    let defaults = defaults().map(|d| serde_json::to_value(d).expect("settings serialize"));
     for section in ["users", "groups", "lifecycle"] {
         if v[section].is_null()
-            && let Some(d) = defaults()
+            && let Some(d) = &defaults
         {
-            let d = serde_json::to_value(d).expect("settings serialize");
             v[section] = d[section].clone();
+        }
+    }
+    if let Some(users) = v.get_mut("users").and_then(Value::as_object_mut) {
+        upgrade_users(users, true);
+    }
+    let added = [
+        ("", "scheduleTimeZone", Value::from("UTC")),
+        ("", "deepReconcileDays", Value::from(7)),
+        ("", "rateLimitPercent", Value::from(50)),
+        ("", "changeFeed", Value::from(false)),
+        ("", "appScope", Value::Null),
+        ("users", "attributes", Value::Array(vec![])),
+        ("lifecycle", "inactivity", Value::Null),
+    ];
+    for (section, key, fallback) in added {
+        let value = defaults
+            .as_ref()
+            .map(|d| {
+                if section.is_empty() {
+                    &d[key]
+                } else {
+                    &d[section][key]
+                }
+            })
+            .filter(|d| !d.is_null() || fallback.is_null())
+            .cloned()
+            .unwrap_or(fallback);
+        let target = if section.is_empty() {
+            v.as_object_mut()
+        } else {
+            v.get_mut(section).and_then(Value::as_object_mut)
+        };
+        if let Some(o) = target {
+            o.entry(key).or_insert(value);
         }
     }
     let settings: ConnectorSettings = serde_json::from_value(v).map_err(invalid("settings"))?;
     Ok(Some(settings_json(&settings)))
 }
 
-/// The current document for a stored report of an earlier version, or `None`.
+/// Users' settings of versions 1 and 2 (camelCase already) as version 3's: the
+/// username from `usernameAttribute` X with `usernamePattern`/`usernameReplacement`
+/// (`{template: "{X}", pattern, replacement, onNoMatch: use-raw}`), the display-name
+/// template and `emailAttribute` X (`{template: "{X}"}`) as mappings. `full`: fill every
+/// field of a mapping (stored settings); else only what the old fields said (a patch).
+pub fn upgrade_users(users: &mut Map<String, Value>, full: bool) {
+    let mapping = |template: Option<Value>, pattern: Option<Value>, replacement: Option<Value>| {
+        let mut m = Map::new();
+        let or_empty = |v: Option<Value>| v.or_else(|| full.then(|| Value::from("")));
+        if let Some(t) = or_empty(template) {
+            m.insert("template".into(), t);
+        }
+        if let Some(p) = or_empty(pattern) {
+            m.insert("pattern".into(), p);
+        }
+        if let Some(r) = or_empty(replacement) {
+            m.insert("replacement".into(), r);
+        }
+        if full || !m.is_empty() {
+            m.insert("onNoMatch".into(), "use-raw".into());
+        }
+        Value::Object(m)
+    };
+    let attribute =
+        |v: Option<Value>| v.and_then(|v| v.as_str().map(|a| format!("{{{a}}}").into()));
+    let username_attribute = attribute(users.remove("usernameAttribute"));
+    let pattern = users.remove("usernamePattern");
+    let replacement = users.remove("usernameReplacement");
+    if username_attribute.is_some() || pattern.is_some() || replacement.is_some() {
+        users.insert(
+            "username".into(),
+            mapping(username_attribute, pattern, replacement),
+        );
+    }
+    if let Some(Value::String(t)) = users.get("displayName").cloned() {
+        users.insert("displayName".into(), mapping(Some(t.into()), None, None));
+    }
+    if let Some(t) = attribute(users.remove("emailAttribute")) {
+        users.insert("email".into(), mapping(Some(t), None, None));
+    }
+}
+
+/// The current document for a stored report of version 1, or `None` (version 2 reads
+/// as 3: the fields added since have defaults, and the migration to schema 4 took its
+/// changes out to `run_changes`).
 pub fn upgrade_report(json: &str) -> Result<Option<String>, StoredError> {
     let v: Value = serde_json::from_str(json).map_err(invalid("report"))?;
     if version("report", &v)?.is_some() {
@@ -161,11 +250,20 @@ pub fn legacy_failure_kind(error: &str) -> FailureKind {
         .map_or(FailureKind::Plugin, |(_, k)| *k)
 }
 
+/// A connector of a version-2 export (`usersyncExport: 2`) as a current one: users'
+/// username, display name and email as mappings.
+pub fn upgrade_exported_connector_v2(mut v: Value) -> Value {
+    if let Some(users) = v.get_mut("users").and_then(Value::as_object_mut) {
+        upgrade_users(users, false);
+    }
+    v
+}
+
 /// A connector of a version-1 export (`usersyncExport: 1`) as a current one: nested
 /// sections in snake_case, enum values in PascalCase, `denyUnknownAtLogin` a boolean,
-/// and `null` for "unchanged".
+/// and `null` for "unchanged"; then as version 2's.
 pub fn upgrade_exported_connector(v: Value) -> Value {
-    let mut v = legacy(v);
+    let mut v = upgrade_exported_connector_v2(legacy(v));
     if let Some(o) = v.as_object_mut() {
         if let Some(deny) = o.remove("denyUnknownAtLogin") {
             let value = match deny {
@@ -277,7 +375,12 @@ mod tests {
             s.unknown_at_login,
             super::super::settings::UnknownAtLogin::Deny
         );
-        assert_eq!(s.users.username_pattern, "(.*)@.*");
+        assert_eq!(s.users.username.template, "{email}");
+        assert_eq!(s.users.username.pattern, "(.*)@.*");
+        assert_eq!(s.users.username.replacement, "$1");
+        assert_eq!(s.users.display_name.template, "{displayName}");
+        assert_eq!(s.users.email.template, "{email}");
+        assert_eq!(s.schedule_time_zone, "UTC");
         assert_eq!(
             s.users.migrate,
             super::super::settings::MigrateExisting::ByUsernameOrEmail
@@ -315,7 +418,7 @@ mod tests {
     fn newer_documents_are_refused_naming_the_version() {
         let e = read_settings(r#"{"version": 9, "settings": {}}"#).unwrap_err();
         assert!(e.to_string().contains("version 9"), "{e}");
-        assert!(upgrade_report(r#"{"version": 3}"#).is_err());
+        assert!(upgrade_report(r#"{"version": 4}"#).is_err());
     }
 
     #[test]

@@ -2,53 +2,25 @@
 //! from `connector-config`, and the plugin's reports and errors into the host's. A WIT
 //! change is absorbed here; the rest of the host sees only [`super`]'s types.
 
-use super::error::{FieldError, OktaError, OktaErrorKind, SyncError};
+use super::error::{FieldError, OktaError, OktaErrorKind, StoreError, SyncError};
 use super::report::{
     ChangeAction, ChangeEntry, ConnectionInfo, FieldChange, GuardRefusal, SyncCounts, SyncMode,
     SyncReport, UserSyncReport,
 };
 use super::settings::{
-    ConnectorSettings, GroupSettings, LifecycleSettings, MigrateExisting, MissingUsers,
-    UnknownAtLogin, UserSettings,
+    AttributeMapping, ConnectorSettings, FieldMapping, GroupSettings, InactivityPolicy,
+    LifecycleSettings, MigrateExisting, MissingUsers, NoMatch, UnknownAtLogin, UserSettings,
 };
-use crate::host::bindings::wit;
+use crate::host::bindings::{report as wit_report, types, wit};
 
-/// The request whose normalized form is every default: the plugin's `connector-configure`
-/// fills each unset setting (0, empty, none) with its default. The name and the domain
-/// have none; they are set to values that pass and cleared from the answer
-/// ([`defaults_from`]). (WIT 0.2.0 has `default-config` for this.)
-pub fn defaults_request() -> wit::ConnectorConfig {
-    wit::ConnectorConfig {
-        name: "defaults".into(),
-        okta_domain: "defaults.okta.com".into(),
-        schedule: String::new(),
-        schedule_enabled: false,
-        include_built_in_groups: false,
-        user_attributes: Vec::new(),
-        full_sync_interval_hours: 0,
-        unknown_at_login: wit::UnknownAtLogin::Keep,
-        member_concurrency: 0,
-        users: None,
-        groups: None,
-        lifecycle: None,
-    }
-}
-
-/// The defaults from the plugin's answer to [`defaults_request`].
-pub fn defaults_from(
-    normalized: wit::ConnectorConfig,
-) -> Result<ConnectorSettings, MissingSection> {
-    Ok(ConnectorSettings {
+/// The defaults from the plugin's `default-config` (name and domain have none: empty).
+pub fn defaults_from(defaults: wit::ConnectorConfig) -> ConnectorSettings {
+    ConnectorSettings {
         name: String::new(),
         okta_domain: String::new(),
-        ..settings_from(normalized)?
-    })
+        ..settings_from(defaults)
+    }
 }
-
-/// The plugin returned settings without one of their sections (it always fills them).
-#[derive(Debug, thiserror::Error)]
-#[error("the sync plugin returned settings without `{0}`")]
-pub struct MissingSection(pub &'static str);
 
 /// Settings as the plugin takes them.
 pub fn config(s: &ConnectorSettings) -> wit::ConnectorConfig {
@@ -56,18 +28,51 @@ pub fn config(s: &ConnectorSettings) -> wit::ConnectorConfig {
         name: s.name.clone(),
         okta_domain: s.okta_domain.clone(),
         schedule: s.schedule.clone(),
+        schedule_time_zone: s.schedule_time_zone.clone(),
         schedule_enabled: s.schedule_enabled,
         include_built_in_groups: s.include_built_in_groups,
         user_attributes: s.user_attributes.clone(),
         full_sync_interval_hours: s.full_sync_interval_hours,
+        deep_reconcile_days: s.deep_reconcile_days,
         unknown_at_login: match s.unknown_at_login {
             UnknownAtLogin::Keep => wit::UnknownAtLogin::Keep,
             UnknownAtLogin::Deny => wit::UnknownAtLogin::Deny,
         },
         member_concurrency: s.member_concurrency,
-        users: Some(users(&s.users)),
-        groups: Some(groups(&s.groups)),
-        lifecycle: Some(lifecycle(&s.lifecycle)),
+        rate_limit_percent: s.rate_limit_percent,
+        change_feed: s.change_feed,
+        app_scope: s.app_scope.clone(),
+        users: users(&s.users),
+        groups: groups(&s.groups),
+        lifecycle: lifecycle(&s.lifecycle),
+    }
+}
+
+fn mapping(m: &FieldMapping) -> wit::FieldMapping {
+    wit::FieldMapping {
+        template: m.template.clone(),
+        pattern: m.pattern.clone(),
+        replacement: m.replacement.clone(),
+        on_no_match: match m.on_no_match {
+            NoMatch::UseRaw => wit::NoMatch::UseRaw,
+            NoMatch::Leave => wit::NoMatch::Leave,
+            NoMatch::Clear => wit::NoMatch::Clear,
+            NoMatch::SkipUser => wit::NoMatch::SkipUser,
+        },
+    }
+}
+
+fn mapping_from(m: wit::FieldMapping) -> FieldMapping {
+    FieldMapping {
+        template: m.template,
+        pattern: m.pattern,
+        replacement: m.replacement,
+        on_no_match: match m.on_no_match {
+            wit::NoMatch::UseRaw => NoMatch::UseRaw,
+            wit::NoMatch::Leave => NoMatch::Leave,
+            wit::NoMatch::Clear => NoMatch::Clear,
+            wit::NoMatch::SkipUser => NoMatch::SkipUser,
+        },
     }
 }
 
@@ -77,12 +82,18 @@ fn users(u: &UserSettings) -> wit::UserSettings {
         update_users: u.update_users,
         sync_status: u.sync_status,
         create_staged: u.create_staged,
-        username_attribute: u.username_attribute.clone(),
-        username_pattern: u.username_pattern.clone(),
-        username_replacement: u.username_replacement.clone(),
+        username: mapping(&u.username),
         lowercase_username: u.lowercase_username,
-        display_name: u.display_name.clone(),
-        email_attribute: u.email_attribute.clone(),
+        display_name: mapping(&u.display_name),
+        email: mapping(&u.email),
+        attributes: u
+            .attributes
+            .iter()
+            .map(|a| wit::AttributeMapping {
+                name: a.name.clone(),
+                mapping: mapping(&a.mapping),
+            })
+            .collect(),
         migrate: match u.migrate {
             MigrateExisting::Off => wit::MigrateExisting::Off,
             MigrateExisting::ByUsername => wit::MigrateExisting::ByUsername,
@@ -110,43 +121,58 @@ fn lifecycle(l: &LifecycleSettings) -> wit::LifecycleSettings {
         missing_users: match l.missing_users {
             MissingUsers::Disable => wit::MissingUsers::Disable,
             MissingUsers::Delete => wit::MissingUsers::Delete,
+            MissingUsers::Anonymize => wit::MissingUsers::Anonymize,
             MissingUsers::Keep => wit::MissingUsers::Keep,
         },
         remove_memberships_of_missing: l.remove_memberships_of_missing,
         guard_percent: l.guard_percent,
         guard_min_users: l.guard_min_users,
+        inactivity: l.inactivity.as_ref().map(|i| wit::InactivityPolicy {
+            days: i.days,
+            include_never_logged_in: i.include_never_logged_in,
+            exempt_groups: i.exempt_groups.clone(),
+        }),
     }
 }
 
 /// Settings as the plugin normalized them.
-pub fn settings_from(c: wit::ConnectorConfig) -> Result<ConnectorSettings, MissingSection> {
-    let u = c.users.ok_or(MissingSection("users"))?;
-    let g = c.groups.ok_or(MissingSection("groups"))?;
-    let l = c.lifecycle.ok_or(MissingSection("lifecycle"))?;
-    Ok(ConnectorSettings {
+pub fn settings_from(c: wit::ConnectorConfig) -> ConnectorSettings {
+    let (u, g, l) = (c.users, c.groups, c.lifecycle);
+    ConnectorSettings {
         name: c.name,
         okta_domain: c.okta_domain,
         schedule: c.schedule,
+        schedule_time_zone: c.schedule_time_zone,
         schedule_enabled: c.schedule_enabled,
         include_built_in_groups: c.include_built_in_groups,
         user_attributes: c.user_attributes,
         full_sync_interval_hours: c.full_sync_interval_hours,
+        deep_reconcile_days: c.deep_reconcile_days,
         unknown_at_login: match c.unknown_at_login {
             wit::UnknownAtLogin::Keep => UnknownAtLogin::Keep,
             wit::UnknownAtLogin::Deny => UnknownAtLogin::Deny,
         },
         member_concurrency: c.member_concurrency,
+        rate_limit_percent: c.rate_limit_percent,
+        change_feed: c.change_feed,
+        app_scope: c.app_scope,
         users: UserSettings {
             import_users: u.import_users,
             update_users: u.update_users,
             sync_status: u.sync_status,
             create_staged: u.create_staged,
-            username_attribute: u.username_attribute,
-            username_pattern: u.username_pattern,
-            username_replacement: u.username_replacement,
+            username: mapping_from(u.username),
             lowercase_username: u.lowercase_username,
-            display_name: u.display_name,
-            email_attribute: u.email_attribute,
+            display_name: mapping_from(u.display_name),
+            email: mapping_from(u.email),
+            attributes: u
+                .attributes
+                .into_iter()
+                .map(|a| AttributeMapping {
+                    name: a.name,
+                    mapping: mapping_from(a.mapping),
+                })
+                .collect(),
             migrate: match u.migrate {
                 wit::MigrateExisting::Off => MigrateExisting::Off,
                 wit::MigrateExisting::ByUsername => MigrateExisting::ByUsername,
@@ -168,13 +194,19 @@ pub fn settings_from(c: wit::ConnectorConfig) -> Result<ConnectorSettings, Missi
             missing_users: match l.missing_users {
                 wit::MissingUsers::Disable => MissingUsers::Disable,
                 wit::MissingUsers::Delete => MissingUsers::Delete,
+                wit::MissingUsers::Anonymize => MissingUsers::Anonymize,
                 wit::MissingUsers::Keep => MissingUsers::Keep,
             },
             remove_memberships_of_missing: l.remove_memberships_of_missing,
             guard_percent: l.guard_percent,
             guard_min_users: l.guard_min_users,
+            inactivity: l.inactivity.map(|i| InactivityPolicy {
+                days: i.days,
+                include_never_logged_in: i.include_never_logged_in,
+                exempt_groups: i.exempt_groups,
+            }),
         },
-    })
+    }
 }
 
 impl From<wit::FieldError> for FieldError {
@@ -196,13 +228,14 @@ impl From<wit::SyncMode> for SyncMode {
         match m {
             wit::SyncMode::Full => SyncMode::Full,
             wit::SyncMode::Incremental => SyncMode::Incremental,
+            wit::SyncMode::Feed => SyncMode::Feed,
         }
     }
 }
 
-impl From<wit::ChangeAction> for ChangeAction {
-    fn from(a: wit::ChangeAction) -> Self {
-        use wit::ChangeAction as W;
+impl From<wit_report::ChangeAction> for ChangeAction {
+    fn from(a: wit_report::ChangeAction) -> Self {
+        use wit_report::ChangeAction as W;
         match a {
             W::CreateUser => ChangeAction::CreateUser,
             W::UpdateUser => ChangeAction::UpdateUser,
@@ -210,6 +243,7 @@ impl From<wit::ChangeAction> for ChangeAction {
             W::DeactivateUser => ChangeAction::DeactivateUser,
             W::DeleteUser => ChangeAction::DeleteUser,
             W::MigrateUser => ChangeAction::MigrateUser,
+            W::AnonymizeUser => ChangeAction::AnonymizeUser,
             W::CreateGroup => ChangeAction::CreateGroup,
             W::UpdateGroup => ChangeAction::UpdateGroup,
             W::AddMembership => ChangeAction::AddMembership,
@@ -218,8 +252,8 @@ impl From<wit::ChangeAction> for ChangeAction {
     }
 }
 
-impl From<wit::ChangeEntry> for ChangeEntry {
-    fn from(e: wit::ChangeEntry) -> Self {
+impl From<wit_report::ChangeEntry> for ChangeEntry {
+    fn from(e: wit_report::ChangeEntry) -> Self {
         ChangeEntry {
             action: e.action.into(),
             target: e.target,
@@ -237,8 +271,8 @@ impl From<wit::ChangeEntry> for ChangeEntry {
     }
 }
 
-impl From<wit::SyncCounts> for SyncCounts {
-    fn from(c: wit::SyncCounts) -> Self {
+impl From<wit_report::SyncCounts> for SyncCounts {
+    fn from(c: wit_report::SyncCounts) -> Self {
         SyncCounts {
             users_created: c.users_created,
             users_updated: c.users_updated,
@@ -246,6 +280,7 @@ impl From<wit::SyncCounts> for SyncCounts {
             users_deactivated: c.users_deactivated,
             users_deleted: c.users_deleted,
             users_migrated: c.users_migrated,
+            users_anonymized: c.users_anonymized,
             groups_created: c.groups_created,
             groups_updated: c.groups_updated,
             memberships_added: c.memberships_added,
@@ -258,9 +293,13 @@ impl From<wit::SyncReport> for SyncReport {
     fn from(r: wit::SyncReport) -> Self {
         SyncReport {
             mode: r.mode.into(),
+            mode_reason: r.mode_reason,
+            deep_reconcile: r.deep_reconcile,
             dry_run: r.dry_run,
             counts: r.counts.into(),
-            changes: r.changes.into_iter().map(ChangeEntry::from).collect(),
+            // The run's changes come through `run.record-changes` (run_changes).
+            changes: Vec::new(),
+            plan_digest: r.plan_digest,
             okta_users: r.okta_users,
             okta_groups: r.okta_groups,
             requests: r.requests,
@@ -287,6 +326,7 @@ impl From<wit::UserSyncReport> for UserSyncReport {
             changes: r.changes.into_iter().map(ChangeEntry::from).collect(),
             requests: r.requests,
             seat_denied: r.seat_denied,
+            refusal: r.refusal,
         }
     }
 }
@@ -297,6 +337,8 @@ impl From<wit::ConnectionInfo> for ConnectionInfo {
             org_url: i.org_url,
             users_readable: i.users_readable,
             groups_readable: i.groups_readable,
+            logs_readable: i.logs_readable,
+            app_readable: i.app_readable,
             rate_limit_remaining: i.rate_limit_remaining,
         }
     }
@@ -308,6 +350,7 @@ impl From<wit::OktaErrorKind> for OktaErrorKind {
         match k {
             W::InvalidToken => OktaErrorKind::InvalidToken,
             W::Forbidden => OktaErrorKind::Forbidden,
+            W::MissingScope => OktaErrorKind::MissingScope,
             W::NotFound => OktaErrorKind::NotFound,
             W::RateLimited => OktaErrorKind::RateLimited,
             W::BadRequest => OktaErrorKind::BadRequest,
@@ -329,14 +372,35 @@ impl From<wit::SyncError> for SyncError {
                 summary: o.summary,
                 path: o.path,
             }),
-            wit::SyncError::Store(s) => SyncError::Store(s),
+            wit::SyncError::Store(s) => SyncError::Store(s.into()),
             wit::SyncError::Security(s) => SyncError::Security(s),
-            wit::SyncError::Guard(g) => SyncError::Guard(GuardRefusal {
-                would_remove: g.would_remove,
-                active_users: g.active_users,
-                percent: g.percent,
-                min_users: g.min_users,
-            }),
+            wit::SyncError::Guard(g) => SyncError::Guard(g.into()),
+            wit::SyncError::PlanChanged(g) => SyncError::PlanChanged(g.into()),
+        }
+    }
+}
+
+impl From<wit::GuardRefusal> for GuardRefusal {
+    fn from(g: wit::GuardRefusal) -> Self {
+        GuardRefusal {
+            would_remove: g.would_remove,
+            active_users: g.active_users,
+            percent: g.percent,
+            min_users: g.min_users,
+            plan_digest: g.plan_digest,
+            counts: g.counts.into(),
+        }
+    }
+}
+
+impl From<types::StoreError> for StoreError {
+    fn from(e: types::StoreError) -> Self {
+        match e {
+            types::StoreError::NotFound(m) => StoreError::NotFound(m),
+            types::StoreError::Conflict(m) => StoreError::Conflict(m),
+            types::StoreError::Invalid(m) => StoreError::Invalid(m),
+            types::StoreError::Busy(m) => StoreError::Busy(m),
+            types::StoreError::Failure(m) => StoreError::Failure(m),
         }
     }
 }

@@ -25,6 +25,7 @@ pub fn action_name(a: ChangeAction) -> &'static str {
         ChangeAction::DeactivateUser => "deactivate user",
         ChangeAction::DeleteUser => "delete user",
         ChangeAction::MigrateUser => "migrate user",
+        ChangeAction::AnonymizeUser => "anonymize user",
         ChangeAction::CreateGroup => "create group",
         ChangeAction::UpdateGroup => "update group",
         ChangeAction::AddMembership => "add membership",
@@ -62,6 +63,7 @@ pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: us
     let kind = match r.mode {
         crate::model::SyncMode::Full => "full",
         crate::model::SyncMode::Incremental => "incremental",
+        crate::model::SyncMode::Feed => "feed",
     };
     let mut s = String::new();
     let what = if r.dry_run {

@@ -36,7 +36,12 @@ impl Scheduler {
         for c in list.into_iter().filter(|c| c.settings.schedule_enabled) {
             let last = schedule::last_fire(&self.harness.db().lock(), c.id)?;
             let base = last.unwrap_or(0).max(c.updated_at);
-            let next = self.harness.next_runs(&c.settings.schedule, base, 1)?;
+            let next = self.harness.next_runs(
+                &c.settings.schedule,
+                &c.settings.schedule_time_zone,
+                base,
+                1,
+            )?;
             if next.first().is_some_and(|t| *t <= now) {
                 due.push(c.settings.name);
             }

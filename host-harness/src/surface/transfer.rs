@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The format version written.
-pub const EXPORT_VERSION: u32 = 2;
+pub const EXPORT_VERSION: u32 = 3;
 
 /// One connector of an export.
 #[derive(Clone, Debug, Serialize)]
@@ -126,7 +126,7 @@ fn not_an_export(e: serde_path_to_error::Error<serde_json::Error>) -> ImportErro
 }
 
 /// Parse an export document (or a bare JSON array of connectors). Exports of format
-/// version 1 (WIT-shaped sections) are read too.
+/// version 1 (WIT-shaped sections) and 2 (0.1.0's users settings) are read too.
 pub fn parse(text: &str) -> Result<Export<ConnectorPatch>, ImportError> {
     let mut value: Value = serde_json::from_str(text)
         .map_err(|e| ImportError::invalid(format!("the import is not valid JSON: {e}"), None))?;
@@ -142,10 +142,18 @@ pub fn parse(text: &str) -> Result<Export<ConnectorPatch>, ImportError> {
             }
             value["usersyncExport"] = EXPORT_VERSION.into();
         }
-        Some(2) => {}
+        Some(2) => {
+            if let Some(list) = value.get_mut("connectors").and_then(Value::as_array_mut) {
+                for c in list.iter_mut() {
+                    *c = stored::upgrade_exported_connector_v2(c.take());
+                }
+            }
+            value["usersyncExport"] = EXPORT_VERSION.into();
+        }
+        Some(3) => {}
         Some(n) => {
             return Err(ImportError::invalid(
-                format!("the import has format version {n}; this version reads versions 1 and 2"),
+                format!("the import has format version {n}; this version reads versions 1 to 3"),
                 Some("usersyncExport".into()),
             ));
         }

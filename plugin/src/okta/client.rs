@@ -59,6 +59,12 @@ impl<T: Transport> OktaClient<T> {
         }
     }
 
+    /// Use only `percent` (1-100) of each rate-limit bucket.
+    pub fn with_rate_share(mut self, percent: u32) -> Self {
+        self.pacer = std::mem::take(&mut self.pacer).with_share(percent);
+        self
+    }
+
     /// Use another retry policy.
     pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
         self.policy = policy;
@@ -128,19 +134,13 @@ impl<T: Transport> OktaClient<T> {
             429 => {
                 self.rate_limited += 1;
                 let wait = self.pacer.rate_limited_wait(&resp, attempt, &self.policy);
-                Step::Retry(
-                    wait,
-                    OktaError::from_response(resp.status, &resp.body, path),
-                )
+                Step::Retry(wait, OktaError::from_http(&resp, path))
             }
             500 | 502 | 503 | 504 => {
                 let wait = self.pacer.backoff(attempt, &self.policy);
-                Step::Retry(
-                    wait,
-                    OktaError::from_response(resp.status, &resp.body, path),
-                )
+                Step::Retry(wait, OktaError::from_http(&resp, path))
             }
-            status => Step::Fail(OktaError::from_response(status, &resp.body, path)),
+            _ => Step::Fail(OktaError::from_http(&resp, path)),
         }
     }
 

@@ -9,6 +9,8 @@ pub enum OktaErrorKind {
     InvalidToken,
     /// 403 E0000005 / E0000006.
     Forbidden,
+    /// 403 with `insufficient_scope`: the OAuth app lacks a scope the request needs.
+    MissingScope,
     /// 404 E0000007.
     NotFound,
     /// 429 E0000047.
@@ -77,6 +79,22 @@ impl OktaError {
         }
     }
 
+    /// Build the error for a non-2xx response; a 403 whose `WWW-Authenticate` says
+    /// `insufficient_scope` is a missing OAuth scope, not a missing permission.
+    pub fn from_http(resp: &super::HttpResponse, path: &str) -> Self {
+        let mut e = OktaError::from_response(resp.status, &resp.body, path);
+        let scope = resp
+            .header("www-authenticate")
+            .is_some_and(|h| h.contains("insufficient_scope"));
+        if resp.status == 403 && scope {
+            e.kind = OktaErrorKind::MissingScope;
+            if e.error_code.is_none() {
+                e.summary = default_summary(e.kind).to_string();
+            }
+        }
+        e
+    }
+
     /// Build the error for a non-2xx response from its status and (maybe) Okta body.
     pub fn from_response(status: u16, body: &[u8], path: &str) -> Self {
         let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
@@ -119,6 +137,9 @@ fn default_summary(kind: OktaErrorKind) -> &'static str {
     match kind {
         OktaErrorKind::InvalidToken => "the API token is invalid, revoked or expired",
         OktaErrorKind::Forbidden => "the API token may not read this",
+        OktaErrorKind::MissingScope => {
+            "the OAuth app lacks a scope this request needs (insufficient_scope)"
+        }
         OktaErrorKind::NotFound => "not found",
         OktaErrorKind::RateLimited => "rate limit exceeded",
         OktaErrorKind::ServerError => "Okta server error",
@@ -154,6 +175,29 @@ mod tests {
             assert_eq!(e.error_code.as_deref(), Some(code));
             assert_eq!(e.status, status);
         }
+    }
+
+    #[test]
+    fn a_missing_oauth_scope_is_told_apart() {
+        let resp = super::super::HttpResponse {
+            status: 403,
+            headers: vec![(
+                "WWW-Authenticate".into(),
+                r#"Bearer error="insufficient_scope", error_description="The access token provided does not contain the required scopes.""#.into(),
+            )],
+            body: vec![],
+        };
+        let e = OktaError::from_http(&resp, "/api/v1/logs");
+        assert_eq!(e.kind, OktaErrorKind::MissingScope);
+        assert!(e.summary.contains("insufficient_scope"), "{}", e.summary);
+        let plain = super::super::HttpResponse {
+            headers: vec![],
+            ..resp
+        };
+        assert_eq!(
+            OktaError::from_http(&plain, "/p").kind,
+            OktaErrorKind::Forbidden
+        );
     }
 
     #[test]

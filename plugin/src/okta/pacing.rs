@@ -49,16 +49,22 @@ struct Window {
     /// Okta's `X-Rate-Limit-Reset` (epoch seconds), naming the window.
     reset: u64,
     remaining: u64,
+    /// Okta's `X-Rate-Limit-Limit`, when it said.
+    limit: Option<u64>,
     /// Time until the window resets, by Okta's clock, when the response arrived.
     reset_after: Duration,
     seen: Instant,
 }
 
-/// What the client knows of each bucket, and a jitter source.
+/// What the client knows of each bucket, the share of each bucket it may use, and a
+/// jitter source.
 #[derive(Debug)]
 pub struct Pacer {
     windows: HashMap<&'static str, Window>,
     seed: u64,
+    /// Percent of each bucket's limit this client may use (the rest is left to other
+    /// integrations of the org).
+    share: u64,
 }
 
 impl Default for Pacer {
@@ -70,6 +76,7 @@ impl Default for Pacer {
         Pacer {
             windows: HashMap::new(),
             seed: nanos | 1,
+            share: 100,
         }
     }
 }
@@ -89,6 +96,12 @@ fn reset_after(resp: &HttpResponse) -> Option<Duration> {
 }
 
 impl Pacer {
+    /// Use only `percent` (1-100) of each bucket's limit.
+    pub fn with_share(mut self, percent: u32) -> Self {
+        self.share = u64::from(percent.clamp(1, 100));
+        self
+    }
+
     /// A random extra wait of up to `max`, so that clients do not retry in lockstep.
     pub fn jitter(&mut self, max: Duration) -> Duration {
         self.seed ^= self.seed << 13;
@@ -123,6 +136,7 @@ impl Pacer {
             Window {
                 reset,
                 remaining,
+                limit: header_u64(resp, "x-rate-limit-limit"),
                 reset_after,
                 seen,
             },
@@ -130,13 +144,16 @@ impl Pacer {
     }
 
     /// How long to wait before sending `n` requests in `bucket`: until the window resets
-    /// when fewer than `n` requests are left in it.
+    /// when fewer than `n` requests are left in it, not counting the part of the limit
+    /// left to others (`100 - share` percent of it).
     pub fn wait_before(&mut self, bucket: &'static str, n: u64) -> Duration {
+        let share = self.share;
         let Some(w) = self.windows.get_mut(bucket) else {
             return Duration::ZERO;
         };
         let elapsed = w.seen.elapsed();
-        if w.remaining >= n || elapsed >= w.reset_after {
+        let reserved = w.limit.map_or(0, |l| l.saturating_mul(100 - share) / 100);
+        if w.remaining.saturating_sub(reserved) >= n || elapsed >= w.reset_after {
             w.remaining = w.remaining.saturating_sub(n);
             return Duration::ZERO;
         }
@@ -211,6 +228,30 @@ mod tests {
             Duration::ZERO,
             "unknown bucket: no wait"
         );
+    }
+
+    #[test]
+    fn only_the_share_of_the_limit_is_used() {
+        let date = "Mon, 23 Nov 2026 10:00:00 GMT";
+        let t = chrono::DateTime::parse_from_rfc2822(date)
+            .unwrap()
+            .timestamp();
+        let mut r = resp(60, date, t + 30);
+        r.headers.push(("X-Rate-Limit-Limit".into(), "100".into()));
+        let mut half = Pacer::default().with_share(50);
+        half.record("users", &r);
+        assert_eq!(
+            half.wait_before("users", 10),
+            Duration::ZERO,
+            "60 left, 50 kept"
+        );
+        assert!(
+            half.wait_before("users", 1) > Duration::from_secs(29),
+            "50 left: the others' half"
+        );
+        let mut all = Pacer::default().with_share(100);
+        all.record("users", &r);
+        assert_eq!(all.wait_before("users", 60), Duration::ZERO);
     }
 
     #[test]

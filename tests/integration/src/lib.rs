@@ -133,6 +133,17 @@ impl Env {
     }
 }
 
+impl Env {
+    /// Every change run `run_id` recorded, in apply order.
+    pub fn changes(&self, run_id: i64) -> Vec<usersync::product::db::run_changes::RecordedChange> {
+        let all = usersync::product::db::run_changes::ChangeQuery::first(usize::MAX);
+        self.harness
+            .run_changes(run_id, all)
+            .expect("the run's changes read")
+            .changes
+    }
+}
+
 /// What a command line run printed.
 pub struct CliOutput {
     /// Exit code.

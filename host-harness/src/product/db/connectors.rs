@@ -1,5 +1,5 @@
 //! Connectors: their settings (a versioned JSON document, no secret), their API token (a
-//! separate table, never exported), their directory, and their sync state.
+//! separate table, never exported) and their directory. Their sync state: `db::sync_state`.
 
 use super::{Context, DbError, now};
 use crate::model::ConnectorSettings;
@@ -148,35 +148,6 @@ pub fn token(conn: &Connection, id: i64) -> Result<String, DbError> {
     .ctx("reading the token")
 }
 
-/// A sync-state value.
-pub fn state_get(conn: &Connection, id: i64, key: &str) -> Result<Option<String>, DbError> {
-    conn.query_row(
-        "SELECT value FROM sync_state WHERE connector_id = ?1 AND key = ?2",
-        params![id, key],
-        |r| r.get(0),
-    )
-    .optional()
-    .ctx("reading sync state")
-}
-
-/// Write sync-state values in one transaction.
-pub fn state_set(
-    conn: &mut Connection,
-    id: i64,
-    values: &[(String, String)],
-) -> Result<(), DbError> {
-    let tx = conn.transaction().ctx("starting a transaction")?;
-    for (k, v) in values {
-        tx.execute(
-            "INSERT INTO sync_state (connector_id, key, value) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (connector_id, key) DO UPDATE SET value = excluded.value",
-            params![id, k, v],
-        )
-        .ctx("writing sync state")?;
-    }
-    tx.commit().ctx("committing sync state")
-}
-
 /// Settings stored by an earlier version, rewritten as the current document in one
 /// transaction; `defaults` (the plugin's) fill the sections a version-1 row left unset.
 pub fn upgrade_stored(
@@ -185,9 +156,12 @@ pub fn upgrade_stored(
 ) -> Result<(), DbError> {
     let tx = conn.transaction().ctx("starting a transaction")?;
     let old: Vec<(i64, String, String)> = tx
-        .prepare("SELECT id, name, config FROM connectors WHERE json_extract(config, '$.version') IS NULL")
+        .prepare(
+            "SELECT id, name, config FROM connectors \
+             WHERE COALESCE(json_extract(config, '$.version'), 1) < ?1",
+        )
         .and_then(|mut st| {
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            st.query_map([stored::VERSION], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect()
         })
         .ctx("reading connectors to upgrade")?;

@@ -1,18 +1,27 @@
 //! The product's user directory in SQLite: what the WIT `user-store` interface reads and
-//! writes. A sync's changes are applied in one transaction (in one or more batches):
-//! all or nothing.
+//! writes. Reads are paged (by user key, by group name, by group then username) with
+//! opaque cursors, so that no read holds a whole directory. A sync's changes are
+//! applied in one transaction (in one or more batches): all or nothing.
 
 use super::{Context, DbError};
 use crate::host::bindings::store::{
-    ApplyResult, Change, Directory, DirectoryKind, DirectorySnapshot, Group, Membership,
-    StoreError, User,
+    ApplyResult, Change, Directory, DirectoryKind, Group, GroupPage, Membership, MembershipPage,
+    StoreError, User, UserPage,
 };
 use crate::host::bindings::types::Attribute;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
+/// The columns `user_from_row` reads, in order.
 const USER_COLUMNS: &str =
-    "key, directory_id, username, display_name, email, active, okta_id, attributes";
+    "key, directory_id, username, display_name, email, active, okta_id, attributes, last_login";
+
+/// Most rows one page holds, whatever the caller asks for.
+pub const MAX_PAGE: u32 = 10_000;
 
 fn kind_of(s: &str) -> DirectoryKind {
     match s {
@@ -27,6 +36,72 @@ fn kind_of(s: &str) -> DirectoryKind {
 pub fn directory_id(id: &str) -> Result<i64, StoreError> {
     id.parse()
         .map_err(|_| StoreError::NotFound(format!("directory `{id}`")))
+}
+
+/// Where a page starts (after the position a cursor names) and how many rows it holds.
+/// Cursors are the last position of the page before, as base64url JSON: opaque to the
+/// plugin, and any text (a name with commas or quotes) survives them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageRequest<K> {
+    /// The position after which the page starts (none: the first page).
+    pub after: Option<K>,
+    /// Most rows in the page (at least 1).
+    pub limit: usize,
+}
+
+impl<K: Serialize + DeserializeOwned> PageRequest<K> {
+    /// The page a `user-store` read asks for; a cursor this store did not hand out, or a
+    /// limit of 0, is refused as `invalid`. Limits above [`MAX_PAGE`] get [`MAX_PAGE`].
+    pub fn parse(after: Option<&str>, limit: u32) -> Result<Self, StoreError> {
+        if limit == 0 {
+            return Err(StoreError::Invalid(
+                "a page limit must be at least 1".into(),
+            ));
+        }
+        let after = after
+            .map(|c| {
+                URL_SAFE_NO_PAD
+                    .decode(c)
+                    .ok()
+                    .and_then(|json| serde_json::from_slice(&json).ok())
+                    .ok_or_else(|| {
+                        StoreError::Invalid(format!(
+                            "`{}` is not a cursor this store handed out",
+                            c.chars().take(80).collect::<String>()
+                        ))
+                    })
+            })
+            .transpose()?;
+        Ok(PageRequest {
+            after,
+            limit: limit.min(MAX_PAGE) as usize,
+        })
+    }
+
+    /// Every row at once (tests, exports).
+    pub fn all() -> Self {
+        PageRequest {
+            after: None,
+            limit: u32::MAX as usize,
+        }
+    }
+
+    /// Cut `rows` (read with [`Self::fetch`] rows, one more than the page) to the page,
+    /// and the cursor of the next page if there is one.
+    fn finish<T>(&self, mut rows: Vec<T>, position: impl Fn(&T) -> K) -> (Vec<T>, Option<String>) {
+        if rows.len() <= self.limit {
+            return (rows, None);
+        }
+        rows.truncate(self.limit);
+        let last = position(rows.last().expect("limit is at least 1"));
+        let json = serde_json::to_vec(&last).expect("a cursor serializes");
+        (rows, Some(URL_SAFE_NO_PAD.encode(json)))
+    }
+
+    /// Rows to read for the page: one more than it holds, to know if another follows.
+    fn fetch(&self) -> i64 {
+        self.limit as i64 + 1
+    }
 }
 
 fn attributes_from_json(s: &str) -> Vec<Attribute> {
@@ -55,7 +130,29 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         active: r.get(5)?,
         okta_id: r.get(6)?,
         attributes: attributes_from_json(&r.get::<_, String>(7)?),
+        last_login: r.get(8)?,
     })
+}
+
+fn group_from_row(r: &Row<'_>) -> rusqlite::Result<Group> {
+    Ok(Group {
+        name: r.get(0)?,
+        description: r.get(1)?,
+        okta_id: r.get(2)?,
+    })
+}
+
+/// Run `sql` with `args` and collect its rows; `what` names the read in errors.
+fn rows<T>(
+    conn: &Connection,
+    what: &str,
+    sql: &str,
+    args: impl rusqlite::Params,
+    f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, DbError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut st| st.query_map(args, f)?.collect())
+        .ctx(what)
 }
 
 fn users_where(
@@ -66,19 +163,13 @@ fn users_where(
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users u JOIN directories d ON d.id = u.directory_id WHERE {clause} ORDER BY d.position, u.key"
     );
-    let mut st = conn.prepare_cached(&sql).ctx("preparing a user lookup")?;
-    st.query_map([arg], user_from_row)
-        .ctx("looking up users")?
-        .collect::<Result<_, _>>()
-        .ctx("reading users")
+    rows(conn, "looking up users", &sql, [arg], user_from_row)
 }
 
 /// All directories in order.
 pub fn directories(conn: &Connection) -> Result<Vec<Directory>, DbError> {
-    let mut st = conn
-        .prepare_cached("SELECT id, name, kind, position FROM directories ORDER BY position, id")
-        .ctx("listing directories")?;
-    st.query_map([], |r| {
+    let sql = "SELECT id, name, kind, position FROM directories ORDER BY position, id";
+    rows(conn, "listing directories", sql, [], |r| {
         Ok(Directory {
             id: r.get::<_, i64>(0)?.to_string(),
             name: r.get(1)?,
@@ -86,9 +177,6 @@ pub fn directories(conn: &Connection) -> Result<Vec<Directory>, DbError> {
             position: r.get(3)?,
         })
     })
-    .ctx("listing directories")?
-    .collect::<Result<_, _>>()
-    .ctx("reading directories")
 }
 
 /// Create a directory at the end of the order.
@@ -101,90 +189,146 @@ pub fn create_directory(conn: &Connection, name: &str, kind: &str) -> Result<i64
     Ok(conn.last_insert_rowid())
 }
 
-/// Everything in one directory.
-pub fn snapshot(conn: &Connection, dir: i64) -> Result<DirectorySnapshot, DbError> {
-    let users = users_where(conn, "u.directory_id = ?1", &dir)?;
-    let mut st = conn
-        .prepare_cached(
-            "SELECT name, description, okta_id FROM groups WHERE directory_id = ?1 ORDER BY name",
-        )
-        .ctx("listing groups")?;
-    let groups = st
-        .query_map([dir], |r| {
-            Ok(Group {
-                name: r.get(0)?,
-                description: r.get(1)?,
-                okta_id: r.get(2)?,
-            })
-        })
-        .ctx("listing groups")?
-        .collect::<Result<_, _>>()
-        .ctx("reading groups")?;
-    let memberships = memberships(conn, dir, &users)?;
-    Ok(DirectorySnapshot {
-        users,
-        groups,
-        memberships,
-    })
+/// A page of the users of `dir`, by key.
+pub fn list_users(
+    conn: &Connection,
+    dir: i64,
+    page: &PageRequest<String>,
+) -> Result<UserPage, DbError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE directory_id = ?1 AND (?2 IS NULL OR key > ?2) \
+         ORDER BY key LIMIT ?3"
+    );
+    let users = rows(
+        conn,
+        "listing users",
+        &sql,
+        params![dir, page.after, page.fetch()],
+        user_from_row,
+    )?;
+    let (users, next) = page.finish(users, |u| u.key.clone());
+    Ok(UserPage { users, next })
 }
 
-/// The memberships of `dir` as (username, group name), ordered by group name, then
-/// username (byte-wise, as SQLite's BINARY collation orders). Same rows and order as
-/// `SELECT u.username, g.name FROM memberships m JOIN groups g ON g.id = m.group_id JOIN
-/// users u ON u.key = m.user_key WHERE g.directory_id = ? ORDER BY g.name, u.username`,
-/// but joined here: that query looks every member's key up in `users` (random reads over
-/// the whole table) and sorts through a temporary B-tree, seconds at a million rows.
-/// Members are mostly users of `dir` itself (`users`); others are looked up by key.
-fn memberships(conn: &Connection, dir: i64, users: &[User]) -> Result<Vec<Membership>, DbError> {
-    let mut st = conn
-        .prepare_cached("SELECT id, name FROM groups WHERE directory_id = ?1 ORDER BY name")
-        .ctx("listing groups")?;
-    let groups: Vec<(i64, String)> = st
-        .query_map([dir], |r| Ok((r.get(0)?, r.get(1)?)))
-        .ctx("listing groups")?
-        .collect::<Result<_, _>>()
-        .ctx("reading groups")?;
-    let by_key: HashMap<&str, &str> = users
-        .iter()
-        .map(|u| (u.key.as_str(), u.username.as_str()))
-        .collect();
-    let mut members = conn
-        .prepare_cached("SELECT user_key FROM memberships WHERE group_id = ?1")
-        .ctx("listing memberships")?;
-    let mut elsewhere = conn
-        .prepare_cached("SELECT username FROM users WHERE key = ?1")
-        .ctx("listing memberships")?;
+/// A page of the groups of `dir`, by name (byte-wise, as SQLite's BINARY collation).
+pub fn list_groups(
+    conn: &Connection,
+    dir: i64,
+    page: &PageRequest<String>,
+) -> Result<GroupPage, DbError> {
+    let sql = "SELECT name, description, okta_id FROM groups                WHERE directory_id = ?1 AND (?2 IS NULL OR name > ?2) ORDER BY name LIMIT ?3";
+    let groups = rows(
+        conn,
+        "listing groups",
+        sql,
+        params![dir, page.after, page.fetch()],
+        group_from_row,
+    )?;
+    let (groups, next) = page.finish(groups, |g| g.name.clone());
+    Ok(GroupPage { groups, next })
+}
+
+/// Up to `limit` usernames of the members of group `id` after `after`, ascending. A
+/// member may be a user of another directory (migrated users keep memberships).
+fn member_names(
+    conn: &Connection,
+    id: i64,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<String>, DbError> {
+    let sql = "SELECT u.username FROM memberships m JOIN users u ON u.key = m.user_key                WHERE m.group_id = ?1 AND (?2 IS NULL OR u.username > ?2) ORDER BY u.username LIMIT ?3";
+    rows(
+        conn,
+        "listing memberships",
+        sql,
+        params![id, after, limit],
+        |r| r.get(0),
+    )
+}
+
+/// A page of the memberships of `dir`, by group name, then username (byte-wise): the
+/// groups from the cursor's on, each group's members read by its id (an index range),
+/// until the page is full.
+pub fn list_memberships(
+    conn: &Connection,
+    dir: i64,
+    page: &PageRequest<(String, String)>,
+) -> Result<MembershipPage, DbError> {
+    let from = page.after.as_ref().map(|(group, _)| group);
+    let sql = "SELECT id, name FROM groups WHERE directory_id = ?1 AND (?2 IS NULL OR name >= ?2) ORDER BY name";
+    let groups: Vec<(i64, String)> = rows(conn, "listing groups", sql, params![dir, from], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
     let mut out = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    for (id, group) in &groups {
-        names.clear();
-        let mut rows = members.query([id]).ctx("listing memberships")?;
-        while let Some(row) = rows.next().ctx("reading memberships")? {
-            let key = row.get_ref(0).ctx("reading memberships")?;
-            let key = key.as_str().map_err(|e| DbError {
-                context: "reading memberships".into(),
-                source: e.into(),
-            })?;
-            match by_key.get(key) {
-                Some(name) => names.push((*name).to_string()),
-                None => {
-                    if let Some(name) = elsewhere
-                        .query_row([key], |r| r.get::<_, String>(0))
-                        .optional()
-                        .ctx("reading memberships")?
-                    {
-                        names.push(name);
-                    }
-                }
-            }
-        }
-        names.sort_unstable();
-        out.extend(names.drain(..).map(|username| Membership {
+    for (id, group) in groups {
+        let after = match &page.after {
+            Some((g, username)) if *g == group => Some(username.as_str()),
+            _ => None,
+        };
+        let room = page.fetch() - out.len() as i64;
+        let names = member_names(conn, id, after, room)?;
+        out.extend(names.into_iter().map(|username| Membership {
             username,
             group: group.clone(),
         }));
+        if out.len() > page.limit {
+            break;
+        }
     }
-    Ok(out)
+    let (memberships, next) = page.finish(out, |m| (m.group.clone(), m.username.clone()));
+    Ok(MembershipPage { memberships, next })
+}
+
+/// A page of the members of group `group` of `dir` (found case-insensitively), by
+/// username; `Ok(None)` if there is no such group.
+pub fn group_members(
+    conn: &Connection,
+    dir: i64,
+    group: &str,
+    page: &PageRequest<String>,
+) -> Result<Option<MembershipPage>, DbError> {
+    let found: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT id, name FROM groups WHERE directory_id = ?1 AND name = ?2 COLLATE NOCASE",
+        )
+        .and_then(|mut st| {
+            st.query_row(params![dir, group], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .ctx("finding a group")?;
+    let Some((id, name)) = found else {
+        return Ok(None);
+    };
+    let names = member_names(conn, id, page.after.as_deref(), page.fetch())?;
+    let memberships = names
+        .into_iter()
+        .map(|username| Membership {
+            username,
+            group: name.clone(),
+        })
+        .collect();
+    let (memberships, next) = page.finish(memberships, |m: &Membership| m.username.clone());
+    Ok(Some(MembershipPage { memberships, next }))
+}
+
+/// Everything one directory holds (tests and the bench compare stores with it).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DirectorySnapshot {
+    /// The users, by key.
+    pub users: Vec<User>,
+    /// The groups, by name.
+    pub groups: Vec<Group>,
+    /// The memberships, by group, then username.
+    pub memberships: Vec<Membership>,
+}
+
+/// Everything in one directory, read with the paged reads in one page each.
+pub fn snapshot(conn: &Connection, dir: i64) -> Result<DirectorySnapshot, DbError> {
+    Ok(DirectorySnapshot {
+        users: list_users(conn, dir, &PageRequest::all())?.users,
+        groups: list_groups(conn, dir, &PageRequest::all())?.groups,
+        memberships: list_memberships(conn, dir, &PageRequest::all())?.memberships,
+    })
 }
 
 /// Users with this username, any directory, in directory order.
@@ -220,6 +364,16 @@ pub fn user_memberships(
         .ctx("listing a user's groups")?
         .collect::<Result<_, _>>()
         .ctx("reading groups")
+}
+
+/// Record that `username` of `dir` logged in at `at` (Unix seconds).
+pub fn record_login(conn: &Connection, dir: i64, username: &str, at: i64) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "UPDATE users SET last_login = ?3 WHERE directory_id = ?1 AND username = ?2 COLLATE NOCASE",
+    )
+    .and_then(|mut st| st.execute(params![dir, username, at]))
+    .ctx("recording a login")?;
+    Ok(())
 }
 
 /// Those of `names` that exist as groups of `dir`.
@@ -265,23 +419,33 @@ pub fn apply(
     changes: &[Change],
     key_prefix: &str,
 ) -> Result<ApplyResult, StoreError> {
-    let mut open = OpenApply::begin(conn, dir)?;
-    let result = open.batch(conn, changes, key_prefix)?;
-    open.commit(conn)?;
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(failed("starting the apply transaction"))?;
+    let result = OpenApply::new(&tx, dir)?.batch(&tx, changes, key_prefix)?;
+    tx.commit().map_err(failed("committing"))?;
     Ok(result)
 }
 
-/// An apply in progress: one SQLite transaction (`BEGIN IMMEDIATE`) over one or more
-/// batches of changes, committed by [`OpenApply::commit`]. A failed batch rolls it back
-/// at once; so does [`OpenApply::rollback`] (and, if the process dies, SQLite's journal
-/// on the next open). The caller keeps the connection to itself until then.
+/// An apply in progress: one or more batches of changes to one directory, inside a
+/// transaction the caller holds (and rolls back when a batch fails: a failed batch may
+/// have written part of itself).
 pub struct OpenApply {
     dir: i64,
     names: Names,
-    open: bool,
     /// Batches applied, and changes in them.
     batches: usize,
     applied: usize,
+}
+
+impl std::fmt::Debug for OpenApply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenApply")
+            .field("dir", &self.dir)
+            .field("batches", &self.batches)
+            .field("applied", &self.applied)
+            .finish_non_exhaustive()
+    }
 }
 
 fn failed(context: &str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -294,37 +458,28 @@ fn failed(context: &str) -> impl FnOnce(rusqlite::Error) -> StoreError {
 }
 
 impl OpenApply {
-    /// Start the transaction for directory `dir`.
-    pub fn begin(conn: &Connection, dir: i64) -> Result<OpenApply, StoreError> {
-        conn.execute_batch("BEGIN IMMEDIATE")
-            .map_err(failed("starting the apply transaction"))?;
-        let mut open = OpenApply {
+    /// An apply to directory `dir`, which must exist.
+    pub fn new(conn: &Connection, dir: i64) -> Result<OpenApply, StoreError> {
+        conn.query_row("SELECT id FROM directories WHERE id = ?1", [dir], |r| {
+            r.get::<_, i64>(0)
+        })
+        .optional()
+        .map_err(failed("checking the directory"))?
+        .ok_or_else(|| StoreError::NotFound(format!("directory {dir}")))?;
+        Ok(OpenApply {
             dir,
             names: Names::default(),
-            open: true,
             batches: 0,
             applied: 0,
-        };
-        let exists = conn
-            .query_row("SELECT id FROM directories WHERE id = ?1", [dir], |r| {
-                r.get::<_, i64>(0)
-            })
-            .optional()
-            .map_err(failed("checking the directory"))
-            .and_then(|d| d.ok_or_else(|| StoreError::NotFound(format!("directory {dir}"))));
-        if let Err(e) = exists {
-            open.rollback(conn);
-            return Err(e);
-        }
-        Ok(open)
+        })
     }
 
-    /// The directory the transaction writes to.
+    /// The directory the apply writes to.
     pub fn directory(&self) -> i64 {
         self.dir
     }
 
-    /// Apply one batch inside the transaction; on an error, roll everything back.
+    /// Apply one batch; an error names the change that failed, counted over the apply.
     pub fn batch(
         &mut self,
         conn: &Connection,
@@ -346,45 +501,24 @@ impl OpenApply {
             );
             match applied {
                 Ok(n) => result.writes += n as u32,
-                Err(e) => {
-                    self.rollback(conn);
-                    return Err(match e {
-                        Applied::Store(e) => e,
-                        Applied::Db(e) => store_error(&DbError {
-                            context: format!(
-                                "change {} of the apply ({} of {} in batch {})",
-                                self.applied + i + 1,
-                                i + 1,
-                                changes.len(),
-                                self.batches + 1
-                            ),
-                            source: e,
-                        }),
-                    });
+                Err(Applied::Store(e)) => return Err(e),
+                Err(Applied::Db(e)) => {
+                    return Err(store_error(&DbError {
+                        context: format!(
+                            "change {} of the apply ({} of {} in batch {})",
+                            self.applied + i + 1,
+                            i + 1,
+                            changes.len(),
+                            self.batches + 1
+                        ),
+                        source: e,
+                    }));
                 }
             }
         }
         self.batches += 1;
         self.applied += changes.len();
         Ok(result)
-    }
-
-    /// Commit every batch (a failed commit rolls them back).
-    pub fn commit(&mut self, conn: &Connection) -> Result<(), StoreError> {
-        let committed = conn.execute_batch("COMMIT").map_err(failed("committing"));
-        if committed.is_err() {
-            self.rollback(conn);
-        }
-        self.open = false;
-        committed
-    }
-
-    /// Roll every batch back (once; later calls do nothing).
-    pub fn rollback(&mut self, conn: &Connection) {
-        if std::mem::take(&mut self.open) {
-            // Fails only if SQLite rolled back already (e.g. after a full disk).
-            let _ = conn.execute_batch("ROLLBACK");
-        }
     }
 }
 
@@ -505,9 +639,10 @@ fn apply_one(
                 return invalid("a user needs a username");
             }
             let key = next_key(tx, key_prefix)?;
-            tx.prepare_cached(&format!(
-                "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-            ))?
+            tx.prepare_cached(
+                "INSERT INTO users (key, directory_id, username, display_name, email, active, okta_id, attributes) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
             .execute(params![
                 key,
                 dir,
@@ -634,12 +769,11 @@ mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn snapshot_memberships_match_the_sql_join_and_order() {
-        let db = Db::in_memory().unwrap();
-        let mut conn = db.lock();
-        let a = create_directory(&conn, "A", "okta").unwrap();
-        let b = create_directory(&conn, "B", "other").unwrap();
+    /// Two directories: groups and users with names that sort differently by case and
+    /// bytes, memberships in `a` (one of a user of `b`), none in `b`. Returns (a, b).
+    fn mixed_directories(conn: &mut Connection) -> (i64, i64) {
+        let a = create_directory(conn, "A", "okta").unwrap();
+        let b = create_directory(conn, "B", "other").unwrap();
         let mut changes = vec![
             group("beta"),
             group("Alpha"),
@@ -660,9 +794,9 @@ mod tests {
         ] {
             changes.push(member(u, g));
         }
-        apply(&mut conn, a, &changes, "K").unwrap();
+        apply(conn, a, &changes, "K").unwrap();
         // A member from another directory (adopted memberships, migrations).
-        apply(&mut conn, b, &[user("carol")], "K").unwrap();
+        apply(conn, b, &[user("carol")], "K").unwrap();
         let carol: String = conn
             .query_row("SELECT key FROM users WHERE username = 'carol'", [], |r| {
                 r.get(0)
@@ -673,6 +807,14 @@ mod tests {
             [&carol],
         )
         .unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn snapshot_memberships_match_the_sql_join_and_order() {
+        let db = Db::in_memory().unwrap();
+        let mut conn = db.lock();
+        let (a, b) = mixed_directories(&mut conn);
         for dir in [a, b] {
             let snap = snapshot(&conn, dir).unwrap();
             let got: Vec<(String, String)> = snap
@@ -683,6 +825,76 @@ mod tests {
             assert_eq!(got, by_query(&conn, dir));
         }
         assert_eq!(snapshot(&conn, a).unwrap().memberships.len(), 8);
+    }
+
+    #[test]
+    fn paged_reads_join_into_the_same_lists() {
+        let db = Db::in_memory().unwrap();
+        let mut conn = db.lock();
+        let (a, _) = mixed_directories(&mut conn);
+        // Read a few at a time, the pages join into the same lists.
+        for limit in 1..=9 {
+            let got = all_pages(limit, |page| {
+                let p = list_memberships(&conn, a, page).unwrap();
+                let rows = p.memberships.into_iter().map(|m| (m.username, m.group));
+                (rows.collect(), p.next)
+            });
+            assert_eq!(got, by_query(&conn, a), "limit {limit}");
+            let keys = all_pages(limit, |page| {
+                let p = list_users(&conn, a, page).unwrap();
+                (p.users.into_iter().map(|u| u.key).collect(), p.next)
+            });
+            let mut sorted = keys.clone();
+            sorted.sort();
+            assert_eq!((keys.len(), &keys), (6, &sorted), "limit {limit}");
+            let beta = all_pages(limit, |page| {
+                let p = group_members(&conn, a, "BETA", page).unwrap().unwrap();
+                let rows = p.memberships.into_iter().map(|m| (m.username, m.group));
+                (rows.collect(), p.next)
+            });
+            let expected: Vec<_> = by_query(&conn, a)
+                .into_iter()
+                .filter(|(_, g)| g == "beta")
+                .collect();
+            assert_eq!(beta, expected, "limit {limit}");
+        }
+        assert!(
+            group_members(&conn, a, "nope", &PageRequest::all())
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    /// Every row of a paged read, `limit` at a time, following the cursors.
+    fn all_pages<K, T>(
+        limit: u32,
+        mut read: impl FnMut(&PageRequest<K>) -> (Vec<T>, Option<String>),
+    ) -> Vec<T>
+    where
+        K: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = PageRequest::parse(after.as_deref(), limit).unwrap();
+            let (rows, next) = read(&page);
+            assert!(rows.len() <= limit as usize);
+            out.extend(rows);
+            match next {
+                Some(next) => after = Some(next),
+                None => return out,
+            }
+        }
+    }
+
+    #[test]
+    fn page_requests_refuse_what_this_store_did_not_hand_out() {
+        let bad = PageRequest::<String>::parse(Some("%%%"), 10).unwrap_err();
+        assert!(matches!(bad, StoreError::Invalid(m) if m.contains("`%%%` is not a cursor")));
+        let zero = PageRequest::<String>::parse(None, 0).unwrap_err();
+        assert!(matches!(zero, StoreError::Invalid(m) if m.contains("at least 1")));
+        let big = PageRequest::<String>::parse(None, u32::MAX).unwrap();
+        assert_eq!(big.limit, MAX_PAGE as usize);
     }
 
     #[test]

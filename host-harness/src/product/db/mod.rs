@@ -1,12 +1,15 @@
 //! The embedded SQLite database: the product's user directory (directories, users with
 //! stable keys, groups, memberships, history) and the harness's own tables (connectors,
-//! secrets, sync state, runs and their logs). One file, created and migrated here.
+//! secrets, sync state, runs with their logs and changes). One file, created and
+//! migrated here.
 
 pub mod connectors;
 pub mod directory;
+pub mod run_changes;
 pub mod runs;
 pub mod schedule;
 pub mod seats;
+pub mod sync_state;
 
 use parking_lot::{ArcMutexGuard, Mutex, MutexGuard, RawMutex};
 use rusqlite::Connection;
@@ -21,12 +24,61 @@ CREATE TABLE schedule_state (
 );
 "#;
 
+/// Version 4 (WIT 0.2.0): users' last login; the users of a directory by key (paged
+/// reads); the typed sync state as a versioned JSON document of our own, made from
+/// 0.1.0's two string keys; a run's changes in rows of their own, taken out of the
+/// reports 0.1.0 stored them in (`$.changes`, actions spelled as the 0.1.0 bindings'
+/// serde derive did: `CreateUser`, or of the host's version-2 report documents, under
+/// `$.report.changes`, already in kebab-case).
+const SCHEMA_V4: &str = r#"
+ALTER TABLE users ADD COLUMN last_login INTEGER;
+CREATE INDEX users_by_directory_key ON users (directory_id, key);
+CREATE TABLE connector_state (
+    connector_id INTEGER PRIMARY KEY REFERENCES connectors(id) ON DELETE CASCADE,
+    document TEXT NOT NULL
+);
+INSERT INTO connector_state (connector_id, document)
+SELECT f.connector_id, json_object(
+    'version', 1, 'lastFullSync', CAST(f.value AS INTEGER), 'lastDeepReconcile', NULL,
+    'oktaCursor', COALESCE(c.value, ''), 'feedCursor', NULL,
+    'groupMarks', json_array(), 'seatsDenied', json_array())
+FROM sync_state f LEFT JOIN sync_state c ON c.connector_id = f.connector_id AND c.key = 'cursor'
+WHERE f.key = 'last-full-sync';
+DROP TABLE sync_state;
+CREATE TABLE run_changes (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    grp TEXT,
+    fields TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX run_changes_by_action ON run_changes (run_id, action, seq);
+INSERT INTO run_changes (run_id, seq, action, target, grp, fields)
+SELECT r.id, CAST(e.key AS INTEGER),
+    CASE json_extract(e.value, '$.action')
+        WHEN 'CreateUser' THEN 'create-user' WHEN 'UpdateUser' THEN 'update-user'
+        WHEN 'ActivateUser' THEN 'activate-user' WHEN 'DeactivateUser' THEN 'deactivate-user'
+        WHEN 'DeleteUser' THEN 'delete-user' WHEN 'MigrateUser' THEN 'migrate-user'
+        WHEN 'CreateGroup' THEN 'create-group' WHEN 'UpdateGroup' THEN 'update-group'
+        WHEN 'AddMembership' THEN 'add-membership' WHEN 'RemoveMembership' THEN 'remove-membership'
+        ELSE json_extract(e.value, '$.action') END,
+    json_extract(e.value, '$.target'), json_extract(e.value, '$.group'),
+    COALESCE(json_extract(e.value, '$.fields'), '[]')
+FROM runs r, json_each(r.report, CASE WHEN json_type(r.report, '$.report') = 'object'
+    THEN '$.report.changes' ELSE '$.changes' END) e
+WHERE r.report IS NOT NULL AND json_valid(r.report);
+UPDATE runs SET report = json_remove(report, '$.changes', '$.report.changes')
+WHERE report IS NOT NULL AND json_valid(report);
+"#;
+
 /// The migrations, in order: `PRAGMA user_version` = the last one applied.
 /// Why a run failed, as a kind (`model::FailureKind`); the upgrade on open fills it for
 /// runs failed before (`runs::upgrade_stored`).
 const SCHEMA_V3: &str = "ALTER TABLE runs ADD COLUMN failure TEXT;";
 
-const MIGRATIONS: [&str; 3] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const MIGRATIONS: [&str; 4] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -214,4 +266,66 @@ fn restrict_permissions(_path: &Path) {}
 /// Seconds since the epoch.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::product::db::run_changes::{Action, ChangeQuery};
+
+    /// A database as 0.1.0 left it (schema version 2): a connector with its two
+    /// sync-state keys and a run whose report holds its changes.
+    fn v2_database() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            r#"PRAGMA user_version = 2;
+            INSERT INTO directories (name, kind, position) VALUES ('Okta: c', 'okta', 1);
+            INSERT INTO connectors (name, config, directory_id, created_at, updated_at) VALUES ('c', '{}', 2, 0, 0);
+            INSERT INTO sync_state VALUES (1, 'last-full-sync', '1764579600'), (1, 'cursor', '2025-12-01T09:00:00.000Z');
+            INSERT INTO runs (connector_id, kind, trigger, dry_run, status, started_at, report)
+            VALUES (1, 'full', 'manual', 0, 'succeeded', 0, '{"mode":"Full","writes":2,"changes":[
+                {"action":"CreateUser","target":"ann","group":null,"fields":[{"field":"email","old":null,"new":"ann@example.com"}]},
+                {"action":"AddMembership","target":"ann","group":"devs","fields":[]}]}');"#,
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_0_1_0_database_keeps_its_sync_state_and_run_changes() {
+        let db = Db::init(v2_database()).unwrap();
+        let conn = db.lock();
+        let state = sync_state::load(&conn, 1).unwrap().expect("migrated");
+        assert_eq!(state.version, sync_state::VERSION);
+        assert_eq!(state.last_full_sync, 1_764_579_600);
+        assert_eq!(state.okta_cursor, "2025-12-01T09:00:00.000Z");
+        assert!(state.group_marks.is_empty() && state.feed_cursor.is_none());
+
+        let page = run_changes::page(&conn, 1, ChangeQuery::first(10)).unwrap();
+        assert_eq!(page.total, 2);
+        assert_eq!(page.changes[0].action, Action::CreateUser);
+        assert_eq!(
+            page.changes[0].fields[0].new.as_deref(),
+            Some("ann@example.com")
+        );
+        assert_eq!(page.changes[1].action, Action::AddMembership);
+        assert_eq!(page.changes[1].group.as_deref(), Some("devs"));
+        let report: String = conn
+            .query_row("SELECT report FROM runs WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+        assert!(report.get("changes").is_none(), "{report}");
+        assert_eq!(report["writes"], 2, "the rest of the report stays");
+        let columns: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'last_login'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(columns, 1);
+    }
 }

@@ -315,11 +315,17 @@ async fn test(State(app): State<App>, Form(f): Form<Fields>) -> Response {
     .into_response()
 }
 
-/// The next five run times (UTC) of a schedule as typed: `{nextRuns}` or `{error}`.
+/// The next five run times (Unix seconds) of a schedule as typed, in the time zone
+/// typed (`timeZone`, default UTC): `{nextRuns}` or `{error}`.
 async fn next_runs(State(app): State<App>, Query(q): Query<Fields>) -> Response {
     let schedule = q.get("schedule").cloned().unwrap_or_default();
+    let zone = q
+        .get("timeZone")
+        .map(|z| z.trim().to_string())
+        .filter(|z| !z.is_empty())
+        .unwrap_or_else(|| "UTC".into());
     let r = blocking(&app.harness, move |h| {
-        h.next_runs(schedule.trim(), crate::product::db::now(), 5)
+        h.next_runs(schedule.trim(), &zone, crate::product::db::now(), 5)
     })
     .await;
     Json(match r {

@@ -49,7 +49,7 @@ fn refused_on(env: &Env, input: &ConnectorPatch, field: &str, needle: &str, edit
                     "{what} {input:?}: {got:?} lacks {needle:?}"
                 );
             }
-            other => panic!("{what} {input:?} should be refused: {other:?}"),
+            other => panic!("{what} {input:?} should be refused on {field}: {other:?}"),
         }
         assert_eq!(
             stored(env),
@@ -395,56 +395,57 @@ fn bad_regular_expressions_are_refused_naming_the_setting() {
     refused(
         &env,
         &groups(&|g| g.include_patterns = vec!["eng-.*".into(), "(unclosed".into()]),
-        "group-include",
+        "groups.include-patterns",
         "`(unclosed` is not a valid regular expression",
     );
     refused(
         &env,
         &groups(&|g| g.exclude_patterns = vec!["[z-a]".into()]),
-        "group-exclude",
+        "groups.exclude-patterns",
         "is not a valid regular expression",
     );
     refused(
         &env,
         &groups(&|g| g.pattern = "*star".into()),
-        "group-pattern",
+        "groups.pattern",
         "is not a valid regular expression",
     );
     refused(
         &env,
         &groups(&|g| g.exclude_patterns = vec![format!("{}", "(a".repeat(10_000))]),
-        "group-exclude",
+        "groups.exclude-patterns",
         "is not a valid regular expression",
     );
     // Valid syntax, but compiled it would exceed the regex size limit.
     refused(
         &env,
         &groups(&|g| g.include_patterns = vec!["(a{1000}){1000}".into()]),
-        "group-include",
+        "groups.include-patterns",
         "is not a valid regular expression",
     );
     refused(
         &env,
-        &from_stored(&env, |i| i.users.username_pattern = "^(?P<user>.*@".into()),
-        "username-pattern",
+        &from_stored(&env, |i| i.users.username.pattern = "^(?P<user>.*@".into()),
+        "users.username.pattern",
         "is not a valid regular expression",
     );
     refused(
         &env,
         &groups(&|g| g.types = vec!["BUILT_IN".into()]),
-        "group-types",
+        "groups.types",
         "is not a group type to choose",
     );
     refused(
         &env,
-        &groups(&|g| g.required = vec!["  ".into()]),
-        "required-groups",
+        // (Blank names are normalized away; a name too long for the product is not.)
+        &groups(&|g| g.required = vec!["x".repeat(256)]),
+        "groups.required",
         "is not a usable group name",
     );
     refused(
         &env,
         &groups(&|g| g.default_groups = Some(vec!["x".repeat(256)])),
-        "default-groups",
+        "groups.default-groups",
         "is not a usable group name",
     );
 }
@@ -455,13 +456,13 @@ fn out_of_range_guard_thresholds_are_refused() {
     refused(
         &env,
         &from_stored(&env, |i| i.lifecycle.guard_percent = 101),
-        "guard-percent",
-        "101 % is out of range; use 0 to 100",
+        "lifecycle.guard-percent",
+        "101 is out of range; use 0 to 100",
     );
     refused(
         &env,
         &from_stored(&env, |i| i.lifecycle.guard_min_users = u32::MAX),
-        "guard-min-users",
+        "lifecycle.guard-min-users",
         "is out of range; use 0 to 1000000",
     );
 }
@@ -557,7 +558,10 @@ fn sync(env: &Env) -> Result<usersync::harness::SyncOutcome, HarnessError> {
 /// connector's sync state stay as they were; the run is recorded failed.
 #[track_caller]
 fn fails_with(env: &Env, kind: OktaErrorKind, path: &str, needle: &str) {
-    let before = dump(&env.harness, &[DIRECTORY_TABLES, &["sync_state"]].concat());
+    let before = dump(
+        &env.harness,
+        &[DIRECTORY_TABLES, &["connector_state"]].concat(),
+    );
     let err = sync(env).unwrap_err();
     let HarnessError::Sync(SyncError::Okta(o)) = &err else {
         panic!("expected an Okta error, got {err:?}")
@@ -567,7 +571,10 @@ fn fails_with(env: &Env, kind: OktaErrorKind, path: &str, needle: &str) {
     assert!(o.summary.contains(needle), "{}", o.summary);
     assert!(err.to_string().ends_with("nothing was changed"), "{err}");
     assert_eq!(
-        dump(&env.harness, &[DIRECTORY_TABLES, &["sync_state"]].concat()),
+        dump(
+            &env.harness,
+            &[DIRECTORY_TABLES, &["connector_state"]].concat()
+        ),
         before,
         "nothing applied"
     );
@@ -737,9 +744,9 @@ fn odd_but_legal_okta_data_is_synced_and_reported() {
     env.sim.with_org(|o| o.set_status(&ids[4], "FUTURE_STATUS"));
     let again = sync(&env).unwrap();
     assert!(
-        again.report.changes.is_empty(),
+        env.changes(again.run_id).is_empty(),
         "{:?}",
-        again.report.changes
+        env.changes(again.run_id)
     );
     assert!(
         env.store()
@@ -841,13 +848,12 @@ fn a_non_synced_group_of_the_okta_directory_with_an_okta_name_is_adopted() {
         .unwrap();
     let out = sync(&env).unwrap();
     assert!(
-        out.report
-            .changes
+        env.changes(out.run_id)
             .iter()
             .any(|c| c.target.eq_ignore_ascii_case(&name)
                 && c.fields.iter().any(|f| f.field == "okta-id")),
         "adopted: {:?}",
-        out.report.changes
+        env.changes(out.run_id)
     );
     let okta_id: Option<String> = env
         .harness

@@ -265,7 +265,7 @@ fn a_settings_file_holds_any_camel_case_settings_and_the_options_override_it() {
     let file = cli.dir.path().join("settings.json");
     std::fs::write(
         &file,
-        r#"{"memberConcurrency": 2, "users": {"usernamePattern": "(.*)@.*", "usernameReplacement": "$1"},
+        r#"{"memberConcurrency": 2, "users": {"username": {"pattern": "(.*)@.*", "replacement": "$1"}},
             "lifecycle": {"guardPercent": 25}, "unknownAtLogin": "deny"}"#,
     )
     .unwrap();
@@ -275,9 +275,9 @@ fn a_settings_file_holds_any_camel_case_settings_and_the_options_override_it() {
     let v: serde_json::Value =
         serde_json::from_str(&cli.ok(&["--json", "connector", "show", "Okta"])).unwrap();
     assert_eq!(v["memberConcurrency"], 8, "the option wins");
-    assert_eq!(v["users"]["usernamePattern"], "(.*)@.*");
+    assert_eq!(v["users"]["username"]["pattern"], "(.*)@.*");
     assert_eq!(
-        v["users"]["usernameAttribute"], "login",
+        v["users"]["username"]["template"], "{login}",
         "the rest: the defaults"
     );
     assert_eq!(v["lifecycle"]["guardPercent"], 25);

@@ -93,7 +93,7 @@ fn export_redacts_the_token_unless_asked() {
     let out = cli.ok("a.db", &["export"]);
     assert!(!out.contains("test-token"), "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["usersyncExport"], 2);
+    assert_eq!(v["usersyncExport"], 3);
     assert_eq!(v["connectors"][0]["lifecycle"]["missingUsers"], "disable");
     assert_eq!(v["secretsIncluded"], false);
     let c = &v["connectors"][0];
@@ -246,12 +246,12 @@ fn an_export_of_format_one_imports_with_its_snake_case_sections() {
     assert_eq!(v["lifecycle"]["missingUsers"], "delete");
     assert_eq!(v["lifecycle"]["guardPercent"], 40);
     assert_eq!(
-        v["users"]["usernameAttribute"], "login",
+        v["users"]["username"]["template"], "{login}",
         "null: the defaults"
     );
     // A version this release does not know is refused, naming the field.
-    std::fs::write(&file, r#"{"usersyncExport": 3, "connectors": []}"#).unwrap();
+    std::fs::write(&file, r#"{"usersyncExport": 4, "connectors": []}"#).unwrap();
     let o = cli.run_on("a.db", &["import", &file]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("format version 3"), "{}", o.stderr);
+    assert!(o.stderr.contains("format version 4"), "{}", o.stderr);
 }

@@ -39,9 +39,9 @@ fn full_sync_mirrors_okta_then_writes_nothing_then_exactly_the_changes() {
         "no change in Okta: zero store writes"
     );
     assert!(
-        second.report.changes.is_empty(),
+        env.changes(second.run_id).is_empty(),
         "{:?}",
-        second.report.changes
+        env.changes(second.run_id)
     );
     assert_eq!(env.store(), expected);
 
@@ -130,10 +130,15 @@ fn full_sync_mirrors_okta_then_writes_nothing_then_exactly_the_changes() {
     want.sort_by_key(|(a, t, g)| (format!("{a:?}"), t.clone(), g.clone()));
     assert_eq!(got, want);
 
+    assert_eq!(
+        env.changes(third.run_id).len(),
+        third.report.changes.len(),
+        "the report's changes are the run's recorded changes"
+    );
     let renamed_entry = third
         .report
         .changes
-        .iter()
+        .into_iter()
         .find(|e| e.action == ChangeAction::UpdateUser)
         .unwrap();
     let field = &renamed_entry.fields[0];

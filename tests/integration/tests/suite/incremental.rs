@@ -89,7 +89,7 @@ fn only_the_changes_are_fetched_and_the_store_ends_as_a_full_sync_would_leave_it
 
     // A full sync now finds nothing to do: the incremental sync left the same store.
     let full = env.harness.sync(CONNECTOR, SyncRequest::default()).unwrap();
-    assert_eq!(full.report.writes, 0, "{:?}", full.report.changes);
+    assert_eq!(full.report.writes, 0, "{:?}", env.changes(full.run_id));
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn without_a_previous_full_sync_incremental_runs_full_and_says_why() {
     let r = env.harness.sync(CONNECTOR, INCREMENTAL).unwrap();
     assert_eq!(r.report.mode, SyncMode::Full);
     assert_eq!(
-        r.report.warnings,
-        ["ran a full sync instead of an incremental one: no full sync has completed yet"]
+        r.report.mode_reason.as_deref(),
+        Some("ran a full sync instead of an incremental one: no full sync has completed yet")
     );
 }

@@ -161,3 +161,50 @@ fn unknown_logins_are_kept_or_denied_per_setting() {
         .unwrap();
     assert!(!r.found && r.username.is_none() && r.changes.is_empty());
 }
+
+/// A login sync by Okta id (an ID token's `sub`) admits the user and records its login
+/// time (inactivity cleanup judges by it); a refused login records none.
+#[test]
+fn an_admitted_login_by_okta_id_records_the_login_time() {
+    use usersync::host::bindings::wit::UserRef;
+    let env = env();
+    let (id, login) = env.sim.with_org(|o| {
+        let u = o.users.iter().find(|u| u.status == "ACTIVE").unwrap();
+        (
+            u.id.clone(),
+            u.profile["login"].as_str().unwrap().to_string(),
+        )
+    });
+    let last_login = |username: &str| -> Option<i64> {
+        env.harness
+            .db()
+            .lock()
+            .query_row(
+                "SELECT last_login FROM users WHERE username = ?1 COLLATE NOCASE",
+                [username],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(last_login(&login), None, "a sync is no login");
+    let before = usersync::product::db::now();
+    let r = env
+        .harness
+        .sync_user_by(CONNECTOR, &UserRef::OktaId(id.clone()))
+        .unwrap();
+    assert!(r.found && r.refusal.is_none(), "{r:?}");
+    assert!(last_login(&login).is_some_and(|t| t >= before));
+
+    env.sim.with_org(|o| o.set_status(&id, "SUSPENDED"));
+    env.harness
+        .db()
+        .lock()
+        .execute("UPDATE users SET last_login = NULL", [])
+        .unwrap();
+    let r = env
+        .harness
+        .sync_user_by(CONNECTOR, &UserRef::OktaId(id))
+        .unwrap();
+    assert!(r.refusal.is_some(), "{r:?}");
+    assert_eq!(last_login(&login), None, "refused: no login");
+}

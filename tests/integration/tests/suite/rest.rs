@@ -588,7 +588,7 @@ fn settings_are_camel_case_with_lower_case_values_and_a_body_changes_only_what_i
     // Every setting, camelCase, down to the nested records; enum values in kebab-case.
     assert_eq!(c["unknownAtLogin"], "keep");
     assert_eq!(c["users"]["migrate"], "by-username");
-    assert_eq!(c["users"]["usernameAttribute"], "login");
+    assert_eq!(c["users"]["username"]["template"], "{login}");
     assert_eq!(c["lifecycle"]["missingUsers"], "disable");
     assert_eq!(c["lifecycle"]["guardPercent"], 10);
     assert_eq!(c["groups"]["includePatterns"], serde_json::json!([]));

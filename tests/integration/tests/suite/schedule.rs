@@ -33,7 +33,10 @@ fn runs_a_due_connector_once_then_waits_for_the_next_slot() {
     let env = scheduled_env();
     let s = Scheduler::new(env.harness.clone());
     let t = now();
-    let first_slot = env.harness.next_runs("0 */15 * * * *", t, 1).unwrap()[0];
+    let first_slot = env
+        .harness
+        .next_runs("0 */15 * * * *", "UTC", t, 1)
+        .unwrap()[0];
     assert!(
         s.due(first_slot - 1).unwrap().is_empty(),
         "not due before its first slot"

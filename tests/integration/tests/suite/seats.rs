@@ -117,7 +117,7 @@ fn a_seat_limit_licenses_that_many_users_in_username_order_and_reports_the_other
     // Nothing changed: nothing is written, the same users are reported.
     let before = dump(&env.harness, DIRECTORY_TABLES);
     let again = sync(&env);
-    assert_eq!(again.report.writes, 0, "{:?}", again.report.changes);
+    assert_eq!(again.report.writes, 0, "{:?}", env.changes(again.run_id));
     assert_eq!(again.report.seats_denied, users(11..=15));
     assert_eq!(dump(&env.harness, DIRECTORY_TABLES), before);
 

@@ -5,10 +5,20 @@ use integration::{CONNECTOR, DIRECTORY_TABLES, Env, connector_input, dump};
 use okta_sim::{GenSpec, GroupType, Org, SimConfig};
 use serde_json::json;
 use usersync::model::{
-    ConnectorPatch, GroupSettings, LifecycleSettings, MigrateExisting, MissingUsers, Patch,
-    SyncError, UserSettings,
+    ConnectorPatch, FieldMapping, GroupSettings, LifecycleSettings, MigrateExisting, MissingUsers,
+    NoMatch, Patch, SyncError, UserSettings,
 };
 use usersync::{HarnessError, SyncRequest};
+
+/// A field made by `template` alone.
+fn mapping(template: &str) -> FieldMapping {
+    FieldMapping {
+        template: template.into(),
+        pattern: String::new(),
+        replacement: String::new(),
+        on_no_match: NoMatch::UseRaw,
+    }
+}
 
 fn users() -> UserSettings {
     UserSettings {
@@ -16,12 +26,11 @@ fn users() -> UserSettings {
         update_users: true,
         sync_status: true,
         create_staged: false,
-        username_attribute: "login".into(),
-        username_pattern: String::new(),
-        username_replacement: String::new(),
+        username: mapping("{login}"),
         lowercase_username: true,
-        display_name: "{firstName} {lastName}".into(),
-        email_attribute: "email".into(),
+        display_name: mapping("{firstName} {lastName}"),
+        email: mapping("{email}"),
+        attributes: vec![],
         migrate: MigrateExisting::ByUsername,
     }
 }
@@ -32,6 +41,7 @@ fn lifecycle() -> LifecycleSettings {
         remove_memberships_of_missing: true,
         guard_percent: 10,
         guard_min_users: 5,
+        inactivity: None,
     }
 }
 
@@ -113,7 +123,7 @@ fn import_update_and_status_switches() {
         o.add_user("new.person@example.com", "New", "Person", "ACTIVE")
     });
     let o = sync(&env);
-    assert_eq!(o.report.writes, 0, "{:?}", o.report.changes);
+    assert_eq!(o.report.writes, 0, "{:?}", env.changes(o.run_id));
     assert!(row(&env, &new).is_none(), "import off: not created");
     assert!(
         !row(&env, &ids[0])
@@ -163,11 +173,13 @@ fn usernames_from_another_attribute_a_regex_and_case() {
     set(&env, |i| {
         i.users = Some(
             UserSettings {
-                username_attribute: "email".into(),
-                username_pattern: "(.*)@.*".into(),
-                username_replacement: "$1".into(),
+                username: FieldMapping {
+                    pattern: "(.*)@.*".into(),
+                    replacement: "$1".into(),
+                    ..mapping("{email}")
+                },
                 lowercase_username: false,
-                display_name: "{lastName}, {firstName}".into(),
+                display_name: mapping("{lastName}, {firstName}"),
                 ..users()
             }
             .into_patch(),
@@ -432,42 +444,45 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
             ConnectorPatch {
                 users: Some(
                     UserSettings {
-                        username_pattern: "(".into(),
+                        username: FieldMapping {
+                            pattern: "(".into(),
+                            ..mapping("{login}")
+                        },
                         ..users()
                     }
                     .into_patch(),
                 ),
                 ..connector_input()
             },
-            "username-pattern",
+            "users.username.pattern",
             "is not a valid regular expression",
         ),
         (
             ConnectorPatch {
                 users: Some(
                     UserSettings {
-                        display_name: "{firstName".into(),
+                        display_name: mapping("{firstName"),
                         ..users()
                     }
                     .into_patch(),
                 ),
                 ..connector_input()
             },
-            "display-name",
+            "users.display-name.template",
             "without",
         ),
         (
             ConnectorPatch {
                 users: Some(
                     UserSettings {
-                        username_attribute: "first name".into(),
+                        username: mapping("{first name}"),
                         ..users()
                     }
                     .into_patch(),
                 ),
                 ..connector_input()
             },
-            "username-attribute",
+            "users.username.template",
             "not an Okta profile attribute",
         ),
         (
@@ -481,7 +496,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
                 ),
                 ..connector_input()
             },
-            "group-include",
+            "groups.include-patterns",
             "not a valid regular expression",
         ),
         (
@@ -495,7 +510,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
                 ),
                 ..connector_input()
             },
-            "group-types",
+            "groups.types",
             "include-built-in-groups",
         ),
         (
@@ -509,7 +524,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
                 ),
                 ..connector_input()
             },
-            "guard-percent",
+            "lifecycle.guard-percent",
             "out of range",
         ),
     ];
@@ -518,7 +533,7 @@ fn bad_settings_are_refused_naming_the_setting_and_the_stored_config_stays() {
         let HarnessError::InvalidConfig(errors) = &err else {
             panic!("{err:?}")
         };
-        assert_eq!(errors[0].field, field);
+        assert_eq!(errors[0].field, field, "{errors:?}");
         assert!(
             errors[0].message.contains(needle),
             "{field}: {}",
@@ -558,10 +573,9 @@ fn a_renamed_okta_login_keeps_the_user_key_and_its_history() {
     env.sim
         .with_org(|o| o.set_profile(&id, "login", json!("Renamed.Login@example.com")));
     let o = sync(&env);
-    let e = o
-        .report
-        .changes
-        .iter()
+    let e = env
+        .changes(o.run_id)
+        .into_iter()
         .find(|e| e.target == "renamed.login@example.com")
         .expect("a rename entry");
     assert_eq!(e.fields[0].field, "username");
@@ -744,7 +758,7 @@ fn readme_json(marker: &str) -> String {
 fn the_readme_shows_the_plugins_defaults_and_a_patch_the_harness_takes() {
     let env = env();
     let shown: usersync::ConnectorSettings = serde_json::from_str(&readme_json(
-        "these are they, with `name` and `oktaDomain` to set:",
+        "these are they for Jira, with `name` and `oktaDomain` to set:",
     ))
     .expect("the README's settings parse");
     let mut defaults = env.harness.defaults().unwrap();
@@ -757,7 +771,7 @@ fn the_readme_shows_the_plugins_defaults_and_a_patch_the_harness_takes() {
     ))
     .expect("the README's patch parses");
     let v = env.harness.update_connector(CONNECTOR, &patch).unwrap();
-    assert_eq!(v.settings.users.username_pattern, "(.*)@.*");
+    assert_eq!(v.settings.users.username.pattern, "(.*)@.*");
     assert_eq!(v.settings.groups.include_patterns, ["^eng-"]);
     assert_eq!(v.settings.lifecycle.guard_percent, 20);
     assert_eq!(v.settings.lifecycle.guard_min_users, 5, "the rest kept");

@@ -19,7 +19,7 @@ use usersync::{HarnessError, Options, SyncRequest};
 /// Everything a failed apply must leave as it was.
 fn tables() -> Vec<&'static str> {
     let mut t = DIRECTORY_TABLES.to_vec();
-    t.extend(["meta", "sync_state"]);
+    t.extend(["meta", "connector_state"]);
     t
 }
 
@@ -27,9 +27,17 @@ fn sync(env: &Env) -> Result<usersync::harness::SyncOutcome, HarnessError> {
     env.harness.sync(CONNECTOR, SyncRequest::default())
 }
 
-/// The latest run of the test connector and its log.
+/// The latest run of the test connector and its log; a failed run has no changes
+/// (they were rolled back with its apply).
 fn last_run(env: &Env) -> (usersync::product::db::runs::Run, String) {
     let run = env.harness.runs(Some(CONNECTOR), 1).unwrap().remove(0);
+    if run.status == usersync::model::RunStatus::Failed {
+        let changes = env.changes(run.id);
+        assert!(
+            changes.is_empty(),
+            "a failed run keeps no changes: {changes:?}"
+        );
+    }
     let (_, log) = env.harness.run(run.id).unwrap();
     let log = log
         .iter()
@@ -39,11 +47,26 @@ fn last_run(env: &Env) -> (usersync::product::db::runs::Run, String) {
     (run, log)
 }
 
-/// The store error of a failed sync, as the plugin words it (`conflict: …`,
-/// `store busy: …`, `store failure: …`).
-fn store_error(e: &HarnessError) -> &str {
+/// The latest run failed with an error containing `needle`, `tables` are as `before`;
+/// the run's log.
+#[track_caller]
+fn failed_without_writes(env: &Env, tables: &[&str], before: &[String], needle: &str) -> String {
+    assert_eq!(dump(&env.harness, tables), before, "nothing written");
+    let (run, log) = last_run(env);
+    assert_eq!(run.status, usersync::model::RunStatus::Failed);
+    let error = run.failure.map(|f| f.message).unwrap_or_default();
+    assert!(
+        error.contains(needle),
+        "the run's error names {needle:?}: {error}"
+    );
+    log
+}
+
+/// The store error of a failed sync, its kind first (`conflict: …`, `store busy: …`,
+/// `store failure: …`): the variant crossed the WIT as it was.
+fn store_error(e: &HarnessError) -> String {
     match e {
-        HarnessError::Sync(SyncError::Store(s)) => s,
+        HarnessError::Sync(SyncError::Store(s)) => s.to_string(),
         other => panic!("expected a store error, got {other:?}"),
     }
 }
@@ -77,7 +100,7 @@ fn a_constraint_violation_in_the_middle_of_the_first_sync_writes_nothing() {
     let before = dump(&env.harness, &tables());
 
     let err = sync(&env).unwrap_err();
-    let msg = store_error(&err);
+    let msg = &store_error(&err);
     assert!(
         msg.starts_with("conflict: "),
         "a constraint violation is a conflict: {msg}"
@@ -121,8 +144,9 @@ fn a_constraint_violation_in_the_middle_of_the_first_sync_writes_nothing() {
 #[test]
 fn a_failure_in_a_later_batch_rolls_back_the_batches_before_it() {
     let env = Env::generated(3200, 120);
-    let dry = env.dry_run().report;
-    let planned = dry.changes.len();
+    let dry = env.dry_run();
+    let planned = env.changes(dry.run_id).len();
+    let dry = dry.report;
     let batch = plugin::sync::APPLY_BATCH;
     assert!(planned > batch + 1000, "two batches: {planned} changes");
     // Groups, then users, then memberships: refuse the membership that is change
@@ -144,7 +168,7 @@ fn a_failure_in_a_later_batch_rolls_back_the_batches_before_it() {
     let Err(err) = sync(&env) else {
         panic!("the sync must fail")
     };
-    let msg = store_error(&err);
+    let msg = &store_error(&err);
     assert!(msg.starts_with("conflict: "), "{msg}");
     assert!(msg.contains("refuses a late membership"), "{msg}");
     assert_eq!(change_number(msg), batch + 500, "{msg}");
@@ -214,18 +238,12 @@ fn a_constraint_violation_late_in_a_mixed_batch_rolls_back_every_earlier_change(
 
     let err = sync(&env).unwrap_err();
     assert!(store_error(&err).starts_with("conflict: "), "{err:?}");
-    assert_eq!(
-        dump(&env.harness, &tables()),
-        before,
-        "the renames, deactivations, the new user and the new group are rolled back too"
-    );
-    let (run, _) = last_run(&env);
-    assert_eq!(run.status, usersync::model::RunStatus::Failed);
-    assert!(
-        run.failure
-            .unwrap()
-            .message
-            .contains("refuses memberships of Refused Team")
+    // The renames, deactivations, the new user and the new group are rolled back too.
+    failed_without_writes(
+        &env,
+        &tables(),
+        &before,
+        "refuses memberships of Refused Team",
     );
 
     env.harness
@@ -241,29 +259,31 @@ fn a_constraint_violation_late_in_a_mixed_batch_rolls_back_every_earlier_change(
 #[test]
 fn a_full_disk_in_the_middle_of_the_apply_writes_nothing_and_the_run_says_so() {
     let env = Env::generated(1500, 20);
-    // A first sync of a small part of the org would allocate pages for the run log;
-    // a failed dry run does the same without touching the directory.
+    let page_count = || -> i64 {
+        env.harness
+            .db()
+            .lock()
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap()
+    };
+    // A dry run allocates the pages of a run: its row, log lines and recorded changes
+    // (as many as the sync's), without touching the directory.
+    let empty = page_count();
     env.dry_run();
-    let pages: i64 = env
-        .harness
-        .db()
-        .lock()
-        .query_row("PRAGMA page_count", [], |r| r.get(0))
-        .unwrap();
-    // Room for a few log lines and the run's row, not for 1,500 users.
+    let pages = page_count();
+    // Room for another run like it and a few more log lines, not for 1,500 users.
+    let room = pages + (pages - empty) + 8;
     let limit: i64 = env
         .harness
         .db()
         .lock()
-        .query_row(&format!("PRAGMA max_page_count = {}", pages + 8), [], |r| {
-            r.get(0)
-        })
+        .query_row(&format!("PRAGMA max_page_count = {room}"), [], |r| r.get(0))
         .unwrap();
-    assert_eq!(limit, pages + 8);
+    assert_eq!(limit, room);
     let before = dump(&env.harness, &tables());
 
     let err = sync(&env).unwrap_err();
-    let msg = store_error(&err);
+    let msg = &store_error(&err);
     assert!(
         msg.starts_with("store failure: "),
         "a full disk is a store failure: {msg}"
@@ -298,25 +318,28 @@ fn a_full_disk_in_the_middle_of_the_apply_writes_nothing_and_the_run_says_so() {
     assert_eq!(env.store(), first_sync_projection(&org));
 }
 
-#[test]
-fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_written() {
-    // The sync reports "fetched … members" (just before planning and applying) and the
-    // failed apply through the harness's progress hook (every plugin log line, on the
-    // sync's thread), and waits for the test thread each time: the other connection
-    // takes its lock exactly between the fetch and the apply, and lets go once the
-    // apply has failed, so that the run can be recorded.
-    let (to_test, from_sync) = mpsc::channel::<&'static str>();
-    let (to_sync, from_test) = mpsc::channel::<()>();
+/// Where a sync waits for the test thread: what it reports, and what lets it go on.
+struct Checkpoints {
+    reached: mpsc::Receiver<&'static str>,
+    go_on: mpsc::Sender<()>,
+}
+
+/// Harness options whose progress hook (every log line of a call, on the sync's thread)
+/// stops the sync at "fetched … members" (the fetch done, before the store is read
+/// and written) and at the line `failed` accepts, until the test says go on. Once the
+/// test hangs up (drops the checkpoints), later syncs run freely.
+fn checkpoints(failed: fn(&str) -> bool) -> (Options, Checkpoints) {
+    let (to_test, reached) = mpsc::channel::<&'static str>();
+    let (go_on, from_test) = mpsc::channel::<()>();
     let from_test = std::sync::Mutex::new(from_test);
     let hook = move |msg: &str| {
         let point = if msg.starts_with("fetched ") && msg.contains("members") {
             "fetched"
-        } else if msg.starts_with("applying ") && msg.contains("failed") {
-            "apply failed"
+        } else if failed(msg) {
+            "failed"
         } else {
             return;
         };
-        // Once the test has hung up (after the failed apply), later syncs run freely.
         if to_test.send(point).is_ok() {
             let _ = from_test.lock().unwrap().recv();
         }
@@ -325,33 +348,54 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
         progress: Some(Progress(Arc::new(hook))),
         ..Options::default()
     };
-    let org = generated_org(400, 10);
-    let env = Env::with_options(org, SimConfig::default(), runtime(), options);
+    (options, Checkpoints { reached, go_on })
+}
+
+/// A sync while another connection holds an exclusive lock from the fetch's end to the
+/// sync's failure (then lets go, so that the run can be recorded).
+fn sync_locked_from_fetch_to_failure(
+    env: &Env,
+    at: &Checkpoints,
+) -> Result<usersync::harness::SyncOutcome, HarnessError> {
+    let path = env.dir.path().join("usersync.db");
+    std::thread::scope(|s| {
+        let sync = s.spawn(|| sync(env));
+        assert_eq!(at.reached.recv().unwrap(), "fetched");
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.busy_timeout(Duration::from_secs(10)).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        at.go_on.send(()).unwrap();
+        let next = at.reached.recv_timeout(Duration::from_secs(120));
+        other.execute_batch("ROLLBACK").unwrap();
+        assert_eq!(next, Ok("failed"), "the sync fails while locked");
+        at.go_on.send(()).unwrap();
+        sync.join().unwrap()
+    })
+}
+
+#[test]
+fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_written() {
+    // The other connection takes its lock exactly between the fetch and the apply, and
+    // lets go once the apply has failed, so that the run can be recorded.
+    let failed = |msg: &str| msg.starts_with("applying ") && msg.contains("failed");
+    let (options, sync_at) = checkpoints(failed);
+    let env = Env::with_options(
+        generated_org(400, 10),
+        SimConfig::default(),
+        runtime(),
+        options,
+    );
     // Don't wait the default 10 s for the lock.
     env.harness
         .db()
         .lock()
         .busy_timeout(Duration::from_millis(300))
         .unwrap();
-    let path = env.dir.path().join("usersync.db");
     let before = dump(&env.harness, &tables());
 
-    let result = std::thread::scope(|s| {
-        let sync = s.spawn(|| sync(&env));
-        assert_eq!(from_sync.recv().unwrap(), "fetched");
-        let other = rusqlite::Connection::open(&path).unwrap();
-        other.busy_timeout(Duration::from_secs(10)).unwrap();
-        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-        to_sync.send(()).unwrap();
-        let next = from_sync.recv_timeout(Duration::from_secs(120));
-        other.execute_batch("ROLLBACK").unwrap();
-        assert_eq!(next, Ok("apply failed"), "the apply fails while locked");
-        to_sync.send(()).unwrap();
-        sync.join().unwrap()
-    });
-
+    let result = sync_locked_from_fetch_to_failure(&env, &sync_at);
     let err = result.unwrap_err();
-    let msg = store_error(&err);
+    let msg = &store_error(&err);
     assert!(
         msg.starts_with("store busy: "),
         "a locked database is `busy`: {msg}"
@@ -373,7 +417,102 @@ fn a_database_locked_by_another_connection_fails_the_apply_and_nothing_is_writte
     assert!(log.contains("failed, nothing was written"), "{log}");
 
     // Unlocked, and the hook hung up: the next sync converges.
-    drop((from_sync, to_sync));
+    drop(sync_at);
+    sync(&env).expect("syncs");
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(env.store(), first_sync_projection(&org));
+}
+
+/// The directory tables with `groups` renamed to `groups_gone`.
+fn tables_without_groups() -> Vec<&'static str> {
+    let t: Vec<_> = tables()
+        .into_iter()
+        .map(|t| if t == "groups" { "groups_gone" } else { t })
+        .collect();
+    t
+}
+
+/// A store read that fails (here: the `groups` table gone, renamed behind the host's
+/// back) fails the sync with the store error of that read, naming it: never an empty
+/// answer, on which the sync would create what exists. The run is recorded failed and
+/// nothing is written.
+#[test]
+fn a_store_read_that_fails_fails_the_sync_and_writes_nothing() {
+    let env = Env::generated(300, 10);
+    sync(&env).expect("first sync");
+    env.sim.with_org(|o| {
+        o.add_user("brand.new@example.com", "Brand", "New", "ACTIVE");
+    });
+    let rename = |from: &str, to: &str| {
+        env.harness
+            .db()
+            .lock()
+            .execute_batch(&format!("ALTER TABLE {from} RENAME TO {to}"))
+            .unwrap()
+    };
+    rename("groups", "groups_gone");
+    let before = dump(&env.harness, &tables_without_groups());
+
+    let err = sync(&env).unwrap_err();
+    let msg = store_error(&err);
+    let read = msg
+        .strip_prefix("store failure: database: ")
+        .and_then(|m| m.strip_suffix(": no such table: groups"))
+        .unwrap_or_else(|| panic!("a failure of a named read: {msg}"));
+    assert!(!read.is_empty() && !read.contains("apply"), "{msg}");
+    assert!(err.to_string().ends_with("nothing was changed"), "{err}");
+    failed_without_writes(&env, &tables_without_groups(), &before, read);
+
+    rename("groups_gone", "groups");
+    let ok = sync(&env).expect("syncs");
+    assert_eq!(ok.report.counts.users_created, 1);
+}
+
+/// A database locked by another connection while the sync reads the store: the read
+/// fails as `busy` (the variant crosses the WIT as it is), the sync fails with it, the
+/// run is recorded failed and nothing is written. SQLite in WAL mode (the harness's)
+/// lets readers through a writer's lock, so the test first turns the database back to a
+/// rollback journal, where another connection's exclusive lock stops readers too.
+#[test]
+fn a_store_read_of_a_locked_database_is_busy_and_the_sync_writes_nothing() {
+    let failed = |msg: &str| msg.starts_with("the user store failed");
+    let (options, sync_at) = checkpoints(failed);
+    let env = Env::with_options(
+        generated_org(300, 8),
+        SimConfig::default(),
+        runtime(),
+        options,
+    );
+    {
+        let conn = env.harness.db().lock();
+        conn.busy_timeout(Duration::from_millis(300)).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "delete");
+    }
+    let before = dump(&env.harness, &tables());
+
+    // Locked from just before the sync reads the store to plan.
+    let result = sync_locked_from_fetch_to_failure(&env, &sync_at);
+    let err = result.unwrap_err();
+    let msg = store_error(&err);
+    assert!(
+        msg.starts_with("store busy: "),
+        "a locked database is `busy`: {msg}"
+    );
+    assert!(msg.contains("database is locked"), "{msg}");
+    assert!(
+        !msg.contains("apply"),
+        "a read failed, not the apply: {msg}"
+    );
+    let log = failed_without_writes(&env, &tables(), &before, "database is locked");
+    assert!(
+        log.contains("fetched "),
+        "the lines of the locked time are kept: {log}"
+    );
+
+    drop(sync_at);
     sync(&env).expect("syncs");
     let org = env.sim.with_org(|o| o.clone());
     assert_eq!(env.store(), first_sync_projection(&org));

@@ -8,8 +8,8 @@ use integration::runtime;
 use rusqlite::Connection;
 use serde_json::Value;
 use usersync::model::{
-    ConnectorPatch, ConnectorSettings, FailureKind, LifecyclePatch, MigrateExisting, MissingUsers,
-    Patch, RunKind, RunStatus, Trigger, UnknownAtLogin,
+    ConnectorPatch, ConnectorSettings, FailureKind, FieldMapping, LifecyclePatch, MigrateExisting,
+    MissingUsers, NoMatch, Patch, RunKind, RunStatus, Trigger, UnknownAtLogin,
 };
 use usersync::product::db::{Db, connectors};
 use usersync::{Harness, Options};
@@ -65,10 +65,13 @@ fn acme_prod(defaults: &ConnectorSettings) -> ConnectorSettings {
     s.unknown_at_login = UnknownAtLogin::Deny;
     s.member_concurrency = 6;
     s.users.create_staged = true;
-    s.users.username_attribute = "email".into();
-    s.users.username_pattern = "(.*)@.*".into();
-    s.users.username_replacement = "$1".into();
-    s.users.display_name = "{displayName}".into();
+    s.users.username = FieldMapping {
+        template: "{email}".into(),
+        pattern: "(.*)@.*".into(),
+        replacement: "$1".into(),
+        on_no_match: NoMatch::UseRaw,
+    };
+    s.users.display_name.template = "{displayName}".into();
     s.users.migrate = MigrateExisting::ByUsernameOrEmail;
     s.groups.exclude_patterns = vec!["^Secret".into()];
     s.groups.prefix = "okta-".into();
@@ -89,6 +92,9 @@ fn named(
     let mut s = defaults.clone();
     s.name = name.into();
     s.okta_domain = domain.into();
+    // 0.1.0 stored `null` default groups ("the product's"); the plugin's defaults now
+    // spell them out, the upgrade keeps what was stored.
+    s.groups.default_groups = None;
     s.apply(patch);
     s
 }
@@ -110,6 +116,7 @@ fn connectors_and_their_tokens_open_with_the_settings_they_were_given() {
             remove_memberships_of_missing: Some(true),
             guard_percent: Some(90),
             guard_min_users: Some(50),
+            inactivity: None,
         }),
         ..Default::default()
     };
@@ -265,11 +272,15 @@ fn every_report_keeps_its_counts_changes_and_seats() {
     let seats = h.run(2).unwrap().0.report.unwrap().seats_denied;
     assert_eq!(seats.len(), 14, "the seat-limited sync's report");
     drop(h);
-    assert_eq!(
-        raw(&path, "SELECT * FROM users ORDER BY key"),
-        users,
-        "the directory is untouched"
-    );
+    // Schema 4 added the users' last login (none yet); the rest is as it was.
+    let now: Vec<Vec<Value>> = raw(&path, "SELECT * FROM users ORDER BY key")
+        .into_iter()
+        .map(|mut row| {
+            assert_eq!(row.pop(), Some(Value::Null), "no login recorded");
+            row
+        })
+        .collect();
+    assert_eq!(now, users, "the directory is untouched");
 }
 
 #[test]
@@ -286,7 +297,7 @@ fn the_upgrade_is_written_once_and_a_second_open_changes_nothing() {
     assert!(
         first
             .iter()
-            .all(|r| r[0]["version"] == 2 || r[0].is_string()),
+            .all(|r| r[0]["version"] == usersync::model::stored::VERSION || r[0].is_string()),
         "{first:?}"
     );
     drop(open(&path));

@@ -514,6 +514,7 @@ fn user_group_and_lifecycle_settings_on_the_page_and_the_rest_api() {
         remove_memberships_of_missing: false,
         guard_percent: 25,
         guard_min_users: 3,
+        inactivity: None,
     };
     let advanced = serde_json::json!({ "lifecycle": lifecycle }).to_string();
     let form = |advanced: &str| {

@@ -1,0 +1,164 @@
+//! Fetch: what a sync reads from Okta, all of it before anything is planned.
+
+use super::mode::Chosen;
+use super::{Call, Mode, SyncError};
+use crate::host::{Host, Level};
+use crate::okta::{OktaClient, OktaError, OktaErrorKind, OktaGroup, OktaUser, Transport};
+use crate::state::ConnectorState;
+use crate::store::Store;
+use std::collections::HashSet;
+
+/// Most users denied a seat that one incremental sync offers a seat again (one Okta
+/// request each); the others wait for the next sync.
+pub const MAX_OFFERED: usize = 200;
+
+/// Okta's users, groups and memberships as fetched for one sync.
+#[derive(Default)]
+pub struct Fetched {
+    /// Users (and DEPROVISIONED members the users list leaves out).
+    pub users: Vec<OktaUser>,
+    /// Groups.
+    pub groups: Vec<OktaGroup>,
+    /// Member ids of each synced group, by group id.
+    pub members: Vec<(String, Vec<String>)>,
+}
+
+/// Everything the chosen mode needs: all of Okta, or what changed since the cursor.
+pub fn fetch<T: Transport>(
+    client: &mut OktaClient<T>,
+    call: &Call,
+    chosen: &Chosen,
+    host: &mut impl Host,
+) -> Result<Fetched, OktaError> {
+    match &chosen.since {
+        None => fetch_full(client, call, host),
+        Some(since) => fetch_changes(client, call, since, host),
+    }
+}
+
+/// Fetch the members of every synced group of `fetched`. Member lists also return
+/// DEPROVISIONED users, which the users list omits: they are added (inactive) so that
+/// their memberships stay.
+fn fetch_members<T: Transport>(
+    client: &mut OktaClient<T>,
+    call: &Call,
+    fetched: &mut Fetched,
+) -> Result<(), OktaError> {
+    let rules = &call.settings.rules;
+    let mut known: HashSet<String> = fetched.users.iter().map(|u| u.id.clone()).collect();
+    let ids: Vec<String> = fetched
+        .groups
+        .iter()
+        .filter(|g| {
+            rules.group_synced(&g.group_type, &g.profile.name) || rules.is_required(&g.profile.name)
+        })
+        .map(|g| g.id.clone())
+        .collect();
+    // Only the ids of members are kept, and the few users the users list left out.
+    let mut members: Vec<Vec<String>> = vec![Vec::new(); ids.len()];
+    let mut extra: Vec<Vec<OktaUser>> = vec![Vec::new(); ids.len()];
+    let concurrency = call.settings.config.member_concurrency as usize;
+    client.for_members_of(&ids, concurrency, |i, page| {
+        for m in page {
+            if known.insert(m.id.clone()) {
+                extra[i].push(m.user().map_err(|e| {
+                    OktaError::new(
+                        OktaErrorKind::BadResponse,
+                        &format!("/api/v1/groups/{}/users", ids[i]),
+                        format!("member {} is not the expected JSON: {e}", m.id),
+                    )
+                })?);
+            }
+            members[i].push(m.id);
+        }
+        Ok(())
+    })?;
+    fetched.users.extend(extra.into_iter().flatten());
+    fetched.members.extend(ids.into_iter().zip(members));
+    Ok(())
+}
+
+/// Everything: all users, all groups, every synced group's members.
+fn fetch_full<T: Transport>(
+    client: &mut OktaClient<T>,
+    call: &Call,
+    host: &mut impl Host,
+) -> Result<Fetched, OktaError> {
+    let mut f = Fetched {
+        users: client.list_users()?,
+        ..Default::default()
+    };
+    host.log(Level::Info, &format!("fetched {} users", f.users.len()));
+    f.groups = client.list_groups()?;
+    fetch_members(client, call, &mut f)?;
+    host.log(
+        Level::Info,
+        &format!(
+            "fetched {} groups and the members of {} of them",
+            f.groups.len(),
+            f.members.len()
+        ),
+    );
+    Ok(f)
+}
+
+/// Only what changed after `since`: changed users, changed groups and their members.
+fn fetch_changes<T: Transport>(
+    client: &mut OktaClient<T>,
+    call: &Call,
+    since: &str,
+    host: &mut impl Host,
+) -> Result<Fetched, OktaError> {
+    let mut f = Fetched {
+        users: client.list_users_updated_since(since)?,
+        ..Default::default()
+    };
+    f.groups = client.list_groups_updated_since(since)?;
+    fetch_members(client, call, &mut f)?;
+    host.log(
+        Level::Info,
+        &format!(
+            "changed since {since}: {} users, {} groups",
+            f.users.len(),
+            f.groups.len()
+        ),
+    );
+    Ok(f)
+}
+
+/// The users the last sync denied a licence seat, fetched again by an incremental sync
+/// (which would otherwise not see them until they change in Okta) so that its plan
+/// offers them a seat, when the licence has room. Returns the lowercase usernames
+/// offered (at most [`MAX_OFFERED`], in the order seats are granted).
+pub fn denied_again<T: Transport>(
+    client: &mut OktaClient<T>,
+    call: &Call,
+    chosen: &Chosen,
+    known: Option<&ConnectorState>,
+    store: &mut impl Store,
+    fetched: &mut Fetched,
+) -> Result<Vec<String>, SyncError> {
+    let (Some(licensing), Some(state)) = (&call.ctx.licensing, known) else {
+        return Ok(Vec::new());
+    };
+    if chosen.mode == Mode::Full || licensing.seats_used >= licensing.seat_limit {
+        return Ok(Vec::new());
+    }
+    let mut offered = Vec::new();
+    for name in state.seats_denied.iter().take(MAX_OFFERED) {
+        offered.push(name.to_lowercase());
+        let ours = store
+            .find_by_username(name)?
+            .into_iter()
+            .find(|u| u.directory == call.ctx.directory);
+        let Some(id) = ours.and_then(|u| u.okta_id) else {
+            continue;
+        };
+        if !fetched.users.iter().any(|u| u.id == id)
+            && let Some(user) = client.get_user(&id)?
+        {
+            fetched.users.push(user);
+        }
+    }
+    Ok(offered)
+}
