@@ -428,19 +428,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         return crate::surface::demo::run(args, &cli.db, options, out);
     }
     let mut options = options;
-    // Long syncs show what they are doing on a terminal; piped output stays quiet.
-    let spinner = (matches!(cli.command, Command::Sync { .. } | Command::SyncUser { .. })
-        && !cli.json
-        && std::io::IsTerminal::is_terminal(&std::io::stderr()))
-    .then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        let shown = bar.clone();
-        options.progress = Some(crate::host::Progress(std::sync::Arc::new(
-            move |line: &str| shown.set_message(line.to_string()),
-        )));
-        bar
-    });
+    let spinner = spinner(cli, &mut options);
     let h = Harness::open(&cli.db, options)?;
     let _clear = spinner.map(ClearOnDrop);
     let json = cli.json;
@@ -474,68 +462,20 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             let runs = h.runs(connector.as_deref(), *limit)?;
             emit(out, json, &runs, || report::runs_table(&runs))
         }
-        Command::Log { run } => {
-            let (r, log) = h.run(*run)?;
-            emit(
-                out,
-                json,
-                &serde_json::json!({"run": r, "log": log}),
-                || {
-                    let mut s = report::runs_table(std::slice::from_ref(&r));
-                    if let Some(rep) = &r.report {
-                        s.push_str(&report::sync_report(&r.connector, r.id, rep, usize::MAX));
-                    }
-                    for l in &log {
-                        s.push_str(&format!(
-                            "{}  {:<5} {}\n",
-                            report::time(l.at),
-                            l.level,
-                            l.message
-                        ));
-                    }
-                    s
-                },
-            )
-        }
+        Command::Log { run } => log(&h, *run, json, out),
         Command::Serve {
             check_every,
             listen,
             admin_user,
             admin_password_file,
-        } => {
-            let config = crate::surface::web::WebConfig {
-                admin_user: admin_user.clone(),
-                admin_password: admin_password(admin_password_file)?,
-            };
-            let server =
-                crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| {
-                    CliError {
-                        message: format!("cannot serve on {listen}: {e}"),
-                        code: 1,
-                    }
-                })?;
-            let _ = writeln!(
-                out,
-                "usersync: {} admin page at {url}{}, REST API at {url}{}/; scheduler running for {} connectors (schedules in UTC); stop with Ctrl-C",
-                h.product().name,
-                h.product().admin_path,
-                crate::surface::web::REST_BASE,
-                h.connectors()?.len(),
-                url = server.url(),
-            );
-            if let Some(s) = h.seats()? {
-                let _ = write!(out, "{}", report::seats(&s));
-            }
-            let _ = out.flush();
-            let period = std::time::Duration::from_secs((*check_every).max(1));
-            let scheduler = crate::surface::scheduler::Scheduler::new(h);
-            std::thread::spawn(move || {
-                let stop = std::sync::atomic::AtomicBool::new(false);
-                scheduler.run(period, &stop);
-            });
-            server.wait();
-            Ok(())
-        }
+        } => serve(
+            h,
+            *check_every,
+            listen,
+            admin_user,
+            admin_password_file,
+            out,
+        ),
         Command::Export {
             include_secrets,
             output,
@@ -544,6 +484,89 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         #[cfg(feature = "demo")]
         Command::Demo(_) => unreachable!("handled above"),
     }
+}
+
+/// Long syncs show what they are doing on a terminal (a spinner fed by the plugin's log
+/// lines); piped output and `--json` stay quiet.
+fn spinner(cli: &Cli, options: &mut Options) -> Option<indicatif::ProgressBar> {
+    let wanted = matches!(cli.command, Command::Sync { .. } | Command::SyncUser { .. })
+        && !cli.json
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    wanted.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let shown = bar.clone();
+        options.progress = Some(crate::host::Progress(std::sync::Arc::new(
+            move |line: &str| shown.set_message(line.to_string()),
+        )));
+        bar
+    })
+}
+
+/// `usersync log RUN`: the run, its report and its log lines.
+fn log(h: &Harness, run: i64, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let (r, log) = h.run(run)?;
+    emit(
+        out,
+        json,
+        &serde_json::json!({"run": r, "log": log}),
+        || {
+            let mut s = report::runs_table(std::slice::from_ref(&r));
+            if let Some(rep) = &r.report {
+                s.push_str(&report::sync_report(&r.connector, r.id, rep, usize::MAX));
+            }
+            for l in &log {
+                s.push_str(&format!(
+                    "{}  {:<5} {}\n",
+                    report::time(l.at),
+                    l.level,
+                    l.message
+                ));
+            }
+            s
+        },
+    )
+}
+
+/// `usersync serve`: the REST API and admin page, and the scheduler, until stopped.
+fn serve(
+    h: Harness,
+    check_every: u64,
+    listen: &str,
+    admin_user: &str,
+    admin_password_file: &Option<PathBuf>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let config = crate::surface::web::WebConfig {
+        admin_user: admin_user.to_string(),
+        admin_password: admin_password(admin_password_file)?,
+    };
+    let server =
+        crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
+            message: format!("cannot serve on {listen}: {e}"),
+            code: 1,
+        })?;
+    let _ = writeln!(
+        out,
+        "usersync: {} admin page at {url}{}, REST API at {url}{}/; scheduler running for {} connectors (schedules in UTC); stop with Ctrl-C",
+        h.product().name,
+        h.product().admin_path,
+        crate::surface::web::REST_BASE,
+        h.connectors()?.len(),
+        url = server.url(),
+    );
+    if let Some(s) = h.seats()? {
+        let _ = write!(out, "{}", report::seats(&s));
+    }
+    let _ = out.flush();
+    let period = std::time::Duration::from_secs((check_every).max(1));
+    let scheduler = crate::surface::scheduler::Scheduler::new(h);
+    std::thread::spawn(move || {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        scheduler.run(period, &stop);
+    });
+    server.wait();
+    Ok(())
 }
 
 /// The admin password of `serve`: --admin-password-file, else USERSYNC_ADMIN_PASSWORD.
