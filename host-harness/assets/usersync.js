@@ -1,4 +1,4 @@
-// The admin page's script: tabs, confirmations, the interval dialog, the next run times
+// The admin page's script: tabs, the credential's fields, confirmations, the interval dialog, the next run times
 // of the cron field, Test connection, and the reload of a running run's page. Served at
 // <base>/assets/usersync.js, so the page needs no inline script (its Content-Security-Policy
 // allows scripts from 'self' only). Page POSTs from here carry the CSRF header.
@@ -28,6 +28,18 @@
       showTab(a.getAttribute('data-tab'));
     });
   });
+
+  // The credential's fields: those of the type chosen (without the script, both show).
+  var auth = byId('auth');
+  function showCredential() {
+    document.querySelectorAll('[data-auth]').forEach(function (d) {
+      d.hidden = d.getAttribute('data-auth') !== auth.value;
+    });
+  }
+  if (auth) {
+    auth.addEventListener('change', showCredential);
+    showCredential();
+  }
 
   // Forms that ask first (Delete, Sync anyway).
   document.querySelectorAll('form[data-confirm]').forEach(function (f) {

@@ -1,13 +1,15 @@
 //! The harness as a library: what the CLI, the REST API, the admin page and the tests
 //! call. It plays the host product: connectors, their secrets, syncs and their runs. The
-//! API token stays on this side: the plugin gets the settings, and the HTTP policy adds
-//! the token to the plugin's requests to the connector's Okta host.
+//! credential stays on this side: the plugin gets the settings, and the HTTP policy adds
+//! the API token, or a service app's access token and DPoP proof, to the plugin's
+//! requests to the connector's Okta host.
 
 use crate::host::bindings::types::HostContext;
 use crate::host::bindings::{ConnectorCore, wit};
 use crate::host::http::{Denied, HttpPolicy, OktaAccess, Resolve};
+use crate::host::oauth::CredentialError;
 use crate::host::runtime::{GuestError, Limits, Runtime};
-use crate::host::token::{ApiToken, TokenError};
+use crate::host::secret::{self, Secret, Sessions};
 use crate::host::{CallScope, CommitError, HostState};
 use crate::model::stored::StoredError;
 use crate::model::{
@@ -72,6 +74,9 @@ pub enum HarnessError {
     /// The seat limit does not fit the product.
     #[error(transparent)]
     Seats(#[from] SeatsError),
+    /// The service app could not get a token, or lacks a scope or an admin role.
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
 }
 
 /// What kind of failure a [`HarnessError`] is: each surface maps these once (the CLI's
@@ -105,7 +110,8 @@ impl HarnessError {
             HarnessError::DuplicateName(_) => ErrorKind::Conflict,
             HarnessError::AlreadyRunning(_) => ErrorKind::Busy,
             HarnessError::Sync(SyncError::Guard(_) | SyncError::PlanChanged(_)) => ErrorKind::Guard,
-            HarnessError::Sync(SyncError::Okta(_) | SyncError::Security(_)) => ErrorKind::Upstream,
+            HarnessError::Sync(SyncError::Okta(_) | SyncError::Security(_))
+            | HarnessError::Credential(_) => ErrorKind::Upstream,
             HarnessError::Sync(SyncError::Store(_))
             | HarnessError::Guest(_)
             | HarnessError::Db(_)
@@ -119,6 +125,7 @@ impl HarnessError {
             HarnessError::Sync(e) => e.kind(),
             HarnessError::InvalidConfig(_) | HarnessError::Seats(_) => FailureKind::InvalidSettings,
             HarnessError::Db(_) | HarnessError::Stored(_) => FailureKind::Store,
+            HarnessError::Credential(_) => FailureKind::Okta,
             _ => FailureKind::Plugin,
         };
         Failure {
@@ -138,7 +145,7 @@ impl HarnessError {
     }
 }
 
-/// A connector as shown to admins: never the token.
+/// A connector as shown to admins: never its secret.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectorView {
@@ -149,64 +156,121 @@ pub struct ConnectorView {
     pub settings: ConnectorSettings,
     /// Its directory.
     pub directory_id: i64,
-    /// Always masked.
-    pub api_token: &'static str,
+    /// The API token, always masked (for an API-token credential).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<&'static str>,
+    /// The private key, always masked (for a service app).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<&'static str>,
+    /// The public half of a service app's key, as the JWK to register in the Okta app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<serde_json::Value>,
     /// Next five scheduled runs (Unix seconds, UTC).
     pub next_runs: Vec<i64>,
     /// The latest run.
     pub last_run: Option<runs::Run>,
 }
 
-/// Settings the plugin accepted, and the token the host accepted.
+/// Settings the plugin accepted, and the secret the host accepted.
 #[derive(Clone, Debug)]
 pub struct Configured {
     /// The normalized settings.
     pub settings: ConnectorSettings,
     /// Their next five scheduled runs (Unix seconds, UTC).
     pub next_runs: Vec<i64>,
-    /// The normalized token (its `Debug` is masked).
-    pub token: ApiToken,
+    /// The credential's secret (its `Debug` is masked).
+    pub secret: Secret,
 }
 
-/// Add the token's error to the plugin's, where the plugin used to report it: after the
-/// name and the domain.
-/// A stored credential is only ever sent to the domain it was given for: settings that
-/// move a connector to another Okta domain must bring the credential again, or they are
-/// refused naming it (else a changed domain would receive the stored token).
+/// A stored secret is only ever used for the domain and the kind of credential it was
+/// given for: settings that move a connector to another Okta domain (as the plugin
+/// normalized it), or to another kind of credential, must bring the secret again, or
+/// they are refused naming it (else a changed domain would receive the stored token).
 fn credential_stays_with(
     old: &StoredConnector,
-    configured: Configured,
-) -> Result<Configured, HarnessError> {
-    if configured
-        .settings
+    new: &ConnectorSettings,
+) -> Result<(), HarnessError> {
+    let (field, name) = (new.credential.secret_field(), new.credential.secret_name());
+    let message = if !same_kind(&old.settings.credential, &new.credential) {
+        format!(
+            "the credential changes from {} to {}: give the {name}",
+            kind_name(&old.settings.credential),
+            kind_name(&new.credential)
+        )
+    } else if !new
         .okta_domain
         .eq_ignore_ascii_case(&old.settings.okta_domain)
     {
-        return Ok(configured);
-    }
-    Err(HarnessError::InvalidConfig(vec![FieldError {
-        field: crate::host::token::FIELD.into(),
-        message: format!(
-            "the Okta domain changes from {} to {}: give the API token for the new domain \
+        format!(
+            "the Okta domain changes from {} to {}: give the {name} for the new domain \
              (the stored one is only sent to the domain it was given for)",
-            old.settings.okta_domain, configured.settings.okta_domain
-        ),
+            old.settings.okta_domain, new.okta_domain
+        )
+    } else {
+        return Ok(());
+    };
+    Err(HarnessError::InvalidConfig(vec![FieldError {
+        field: field.into(),
+        message,
     }]))
 }
 
-fn with_token_error(mut errors: Vec<FieldError>, e: TokenError) -> Vec<FieldError> {
+/// The secret a patch gives for `credential`: its token or key, or a key generated for
+/// it (`generateKey`); refused naming the field when it gives the other kind's.
+fn given_secret(
+    patch: &ConnectorPatch,
+    credential: &model::Credential,
+) -> Result<Option<String>, HarnessError> {
+    let refuse = |message: String| {
+        HarnessError::InvalidConfig(vec![FieldError {
+            field: credential.secret_field().into(),
+            message,
+        }])
+    };
+    match (patch.generate_key, credential) {
+        (Some(true), model::Credential::OauthServiceApp { .. }) => {
+            return Ok(Some(
+                crate::host::oauth::ClientKey::generate()
+                    .expose()
+                    .to_string(),
+            ));
+        }
+        (Some(true), model::Credential::ApiToken) => {
+            return Err(refuse(
+                "a key is generated only for an OAuth service app (credential type oauth-service-app)".into(),
+            ));
+        }
+        _ => {}
+    }
+    let given = patch.secret_for(credential).map_err(|other| {
+        refuse(format!(
+            "the connector authenticates with {}: give its {}, not `{other}`",
+            kind_name(credential),
+            credential.secret_name()
+        ))
+    })?;
+    Ok(given.map(str::to_string))
+}
+
+fn same_kind(a: &model::Credential, b: &model::Credential) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+fn kind_name(c: &model::Credential) -> &'static str {
+    match c {
+        model::Credential::ApiToken => "an API token",
+        model::Credential::OauthServiceApp { .. } => "an OAuth service app",
+    }
+}
+
+/// Add the host's refusals (the credential's) to the plugin's, where admins look for
+/// them: after the name and the domain.
+fn with_host_errors(mut errors: Vec<FieldError>, host: Vec<FieldError>) -> Vec<FieldError> {
     let at = errors
         .iter()
         .take_while(|e| e.field == "name" || e.field == "okta-domain")
         .count();
-    let e = e.field_error();
-    errors.insert(
-        at,
-        FieldError {
-            field: e.field,
-            message: e.message,
-        },
-    );
+    errors.splice(at..at, host);
     errors
 }
 
@@ -251,6 +315,15 @@ impl SyncRequest {
 /// A call's result as the harness's: the guest's failure or the plugin's error.
 fn outcome<T>(result: Result<Result<T, wit::SyncError>, GuestError>) -> Result<T, HarnessError> {
     result?.map_err(|e| HarnessError::Sync(e.into()))
+}
+
+/// A failed call's error: the credential failure that caused it if there was one (the
+/// plugin only saw its request fail, or a 403), else the plugin's.
+fn credential_first<T>(state: &HostState, r: Result<T, HarnessError>) -> Result<T, HarnessError> {
+    match (r, state.credential_failure()) {
+        (Err(_), Some(e)) => Err(HarnessError::Credential(e)),
+        (r, _) => r,
+    }
 }
 
 impl From<CommitError> for HarnessError {
@@ -301,6 +374,8 @@ pub struct Harness {
     /// Held by each sync and login sync while a seat limit is set: the seats a call is
     /// told are in use stay so until it has applied its changes.
     seat_lock: Arc<Mutex<()>>,
+    /// Service-app sessions (their cached tokens) of the connectors.
+    sessions: Arc<Sessions>,
 }
 
 /// Marks a connector as syncing until dropped.
@@ -380,6 +455,7 @@ impl Harness {
             defaults: Default::default(),
             running: Default::default(),
             seat_lock: Default::default(),
+            sessions: Default::default(),
         };
         h.upgrade_stored()?;
         runs::fail_interrupted(&h.db.lock())?;
@@ -511,59 +587,66 @@ impl Harness {
         Ok(result.map_err(model::wit::field_errors))
     }
 
-    /// Validate settings (with the plugin) and the token (here); returns them
-    /// normalized, or every bad field.
+    /// Validate settings (with the plugin) and the credential with its secret (here);
+    /// returns them normalized, or every bad field.
     pub fn configure(
         &self,
         settings: &ConnectorSettings,
-        token: &str,
+        secret: &str,
     ) -> Result<Configured, HarnessError> {
         let result = self.call_configure(&model::wit::config(settings))?;
-        match (result, ApiToken::parse(token)) {
-            (Ok(c), Ok(token)) => Ok(Configured {
-                settings: model::wit::settings_from(c.config),
+        let mut host = secret::check(&settings.credential);
+        let secret = Secret::parse(&settings.credential, secret).map_err(|e| host.push(e));
+        match (result, secret) {
+            (Ok(c), Ok(secret)) if host.is_empty() => Ok(Configured {
+                settings: model::wit::settings_from(c.config, settings.credential.clone()),
                 next_runs: c.next_runs,
-                token,
+                secret,
             }),
-            (Err(errors), Ok(_)) => Err(HarnessError::InvalidConfig(errors)),
-            (settings, Err(e)) => Err(HarnessError::InvalidConfig(with_token_error(
-                settings.err().unwrap_or_default(),
-                e,
+            (result, _) => Err(HarnessError::InvalidConfig(with_host_errors(
+                result.err().unwrap_or_default(),
+                host,
             ))),
         }
     }
 
     /// The settings a patch makes, validated: its fields over the stored connector's
-    /// settings, or over the defaults for a new one; and the token (the patch's, else the
-    /// stored one).
+    /// settings, or over the defaults for a new one; and the secret (the patch's, a key
+    /// generated for it, else the stored one), with whether it is new.
     fn configure_patch(
         &self,
         old: Option<&StoredConnector>,
         patch: &ConnectorPatch,
-    ) -> Result<Configured, HarnessError> {
+    ) -> Result<(Configured, bool), HarnessError> {
         let mut settings = match old {
             Some(c) => c.settings.clone(),
             None => self.defaults()?,
         };
         settings.apply(patch.clone());
-        let token = match (patch.token(), old) {
-            (Some(t), _) => t.to_string(),
-            (None, Some(c)) => connectors::token(&self.db.lock(), c.id)?,
+        let given = given_secret(patch, &settings.credential)?;
+        let secret = match (&given, old) {
+            (Some(t), _) => t.clone(),
+            // A stored secret of the other kind would only be refused as the wrong shape.
+            (None, Some(c)) if !same_kind(&c.settings.credential, &settings.credential) => {
+                credential_stays_with(c, &settings)?;
+                unreachable!("another kind of credential is refused")
+            }
+            (None, Some(c)) => connectors::secret(&self.db.lock(), c.id)?,
             (None, None) => String::new(),
         };
-        let configured = self.configure(&settings, &token)?;
-        match old {
-            Some(c) if patch.token().is_none() => credential_stays_with(c, configured),
-            _ => Ok(configured),
+        let configured = self.configure(&settings, &secret)?;
+        if let (None, Some(c)) = (&given, old) {
+            credential_stays_with(c, &configured.settings)?;
         }
+        Ok((configured, given.is_some()))
     }
 
-    /// The stored token of a connector, with the access to its Okta host it grants.
+    /// The stored secret of a connector, with the access to its Okta host it grants.
     fn okta_access(&self, c: &StoredConnector) -> Result<OktaAccess, HarnessError> {
-        let token = ApiToken::parse(&connectors::token(&self.db.lock(), c.id)?)
-            .map_err(|e| with_token_error(Vec::new(), e))
-            .map_err(HarnessError::InvalidConfig)?;
-        Ok(OktaAccess::new(&c.settings.okta_domain, token))
+        let stored = connectors::secret(&self.db.lock(), c.id)?;
+        let secret = Secret::parse(&c.settings.credential, &stored)
+            .map_err(|e| HarnessError::InvalidConfig(vec![e]))?;
+        Ok(self.sessions.access(Some(c.id), &c.settings, secret))
     }
 
     fn stored(&self, name: &str) -> Result<StoredConnector, HarnessError> {
@@ -587,7 +670,7 @@ impl Harness {
         patch: &ConnectorPatch,
     ) -> Result<Configured, HarnessError> {
         let old = existing.map(|n| self.stored(n)).transpose()?;
-        self.configure_patch(old.as_ref(), patch)
+        Ok(self.configure_patch(old.as_ref(), patch)?.0)
     }
 
     /// Create a connector (and its directory) from the defaults and `patch`.
@@ -597,7 +680,7 @@ impl Harness {
         connectors::insert(
             &mut self.db.lock(),
             &configured.settings,
-            configured.token.expose(),
+            configured.secret.expose(),
         )?;
         self.connector(&configured.settings.name)
     }
@@ -610,10 +693,15 @@ impl Harness {
         patch: &ConnectorPatch,
     ) -> Result<ConnectorView, HarnessError> {
         let old = self.stored(name)?;
-        let configured = self.configure_patch(Some(&old), patch)?;
+        let (configured, new) = self.configure_patch(Some(&old), patch)?;
         self.check_name(&configured.settings.name, Some(old.id))?;
-        let new_token = patch.token().map(|_| configured.token.expose());
-        connectors::update(&mut self.db.lock(), old.id, &configured.settings, new_token)?;
+        let new_secret = new.then(|| configured.secret.expose());
+        connectors::update(
+            &mut self.db.lock(),
+            old.id,
+            &configured.settings,
+            new_secret,
+        )?;
         self.connector(&configured.settings.name)
     }
 
@@ -637,11 +725,23 @@ impl Harness {
                 5,
             )
             .unwrap_or_default();
+        let (api_token, private_key, public_key) = match &c.settings.credential {
+            model::Credential::ApiToken => (Some(model::REDACTED), None, None),
+            model::Credential::OauthServiceApp { key_id, .. } => {
+                let stored = connectors::secret(&self.db.lock(), c.id)?;
+                let public = crate::host::oauth::ClientKey::parse(&stored)
+                    .ok()
+                    .map(|k| k.public_jwk(key_id.as_deref()));
+                (None, Some(model::REDACTED), public)
+            }
+        };
         Ok(ConnectorView {
             id: c.id,
             settings: c.settings,
             directory_id: c.directory_id,
-            api_token: model::REDACTED,
+            api_token,
+            private_key,
+            public_key,
             next_runs,
             last_run,
         })
@@ -705,11 +805,12 @@ impl Harness {
         ctx: &HostContext,
     ) -> Result<ConnectionInfo, HarnessError> {
         let config = model::wit::config(settings);
-        let result = self.short_call(state, |g, s| {
+        let (result, mut state) = self.runtime.call(state, self.short_limits(), |g, s| {
             g.usersync_okta_connector()
                 .call_test_connection(s, &config, ctx)
         });
-        Ok(result?.map_err(SyncError::from)?.into())
+        state.abandon(None);
+        credential_first(&state, outcome(result)).map(Into::into)
     }
 
     /// Check that Okta answers to settings not saved yet (the admin page's Test
@@ -721,9 +822,11 @@ impl Harness {
         patch: &ConnectorPatch,
     ) -> Result<ConnectionInfo, HarnessError> {
         let old = existing.map(|n| self.stored(n)).transpose()?;
-        let configured = self.configure_patch(old.as_ref(), patch)?;
+        let (configured, _) = self.configure_patch(old.as_ref(), patch)?;
         let ctx = self.context(old.as_ref().map_or(0, |c| c.directory_id));
-        let access = OktaAccess::new(&configured.settings.okta_domain, configured.token);
+        let access = self
+            .sessions
+            .access(None, &configured.settings, configured.secret);
         let state = self.state(
             Some(access),
             CallScope {
@@ -805,7 +908,7 @@ impl Harness {
             },
         );
         let denied = state.denied();
-        let mut report = match outcome(result) {
+        let mut report = match credential_first(&state, outcome(result)) {
             Ok(report) => SyncReport::from(report),
             Err(e) => return Err(self.fail_run(run_id, req.kind(), e, Some(&mut state))?),
         };
@@ -867,7 +970,7 @@ impl Harness {
             g.usersync_okta_connector()
                 .call_sync_user(s, &config, &ctx, who)
         });
-        let report = match outcome(result) {
+        let report = match credential_first(&state, outcome(result)) {
             Ok(report) => UserSyncReport::from(report),
             Err(e) => {
                 state.abandon(None);

@@ -508,7 +508,7 @@ fn the_token_appears_only_in_the_secrets_table() {
     w.seen.extend(database_text(&w.db()));
     let conn = Connection::open(w.db()).unwrap();
     let stored: Vec<String> = conn
-        .prepare("SELECT api_token FROM secrets")
+        .prepare("SELECT secret FROM secrets")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
@@ -661,7 +661,8 @@ fn every_request_of_every_call_carries_exactly_the_host_token() {
 /// none of them shows it.
 #[test]
 fn the_host_state_of_a_call_masks_the_token_in_debug() {
-    use usersync::host::http::{HttpPolicy, OktaAccess, Resolve};
+    use usersync::host::http::{Credential, HttpPolicy, OktaAccess, Resolve};
+    use usersync::host::oauth::{AppSettings, ClientKey, ServiceApp};
     use usersync::host::token::ApiToken;
     use usersync::host::{CallScope, HostState};
 
@@ -669,9 +670,44 @@ fn the_host_state_of_a_call_masks_the_token_in_debug() {
     let token = ApiToken::parse(&format!("SSWS {SECRET}")).unwrap();
     assert_eq!(token.expose(), SECRET, "the real token is inside");
     let policy = HttpPolicy::new(
-        Some(OktaAccess::new(DOMAIN, token.clone())),
+        Some(OktaAccess::new(DOMAIN, Credential::ApiToken(token.clone()))),
         Resolve::default(),
     );
+    // A service app's private key: its PEM body must not show either.
+    let key = ClientKey::generate();
+    let pem_body = key.expose().lines().nth(1).unwrap().to_string();
+    let app = AppSettings {
+        client_id: "0oaApp".into(),
+        key_id: None,
+        scopes: vec!["okta.users.read".into()],
+        dpop: true,
+    };
+    let session = std::sync::Arc::new(ServiceApp::new(DOMAIN, app, key.clone()));
+    let app_policy = HttpPolicy::new(
+        Some(OktaAccess::new(DOMAIN, Credential::ServiceApp(session))),
+        Resolve::default(),
+    );
+    let app_input = ConnectorPatch {
+        private_key: Some(TokenText(key.expose().into())),
+        ..Default::default()
+    };
+    for (what, shown) in [
+        ("ClientKey", format!("{key:?} {key:#?} {key}")),
+        (
+            "HttpPolicy of a service app",
+            format!("{app_policy:?} {app_policy:#?}"),
+        ),
+        (
+            "ConnectorPatch with a key",
+            format!("{app_input:?} {app_input:#?}"),
+        ),
+    ] {
+        assert!(shown.contains("********"), "{what}: {shown}");
+        assert!(
+            !shown.contains(&pem_body) && !shown.contains("PRIVATE KEY"),
+            "{what}: {shown}"
+        );
+    }
     let db = usersync::product::db::Db::open(&w.db()).unwrap();
     let state = HostState::new(db, policy, CallScope::default(), Default::default());
     let input = ConnectorPatch {

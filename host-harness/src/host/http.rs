@@ -1,17 +1,24 @@
 //! The outgoing-HTTP policy (`wasi:http`): the guest may reach only its connector's Okta
 //! host, over https, and the host authenticates those requests itself: whatever
-//! `Authorization` the guest set is replaced by `SSWS <token>`, so the guest never holds
-//! the token. A documented override (like curl's `--resolve`) sends an Okta domain's
+//! `Authorization` (or `DPoP`) the guest set is replaced by `SSWS <token>`, or by a
+//! service app's access token and DPoP proof ([`super::oauth`]), so the guest never holds
+//! a credential. A documented override (like curl's `--resolve`) sends an Okta domain's
 //! requests to a loopback address over plain http, for the simulator and demo; it
 //! accepts loopback addresses only, so a token never leaves the machine unencrypted.
 
+use crate::host::oauth::{self, Authorization, CredentialError, ServiceApp, TokenRoute};
 use crate::host::token::ApiToken;
 use http::header::AUTHORIZATION;
 use http::uri::{Authority, Scheme};
-use http::{Request, Uri};
+use http::{HeaderName, Method, Request, Uri};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// The DPoP proof header (RFC 9449).
+const DPOP: HeaderName = HeaderName::from_static("dpop");
 
 /// Domain → loopback address overrides, set at harness start-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,21 +70,46 @@ pub struct Denied {
     pub reason: String,
 }
 
-/// The one Okta host a call may reach, and the token the host sends it.
+/// How the host authenticates a connector's requests.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// `Authorization: SSWS <token>`.
+    ApiToken(ApiToken),
+    /// An OAuth service app's access token (DPoP-bound or Bearer), from its session.
+    ServiceApp(Arc<ServiceApp>),
+}
+
+/// The one Okta host a call may reach, and the credential the host sends it.
 #[derive(Clone, Debug)]
 pub struct OktaAccess {
     host: String,
-    token: ApiToken,
+    credential: Credential,
 }
 
 impl OktaAccess {
-    /// `https://{okta_domain}`, authenticated with `token`.
-    pub fn new(okta_domain: &str, token: ApiToken) -> Self {
+    /// `https://{okta_domain}`, authenticated with `credential`.
+    pub fn new(okta_domain: &str, credential: Credential) -> Self {
         OktaAccess {
             host: okta_domain.to_ascii_lowercase(),
-            token,
+            credential,
         }
     }
+}
+
+/// What the policy does with a request it allows.
+enum Prepared {
+    /// Routed and authenticated (SSWS): send it as it is.
+    Ready,
+    /// Routed; the service app authenticates it when it is sent.
+    ServiceApp(Box<AppRequest>),
+}
+
+/// A request a service app authenticates.
+struct AppRequest {
+    app: Arc<ServiceApp>,
+    /// The URL as the plugin made it (a proof's `htu` names it, not the route).
+    public: Uri,
+    route: TokenRoute,
 }
 
 /// The policy for one call: the one host allowed with its token, and the overrides.
@@ -88,6 +120,9 @@ pub struct HttpPolicy {
     resolve: Resolve,
     /// Requests refused during the call.
     denied: Vec<Denied>,
+    /// The first credential failure of the call (the service app's token could not be
+    /// had, or Okta's answer names a missing scope or role): the call's error then.
+    credential_failure: Arc<Mutex<Option<CredentialError>>>,
 }
 
 impl HttpPolicy {
@@ -97,7 +132,13 @@ impl HttpPolicy {
             okta,
             resolve,
             denied: Default::default(),
+            credential_failure: Default::default(),
         }
+    }
+
+    /// The call's first credential failure, if any.
+    pub fn credential_failure(&self) -> Option<CredentialError> {
+        lock(&self.credential_failure).clone()
     }
 
     /// The requests refused so far.
@@ -105,8 +146,9 @@ impl HttpPolicy {
         self.denied.clone()
     }
 
-    /// Where a request may go: the URI to connect to and the token it carries, or why not.
-    pub fn route(&self, uri: &Uri) -> Result<(Uri, &ApiToken), String> {
+    /// Where a request may go: the URI to connect to and the credential it carries, or
+    /// why not.
+    pub fn route(&self, uri: &Uri) -> Result<(Uri, &Credential), String> {
         if uri.scheme() != Some(&Scheme::HTTPS) {
             return Err("only https is allowed".into());
         }
@@ -125,27 +167,59 @@ impl HttpPolicy {
             return Err("only the https port 443 is allowed".into());
         }
         let Some(addr) = self.resolve.get(&host) else {
-            return Ok((uri.clone(), &okta.token));
+            return Ok((uri.clone(), &okta.credential));
         };
         let mut parts = uri.clone().into_parts();
         parts.scheme = Some(Scheme::HTTP);
         parts.authority = Some(Authority::try_from(addr.to_string()).map_err(|e| e.to_string())?);
         let uri = Uri::from_parts(parts).map_err(|e| e.to_string())?;
-        Ok((uri, &okta.token))
+        Ok((uri, &okta.credential))
     }
 
-    /// Make a guest's request one the host sends: routed, and authenticated with the
-    /// connector's token in place of any `Authorization` header the guest set. A
-    /// refused request is left as it was.
-    pub fn prepare<B>(&self, request: &mut Request<B>) -> Result<(), String> {
-        let (uri, token) = self.route(request.uri())?;
+    /// Make a guest's request one the host sends: routed, with the guest's
+    /// `Authorization` and `DPoP` headers dropped, and authenticated with the connector's
+    /// token (a service app's is added when the request is sent). A refused request is
+    /// left as it was.
+    fn prepare<B>(&self, request: &mut Request<B>) -> Result<Prepared, String> {
+        let public = request.uri().clone();
+        let (uri, credential) = self.route(&public)?;
+        let prepared = match credential {
+            Credential::ApiToken(_) => Prepared::Ready,
+            Credential::ServiceApp(app) => Prepared::ServiceApp(Box::new(AppRequest {
+                app: app.clone(),
+                route: TokenRoute {
+                    uri: self.route(app.token_url())?.0,
+                    options: Some(TOKEN_TIMEOUTS),
+                },
+                public,
+            })),
+        };
         *request.uri_mut() = uri;
-        // `insert` drops every value the guest gave the header.
-        request
-            .headers_mut()
-            .insert(AUTHORIZATION, token.authorization());
-        Ok(())
+        let headers = request.headers_mut();
+        headers.remove(AUTHORIZATION);
+        headers.remove(DPOP);
+        if let Credential::ApiToken(token) = credential {
+            headers.insert(AUTHORIZATION, token.authorization());
+        }
+        Ok(prepared)
     }
+}
+
+/// Timeouts of a token request.
+const TOKEN_TIMEOUTS: RequestOptions = RequestOptions {
+    connect_timeout: Some(Duration::from_secs(10)),
+    first_byte_timeout: Some(Duration::from_secs(30)),
+    between_bytes_timeout: Some(Duration::from_secs(30)),
+};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Keep the first credential failure of a call.
+fn record(slot: &Mutex<Option<CredentialError>>, e: CredentialError) {
+    tracing::warn!("Okta credential: {e}");
+    lock(slot).get_or_insert(e);
 }
 
 fn origin_of(uri: &Uri) -> String {
@@ -154,6 +228,89 @@ fn origin_of(uri: &Uri) -> String {
         uri.scheme_str().unwrap_or("?"),
         uri.authority().map(|a| a.as_str()).unwrap_or("?")
     )
+}
+
+type Sent = (
+    http::Response<WasiBody>,
+    Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+);
+
+/// Send a request as it is.
+async fn send(
+    request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> Result<Sent, HttpError> {
+    use http_body_util::BodyExt;
+    let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+    Ok((
+        res.map(BodyExt::boxed_unsync),
+        Box::new(io) as Box<dyn Future<Output = _> + Send>,
+    ))
+}
+
+/// Send a request authenticated by a service app: a token and proof, and once more with
+/// a new token when Okta answers 401 (expired or revoked token, or a nonce wanted) to a
+/// request without a body. A credential failure is recorded for the call and the
+/// request fails.
+async fn send_as_app(
+    mut request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+    AppRequest { app, public, route }: AppRequest,
+    failure: Arc<Mutex<Option<CredentialError>>>,
+) -> Result<Sent, HttpError> {
+    let bodiless = matches!(*request.method(), Method::GET | Method::HEAD);
+    let again = bodiless.then(|| {
+        (
+            request.method().clone(),
+            request.uri().clone(),
+            request.headers().clone(),
+        )
+    });
+    for attempt in 0..2 {
+        let auth = match app.authorize(request.method(), &public, &route).await {
+            Ok(auth) => auth,
+            Err(e) => {
+                record(&failure, e);
+                return Err(HttpError::HttpRequestDenied);
+            }
+        };
+        authenticate(request.headers_mut(), &auth);
+        let (res, io) = send(request, options).await?;
+        match (&again, attempt) {
+            (Some((method, uri, headers)), 0)
+                if oauth::retry_after_401(res.status(), res.headers()) =>
+            {
+                app.invalidate(&auth).await;
+                let mut retry = http::Request::new(empty_body());
+                *retry.method_mut() = method.clone();
+                *retry.uri_mut() = uri.clone();
+                *retry.headers_mut() = headers.clone();
+                request = retry;
+            }
+            _ => {
+                if let Some(e) = oauth::diagnose(res.status(), res.headers(), public.path()) {
+                    record(&failure, e);
+                }
+                return Ok((res, io));
+            }
+        }
+    }
+    unreachable!("the second attempt returns")
+}
+
+fn authenticate(headers: &mut http::HeaderMap, auth: &Authorization) {
+    headers.insert(AUTHORIZATION, auth.authorization.clone());
+    match &auth.dpop {
+        Some(proof) => headers.insert(DPOP, proof.clone()),
+        None => headers.remove(DPOP),
+    };
+}
+
+fn empty_body() -> WasiBody {
+    use http_body_util::BodyExt;
+    http_body_util::Empty::<bytes::Bytes>::new()
+        .map_err(|never: std::convert::Infallible| -> HttpError { match never {} })
+        .boxed_unsync()
 }
 
 type ResponseFuture = Box<
@@ -176,14 +333,13 @@ impl WasiHttpHooks for HttpPolicy {
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
         match self.prepare(&mut request) {
-            Ok(()) => Box::new(async move {
-                use http_body_util::BodyExt;
-                let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-                Ok((
-                    res.map(BodyExt::boxed_unsync),
-                    Box::new(io) as Box<dyn Future<Output = _> + Send>,
-                ))
-            }),
+            Ok(Prepared::Ready) => Box::new(send(request, options)),
+            Ok(Prepared::ServiceApp(app)) => Box::new(send_as_app(
+                request,
+                options,
+                *app,
+                self.credential_failure.clone(),
+            )),
             Err(reason) => {
                 let origin = origin_of(request.uri());
                 tracing::warn!(%origin, %reason, "outgoing request denied");
@@ -201,7 +357,8 @@ mod tests {
     const SECRET: &str = "SECRET-abc123";
 
     fn access(domain: &str) -> Option<OktaAccess> {
-        Some(OktaAccess::new(domain, ApiToken::parse(SECRET).unwrap()))
+        let token = ApiToken::parse(SECRET).unwrap();
+        Some(OktaAccess::new(domain, Credential::ApiToken(token)))
     }
 
     fn policy() -> HttpPolicy {
@@ -222,7 +379,7 @@ mod tests {
     #[test]
     fn routes_only_https_to_the_okta_host() {
         let p = policy();
-        let (routed, token) = p
+        let (routed, credential) = p
             .route(
                 &"https://acme.okta.com/api/v1/users?limit=200"
                     .parse()
@@ -233,7 +390,7 @@ mod tests {
             routed.to_string(),
             "http://127.0.0.1:9999/api/v1/users?limit=200"
         );
-        assert_eq!(token.expose(), SECRET);
+        assert!(matches!(credential, Credential::ApiToken(t) if t.expose() == SECRET));
         for (uri, why) in [
             ("http://acme.okta.com/api/v1/users", "only https"),
             (

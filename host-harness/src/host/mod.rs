@@ -1,6 +1,7 @@
 //! The embeddable host: the wasmtime runtime ([`runtime`]), the generated bindings
 //! ([`bindings`]), the compiled-component cache, the credentials the HTTP policy adds
-//! ([`token`]), and the host side of the WIT world as small capabilities: each imported interface has a
+//! (an API token, [`token`], or an OAuth service app's DPoP-bound access token,
+//! [`oauth`], held as a connector's [`secret`]), and the host side of the WIT world as small capabilities: each imported interface has a
 //! module with its own state and its own `Host` impl, wired to the linker on its own
 //! (wasmtime's per-interface `add_to_linker` with a `|state| &mut state.field`
 //! projection, the way spin composes its factors):
@@ -20,8 +21,10 @@ pub mod bindings;
 pub mod cache;
 pub mod call_db;
 pub mod http;
+pub mod oauth;
 pub mod run;
 pub mod runtime;
+pub mod secret;
 pub mod sync_state;
 pub mod token;
 pub mod user_store;
@@ -182,6 +185,12 @@ impl HostState {
         self.policy.denied()
     }
 
+    /// The call's first credential failure (a service app's token could not be had, or
+    /// Okta's answer names a missing scope or admin role): what the call failed of.
+    pub fn credential_failure(&self) -> Option<oauth::CredentialError> {
+        self.policy.credential_failure()
+    }
+
     fn log_denied(&mut self) {
         if std::mem::replace(&mut self.denied_logged, true) {
             return;
@@ -189,6 +198,10 @@ impl HostState {
         for d in self.policy.denied() {
             let line = format!("outgoing request to {} denied: {}", d.origin, d.reason);
             self.run.line(LogLevel::Warn, line);
+        }
+        if let Some(e) = self.policy.credential_failure() {
+            self.run
+                .line(LogLevel::Error, format!("Okta credential: {e}"));
         }
     }
 }

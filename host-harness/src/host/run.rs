@@ -11,7 +11,7 @@ use crate::host::bindings::report::ChangeEntry;
 use crate::host::bindings::run;
 use crate::host::bindings::types::LogLevel;
 use crate::product::db::directory::store_error;
-use crate::product::db::run_changes::{self, RecordedChange};
+use crate::product::db::run_changes;
 use crate::product::db::runs;
 
 /// The level's name as stored.
@@ -104,7 +104,7 @@ impl run::Host for RunRecorder {
     fn record_changes(&mut self, changes: Vec<ChangeEntry>) {
         // A call without a run (a login sync) returns its changes in its result.
         let Some(run) = self.run_id else { return };
-        let changes: Vec<RecordedChange> = changes.into_iter().map(Into::into).collect();
+        let changes: Vec<crate::model::ChangeEntry> = changes.into_iter().map(Into::into).collect();
         let first = self.numbered;
         let written = self
             .db

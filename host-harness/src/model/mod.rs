@@ -17,8 +17,8 @@ pub use report::{
 };
 pub use run::{Failure, FailureKind, RunKind, RunStatus, Trigger};
 pub use settings::{
-    AttributeMapping, ConnectorPatch, ConnectorSettings, FieldMapping, FieldMappingPatch,
-    GroupPatch, GroupSettings, InactivityPolicy, LifecyclePatch, LifecycleSettings,
-    MigrateExisting, MissingUsers, NoMatch, Patch, REDACTED, TokenText, UnknownAtLogin, UserPatch,
-    UserSettings,
+    AttributeMapping, ConnectorPatch, ConnectorSettings, Credential, FieldMapping,
+    FieldMappingPatch, GroupPatch, GroupSettings, InactivityPolicy, LifecyclePatch,
+    LifecycleSettings, MigrateExisting, MissingUsers, NoMatch, Patch, REDACTED, TokenText,
+    UnknownAtLogin, UserPatch, UserSettings,
 };

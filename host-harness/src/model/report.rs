@@ -16,8 +16,8 @@ pub enum SyncMode {
     Feed,
 }
 
-/// What a change does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What a change does. Its kebab-case name is also its stored name (`run_changes.action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeAction {
     /// A new user.
@@ -42,6 +42,21 @@ pub enum ChangeAction {
     AddMembership,
     /// A user leaves a group.
     RemoveMembership,
+}
+
+impl ChangeAction {
+    /// The stored and shown name (serde's, so that there is one spelling).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .expect("an action serializes to its name")
+    }
+
+    /// The action of a stored name.
+    pub fn parse(name: &str) -> Option<ChangeAction> {
+        serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+    }
 }
 
 /// One field's old and new value.
@@ -216,4 +231,19 @@ pub struct GuardRefusal {
     /// The refused plan's counts.
     #[serde(default)]
     pub counts: SyncCounts,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ChangeAction;
+
+    #[test]
+    fn action_names_round_trip() {
+        assert_eq!(ChangeAction::AnonymizeUser.name(), "anonymize-user");
+        assert_eq!(
+            ChangeAction::parse("remove-membership"),
+            Some(ChangeAction::RemoveMembership)
+        );
+        assert_eq!(ChangeAction::parse("RemoveMembership"), None);
+    }
 }

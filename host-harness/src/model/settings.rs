@@ -127,6 +127,9 @@ settings! {
         change_feed: bool,
         /// Only users and groups assigned to this Okta application (`null`: all).
         app_scope: Option<String>,
+        /// How the host authenticates to Okta: an API token or an OAuth service app. Its
+        /// secret (`apiToken`, `privateKey`) is stored apart and never shown.
+        credential: Credential,
         /// User import, update, status, username and attribute mapping.
         users: UserSettings,
         /// Group filters, name mapping and default groups.
@@ -137,6 +140,12 @@ settings! {
     extra {
         /// The API token (create, replace); absent, empty or `********`: the stored one.
         api_token: TokenText,
+        /// The service app's private key as PEM (create, replace); absent, empty or
+        /// `********`: the stored one.
+        private_key: TokenText,
+        /// `true`: generate a new P-256 private key for the service app (the connector's
+        /// `publicKey` is then the JWK to register in the Okta app).
+        generate_key: bool,
     }
 }
 
@@ -258,6 +267,59 @@ settings! {
 }
 
 /// What a login sync does with a login Okta does not know.
+/// How the host authenticates a connector's requests to Okta.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum Credential {
+    /// An SSWS API token (`apiToken`): it acts as the admin who created it.
+    ApiToken,
+    /// An OAuth 2.0 API service app (`privateKey`): `private_key_jwt` client
+    /// credentials, DPoP-bound tokens.
+    OauthServiceApp {
+        /// The app's client id (`0oa…`).
+        client_id: String,
+        /// The `kid` of the public key registered in the app (`null`: the key's RFC 7638
+        /// thumbprint, the kid shown with the connector's `publicKey`).
+        #[serde(default)]
+        key_id: Option<String>,
+        /// The scopes requested (empty: `okta.users.read okta.groups.read`, plus
+        /// `okta.logs.read` when the change feed is on).
+        #[serde(default)]
+        scopes: Vec<String>,
+        /// Request DPoP-bound tokens (Okta's default for apps since 2024); off only for
+        /// an app whose "Require DPoP header" is off.
+        #[serde(default = "yes")]
+        dpop: bool,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Credential {
+    /// The credential's secret in settings errors and patches (`api-token`, `private-key`).
+    pub fn secret_field(&self) -> &'static str {
+        match self {
+            Credential::ApiToken => "api-token",
+            Credential::OauthServiceApp { .. } => "private-key",
+        }
+    }
+
+    /// The secret's name as admins read it.
+    pub fn secret_name(&self) -> &'static str {
+        match self {
+            Credential::ApiToken => "API token",
+            Credential::OauthServiceApp { .. } => "private key",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UnknownAtLogin {
@@ -306,6 +368,7 @@ leaf!(
     UnknownAtLogin,
     MigrateExisting,
     MissingUsers,
+    Credential,
 );
 
 /// What a redacted token looks like (exports, the REST API, the page).
@@ -317,6 +380,12 @@ pub const REDACTED: &str = "********";
 #[serde(transparent)]
 pub struct TokenText(pub String);
 
+fn given(t: &Option<TokenText>) -> Option<&str> {
+    t.as_ref()
+        .map(|t| t.0.trim())
+        .filter(|t| !t.is_empty() && *t != REDACTED)
+}
+
 impl std::fmt::Debug for TokenText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(REDACTED)
@@ -326,10 +395,25 @@ impl std::fmt::Debug for TokenText {
 impl ConnectorPatch {
     /// The token to store, unless absent, blank or the redaction mark (keep the stored).
     pub fn token(&self) -> Option<&str> {
-        self.api_token
-            .as_ref()
-            .map(|t| t.0.trim())
-            .filter(|t| !t.is_empty() && *t != REDACTED)
+        given(&self.api_token)
+    }
+
+    /// The private key to store, unless absent, blank or the redaction mark.
+    pub fn private_key(&self) -> Option<&str> {
+        given(&self.private_key)
+    }
+
+    /// The secret the patch gives for `credential` (its token or key), and the field of
+    /// the other kind's secret if the patch gives that instead.
+    pub fn secret_for(&self, credential: &Credential) -> Result<Option<&str>, &'static str> {
+        let (mine, other, other_field) = match credential {
+            Credential::ApiToken => (self.token(), self.private_key(), "privateKey"),
+            Credential::OauthServiceApp { .. } => (self.private_key(), self.token(), "apiToken"),
+        };
+        match (mine, other) {
+            (None, Some(_)) => Err(other_field),
+            (mine, _) => Ok(mine),
+        }
     }
 
     /// The connector name the patch sets, trimmed (none if absent or blank).

@@ -10,6 +10,8 @@
 //! replacement, onNoMatch}`), with new settings (time zone, deep reconcile, rate-limit
 //! share, change feed, app scope, attributes, inactivity); a report no longer holds its
 //! changes (they are the run's `run_changes` rows, filled in when a run is read).
+//! Version 4: settings name their `credential` (an API token, or an OAuth service app);
+//! what earlier versions stored authenticated with an API token.
 
 use super::report::SyncReport;
 use super::run::FailureKind;
@@ -18,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The version this host writes.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// A stored document that this host cannot read.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +142,7 @@ pub fn upgrade_settings(
         ("", "appScope", Value::Null),
         ("users", "attributes", Value::Array(vec![])),
         ("lifecycle", "inactivity", Value::Null),
+        ("", "credential", serde_json::json!({"type": "api-token"})),
     ];
     for (section, key, fallback) in added {
         let value = defaults
@@ -418,7 +421,7 @@ mod tests {
     fn newer_documents_are_refused_naming_the_version() {
         let e = read_settings(r#"{"version": 9, "settings": {}}"#).unwrap_err();
         assert!(e.to_string().contains("version 9"), "{e}");
-        assert!(upgrade_report(r#"{"version": 4}"#).is_err());
+        assert!(upgrade_report(r#"{"version": 5}"#).is_err());
     }
 
     #[test]

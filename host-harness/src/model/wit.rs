@@ -8,17 +8,18 @@ use super::report::{
     SyncReport, UserSyncReport,
 };
 use super::settings::{
-    AttributeMapping, ConnectorSettings, FieldMapping, GroupSettings, InactivityPolicy,
+    AttributeMapping, ConnectorSettings, Credential, FieldMapping, GroupSettings, InactivityPolicy,
     LifecycleSettings, MigrateExisting, MissingUsers, NoMatch, UnknownAtLogin, UserSettings,
 };
 use crate::host::bindings::{report as wit_report, types, wit};
 
-/// The defaults from the plugin's `default-config` (name and domain have none: empty).
+/// The defaults from the plugin's `default-config` (name and domain have none: empty),
+/// with an API token as the credential.
 pub fn defaults_from(defaults: wit::ConnectorConfig) -> ConnectorSettings {
     ConnectorSettings {
         name: String::new(),
         okta_domain: String::new(),
-        ..settings_from(defaults)
+        ..settings_from(defaults, Credential::ApiToken)
     }
 }
 
@@ -135,8 +136,9 @@ fn lifecycle(l: &LifecycleSettings) -> wit::LifecycleSettings {
     }
 }
 
-/// Settings as the plugin normalized them.
-pub fn settings_from(c: wit::ConnectorConfig) -> ConnectorSettings {
+/// Settings as the plugin normalized them, with the host's `credential` (which the
+/// plugin never sees).
+pub fn settings_from(c: wit::ConnectorConfig, credential: Credential) -> ConnectorSettings {
     let (u, g, l) = (c.users, c.groups, c.lifecycle);
     ConnectorSettings {
         name: c.name,
@@ -156,6 +158,7 @@ pub fn settings_from(c: wit::ConnectorConfig) -> ConnectorSettings {
         rate_limit_percent: c.rate_limit_percent,
         change_feed: c.change_feed,
         app_scope: c.app_scope,
+        credential,
         users: UserSettings {
             import_users: u.import_users,
             update_users: u.update_users,

@@ -6,7 +6,7 @@
 
 use crate::harness::{ErrorKind, Harness, HarnessError, Options, SyncRequest};
 use crate::host::http::Resolve;
-use crate::model::{ConnectorPatch, TokenText, Trigger, UnknownAtLogin};
+use crate::model::{ConnectorPatch, Credential, TokenText, Trigger, UnknownAtLogin};
 use crate::product::profile::Profile;
 use crate::surface::report;
 use clap::{Args, Parser, Subcommand};
@@ -51,6 +51,8 @@ pub struct Cli {
 }
 
 /// What to do.
+// Parsed once per process: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create, list, show, edit, delete or test connectors.
@@ -155,12 +157,14 @@ pub struct DemoArgs {
 /// Connector subcommands.
 #[derive(Subcommand, Debug)]
 pub enum ConnectorCommand {
-    /// Create an Okta connector. The token is read from --token-file, the
-    /// OKTA_CLIENT_TOKEN environment variable, or a prompt; never from the command line.
+    /// Create an Okta connector. An API token is read from --token-file, the
+    /// OKTA_CLIENT_TOKEN environment variable, or a prompt; a service app's private key
+    /// from --private-key-file (or --generate-key); never from the command line.
     Create(ConnectorArgs),
     /// List connectors.
     List,
-    /// Show a connector (the token is masked).
+    /// Show a connector (the token or private key is masked; a service app's public key
+    /// is shown as the JWK to register in Okta).
     Show {
         /// Connector name.
         name: String,
@@ -199,9 +203,40 @@ pub struct ConnectorArgs {
     /// Read the API token from this file.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
-    /// Cron schedule, UTC (Quartz `0 0 */2 ? * *` or crontab `*/30 * * * *`).
+    /// How the connector authenticates to Okta: api-token (SSWS, the default) or oauth
+    /// (an OAuth 2.0 API service app: private_key_jwt, DPoP).
+    #[arg(long, value_enum)]
+    pub auth: Option<AuthKind>,
+    /// The service app's client id (Okta Admin Console › Applications › the app).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Read the service app's private key (PEM: RSA, or EC P-256/P-384 in PKCS#8) from
+    /// this file.
+    #[arg(long, conflicts_with = "generate_key")]
+    pub private_key_file: Option<PathBuf>,
+    /// Generate a new P-256 key for the service app; the public JWK to register in the
+    /// Okta app is printed (and shown by `connector show`).
+    #[arg(long)]
+    pub generate_key: bool,
+    /// The key id (kid) of the public key registered in the app (default: the key's
+    /// thumbprint, as printed with the public JWK).
+    #[arg(long)]
+    pub key_id: Option<String>,
+    /// Scopes to request, comma-separated (default okta.users.read,okta.groups.read,
+    /// plus okta.logs.read with the change feed).
+    #[arg(long, value_delimiter = ',')]
+    pub scopes: Option<Vec<String>>,
+    /// Request DPoP-bound tokens (default true); false only for an app whose "Require
+    /// DPoP header in token requests" is off.
+    #[arg(long)]
+    pub dpop: Option<bool>,
+    /// Cron schedule in --schedule-time-zone (Quartz `0 0 */2 ? * *`, crontab
+    /// `*/30 * * * *`, or a preset such as `every 15 minutes`).
     #[arg(long)]
     pub schedule: Option<String>,
+    /// IANA time zone of the schedule, e.g. Europe/Berlin (default UTC).
+    #[arg(long)]
+    pub schedule_time_zone: Option<String>,
     /// Turn the scheduled sync on or off.
     #[arg(long)]
     pub schedule_enabled: Option<bool>,
@@ -220,6 +255,14 @@ pub struct ConnectorArgs {
     /// Group-member requests in flight at once (1-16, default 4).
     #[arg(long)]
     pub member_concurrency: Option<u32>,
+    /// The share of each Okta rate-limit bucket a sync may use, in percent (1-100,
+    /// default 50), so that other Okta integrations keep the rest.
+    #[arg(long)]
+    pub rate_limit_percent: Option<u32>,
+    /// Days between deep reconciles: full syncs that re-read every group's member list
+    /// (1-90, default 7).
+    #[arg(long)]
+    pub deep_reconcile_days: Option<u32>,
     /// Read settings from this JSON file: any connector settings in camelCase, as the
     /// REST API takes them, e.g. `{"users": {...}, "lifecycle": {"guardPercent": 20}}`
     /// (see README); the options above override it.
@@ -227,17 +270,43 @@ pub struct ConnectorArgs {
     pub settings: Option<PathBuf>,
 }
 
+/// A connector's kind of credential on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthKind {
+    /// An SSWS API token.
+    ApiToken,
+    /// An OAuth 2.0 API service app.
+    Oauth,
+}
+
 impl ConnectorArgs {
-    /// The settings given: the `--settings` file, then the options over it (the token is
-    /// read separately).
-    fn patch(&self) -> Result<ConnectorPatch, CliError> {
+    /// The settings given: the `--settings` file, then the options over it, the
+    /// credential's over `stored` (the connector's, or an API token for a new one). The
+    /// token is read separately; the private key here.
+    fn patch(&self, stored: &Credential) -> Result<ConnectorPatch, CliError> {
         let mut patch = match &self.settings {
             None => ConnectorPatch::default(),
             Some(path) => read_settings_file(path)?,
         };
+        if let Some(c) = self.credential(patch.credential.as_ref().unwrap_or(stored))? {
+            patch.credential = Some(c);
+        }
+        if let Some(f) = &self.private_key_file {
+            let pem = std::fs::read_to_string(f).map_err(|e| {
+                CliError::usage(format!(
+                    "cannot read the private key file {}: {e}",
+                    f.display()
+                ))
+            })?;
+            patch.private_key = Some(TokenText(pem));
+        }
+        if self.generate_key {
+            patch.generate_key = Some(true);
+        }
         set(&mut patch.name, &self.name);
         set(&mut patch.okta_domain, &self.domain);
         set(&mut patch.schedule, &self.schedule);
+        set(&mut patch.schedule_time_zone, &self.schedule_time_zone);
         set(&mut patch.schedule_enabled, &self.schedule_enabled);
         set(
             &mut patch.include_built_in_groups,
@@ -249,6 +318,8 @@ impl ConnectorArgs {
             &self.full_sync_interval_hours,
         );
         set(&mut patch.member_concurrency, &self.member_concurrency);
+        set(&mut patch.rate_limit_percent, &self.rate_limit_percent);
+        set(&mut patch.deep_reconcile_days, &self.deep_reconcile_days);
         let unknown = self.deny_unknown_at_login.map(|deny| {
             if deny {
                 UnknownAtLogin::Deny
@@ -258,6 +329,58 @@ impl ConnectorArgs {
         });
         set(&mut patch.unknown_at_login, &unknown);
         Ok(patch)
+    }
+}
+
+impl ConnectorArgs {
+    /// The credential the options make of `base` (none: no credential option given).
+    fn credential(&self, base: &Credential) -> Result<Option<Credential>, CliError> {
+        let app_options = self.client_id.is_some()
+            || self.key_id.is_some()
+            || self.scopes.is_some()
+            || self.dpop.is_some();
+        let oauth = match (self.auth, base) {
+            (Some(AuthKind::ApiToken), _) if app_options => {
+                return Err(CliError::usage(
+                    "--client-id, --key-id, --scopes and --dpop are for --auth oauth",
+                ));
+            }
+            (Some(AuthKind::ApiToken), _) => return Ok(Some(Credential::ApiToken)),
+            (None, _) if !app_options => return Ok(None),
+            (None, Credential::ApiToken) => {
+                return Err(CliError::usage(
+                    "the connector authenticates with an API token: add --auth oauth to use a service app",
+                ));
+            }
+            (Some(AuthKind::Oauth) | None, b) => b.clone(),
+        };
+        let (mut client_id, mut key_id, mut scopes, mut dpop) = match oauth {
+            Credential::OauthServiceApp {
+                client_id,
+                key_id,
+                scopes,
+                dpop,
+            } => (client_id, key_id, scopes, dpop),
+            Credential::ApiToken => (String::new(), None, Vec::new(), true),
+        };
+        set_from(&mut client_id, &self.client_id);
+        if self.key_id.is_some() {
+            key_id.clone_from(&self.key_id);
+        }
+        set_from(&mut scopes, &self.scopes);
+        set_from(&mut dpop, &self.dpop);
+        Ok(Some(Credential::OauthServiceApp {
+            client_id,
+            key_id,
+            scopes,
+            dpop,
+        }))
+    }
+}
+
+fn set_from<T: Clone>(to: &mut T, given: &Option<T>) {
+    if let Some(v) = given {
+        to.clone_from(v);
     }
 }
 
@@ -290,6 +413,12 @@ fn read_settings_file(path: &std::path::Path) -> Result<ConnectorPatch, CliError
     if patch.api_token.is_some() {
         return Err(CliError::usage(format!(
             "the settings file {} holds an apiToken; give the token with --token-file or OKTA_CLIENT_TOKEN",
+            path.display()
+        )));
+    }
+    if patch.private_key.is_some() {
+        return Err(CliError::usage(format!(
+            "the settings file {} holds a privateKey; give the key with --private-key-file",
             path.display()
         )));
     }
@@ -660,11 +789,20 @@ fn connector(
 ) -> Result<(), CliError> {
     match cmd {
         ConnectorCommand::Create(args) => {
-            let mut patch = args.patch()?;
+            let mut patch = args.patch(&Credential::ApiToken)?;
             if patch.name().is_none() {
                 return Err(CliError::usage("a connector needs a name: --name NAME"));
             }
-            patch.api_token = Some(TokenText(read_token(&args.token_file)?));
+            match &patch.credential {
+                Some(Credential::OauthServiceApp { .. }) => {
+                    if patch.private_key.is_none() && patch.generate_key != Some(true) {
+                        return Err(CliError::usage(
+                            "a service app needs its private key: --private-key-file FILE, or --generate-key",
+                        ));
+                    }
+                }
+                _ => patch.api_token = Some(TokenText(read_token(&args.token_file)?)),
+            }
             let v = h.create_connector(&patch)?;
             emit(out, json, &v, || {
                 format!("Created.\n{}", report::connector(&v))
@@ -709,7 +847,8 @@ fn connector(
 
             new_token,
         } => {
-            let mut patch = args.patch()?;
+            let stored = h.connector(name)?.settings.credential;
+            let mut patch = args.patch(&stored)?;
             if *new_token || args.token_file.is_some() {
                 patch.api_token = Some(TokenText(read_token(&args.token_file)?));
             }

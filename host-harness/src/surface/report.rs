@@ -1,7 +1,7 @@
 //! Human-readable renderings of sync reports, runs and connectors for the CLI and demo.
 
 use crate::harness::ConnectorView;
-use crate::model::{ChangeAction, ChangeEntry, SyncReport, UserSyncReport};
+use crate::model::{ChangeAction, ChangeEntry, Credential, SyncReport, UserSyncReport};
 use crate::product::db::runs::Run;
 use std::fmt::Write;
 
@@ -39,8 +39,15 @@ pub fn change_line(e: &ChangeEntry) -> String {
     if let Some(g) = &e.group {
         let _ = write!(s, " → {g}");
     }
-    let fields: Vec<String> = e
-        .fields
+    if !e.fields.is_empty() {
+        let _ = write!(s, "  ({})", details(e, ", "));
+    }
+    s
+}
+
+/// A change's fields as `field: old → new`, joined by `separator` (`∅` for none).
+pub fn details(e: &ChangeEntry, separator: &str) -> String {
+    e.fields
         .iter()
         .map(|f| {
             format!(
@@ -50,11 +57,8 @@ pub fn change_line(e: &ChangeEntry) -> String {
                 f.new.as_deref().unwrap_or("∅")
             )
         })
-        .collect();
-    if !fields.is_empty() {
-        let _ = write!(s, "  ({})", fields.join(", "));
-    }
-    s
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 /// A sync report as a short block of text; `max_changes` lines of changes at most.
@@ -202,16 +206,49 @@ pub fn runs_table(runs: &[Run]) -> String {
     s
 }
 
+/// A connector's credential: the masked secret, and a service app's settings and
+/// public key.
+fn credential(s: &mut String, v: &ConnectorView) {
+    match &v.settings.credential {
+        Credential::ApiToken => {
+            let _ = writeln!(s, "  API token:          {}", crate::model::REDACTED);
+        }
+        Credential::OauthServiceApp {
+            client_id,
+            scopes,
+            dpop,
+            ..
+        } => {
+            let scopes = crate::host::secret::scopes(v.settings.change_feed, scopes);
+            let binding = if *dpop {
+                "DPoP-bound tokens"
+            } else {
+                "Bearer tokens"
+            };
+            let _ = writeln!(
+                s,
+                "  Credential:         OAuth service app {client_id} ({binding})"
+            );
+            let _ = writeln!(s, "  Scopes:             {}", scopes.join(" "));
+            let _ = writeln!(s, "  Private key:        {}", crate::model::REDACTED);
+            if let Some(jwk) = &v.public_key {
+                let _ = writeln!(s, "  Public key (JWK to add to the Okta app):\n    {jwk}");
+            }
+        }
+    }
+}
+
 /// A connector's settings.
 pub fn connector(v: &ConnectorView) -> String {
     let c = &v.settings;
     let mut s = String::new();
     let _ = writeln!(s, "Connector \"{}\" (directory {})", c.name, v.directory_id);
     let _ = writeln!(s, "  Okta domain:        {}", c.okta_domain);
-    let _ = writeln!(s, "  API token:          {}", v.api_token);
+    credential(&mut s, v);
     let _ = writeln!(
         s,
-        "  Schedule (UTC):     {} ({})",
+        "  {:<19} {} ({})",
+        format!("Schedule ({}):", c.schedule_time_zone),
         c.schedule,
         if c.schedule_enabled {
             "enabled"

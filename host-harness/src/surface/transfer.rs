@@ -1,18 +1,19 @@
 //! Export and import of connector settings as JSON (the CLI's `export`/`import` and the
 //! REST API's `/export` and `/import`). An export holds each connector's
-//! [`ConnectorSettings`] as the REST API shows them, with the API token only when asked
-//! (otherwise `********`). An import reads each connector as a [`ConnectorPatch`] and
+//! [`ConnectorSettings`] as the REST API shows them, with its secret (the API token or
+//! the service app's private key) only when asked (otherwise `********`). An import reads each connector as a [`ConnectorPatch`] and
 //! creates or updates connectors, after checking all of them first: a refused import
 //! changes nothing.
 
 use crate::harness::{ErrorKind, Harness, HarnessError};
-use crate::model::{ConnectorPatch, ConnectorSettings, REDACTED, stored};
+use crate::model::{ConnectorPatch, ConnectorSettings, Credential, REDACTED, stored};
 use crate::product::db::connectors;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The format version written.
-pub const EXPORT_VERSION: u32 = 3;
+/// The format version written (4: connectors name their `credential`; a service app's
+/// secret is `privateKey`).
+pub const EXPORT_VERSION: u32 = 4;
 
 /// One connector of an export.
 #[derive(Clone, Debug, Serialize)]
@@ -21,8 +22,12 @@ pub struct ExportedConnector {
     /// Its settings.
     #[serde(flatten)]
     pub settings: ConnectorSettings,
-    /// The API token, or `********`.
-    pub api_token: String,
+    /// The API token, or `********` (an API-token credential).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<String>,
+    /// The private key (PEM), or `********` (a service app).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
 }
 
 /// An export document: written with [`ExportedConnector`]s, read with patches.
@@ -37,28 +42,33 @@ pub struct Export<C> {
     /// When, ISO 8601 UTC.
     #[serde(default)]
     pub exported_at: String,
-    /// Whether the API tokens are included.
+    /// Whether the secrets (API tokens, private keys) are included.
     #[serde(default)]
     pub secrets_included: bool,
     /// The connectors.
     pub connectors: Vec<C>,
 }
 
-/// Every connector's settings; the API tokens only if `include_secrets`.
+/// Every connector's settings; their secrets only if `include_secrets`.
 pub fn export(
     h: &Harness,
     include_secrets: bool,
 ) -> Result<Export<ExportedConnector>, HarnessError> {
     let mut list = Vec::new();
     for v in h.connectors()? {
-        let api_token = if include_secrets {
-            connectors::token(&h.db().lock(), v.id)?
+        let secret = if include_secrets {
+            connectors::secret(&h.db().lock(), v.id)?
         } else {
             REDACTED.to_string()
+        };
+        let (api_token, private_key) = match v.settings.credential {
+            Credential::ApiToken => (Some(secret), None),
+            Credential::OauthServiceApp { .. } => (None, Some(secret)),
         };
         list.push(ExportedConnector {
             settings: v.settings,
             api_token,
+            private_key,
         });
     }
     Ok(Export {
@@ -150,10 +160,10 @@ pub fn parse(text: &str) -> Result<Export<ConnectorPatch>, ImportError> {
             }
             value["usersyncExport"] = EXPORT_VERSION.into();
         }
-        Some(3) => {}
+        Some(3 | 4) => {}
         Some(n) => {
             return Err(ImportError::invalid(
-                format!("the import has format version {n}; this version reads versions 1 to 3"),
+                format!("the import has format version {n}; this version reads versions 1 to 4"),
                 Some("usersyncExport".into()),
             ));
         }
@@ -189,12 +199,17 @@ pub fn import(h: &Harness, doc: &Export<ConnectorPatch>) -> Result<ImportSummary
             Err(HarnessError::UnknownConnector(_)) => false,
             Err(source) => return Err(refused(source)),
         };
-        if !exists && patch.token().is_none() {
+        let credential = patch.credential.clone().unwrap_or(Credential::ApiToken);
+        if !exists && !matches!(patch.secret_for(&credential), Ok(Some(_))) {
+            let (what, key) = match credential {
+                Credential::ApiToken => ("API token", "apiToken"),
+                Credential::OauthServiceApp { .. } => ("private key", "privateKey"),
+            };
             return Err(ImportError::invalid(
                 format!(
-                    "connector `{name}` does not exist yet and its API token is redacted in the import; export with secrets included or create the connector first"
+                    "connector `{name}` does not exist yet and its {what} is redacted in the import; export with secrets included or create the connector first"
                 ),
-                format!("connectors[{i}].apiToken"),
+                format!("connectors[{i}].{key}"),
             ));
         }
         h.check(exists.then_some(name), patch).map_err(refused)?;

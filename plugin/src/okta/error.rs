@@ -135,8 +135,10 @@ impl OktaError {
 
 fn default_summary(kind: OktaErrorKind) -> &'static str {
     match kind {
-        OktaErrorKind::InvalidToken => "the API token is invalid, revoked or expired",
-        OktaErrorKind::Forbidden => "the API token may not read this",
+        OktaErrorKind::InvalidToken => {
+            "the credential (API token or access token) is invalid, revoked or expired"
+        }
+        OktaErrorKind::Forbidden => "the credential may not read this",
         OktaErrorKind::MissingScope => {
             "the OAuth app lacks a scope this request needs (insufficient_scope)"
         }

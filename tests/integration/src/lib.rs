@@ -135,7 +135,7 @@ impl Env {
 
 impl Env {
     /// Every change run `run_id` recorded, in apply order.
-    pub fn changes(&self, run_id: i64) -> Vec<usersync::product::db::run_changes::RecordedChange> {
+    pub fn changes(&self, run_id: i64) -> Vec<usersync::model::ChangeEntry> {
         let all = usersync::product::db::run_changes::ChangeQuery::first(usize::MAX);
         self.harness
             .run_changes(run_id, all)

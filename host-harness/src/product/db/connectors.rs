@@ -40,11 +40,12 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<StoredConnector> {
 
 const COLUMNS: &str = "id, config, directory_id, created_at, updated_at";
 
-/// Store a new connector with its own new directory, in one transaction.
+/// Store a new connector with its own new directory, and its credential's secret (API
+/// token or private key), in one transaction.
 pub fn insert(
     conn: &mut Connection,
     settings: &ConnectorSettings,
-    token: &str,
+    secret: &str,
 ) -> Result<StoredConnector, DbError> {
     let tx = conn.transaction().ctx("starting a transaction")?;
     let dir = super::directory::create_directory(&tx, &format!("Okta: {}", settings.name), "okta")?;
@@ -56,10 +57,10 @@ pub fn insert(
     .ctx("storing the connector")?;
     let id = tx.last_insert_rowid();
     tx.execute(
-        "INSERT INTO secrets (connector_id, api_token) VALUES (?1, ?2)",
-        params![id, token],
+        "INSERT INTO secrets (connector_id, secret) VALUES (?1, ?2)",
+        params![id, secret],
     )
-    .ctx("storing the token")?;
+    .ctx("storing the connector's secret")?;
     tx.commit().ctx("committing the connector")?;
     Ok(StoredConnector {
         id,
@@ -70,12 +71,12 @@ pub fn insert(
     })
 }
 
-/// Replace a connector's settings, and its token when one is given.
+/// Replace a connector's settings, and its secret when one is given.
 pub fn update(
     conn: &mut Connection,
     id: i64,
     settings: &ConnectorSettings,
-    token: Option<&str>,
+    secret: Option<&str>,
 ) -> Result<(), DbError> {
     let tx = conn.transaction().ctx("starting a transaction")?;
     tx.execute(
@@ -88,12 +89,12 @@ pub fn update(
         params![id, format!("Okta: {}", settings.name)],
     )
     .ctx("renaming the directory")?;
-    if let Some(token) = token {
+    if let Some(secret) = secret {
         tx.execute(
-            "UPDATE secrets SET api_token = ?2 WHERE connector_id = ?1",
-            params![id, token],
+            "UPDATE secrets SET secret = ?2 WHERE connector_id = ?1",
+            params![id, secret],
         )
-        .ctx("updating the token")?;
+        .ctx("updating the connector's secret")?;
     }
     tx.commit().ctx("committing the connector")
 }
@@ -138,14 +139,15 @@ pub fn list(conn: &Connection) -> Result<Vec<StoredConnector>, DbError> {
         .ctx("reading connectors")
 }
 
-/// The connector's API token.
-pub fn token(conn: &Connection, id: i64) -> Result<String, DbError> {
+/// The connector's secret: its API token or its service app's private key (PEM), as
+/// its settings' `credential` says.
+pub fn secret(conn: &Connection, id: i64) -> Result<String, DbError> {
     conn.query_row(
-        "SELECT api_token FROM secrets WHERE connector_id = ?1",
+        "SELECT secret FROM secrets WHERE connector_id = ?1",
         [id],
         |r| r.get(0),
     )
-    .ctx("reading the token")
+    .ctx("reading the connector's secret")
 }
 
 /// Settings stored by an earlier version, rewritten as the current document in one

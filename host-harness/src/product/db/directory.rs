@@ -6,7 +6,7 @@
 use super::{Context, DbError};
 use crate::host::bindings::store::{
     ApplyResult, Change, Directory, DirectoryKind, Group, GroupPage, Membership, MembershipPage,
-    StoreError, User, UserPage,
+    NewUser, StoreError, User, UserPage,
 };
 use crate::host::bindings::types::Attribute;
 use base64::Engine as _;
@@ -634,29 +634,7 @@ fn apply_one(
 ) -> Result<usize, Applied> {
     let invalid = |m: &str| Err(Applied::Store(StoreError::Invalid(m.to_string())));
     Ok(match c {
-        Change::CreateUser(u) => {
-            if u.username.trim().is_empty() {
-                return invalid("a user needs a username");
-            }
-            let key = next_key(tx, key_prefix)?;
-            tx.prepare_cached(
-                "INSERT INTO users (key, directory_id, username, display_name, email, active, okta_id, attributes) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                key,
-                dir,
-                u.username,
-                u.display_name,
-                u.email,
-                u.active,
-                u.okta_id,
-                attributes_to_json(&u.attributes)
-            ])?;
-            names.users.insert(nocase(&u.username), key.clone());
-            created.push((u.username.clone(), key));
-            1
-        }
+        Change::CreateUser(u) => create_user(tx, dir, u, key_prefix, created, names)?,
         Change::UpdateUser(u) => {
             owned(tx, dir, &u.key)?;
             if u.username.is_some() {
@@ -703,25 +681,71 @@ fn apply_one(
             tx.prepare_cached("DELETE FROM groups WHERE id = ?1")?
                 .execute([id])?
         }
-        Change::AddMembership(m) => {
-            let (g, k) = (
-                group_id(tx, dir, &m.group, names)?,
-                user_key(tx, dir, &m.username, names)?,
-            );
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO memberships (group_id, user_key) VALUES (?1, ?2)",
-            )?
-            .execute(params![g, k])?
-        }
-        Change::RemoveMembership(m) => {
-            let (g, k) = (
-                group_id(tx, dir, &m.group, names)?,
-                user_key(tx, dir, &m.username, names)?,
-            );
-            tx.prepare_cached("DELETE FROM memberships WHERE group_id = ?1 AND user_key = ?2")?
-                .execute(params![g, k])?
-        }
+        Change::AddMembership(m) => membership(
+            tx,
+            "INSERT OR IGNORE INTO memberships (group_id, user_key) VALUES (?1, ?2)",
+            dir,
+            m,
+            names,
+        )?,
+        Change::RemoveMembership(m) => membership(
+            tx,
+            "DELETE FROM memberships WHERE group_id = ?1 AND user_key = ?2",
+            dir,
+            m,
+            names,
+        )?,
     })
+}
+
+/// A new user of directory `dir`, keyed from the host's sequence; remembered in `names`
+/// and `created` (for the report's keys).
+fn create_user(
+    tx: &Connection,
+    dir: i64,
+    u: &NewUser,
+    key_prefix: &str,
+    created: &mut Vec<(String, String)>,
+    names: &mut Names,
+) -> Result<usize, Applied> {
+    if u.username.trim().is_empty() {
+        return Err(Applied::Store(StoreError::Invalid(
+            "a user needs a username".into(),
+        )));
+    }
+    let key = next_key(tx, key_prefix)?;
+    tx.prepare_cached(
+        "INSERT INTO users (key, directory_id, username, display_name, email, active, okta_id, attributes) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        key,
+        dir,
+        u.username,
+        u.display_name,
+        u.email,
+        u.active,
+        u.okta_id,
+        attributes_to_json(&u.attributes)
+    ])?;
+    names.users.insert(nocase(&u.username), key.clone());
+    created.push((u.username.clone(), key));
+    Ok(1)
+}
+
+/// Add or remove (by `sql`, over group id and user key) the membership `m` in directory `dir`.
+fn membership(
+    tx: &Connection,
+    sql: &str,
+    dir: i64,
+    m: &Membership,
+    names: &mut Names,
+) -> Result<usize, Applied> {
+    let (g, k) = (
+        group_id(tx, dir, &m.group, names)?,
+        user_key(tx, dir, &m.username, names)?,
+    );
+    Ok(tx.prepare_cached(sql)?.execute(params![g, k])?)
 }
 
 #[cfg(test)]

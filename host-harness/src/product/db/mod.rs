@@ -73,12 +73,16 @@ UPDATE runs SET report = json_remove(report, '$.changes', '$.report.changes')
 WHERE report IS NOT NULL AND json_valid(report);
 "#;
 
-/// The migrations, in order: `PRAGMA user_version` = the last one applied.
 /// Why a run failed, as a kind (`model::FailureKind`); the upgrade on open fills it for
 /// runs failed before (`runs::upgrade_stored`).
 const SCHEMA_V3: &str = "ALTER TABLE runs ADD COLUMN failure TEXT;";
 
-const MIGRATIONS: [&str; 4] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+/// A connector's secret is its API token or, for an OAuth service app, its private key:
+/// one column for whichever its settings' `credential` names.
+const SCHEMA_V5: &str = "ALTER TABLE secrets RENAME COLUMN api_token TO secret;";
+
+/// The migrations, in order: `PRAGMA user_version` = the last one applied.
+const MIGRATIONS: [&str; 5] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -271,7 +275,8 @@ pub fn now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::product::db::run_changes::{Action, ChangeQuery};
+    use crate::model::ChangeAction as Action;
+    use crate::product::db::run_changes::ChangeQuery;
 
     /// A database as 0.1.0 left it (schema version 2): a connector with its two
     /// sync-state keys and a run whose report holds its changes.

@@ -4,9 +4,25 @@
 
 use super::views::Notice;
 use crate::harness::ConnectorView;
-use crate::model::{ConnectorPatch, ConnectorSettings, REDACTED, TokenText, UnknownAtLogin};
+use crate::model::{
+    ConnectorPatch, ConnectorSettings, Credential, REDACTED, TokenText, UnknownAtLogin,
+};
 use crate::product::db::runs::Run;
 use std::collections::HashMap;
+
+/// The credential types of the form's `auth` field.
+pub const AUTH_TOKEN: &str = "api-token";
+/// An OAuth service app.
+pub const AUTH_APP: &str = "oauth-service-app";
+
+/// The secrets a submitted form holds (masked in `Debug`).
+#[derive(Clone, Debug, Default)]
+pub struct Secrets {
+    /// The API token typed.
+    pub api_token: Option<TokenText>,
+    /// The private key pasted.
+    pub private_key: Option<TokenText>,
+}
 
 /// The connector tab.
 pub const TAB_CONNECTOR: &str = "tab-connector";
@@ -22,8 +38,24 @@ pub struct ConnectorForm {
     pub name: String,
     /// Okta domain.
     pub okta_domain: String,
+    /// The credential type: `api-token` or `oauth-service-app`.
+    pub auth: String,
+    /// The service app's client id.
+    pub client_id: String,
+    /// The registered public key's id (empty: the thumbprint).
+    pub key_id: String,
+    /// Scopes, space- or comma-separated (empty: the defaults).
+    pub scopes: String,
+    /// DPoP-bound tokens.
+    pub dpop: bool,
+    /// Generate a new key on save.
+    pub generate_key: bool,
+    /// The saved service app's public key, as the JWK text to register in Okta.
+    pub public_key: Option<String>,
     /// Cron schedule or preset.
     pub schedule: String,
+    /// The schedule's IANA time zone.
+    pub schedule_time_zone: String,
     /// Scheduled sync on.
     pub schedule_enabled: bool,
     /// Sync built-in groups.
@@ -36,6 +68,10 @@ pub struct ConnectorForm {
     pub deny_unknown_at_login: bool,
     /// Member requests in flight, as typed.
     pub member_concurrency: String,
+    /// Share of each rate-limit bucket in percent, as typed.
+    pub rate_limit_percent: String,
+    /// Days between deep reconciles, as typed.
+    pub deep_reconcile_days: String,
     /// User, group and lifecycle settings as JSON (the CLI's `--settings` file format);
     /// empty: the defaults (new connector) or the saved ones (edit).
     pub advanced: String,
@@ -61,22 +97,46 @@ impl ConnectorForm {
     pub fn from_view(v: &ConnectorView) -> Self {
         ConnectorForm {
             next_runs: v.next_runs.clone(),
+            public_key: v.public_key.as_ref().map(|k| k.to_string()),
             ..ConnectorForm::from_settings(Some(v.settings.name.clone()), &v.settings)
         }
     }
 
     fn from_settings(existing: Option<String>, c: &ConnectorSettings) -> Self {
+        let (auth, client_id, key_id, scopes, dpop) = match &c.credential {
+            Credential::ApiToken => (AUTH_TOKEN, "", "", String::new(), true),
+            Credential::OauthServiceApp {
+                client_id,
+                key_id,
+                scopes,
+                dpop,
+            } => (
+                AUTH_APP,
+                client_id.as_str(),
+                key_id.as_deref().unwrap_or_default(),
+                scopes.join(" "),
+                *dpop,
+            ),
+        };
         ConnectorForm {
             existing,
             name: c.name.clone(),
             okta_domain: c.okta_domain.clone(),
+            auth: auth.into(),
+            client_id: client_id.into(),
+            key_id: key_id.into(),
+            scopes,
+            dpop,
             schedule: c.schedule.clone(),
+            schedule_time_zone: c.schedule_time_zone.clone(),
             schedule_enabled: c.schedule_enabled,
             include_built_in_groups: c.include_built_in_groups,
             user_attributes: c.user_attributes.join(", "),
             full_sync_interval_hours: c.full_sync_interval_hours.to_string(),
             deny_unknown_at_login: c.unknown_at_login == UnknownAtLogin::Deny,
             member_concurrency: c.member_concurrency.to_string(),
+            rate_limit_percent: c.rate_limit_percent.to_string(),
+            deep_reconcile_days: c.deep_reconcile_days.to_string(),
             advanced: advanced_json(c),
             tab: TAB_CONNECTOR.into(),
             ..Default::default()
@@ -91,13 +151,25 @@ impl ConnectorForm {
             existing,
             name: text("name"),
             okta_domain: text("okta_domain"),
+            auth: match text("auth").as_str() {
+                AUTH_APP => AUTH_APP.into(),
+                _ => AUTH_TOKEN.into(),
+            },
+            client_id: text("client_id"),
+            key_id: text("key_id"),
+            scopes: text("scopes"),
+            dpop: checked("dpop"),
+            generate_key: checked("generate_key"),
             schedule: text("schedule"),
+            schedule_time_zone: text("schedule_time_zone"),
             schedule_enabled: checked("schedule_enabled"),
             include_built_in_groups: checked("include_built_in_groups"),
             user_attributes: text("user_attributes"),
             full_sync_interval_hours: text("full_sync_interval_hours"),
             deny_unknown_at_login: checked("deny_unknown_at_login"),
             member_concurrency: text("member_concurrency"),
+            rate_limit_percent: text("rate_limit_percent"),
+            deep_reconcile_days: text("deep_reconcile_days"),
             advanced: text("advanced"),
             tab: match text("tab").as_str() {
                 TAB_SYNC => TAB_SYNC.into(),
@@ -107,21 +179,43 @@ impl ConnectorForm {
         }
     }
 
-    /// The token typed in the form: none if empty or the mask (the saved one stays).
-    pub fn token(f: &HashMap<String, String>) -> Option<TokenText> {
-        f.get("api_token")
-            .map(|t| t.trim())
-            .filter(|t| !t.is_empty() && *t != REDACTED)
-            .map(|t| TokenText(t.to_string()))
+    /// The secrets typed in the form: none if empty or the mask (the saved one stays).
+    /// They are never put back into a form shown again.
+    pub fn secrets(f: &HashMap<String, String>) -> Secrets {
+        let typed = |k: &str| {
+            f.get(k)
+                .map(|t| t.trim())
+                .filter(|t| !t.is_empty() && *t != REDACTED)
+                .map(|t| TokenText(t.to_string()))
+        };
+        Secrets {
+            api_token: typed("api_token"),
+            private_key: typed("private_key"),
+        }
+    }
+
+    /// The credential the form's fields make.
+    fn credential(&self) -> Credential {
+        if self.auth != AUTH_APP {
+            return Credential::ApiToken;
+        }
+        Credential::OauthServiceApp {
+            client_id: self.client_id.clone(),
+            key_id: Some(self.key_id.clone()).filter(|k| !k.is_empty()),
+            scopes: self
+                .scopes
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            dpop: self.dpop,
+        }
     }
 
     /// The settings to save: every field of the form (an empty number keeps its value),
     /// and the users, groups and lifecycle of the advanced JSON; or the fields that do
     /// not parse.
-    pub fn to_patch(
-        &self,
-        token: Option<TokenText>,
-    ) -> Result<ConnectorPatch, Vec<(String, String)>> {
+    pub fn to_patch(&self, secrets: Secrets) -> Result<ConnectorPatch, Vec<(String, String)>> {
         let mut errors = Vec::new();
         let mut number = |field: &str, label: &str, s: &str| -> Option<u32> {
             if s.is_empty() {
@@ -142,6 +236,16 @@ impl ConnectorForm {
             "The number of requests",
             &self.member_concurrency,
         );
+        let share = number(
+            "rate-limit-percent",
+            "The rate-limit share",
+            &self.rate_limit_percent,
+        );
+        let deep = number(
+            "deep-reconcile-days",
+            "The deep-reconcile interval",
+            &self.deep_reconcile_days,
+        );
         let advanced = parse_advanced(&self.advanced).unwrap_or_else(|e| {
             errors.push(("advanced".into(), e));
             ConnectorPatch::default()
@@ -152,7 +256,11 @@ impl ConnectorForm {
         Ok(ConnectorPatch {
             name: Some(self.name.clone()),
             okta_domain: Some(self.okta_domain.clone()),
+            credential: Some(self.credential()),
+            private_key: secrets.private_key,
+            generate_key: Some(self.generate_key),
             schedule: Some(self.schedule.clone()),
+            schedule_time_zone: Some(self.schedule_time_zone.clone()).filter(|z| !z.is_empty()),
             schedule_enabled: Some(self.schedule_enabled),
             include_built_in_groups: Some(self.include_built_in_groups),
             user_attributes: Some(
@@ -170,7 +278,9 @@ impl ConnectorForm {
                 UnknownAtLogin::Keep
             }),
             member_concurrency: members,
-            api_token: token,
+            rate_limit_percent: share,
+            deep_reconcile_days: deep,
+            api_token: secrets.api_token,
             ..advanced
         })
     }
@@ -179,11 +289,14 @@ impl ConnectorForm {
     pub fn set_errors(&mut self, errors: Vec<(String, String)>) {
         let sync_fields = [
             "schedule",
+            "schedule-time-zone",
             "schedule-enabled",
             "include-built-in-groups",
             "user-attributes",
             "full-sync-interval-hours",
             "member-concurrency",
+            "rate-limit-percent",
+            "deep-reconcile-days",
             "unknown-at-login",
             "advanced",
         ];

@@ -2,7 +2,7 @@
 //! Connector tab, a Sync Settings tab with the interval dialog, Save / Save and Return,
 //! and for a saved connector Sync now, Dry-run preview and its recent runs.
 
-use super::form::{ConnectorForm, TAB_CONNECTOR, TAB_SYNC, is_advanced};
+use super::form::{AUTH_APP, AUTH_TOKEN, ConnectorForm, TAB_CONNECTOR, TAB_SYNC, is_advanced};
 use super::html::{Frame, PostButton, segment, time};
 use super::views;
 use crate::model::REDACTED;
@@ -173,9 +173,81 @@ impl ConnectorForm {
         }
     }
 
-    /// Name, Okta domain, API token and Test connection.
+    /// The API token: empty, or the saved one's mask.
+    fn token_field(&self) -> Markup {
+        let saved = self.existing.is_some() && self.public_key.is_none();
+        html! {
+            div class="field-group" {
+                label for="api-token" { "API token " span class="required" { "*" } }
+                input class="text" type="password" id="api-token" name="api_token" value=""
+                    placeholder=(if saved { REDACTED } else { "" }) autocomplete="new-password";
+                div class="description" {
+                    @if saved {
+                        "Saved and hidden: " code { (REDACTED) }
+                        ". Leave empty to keep it; paste a new token to replace it."
+                    } @else {
+                        "Create one in the Okta Admin Console under Security › API › Tokens. "
+                        "It is stored apart from the settings and never shown again."
+                    }
+                }
+                (self.error("api-token"))
+            }
+        }
+    }
+
+    /// A service app's client id, private key (or a generated one), key id, scopes and
+    /// DPoP; for a saved app, its public key to register in Okta.
+    fn service_app_fields(&self) -> Markup {
+        let saved = self.public_key.is_some();
+        html! {
+            (self.text_field(Text {
+                id: "client-id", name: "client_id", field: "credential.client-id", label: "Client ID", required: true,
+                value: &self.client_id,
+                description: html! { "Of the API service app (Okta Admin Console › Applications › Create App Integration › API Services)." },
+            }))
+            div class="field-group" {
+                label for="private-key" { "Private key" }
+                textarea class="textarea" id="private-key" name="private_key" rows="4"
+                    placeholder=(if saved { REDACTED } else { "-----BEGIN PRIVATE KEY-----" }) {}
+                div class="checkbox" {
+                    input type="checkbox" id="generate-key" name="generate_key" checked[self.generate_key];
+                    " " label for="generate-key" { "Generate a new key pair (P-256) on save" }
+                }
+                div class="description" {
+                    "PEM, RSA or EC (PKCS#8). Stored apart from the settings and never shown again"
+                    @if saved { "; leave empty to keep the saved one" } "."
+                }
+                (self.error("private-key"))
+            }
+            @if let Some(jwk) = &self.public_key {
+                div class="field-group" {
+                    label for="public-key" { "Public key" }
+                    textarea class="textarea" id="public-key" readonly rows="4" { (jwk) }
+                    div class="description" {
+                        "Add it to the app: General › Client Credentials › Public key / Private key › Add key › paste this JWK."
+                    }
+                }
+            }
+            (self.text_field(Text {
+                id: "key-id", name: "key_id", field: "credential.key-id", label: "Key ID", required: false,
+                value: &self.key_id,
+                description: html! { "The kid Okta shows for the public key; empty: the key's thumbprint (the kid of the JWK above)." },
+            }))
+            (self.text_field(Text {
+                id: "scopes", name: "scopes", field: "credential.scopes", label: "Scopes", required: false,
+                value: &self.scopes,
+                description: html! {
+                    "Grant them under the app's Okta API Scopes. Empty: " code { "okta.users.read okta.groups.read" }
+                    " (and " code { "okta.logs.read" } " with the change feed)."
+                },
+            }))
+            (Self::checkbox("dpop", "dpop", "DPoP",
+                html! { "Require DPoP-bound tokens (Okta's default for service apps)" }, self.dpop))
+        }
+    }
+
+    /// Name, Okta domain, the credential and Test connection.
     fn connector_tab(&self) -> Markup {
-        let saved = self.existing.is_some();
         html! {
             div class=(self.pane_class(TAB_CONNECTOR)) id=(TAB_CONNECTOR) {
                 (self.text_field(Text {
@@ -191,20 +263,18 @@ impl ConnectorForm {
                     },
                 }))
                 div class="field-group" {
-                    label for="api-token" { "API token " span class="required" { "*" } }
-                    input class="text" type="password" id="api-token" name="api_token" value=""
-                        placeholder=(if saved { REDACTED } else { "" }) autocomplete="new-password";
-                    div class="description" {
-                        @if saved {
-                            "Saved and hidden: " code { (REDACTED) }
-                            ". Leave empty to keep it; paste a new token to replace it."
-                        } @else {
-                            "Create one in the Okta Admin Console under Security › API › Tokens. "
-                            "It is stored apart from the settings and never shown again."
-                        }
+                    label for="auth" { "Credential" }
+                    select class="select" id="auth" name="auth" {
+                        option value=(AUTH_TOKEN) selected[self.auth != AUTH_APP] { "API token (SSWS)" }
+                        option value=(AUTH_APP) selected[self.auth == AUTH_APP] { "OAuth 2.0 service app (recommended)" }
                     }
-                    (self.error("api-token"))
+                    div class="description" {
+                        "An API token acts as the admin who created it and expires after 30 days unused; "
+                        "a service app is a least-privilege, non-personal credential."
+                    }
                 }
+                div data-auth=(AUTH_TOKEN) { (self.token_field()) }
+                div data-auth=(AUTH_APP) { (self.service_app_fields()) }
                 div class="field-group" {
                     span class="label" {}
                     button type="button" class="aui-button" id="test-connection" { "Test connection" }
@@ -222,18 +292,26 @@ impl ConnectorForm {
                 (Self::checkbox("schedule-enabled", "schedule_enabled", "Scheduled sync",
                     html! { "Enable scheduled synchronization" }, self.schedule_enabled))
                 div class="field-group" {
-                    label for="schedule" { "Schedule (cron, UTC)" }
+                    label for="schedule" { "Schedule (cron)" }
                     div class="schedule-row" {
                         input class="text" type="text" id="schedule" name="schedule" value=(self.schedule);
                         button type="button" class="aui-button" id="set-interval" { "Set interval…" }
                     }
                     div class="description" {
                         "Quartz (" code { "0 0 */2 ? * *" } ") or crontab (" code { "*/30 * * * *" }
-                        "), in UTC. Presets such as " code { "every 15 minutes" } " or " code { "daily at 02:30" }
+                        "), in the time zone below. Presets such as " code { "every 15 minutes" } " or " code { "daily at 02:30" }
                         " are accepted and saved as cron."
                     }
                     (self.error("schedule"))
                 }
+                (self.text_field(Text {
+                    id: "schedule-time-zone", name: "schedule_time_zone", field: "schedule-time-zone",
+                    label: "Time zone", required: false, value: &self.schedule_time_zone,
+                    description: html! {
+                        "IANA name of the schedule's time zone, e.g. " code { "Europe/Berlin" }
+                        "; daylight-saving changes are followed."
+                    },
+                }))
                 div class="field-group" {
                     span class="label" { "Next runs (UTC)" }
                     ul class="next-runs" id="next-runs" { @for t in &self.next_runs { li { (time(*t)) } } }
@@ -244,8 +322,8 @@ impl ConnectorForm {
         }
     }
 
-    /// Built-in groups, user attributes, full-sync interval, parallel requests, unknown
-    /// users at login.
+    /// Built-in groups, user attributes, full-sync interval, parallel requests, rate-limit
+    /// share, deep reconciles, unknown users at login.
     fn sync_options(&self) -> Markup {
         html! {
             (Self::checkbox("include-built-in-groups", "include_built_in_groups", "Built-in groups",
@@ -269,6 +347,22 @@ impl ConnectorForm {
                 id: "member-concurrency", name: "member_concurrency", field: "member-concurrency",
                 label: "Parallel requests", required: false, value: &self.member_concurrency,
                 description: html! { "Group-member requests in flight at once (1-16), below Okta's concurrency limits." },
+            }))
+            (self.text_field(Text {
+                id: "rate-limit-percent", name: "rate_limit_percent", field: "rate-limit-percent",
+                label: "Rate-limit share (%)", required: false, value: &self.rate_limit_percent,
+                description: html! {
+                    "The share of each Okta rate-limit bucket a sync may use (1-100), so that the "
+                    "org's other integrations keep the rest."
+                },
+            }))
+            (self.text_field(Text {
+                id: "deep-reconcile-days", name: "deep_reconcile_days", field: "deep-reconcile-days",
+                label: "Deep reconcile every (days)", required: false, value: &self.deep_reconcile_days,
+                description: html! {
+                    "A full sync re-reads every group's member list at least this often (1-90); "
+                    "the others re-read only the groups Okta reports changed."
+                },
             }))
             (Self::checkbox("deny-unknown-at-login", "deny_unknown_at_login", "Unknown at login",
                 html! { "Deactivate a user who logs in but is unknown to Okta (deny the login)" }, self.deny_unknown_at_login))

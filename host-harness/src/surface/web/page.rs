@@ -209,7 +209,7 @@ async fn save(
 /// a refused form comes back as typed, with each bad field marked.
 async fn save_form(app: App, s: Session, existing: Option<String>, f: Fields) -> Response {
     let mut form = ConnectorForm::from_fields(&f, existing.clone());
-    let input = match form.to_patch(ConnectorForm::token(&f)) {
+    let input = match form.to_patch(ConnectorForm::secrets(&f)) {
         Ok(i) => i,
         Err(errors) => {
             form.set_errors(errors);
@@ -297,7 +297,7 @@ async fn sync(State(app): State<App>, Path(name): Path<String>, Form(f): Form<Fi
 async fn test(State(app): State<App>, Form(f): Form<Fields>) -> Response {
     let existing = f.get("existing").filter(|e| !e.is_empty()).cloned();
     let form = ConnectorForm::from_fields(&f, existing.clone());
-    let input = match form.to_patch(ConnectorForm::token(&f)) {
+    let input = match form.to_patch(ConnectorForm::secrets(&f)) {
         Ok(i) => i,
         Err(e) => return Json(json!({"ok": false, "message": e[0].1})).into_response(),
     };

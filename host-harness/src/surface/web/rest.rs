@@ -4,7 +4,7 @@
 use super::json::{ApiError, connector_json, parse_body, run_json, run_with_log};
 use super::{App, REST_BASE, blocking};
 use crate::harness::SyncRequest;
-use crate::model::{ConnectorPatch, Trigger};
+use crate::model::{ConnectorPatch, Credential, Trigger};
 use crate::surface::transfer;
 use axum::Json;
 use axum::Router;
@@ -52,11 +52,22 @@ async fn create(State(app): State<App>, body: Bytes) -> ApiResult {
     if patch.name().is_none() {
         return Err(ApiError::bad_field("name", "a connector needs a name"));
     }
-    if patch.token().is_none() {
-        return Err(ApiError::bad_field(
-            "apiToken",
-            "a new connector needs its Okta API token",
-        ));
+    let app_key = patch.private_key().is_some() || patch.generate_key == Some(true);
+    match &patch.credential {
+        Some(Credential::OauthServiceApp { .. }) if !app_key => {
+            return Err(ApiError::bad_field(
+                "privateKey",
+                "a new service-app connector needs its private key (privateKey), or generateKey: true",
+            ));
+        }
+        Some(Credential::OauthServiceApp { .. }) => {}
+        _ if patch.token().is_none() => {
+            return Err(ApiError::bad_field(
+                "apiToken",
+                "a new connector needs its Okta API token",
+            ));
+        }
+        _ => {}
     }
     let v = blocking(&app.harness, move |h| h.create_connector(&patch)).await?;
     let mut resp = (StatusCode::CREATED, Json(connector_json(&v))).into_response();

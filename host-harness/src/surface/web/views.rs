@@ -254,20 +254,9 @@ fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport) -> Markup {
     }
 }
 
-/// A change's fields as `field: old → new; ...` (`∅` for none).
+/// A change's fields as `field: old → new; ...` (`∅` for none), as the page and CSV show them.
 pub fn details(e: &ChangeEntry) -> String {
-    e.fields
-        .iter()
-        .map(|f| {
-            format!(
-                "{}: {} → {}",
-                f.field,
-                f.old.as_deref().unwrap_or("∅"),
-                f.new.as_deref().unwrap_or("∅")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    crate::surface::report::details(e, "; ")
 }
 
 /// A run's results page (the script reloads it while the run is running).

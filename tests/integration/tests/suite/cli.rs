@@ -1,65 +1,17 @@
 //! The `usersync` command line, in process: each command's output and exit code,
 //! including the errors admins meet.
 
-use okta_sim::{GenSpec, Org, SimConfig, Simulator};
+use super::cli_support::Cli;
+use okta_sim::GenSpec;
 
-struct Cli {
-    sim: Simulator,
-    dir: tempfile::TempDir,
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Cli {
-    fn new() -> Cli {
-        let org = Org::generate(&GenSpec {
-            users: 120,
-            groups: 6,
-            memberships_per_user: 2,
-            seed: 3,
-        });
-        let cli = Cli {
-            sim: Simulator::start(org, SimConfig::default()),
-            dir: tempfile::tempdir().unwrap(),
-        };
-        std::fs::write(cli.dir.path().join("token"), "test-token\n").unwrap();
-        cli
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        let db = self.dir.path().join("u.db");
-        let resolve = format!("acme.okta.com={}", self.sim.addr());
-        let mut argv: Vec<String> = vec![
-            "usersync".into(),
-            "--db".into(),
-            db.display().to_string(),
-            "--resolve".into(),
-            resolve,
-        ];
-        argv.extend(args.iter().map(|s| {
-            s.replace(
-                "TOKEN_FILE",
-                &self.dir.path().join("token").display().to_string(),
-            )
-        }));
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = usersync::surface::cli::run(argv, &mut out, &mut err);
-        Out {
-            code,
-            stdout: String::from_utf8(out).unwrap(),
-            stderr: String::from_utf8(err).unwrap(),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
-        o.stdout
-    }
+/// The org of these tests.
+fn cli() -> Cli {
+    Cli::new(GenSpec {
+        users: 120,
+        groups: 6,
+        memberships_per_user: 2,
+        seed: 3,
+    })
 }
 
 const CREATE: &[&str] = &[
@@ -75,7 +27,7 @@ const CREATE: &[&str] = &[
 
 #[test]
 fn create_show_list_test_sync_runs_log() {
-    let cli = Cli::new();
+    let cli = cli();
     let out = cli.ok(CREATE);
     assert!(out.contains("Okta domain:        acme.okta.com"), "{out}");
     assert!(out.contains("API token:          ********"));
@@ -147,7 +99,7 @@ impl Cli {
 
 #[test]
 fn errors_are_one_sentence_with_documented_exit_codes() {
-    let cli = Cli::new();
+    let cli = cli();
     let o = cli.run(&["connector", "show", "nope"]);
     assert_eq!(
         (o.code, o.stderr.as_str()),
@@ -241,7 +193,7 @@ fn errors_are_one_sentence_with_documented_exit_codes() {
 
 #[test]
 fn a_failed_sync_exits_1_and_says_nothing_changed() {
-    let cli = Cli::new();
+    let cli = cli();
     cli.ok(CREATE);
     cli.sim.add_fault(okta_sim::Fault {
         path_prefix: "/api/v1/groups".into(),
@@ -261,7 +213,7 @@ fn a_failed_sync_exits_1_and_says_nothing_changed() {
 
 #[test]
 fn a_settings_file_holds_any_camel_case_settings_and_the_options_override_it() {
-    let cli = Cli::new();
+    let cli = cli();
     let file = cli.dir.path().join("settings.json");
     std::fs::write(
         &file,

@@ -2,69 +2,22 @@
 //! asked for, an import creates or updates connectors, and a refused import (a redacted
 //! connector that does not exist yet, bad settings, not an export) changes nothing.
 
-use okta_sim::{GenSpec, Org, SimConfig, Simulator};
+use super::cli_support::Cli;
+use okta_sim::GenSpec;
 
-struct Cli {
-    sim: Simulator,
-    dir: tempfile::TempDir,
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// The org of these tests.
+fn cli() -> Cli {
+    Cli::new(GenSpec {
+        users: 20,
+        groups: 2,
+        memberships_per_user: 1,
+        seed: 5,
+    })
 }
 
 impl Cli {
-    fn new() -> Cli {
-        let org = Org::generate(&GenSpec {
-            users: 20,
-            groups: 2,
-            memberships_per_user: 1,
-            seed: 5,
-        });
-        let cli = Cli {
-            sim: Simulator::start(org, SimConfig::default()),
-            dir: tempfile::tempdir().unwrap(),
-        };
-        std::fs::write(cli.dir.path().join("token"), "test-token\n").unwrap();
-        cli
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).display().to_string()
-    }
-
-    /// Run against database `db` (a file name in the temp dir).
-    fn run_on(&self, db: &str, args: &[&str]) -> Out {
-        let mut argv: Vec<String> = vec![
-            "usersync".into(),
-            "--db".into(),
-            self.path(db),
-            "--resolve".into(),
-            format!("acme.okta.com={}", self.sim.addr()),
-        ];
-        argv.extend(
-            args.iter()
-                .map(|s| s.replace("TOKEN_FILE", &self.path("token"))),
-        );
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = usersync::surface::cli::run(argv, &mut out, &mut err);
-        Out {
-            code,
-            stdout: String::from_utf8(out).unwrap(),
-            stderr: String::from_utf8(err).unwrap(),
-        }
-    }
-
-    fn ok(&self, db: &str, args: &[&str]) -> String {
-        let o = self.run_on(db, args);
-        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
-        o.stdout
-    }
-
     fn create(&self, db: &str, name: &str) {
-        self.ok(
+        self.ok_on(
             db,
             &[
                 "connector",
@@ -88,12 +41,12 @@ impl Cli {
 
 #[test]
 fn export_redacts_the_token_unless_asked() {
-    let cli = Cli::new();
+    let cli = cli();
     cli.create("a.db", "Okta");
-    let out = cli.ok("a.db", &["export"]);
+    let out = cli.ok_on("a.db", &["export"]);
     assert!(!out.contains("test-token"), "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["usersyncExport"], 3);
+    assert_eq!(v["usersyncExport"], 4);
     assert_eq!(v["connectors"][0]["lifecycle"]["missingUsers"], "disable");
     assert_eq!(v["secretsIncluded"], false);
     let c = &v["connectors"][0];
@@ -107,13 +60,13 @@ fn export_redacts_the_token_unless_asked() {
         serde_json::json!(["department", "title"])
     );
 
-    let out = cli.ok("a.db", &["export", "--include-secrets"]);
+    let out = cli.ok_on("a.db", &["export", "--include-secrets"]);
     assert!(out.contains("\"apiToken\": \"test-token\""), "{out}");
 
     // To a file, readable by its owner only.
     let file = cli.path("export.json");
     assert_eq!(
-        cli.ok("a.db", &["export", "--include-secrets", "-o", &file]),
+        cli.ok_on("a.db", &["export", "--include-secrets", "-o", &file]),
         ""
     );
     let text = std::fs::read_to_string(&file).unwrap();
@@ -128,52 +81,52 @@ fn export_redacts_the_token_unless_asked() {
 
 #[test]
 fn import_creates_and_updates_connectors() {
-    let cli = Cli::new();
+    let cli = cli();
     cli.create("a.db", "Okta");
     cli.create("a.db", "Second");
     let full = cli.path("full.json");
-    cli.ok("a.db", &["export", "--include-secrets", "-o", &full]);
+    cli.ok_on("a.db", &["export", "--include-secrets", "-o", &full]);
 
     // Into an empty database: both created, with their tokens (the connection works).
-    let out = cli.ok("b.db", &["import", &full]);
+    let out = cli.ok_on("b.db", &["import", &full]);
     assert_eq!(
         out,
         "Imported 2 connectors: created Okta, Second; updated none.\n"
     );
-    let test = cli.ok("b.db", &["connector", "test", "Second"]);
+    let test = cli.ok_on("b.db", &["connector", "test", "Second"]);
     assert!(
         test.starts_with("Connection to https://acme.okta.com works"),
         "{test}"
     );
-    let show = cli.ok("b.db", &["--json", "connector", "show", "Okta"]);
+    let show = cli.ok_on("b.db", &["--json", "connector", "show", "Okta"]);
     let v: serde_json::Value = serde_json::from_str(&show).unwrap();
     assert_eq!(v["schedule"], "0 */30 * * * *");
     assert_eq!(v["userAttributes"][1], "title");
 
     // A redacted export updates the existing connectors and keeps their tokens.
-    cli.ok(
+    cli.ok_on(
         "a.db",
         &["connector", "edit", "Okta", "--schedule", "daily at 02:30"],
     );
     let redacted = cli.path("redacted.json");
-    cli.ok("a.db", &["export", "-o", &redacted]);
-    let out = cli.ok("b.db", &["--json", "import", &redacted]);
+    cli.ok_on("a.db", &["export", "-o", &redacted]);
+    let out = cli.ok_on("b.db", &["--json", "import", &redacted]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["updated"], serde_json::json!(["Okta", "Second"]));
-    let show = cli.ok("b.db", &["--json", "connector", "show", "Okta"]);
+    let show = cli.ok_on("b.db", &["--json", "connector", "show", "Okta"]);
     assert!(show.contains("\"schedule\": \"0 30 2 * * *\""), "{show}");
     assert!(
-        cli.ok("b.db", &["connector", "test", "Okta"])
+        cli.ok_on("b.db", &["connector", "test", "Okta"])
             .starts_with("Connection to")
     );
 }
 
 #[test]
 fn a_refused_import_changes_nothing() {
-    let cli = Cli::new();
+    let cli = cli();
     cli.create("a.db", "Okta");
     let redacted = cli.path("redacted.json");
-    cli.ok("a.db", &["export", "-o", &redacted]);
+    cli.ok_on("a.db", &["export", "-o", &redacted]);
 
     // A redacted connector that does not exist yet: refused, naming it.
     let o = cli.run_on("c.db", &["import", &redacted]);
@@ -182,7 +135,7 @@ fn a_refused_import_changes_nothing() {
         o.stderr,
         "error: connector `Okta` does not exist yet and its API token is redacted in the import; export with secrets included or create the connector first; nothing was imported\n"
     );
-    assert!(cli.ok("c.db", &["connector", "list"]).lines().count() == 1);
+    assert!(cli.ok_on("c.db", &["connector", "list"]).lines().count() == 1);
 
     // One bad connector among good ones: nothing is imported.
     let mut doc: serde_json::Value =
@@ -201,7 +154,7 @@ fn a_refused_import_changes_nothing() {
         o.stderr,
         "error: connector `Bad`: invalid connector settings: schedule: the minutes field `61` is not valid; nothing was imported\n"
     );
-    let show = cli.ok("a.db", &["connector", "show", "Okta"]);
+    let show = cli.ok_on("a.db", &["connector", "show", "Okta"]);
     assert!(show.contains("0 */30 * * * *"), "unchanged: {show}");
     assert_eq!(cli.run_on("a.db", &["connector", "show", "Bad"]).code, 3);
 
@@ -222,7 +175,7 @@ fn a_refused_import_changes_nothing() {
 
 #[test]
 fn an_export_of_format_one_imports_with_its_snake_case_sections() {
-    let cli = Cli::new();
+    let cli = cli();
     // As the release on WIT 0.1.0 wrote it: camelCase connectors, WIT-shaped sections.
     let doc = serde_json::json!({
         "usersyncExport": 1, "product": "Jira", "secretsIncluded": true,
@@ -236,11 +189,11 @@ fn an_export_of_format_one_imports_with_its_snake_case_sections() {
     let file = cli.path("v1.json");
     std::fs::write(&file, doc.to_string()).unwrap();
     assert_eq!(
-        cli.ok("a.db", &["import", &file]),
+        cli.ok_on("a.db", &["import", &file]),
         "Imported 1 connectors: created Old; updated none.\n"
     );
     let v: serde_json::Value =
-        serde_json::from_str(&cli.ok("a.db", &["--json", "connector", "show", "Old"])).unwrap();
+        serde_json::from_str(&cli.ok_on("a.db", &["--json", "connector", "show", "Old"])).unwrap();
     assert_eq!(v["unknownAtLogin"], "deny");
     assert_eq!(v["memberConcurrency"], 6);
     assert_eq!(v["lifecycle"]["missingUsers"], "delete");
@@ -250,8 +203,13 @@ fn an_export_of_format_one_imports_with_its_snake_case_sections() {
         "null: the defaults"
     );
     // A version this release does not know is refused, naming the field.
-    std::fs::write(&file, r#"{"usersyncExport": 4, "connectors": []}"#).unwrap();
+    std::fs::write(&file, r#"{"usersyncExport": 5, "connectors": []}"#).unwrap();
     let o = cli.run_on("a.db", &["import", &file]);
     assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("format version 4"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("format version 5; this version reads versions 1 to 4"),
+        "{}",
+        o.stderr
+    );
 }

@@ -4,11 +4,13 @@
 mod bad_input;
 mod browser;
 mod cli;
+mod cli_support;
 mod cli_transfer;
 mod credentials;
 mod full_sync;
 mod incremental;
 mod login_sync;
+mod oauth;
 mod okta_conditions;
 mod rest;
 mod sandbox;

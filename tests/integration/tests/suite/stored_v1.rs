@@ -130,7 +130,7 @@ fn connectors_and_their_tokens_open_with_the_settings_they_were_given() {
     );
     for (v, t) in list.iter().zip(&tokens) {
         assert_eq!(
-            connectors::token(&h.db().lock(), v.id).unwrap(),
+            connectors::secret(&h.db().lock(), v.id).unwrap(),
             t[1].as_str().unwrap()
         );
     }
