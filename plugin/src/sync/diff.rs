@@ -59,7 +59,8 @@ pub struct Diffed {
     pub digest: String,
     /// Users denied a seat.
     pub seats_denied: Vec<String>,
-    /// Active users of the directory before (0 when not compared as a whole).
+    /// Active users of the directory before (0 for a scoped token, which sees only part
+    /// of it: the guard then counts the changes alone).
     pub active_users: u32,
     /// Whether the token sees only some groups.
     pub scoped: bool,
@@ -108,10 +109,11 @@ pub fn diff(
     // Memory: at 100k users the Okta objects, the desired state, the store snapshot and
     // the plan are each hundreds of MB; each is freed as soon as the next step has it.
     let full = store::snapshot(store, &ctx.directory)?;
-    let whole = chosen.mode == Mode::Full && !scoped;
-    if whole {
+    // The guard judges every sync against the whole directory, an incremental one too.
+    if !scoped {
         diffed.active_users = full.users.iter().filter(|u| u.active).count() as u32;
     }
+    let whole = chosen.mode == Mode::Full && !scoped;
     // Seats are read from the whole directory: a partial snapshot may leave out a user's
     // access-group memberships.
     let access = ctx

@@ -281,6 +281,7 @@ fn serve(shared: &Shared, inc: &Incoming) -> Reply {
             body: &inc.body,
             dpop: &inc.dpop,
             origin,
+            now_ms: shared.now().timestamp_millis(),
         };
         return token::handle(&mut lock(&shared.oauth), &req);
     }
@@ -366,6 +367,7 @@ fn authenticate(shared: &Shared, inc: &Incoming, origin: &str) -> Result<Princip
                 path: &inc.path,
                 dpop: &inc.dpop,
                 origin,
+                now_ms: shared.now().timestamp_millis(),
             };
             resource::authenticate(&shared.oauth, presented, &req)
         }

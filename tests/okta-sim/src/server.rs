@@ -310,7 +310,8 @@ impl Simulator {
     }
 
     /// Moves the simulated clock forward (stored events get older: past 90 days
-    /// they are gone).
+    /// they are gone; OAuth judges client assertions, DPoP proofs and token expiry by
+    /// it, as an Okta whose clock is ahead of the client's).
     pub fn advance_clock(&self, by: std::time::Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         self.shared.clock_offset_ms.fetch_add(ms, Ordering::SeqCst);

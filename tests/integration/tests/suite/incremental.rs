@@ -119,3 +119,50 @@ fn without_a_previous_full_sync_incremental_runs_full_and_says_why() {
         Some("ran a full sync instead of an incremental one: no full sync has completed yet")
     );
 }
+
+/// The guard judges an incremental sync against the whole directory: a tenth of the
+/// active users suspended in Okta (more than 5) is what the default guard (more than
+/// 10 % and more than 5 users) allows; one more is refused. (An incremental sync once
+/// counted 0 active users and refused any 6.)
+#[test]
+fn the_guard_counts_the_whole_directory_in_an_incremental_sync() {
+    let env = Env::generated(80, 3);
+    env.harness
+        .sync(CONNECTOR, SyncRequest::default())
+        .expect("full sync");
+    let active = env.store().users.iter().filter(|u| u.active).count();
+    assert!(
+        active / 10 > 5,
+        "{active} active users: over the guard's minimum"
+    );
+    let suspend = |n: usize| {
+        env.sim.with_org(|o| {
+            let ids: Vec<String> = o
+                .users
+                .iter()
+                .filter(|u| u.status == "ACTIVE")
+                .take(n)
+                .map(|u| u.id.clone())
+                .collect();
+            for id in ids {
+                o.set_status(&id, "SUSPENDED");
+            }
+        })
+    };
+    suspend(active / 10);
+    let out = env.harness.sync(CONNECTOR, INCREMENTAL).expect("allowed");
+    assert_eq!(out.report.mode, SyncMode::Incremental);
+    assert_eq!(out.report.counts.users_deactivated as usize, active / 10);
+    suspend(active / 10 + 1);
+    match env.harness.sync(CONNECTOR, INCREMENTAL) {
+        Err(e) => assert!(
+            e.to_string().contains(&format!(
+                "would deactivate or delete {} of {} active users",
+                active / 10 + 1,
+                active - active / 10
+            )),
+            "{e}"
+        ),
+        Ok(o) => panic!("refused by the guard: {:?}", o.report.counts),
+    }
+}

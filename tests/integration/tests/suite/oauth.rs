@@ -264,6 +264,17 @@ fn a_wrong_private_key_is_a_refused_signature() {
 }
 
 #[test]
+fn a_clock_off_by_minutes_is_named() {
+    let (env, _key) = env();
+    // Okta's clock ten minutes ahead: the five-minute assertion has expired on arrival.
+    env.sim.advance_clock(Duration::from_secs(600));
+    fails_with(
+        &env,
+        "Okta refused the time of the request (Okta said: The client_assertion token is expired.); check this machine's clock (it must be within a few minutes of the real time, e.g. with NTP)",
+    );
+}
+
+#[test]
 fn a_scope_not_granted_to_the_app_is_named() {
     refused(
         |a| a.scopes = vec!["okta.users.read".into()],
@@ -435,5 +446,80 @@ fn the_cli_creates_a_service_app_connector_with_a_generated_key() {
         ),
         "{}",
         refused.stderr
+    );
+}
+
+#[test]
+fn the_rest_api_and_the_page_make_a_service_app_connector() {
+    use crate::web_support::{PAGE, REST, Server, call, login};
+    let s = Server::start(10, 2);
+    let rest = |method: &str, path: &str, body: &str| {
+        call(method, s.url(&format!("{REST}{path}")))
+            .admin()
+            .json(body)
+            .send()
+    };
+    let missing = rest(
+        "POST",
+        "/connectors",
+        r#"{"name": "App", "oktaDomain": "acme.okta.com",
+            "credential": {"type": "oauth-service-app", "clientId": "0oaUserSync"}}"#,
+    );
+    assert_eq!(missing.status, 400, "{}", missing.body);
+    assert_eq!(missing.json()["field"], "privateKey");
+    let created = rest(
+        "POST",
+        "/connectors",
+        r#"{"name": "App", "oktaDomain": "acme.okta.com", "generateKey": true,
+            "credential": {"type": "oauth-service-app", "clientId": "0oaUserSync"}}"#,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let c = created.json();
+    assert_eq!(c["privateKey"], "********");
+    assert_eq!(c["credential"]["dpop"], true, "the default");
+    assert!(!created.body.contains("PRIVATE KEY"));
+    s.env
+        .sim
+        .register_oauth_app(OAuthApp::new(CLIENT, &c["publicKey"].to_string()).unwrap());
+    let test = rest("POST", "/connectors/App/test", "{}");
+    assert_eq!(test.status, 200, "{}", test.body);
+
+    // The page shows the public key of the saved app, never its private key, and saves
+    // a pasted key.
+    let (cookie, csrf) = login(&s);
+    let form = call("GET", s.url(&format!("{PAGE}/connectors/App")))
+        .header("cookie", &cookie)
+        .send();
+    assert!(
+        form.body
+            .contains(r#"<option value="oauth-service-app" selected>"#),
+        "{}",
+        form.body
+    );
+    assert!(form.body.contains(r#"id="public-key""#));
+    assert!(!form.body.contains("PRIVATE KEY"));
+    let key = ClientKey::generate();
+    let saved = call("POST", s.url(&format!("{PAGE}/connectors/App")))
+        .header("cookie", &cookie)
+        .form(&[
+            ("atl_token", csrf.as_str()),
+            ("existing", "App"),
+            ("name", "App"),
+            ("okta_domain", "acme.okta.com"),
+            ("auth", "oauth-service-app"),
+            ("client_id", CLIENT),
+            ("private_key", key.expose()),
+            ("key_id", "page-key"),
+            ("dpop", "on"),
+            ("schedule", "0 0 * * * ?"),
+            ("action", "save"),
+        ])
+        .send();
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let v = s.env.harness.connector("App").unwrap();
+    assert_eq!(v.public_key, Some(key.public_jwk(Some("page-key"))));
+    assert_eq!(
+        v.settings.credential,
+        credential(Some("page-key"), &[], true)
     );
 }

@@ -4,7 +4,6 @@
 
 use std::sync::Mutex;
 
-use chrono::Utc;
 use percent_encoding::percent_decode_str;
 
 use super::AdminRole;
@@ -69,6 +68,8 @@ pub(crate) struct ResourceRequest<'a> {
     pub dpop: &'a [String],
     /// The org's public origin.
     pub origin: &'a str,
+    /// The simulated now (Unix ms): what a token's expiry and a proof's `iat` are judged by.
+    pub now_ms: i64,
 }
 
 /// The caller behind an access token, or the refusal. The state is locked only
@@ -97,7 +98,7 @@ fn check(
     req: &ResourceRequest<'_>,
     scope: Option<&'static str>,
 ) -> Result<Principal, ResourceError> {
-    let now_ms = Utc::now().timestamp_millis();
+    let now_ms = req.now_ms;
     let (issued, app) = {
         let state = lock(state);
         let issued = state.token(token).cloned();

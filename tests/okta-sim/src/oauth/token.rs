@@ -6,7 +6,6 @@
 //! challenge, okta-sdk-python `oauth.py`), the DPoP proof and nonce, then the
 //! scopes.
 
-use chrono::Utc;
 use serde_json::json;
 
 use super::errors::{ClientAuthFailure, ProofFailure, TokenError};
@@ -28,6 +27,8 @@ pub(crate) struct TokenRequest<'a> {
     pub dpop: &'a [String],
     /// The public origin of the org (`aud` and `htu` are on it).
     pub origin: &'a str,
+    /// The simulated now (Unix ms): what the assertion's and proof's times are judged by.
+    pub now_ms: i64,
 }
 
 /// The form parameters a token request may carry.
@@ -78,7 +79,7 @@ pub(crate) fn handle(state: &mut OAuthState, req: &TokenRequest<'_>) -> Reply {
 }
 
 fn grant(state: &mut OAuthState, req: &TokenRequest<'_>) -> Result<Reply, TokenError> {
-    let now_ms = Utc::now().timestamp_millis();
+    let now_ms = req.now_ms;
     let form = Form::parse(req.body);
     match form.grant_type.as_deref() {
         None => {
