@@ -81,8 +81,16 @@ const SCHEMA_V3: &str = "ALTER TABLE runs ADD COLUMN failure TEXT;";
 /// one column for whichever its settings' `credential` names.
 const SCHEMA_V5: &str = "ALTER TABLE secrets RENAME COLUMN api_token TO secret;";
 
+/// A page of memberships joins each member's key to its username: an index holding both
+/// answers that from the index alone (without it, every member costs a second lookup in
+/// the users table; the paged snapshot of a million memberships took 4.5 times the
+/// unpaged join of 0.1.0).
+const SCHEMA_V6: &str = "CREATE INDEX users_key_username ON users (key, username);";
+
 /// The migrations, in order: `PRAGMA user_version` = the last one applied.
-const MIGRATIONS: [&str; 5] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
+const MIGRATIONS: [&str; 6] = [
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
+];
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
