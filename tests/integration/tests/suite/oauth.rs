@@ -135,7 +135,8 @@ fn full_incremental_and_login_syncs_through_a_dpop_service_app() {
 #[test]
 fn an_expired_token_is_renewed_without_failing_a_sync() {
     let key = ClientKey::generate();
-    let lifetime = Duration::from_secs(2);
+    // Renewed a quarter of its life before expiry: at 3 s. Room for a slow first sync.
+    let lifetime = Duration::from_secs(4);
     let env = env_with(
         app(CLIENT, &key),
         &key,
@@ -145,7 +146,7 @@ fn an_expired_token_is_renewed_without_failing_a_sync() {
     sync(&env, false);
     assert_eq!(env.sim.token_stats().issued, 1);
     // Past the renewal point (a quarter of the life before expiry): a new token first.
-    std::thread::sleep(Duration::from_millis(1600));
+    std::thread::sleep(Duration::from_millis(3100));
     sync(&env, true);
     assert_eq!(env.sim.token_stats().issued, 2);
     // Revoked behind the host's back: the first request gets 401, the host fetches a new
