@@ -182,37 +182,51 @@ pub struct Configured {
     pub secret: Secret,
 }
 
-/// A stored secret is only ever used for the domain and the kind of credential it was
-/// given for: settings that move a connector to another Okta domain (as the plugin
-/// normalized it), or to another kind of credential, must bring the secret again, or
-/// they are refused naming it (else a changed domain would receive the stored token).
-fn credential_stays_with(
-    old: &StoredConnector,
-    new: &ConnectorSettings,
-) -> Result<(), HarnessError> {
-    let (field, name) = (new.credential.secret_field(), new.credential.secret_name());
-    let message = if !same_kind(&old.settings.credential, &new.credential) {
+/// A stored secret is only ever used for the kind of credential it was given for:
+/// settings that change the kind must bring the new secret (a stored token is no key).
+fn kind_stays(old: &StoredConnector, new: &ConnectorSettings) -> Result<(), HarnessError> {
+    if same_kind(&old.settings.credential, &new.credential) {
+        return Ok(());
+    }
+    Err(secret_needed(
+        &new.credential,
         format!(
-            "the credential changes from {} to {}: give the {name}",
+            "the credential changes from {} to {}: give the {}",
             kind_name(&old.settings.credential),
-            kind_name(&new.credential)
-        )
-    } else if !new
+            kind_name(&new.credential),
+            new.credential.secret_name()
+        ),
+    ))
+}
+
+/// A stored secret is only ever sent to the domain it was given for: settings that move
+/// a connector to another Okta domain (`new` as the plugin normalized it) must bring the
+/// secret again, or they are refused naming it (else the other domain would receive it).
+fn domain_stays(old: &StoredConnector, new: &ConnectorSettings) -> Result<(), HarnessError> {
+    if new
         .okta_domain
         .eq_ignore_ascii_case(&old.settings.okta_domain)
     {
-        format!(
-            "the Okta domain changes from {} to {}: give the {name} for the new domain \
-             (the stored one is only sent to the domain it was given for)",
-            old.settings.okta_domain, new.okta_domain
-        )
-    } else {
         return Ok(());
-    };
-    Err(HarnessError::InvalidConfig(vec![FieldError {
-        field: field.into(),
+    }
+    Err(secret_needed(
+        &new.credential,
+        format!(
+            "the Okta domain changes from {} to {}: give the {} for the new domain \
+             (the stored one is only sent to the domain it was given for)",
+            old.settings.okta_domain,
+            new.okta_domain,
+            new.credential.secret_name()
+        ),
+    ))
+}
+
+/// The refusal of settings that need their credential's secret again.
+fn secret_needed(credential: &model::Credential, message: String) -> HarnessError {
+    HarnessError::InvalidConfig(vec![FieldError {
+        field: credential.secret_field().into(),
         message,
-    }]))
+    }])
 }
 
 /// The secret a patch gives for `credential`: its token or key, or a key generated for
@@ -221,12 +235,7 @@ fn given_secret(
     patch: &ConnectorPatch,
     credential: &model::Credential,
 ) -> Result<Option<String>, HarnessError> {
-    let refuse = |message: String| {
-        HarnessError::InvalidConfig(vec![FieldError {
-            field: credential.secret_field().into(),
-            message,
-        }])
-    };
+    let refuse = |message: String| secret_needed(credential, message);
     match (patch.generate_key, credential) {
         (Some(true), model::Credential::OauthServiceApp { .. }) => {
             return Ok(Some(
@@ -626,17 +635,15 @@ impl Harness {
         let given = given_secret(patch, &settings.credential)?;
         let secret = match (&given, old) {
             (Some(t), _) => t.clone(),
-            // A stored secret of the other kind would only be refused as the wrong shape.
-            (None, Some(c)) if !same_kind(&c.settings.credential, &settings.credential) => {
-                credential_stays_with(c, &settings)?;
-                unreachable!("another kind of credential is refused")
+            (None, Some(c)) => {
+                kind_stays(c, &settings)?;
+                connectors::secret(&self.db.lock(), c.id)?
             }
-            (None, Some(c)) => connectors::secret(&self.db.lock(), c.id)?,
             (None, None) => String::new(),
         };
         let configured = self.configure(&settings, &secret)?;
         if let (None, Some(c)) = (&given, old) {
-            credential_stays_with(c, &configured.settings)?;
+            domain_stays(c, &configured.settings)?;
         }
         Ok((configured, given.is_some()))
     }

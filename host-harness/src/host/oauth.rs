@@ -29,17 +29,13 @@ use std::fmt;
 use std::time::{Duration, Instant};
 use wasmtime_wasi_http::RequestOptions;
 
-/// The private key's name in settings errors.
-pub const KEY_FIELD: &str = "private-key";
+use crate::host::token::MASK;
 
 /// The scopes a sync needs; `okta.logs.read` is added when the change feed is on.
 pub const DEFAULT_SCOPES: [&str; 2] = ["okta.users.read", "okta.groups.read"];
 
 /// The System Log's scope.
 pub const LOGS_SCOPE: &str = "okta.logs.read";
-
-/// What `Debug` and `Display` show instead of a key or token.
-const MASK: &str = "********";
 
 /// The org authorization server's token endpoint (the only one that grants Okta scopes).
 pub const TOKEN_PATH: &str = "/oauth2/v1/token";
@@ -152,12 +148,11 @@ impl ClientKey {
     }
 
     /// The public key as a JWK to paste into the Okta app (Public keys › Add › paste),
-    /// with `kid` (the key's RFC 7638 thumbprint unless given) and `use: sig`.
+    /// with its `alg`, `kid` (the key's RFC 7638 thumbprint unless given) and `use: sig`.
     pub fn public_jwk(&self, kid: Option<&str>) -> Value {
         let mut jwk = serde_json::to_value(&self.public).expect("a JWK serializes");
         jwk["kid"] = Value::from(kid.map_or_else(|| self.thumbprint(), str::to_string));
         jwk["use"] = Value::from("sig");
-        jwk["alg"] = Value::from(alg_name(self.alg));
         jwk
     }
 
@@ -184,14 +179,6 @@ impl fmt::Debug for ClientKey {
 impl fmt::Display for ClientKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(MASK)
-    }
-}
-
-fn alg_name(alg: Algorithm) -> &'static str {
-    match alg {
-        Algorithm::RS256 => "RS256",
-        Algorithm::ES384 => "ES384",
-        _ => "ES256",
     }
 }
 
@@ -439,8 +426,6 @@ pub struct ServiceApp {
     /// `https://{domain}/oauth2/v1/token`, the assertion's `aud` and the proof's `htu`.
     token_url: Uri,
     cache: tokio::sync::Mutex<Cache>,
-    /// How many tokens this session fetched (for its log line).
-    fetched: std::sync::atomic::AtomicU32,
 }
 
 impl fmt::Debug for ServiceApp {
@@ -477,18 +462,12 @@ impl ServiceApp {
             kid,
             token_url,
             cache: Default::default(),
-            fetched: Default::default(),
         }
     }
 
     /// The token URL as Okta knows it (not routed).
     pub fn token_url(&self) -> &Uri {
         &self.token_url
-    }
-
-    /// Tokens fetched by this session so far.
-    pub fn tokens_fetched(&self) -> u32 {
-        self.fetched.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether this session was made from these settings and key (else the harness makes
@@ -587,8 +566,6 @@ impl ServiceApp {
             .map_err(|e| self.bad_answer(&format!("its answer is not a token: {e}")))?;
         let life = Duration::from_secs(t.expires_in);
         let margin = (life / 4).min(Duration::from_secs(60));
-        self.fetched
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(
             client_id = %self.app.client_id,
             token_type = %t.token_type,
@@ -726,6 +703,7 @@ mod tests {
         assert_eq!(jwk["crv"], "P-256");
         assert_eq!(jwk["kid"], k.thumbprint().as_str());
         assert_eq!(jwk["use"], "sig");
+        assert_eq!(jwk["alg"], "ES256", "from the key itself");
         assert!(jwk.get("d").is_none(), "only the public half: {jwk}");
         assert_eq!(k.public_jwk(Some("key-1"))["kid"], "key-1");
     }

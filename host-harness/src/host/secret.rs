@@ -234,6 +234,9 @@ mod tests {
     fn a_secret_is_read_for_its_credential() {
         let token = Secret::parse(&Credential::ApiToken, "SSWS 00abc").unwrap();
         assert_eq!(token.expose(), "00abc");
+        let e = Secret::parse(&Credential::ApiToken, " SSWS ").unwrap_err();
+        assert_eq!(e.field, "api-token");
+        assert!(e.message.starts_with("the API token is empty"), "{e:?}");
         let e = Secret::parse(&app("0oa1", None, &[]), "00abc").unwrap_err();
         assert_eq!(e.field, "private-key");
         assert!(

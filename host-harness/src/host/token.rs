@@ -3,12 +3,8 @@
 //! ([`crate::host::http`]), so the token never enters the guest. What an admin pastes is
 //! validated and normalized here, and [`ApiToken`]'s `Debug` and `Display` never show it.
 
-use crate::host::bindings::wit::FieldError;
 use http::HeaderValue;
 use std::fmt;
-
-/// The token's name in settings errors, as the WIT `field-error`s name the settings.
-pub const FIELD: &str = "api-token";
 
 /// Longest token accepted (Okta's are 42 characters).
 pub const MAX_CHARS: usize = 512;
@@ -30,16 +26,6 @@ pub enum TokenError {
     /// Spaces, control characters or non-ASCII characters inside the token.
     #[error("the API token contains spaces or characters an Okta token never has")]
     BadCharacters,
-}
-
-impl TokenError {
-    /// The error as a settings error on [`FIELD`].
-    pub fn field_error(self) -> FieldError {
-        FieldError {
-            field: FIELD.into(),
-            message: self.to_string(),
-        }
-    }
 }
 
 /// A validated Okta API token (SSWS). Formatting it shows [`MASK`]; the value is read
@@ -145,9 +131,8 @@ mod tests {
         ] {
             assert_eq!(ApiToken::parse(t), Err(TokenError::Empty), "{t:?}");
         }
-        let e = TokenError::Empty.field_error();
-        assert_eq!(e.field, "api-token");
-        assert!(e.message.starts_with("the API token is empty"), "{e:?}");
+        let e = TokenError::Empty.to_string();
+        assert!(e.starts_with("the API token is empty"), "{e}");
     }
 
     #[test]
@@ -167,8 +152,7 @@ mod tests {
         }
         assert!(
             TokenError::BadCharacters
-                .field_error()
-                .message
+                .to_string()
                 .contains("contains spaces")
         );
     }

@@ -201,9 +201,10 @@ pub fn import(h: &Harness, doc: &Export<ConnectorPatch>) -> Result<ImportSummary
         };
         let credential = patch.credential.clone().unwrap_or(Credential::ApiToken);
         if !exists && !matches!(patch.secret_for(&credential), Ok(Some(_))) {
-            let (what, key) = match credential {
-                Credential::ApiToken => ("API token", "apiToken"),
-                Credential::OauthServiceApp { .. } => ("private key", "privateKey"),
+            let what = credential.secret_name();
+            let key = match credential {
+                Credential::ApiToken => "apiToken",
+                Credential::OauthServiceApp { .. } => "privateKey",
             };
             return Err(ImportError::invalid(
                 format!(
