@@ -22,6 +22,9 @@ pub struct UserStore {
     apply: Option<dir::OpenApply>,
     /// Rows the call's batches wrote (committed only with the call).
     writes: u32,
+    /// The usernames of the directory whose memberships the call is reading, until it
+    /// writes.
+    usernames: Option<dir::Usernames>,
 }
 
 impl std::fmt::Debug for UserStore {
@@ -41,6 +44,7 @@ impl UserStore {
             key_prefix,
             apply: None,
             writes: 0,
+            usernames: None,
         }
     }
 
@@ -104,7 +108,16 @@ impl store::Host for UserStore {
         after: Option<String>,
         limit: u32,
     ) -> Result<MembershipPage, StoreError> {
-        self.page(&directory, after, limit, dir::list_memberships)
+        let id = dir::directory_id(&directory)?;
+        let names = match self.usernames.take() {
+            Some(names) if names.directory() == id => names,
+            _ => self.read(|c| dir::Usernames::of(c, id))?,
+        };
+        let page = self.page(&directory, after, limit, |c, id, page| {
+            dir::list_memberships(c, id, page, &names)
+        });
+        self.usernames = Some(names);
+        page
     }
 
     fn group_members(
@@ -157,6 +170,7 @@ impl store::Host for UserStore {
         more: bool,
     ) -> Result<ApplyResult, StoreError> {
         let id = dir::directory_id(&directory)?;
+        self.usernames = None;
         let open = self.apply.take();
         let key_prefix = &self.key_prefix;
         let (open, result) = self.db.write(|conn| {

@@ -1,5 +1,5 @@
 //! The product's user directory in SQLite: what the WIT `user-store` interface reads and
-//! writes. Reads are paged (by user key, by group name, by group then username) with
+//! writes. Reads are paged (by user key, by group name, by group then member key) with
 //! opaque cursors, so that no read holds a whole directory. A sync's changes are
 //! applied in one transaction (in one or more batches): all or nothing.
 
@@ -236,7 +236,7 @@ fn member_names(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<String>, DbError> {
-    let sql = "SELECT u.username FROM memberships m JOIN users u ON u.key = m.user_key                WHERE m.group_id = ?1 AND (?2 IS NULL OR u.username > ?2) ORDER BY u.username LIMIT ?3";
+    let sql = "SELECT u.username FROM memberships m JOIN users u INDEXED BY users_key_username ON u.key = m.user_key               WHERE m.group_id = ?1 AND (?2 IS NULL OR u.username > ?2) ORDER BY u.username LIMIT ?3";
     rows(
         conn,
         "listing memberships",
@@ -246,36 +246,103 @@ fn member_names(
     )
 }
 
-/// A page of the memberships of `dir`, by group name, then username (byte-wise): the
-/// groups from the cursor's on, each group's members read by its id (an index range),
-/// until the page is full.
+/// The usernames of one directory's users, by key: read once for a whole paged read of
+/// its memberships, so that a page maps each member's key in memory instead of looking
+/// it up in SQLite (a million lookups take seconds; this map of 100,000 users ~10 MB).
+/// Valid until the directory is written to.
+#[derive(Debug)]
+pub struct Usernames {
+    dir: i64,
+    by_key: HashMap<String, String>,
+}
+
+impl Usernames {
+    /// The usernames of directory `dir`.
+    pub fn of(conn: &Connection, dir: i64) -> Result<Self, DbError> {
+        let sql = "SELECT key, username FROM users WHERE directory_id = ?1";
+        let pairs: Vec<(String, String)> = rows(conn, "listing usernames", sql, [dir], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(Usernames {
+            dir,
+            by_key: pairs.into_iter().collect(),
+        })
+    }
+
+    /// The directory these are the usernames of.
+    pub fn directory(&self) -> i64 {
+        self.dir
+    }
+
+    /// The username of the user `key`: from the map, or, for a member of another
+    /// directory (migrated users keep their memberships), from SQLite.
+    fn get(&self, conn: &Connection, key: &str) -> Result<String, DbError> {
+        if let Some(name) = self.by_key.get(key) {
+            return Ok(name.clone());
+        }
+        conn.prepare_cached("SELECT username FROM users WHERE key = ?1")
+            .and_then(|mut st| st.query_row([key], |r| r.get(0)))
+            .ctx("finding a member's username")
+    }
+}
+
+/// Up to `limit` member keys of group `id` that sort after `after`, ascending: a range
+/// of the memberships' primary key, nothing sorted however large the group.
+fn member_keys(
+    conn: &Connection,
+    id: i64,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<String>, DbError> {
+    let sql = "SELECT user_key FROM memberships WHERE group_id = ?1 AND user_key > coalesce(?2, '') \
+               ORDER BY user_key LIMIT ?3";
+    rows(
+        conn,
+        "listing memberships",
+        sql,
+        params![id, after, limit],
+        |r| r.get(0),
+    )
+}
+
+/// A page of the memberships of `dir`, by group name (byte-wise), then member key: the
+/// groups from the cursor's on, read one at a time until the page is full, and each
+/// group's members by key (an index range), named from `names` (of `dir`). The cursor
+/// is the last (group, key).
 pub fn list_memberships(
     conn: &Connection,
     dir: i64,
     page: &PageRequest<(String, String)>,
+    names: &Usernames,
 ) -> Result<MembershipPage, DbError> {
-    let from = page.after.as_ref().map(|(group, _)| group);
-    let sql = "SELECT id, name FROM groups WHERE directory_id = ?1 AND (?2 IS NULL OR name >= ?2) ORDER BY name";
-    let groups: Vec<(i64, String)> = rows(conn, "listing groups", sql, params![dir, from], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?;
-    let mut out = Vec::new();
-    for (id, group) in groups {
-        let after = match &page.after {
-            Some((g, username)) if *g == group => Some(username.as_str()),
-            _ => None,
-        };
-        let room = page.fetch() - out.len() as i64;
-        let names = member_names(conn, id, after, room)?;
-        out.extend(names.into_iter().map(|username| Membership {
-            username,
-            group: group.clone(),
-        }));
-        if out.len() > page.limit {
+    debug_assert_eq!(names.dir, dir, "usernames of another directory");
+    let (from, after_key) = match &page.after {
+        Some((group, key)) => (Some(group.as_str()), Some(key.as_str())),
+        None => (None, None),
+    };
+    let mut st = conn
+        .prepare_cached(
+            "SELECT id, name FROM groups WHERE directory_id = ?1 AND name >= coalesce(?2, '') ORDER BY name",
+        )
+        .ctx("listing groups")?;
+    let mut groups = st.query(params![dir, from]).ctx("listing groups")?;
+    let mut out: Vec<(String, Membership)> = Vec::new();
+    while out.len() <= page.limit {
+        let Some(row) = groups.next().ctx("listing groups")? else {
             break;
+        };
+        let id: i64 = row.get(0).ctx("listing groups")?;
+        let group: String = row.get(1).ctx("listing groups")?;
+        let after = after_key.filter(|_| from == Some(group.as_str()));
+        let room = page.fetch() - out.len() as i64;
+        for key in member_keys(conn, id, after, room)? {
+            let username = names.get(conn, &key)?;
+            let group = group.clone();
+            out.push((key, Membership { username, group }));
         }
     }
-    let (memberships, next) = page.finish(out, |m| (m.group.clone(), m.username.clone()));
+    let (out, next) = page.finish(out, |(key, m)| (m.group.clone(), key.clone()));
+    let memberships = out.into_iter().map(|(_, m)| m).collect();
     Ok(MembershipPage { memberships, next })
 }
 
@@ -318,16 +385,17 @@ pub struct DirectorySnapshot {
     pub users: Vec<User>,
     /// The groups, by name.
     pub groups: Vec<Group>,
-    /// The memberships, by group, then username.
+    /// The memberships, by group, then member key.
     pub memberships: Vec<Membership>,
 }
 
 /// Everything in one directory, read with the paged reads in one page each.
 pub fn snapshot(conn: &Connection, dir: i64) -> Result<DirectorySnapshot, DbError> {
+    let names = Usernames::of(conn, dir)?;
     Ok(DirectorySnapshot {
         users: list_users(conn, dir, &PageRequest::all())?.users,
         groups: list_groups(conn, dir, &PageRequest::all())?.groups,
-        memberships: list_memberships(conn, dir, &PageRequest::all())?.memberships,
+        memberships: list_memberships(conn, dir, &PageRequest::all(), &names)?.memberships,
     })
 }
 
@@ -780,17 +848,22 @@ mod tests {
     }
 
     /// The memberships as the original single query read them.
-    fn by_query(conn: &Connection, dir: i64) -> Vec<(String, String)> {
+    /// The memberships of `dir` as (username, group), by group, then `order` (a column).
+    fn by_query_in(conn: &Connection, dir: i64, order: &str) -> Vec<(String, String)> {
         let mut st = conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT u.username, g.name FROM memberships m JOIN groups g ON g.id = m.group_id \
-                 JOIN users u ON u.key = m.user_key WHERE g.directory_id = ?1 ORDER BY g.name, u.username",
-            )
+                 JOIN users u ON u.key = m.user_key WHERE g.directory_id = ?1 ORDER BY g.name, {order}"
+            ))
             .unwrap();
         st.query_map([dir], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    fn by_query(conn: &Connection, dir: i64) -> Vec<(String, String)> {
+        by_query_in(conn, dir, "u.username")
     }
 
     /// Two directories: groups and users with names that sort differently by case and
@@ -846,7 +919,7 @@ mod tests {
                 .into_iter()
                 .map(|m| (m.username, m.group))
                 .collect();
-            assert_eq!(got, by_query(&conn, dir));
+            assert_eq!(got, by_query_in(&conn, dir, "u.key"));
         }
         assert_eq!(snapshot(&conn, a).unwrap().memberships.len(), 8);
     }
@@ -859,11 +932,12 @@ mod tests {
         // Read a few at a time, the pages join into the same lists.
         for limit in 1..=9 {
             let got = all_pages(limit, |page| {
-                let p = list_memberships(&conn, a, page).unwrap();
+                let names = Usernames::of(&conn, a).unwrap();
+                let p = list_memberships(&conn, a, page, &names).unwrap();
                 let rows = p.memberships.into_iter().map(|m| (m.username, m.group));
                 (rows.collect(), p.next)
             });
-            assert_eq!(got, by_query(&conn, a), "limit {limit}");
+            assert_eq!(got, by_query_in(&conn, a, "u.key"), "limit {limit}");
             let keys = all_pages(limit, |page| {
                 let p = list_users(&conn, a, page).unwrap();
                 (p.users.into_iter().map(|u| u.key).collect(), p.next)

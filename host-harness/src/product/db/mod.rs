@@ -87,9 +87,31 @@ const SCHEMA_V5: &str = "ALTER TABLE secrets RENAME COLUMN api_token TO secret;"
 /// unpaged join of 0.1.0).
 const SCHEMA_V6: &str = "CREATE INDEX users_key_username ON users (key, username);";
 
+/// A run's changes in chunks of one action (see `run_changes`): a row per change made
+/// the first sync of 100,000 users insert 1.1 million rows inside its apply. Each row of
+/// v4's table becomes a chunk of one.
+const SCHEMA_V7: &str = "
+CREATE TABLE run_change_chunks (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    first INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    first_of_action INTEGER NOT NULL,
+    count INTEGER NOT NULL CHECK (count > 0),
+    changes TEXT NOT NULL,
+    UNIQUE (run_id, first)
+);
+CREATE INDEX run_change_chunks_by_action ON run_change_chunks (run_id, action, first_of_action);
+INSERT INTO run_change_chunks (run_id, first, action, first_of_action, count, changes)
+SELECT run_id, seq, action, ROW_NUMBER() OVER (PARTITION BY run_id, action ORDER BY seq) - 1, 1,
+    json_array(json_array(target, grp, json(fields)))
+FROM run_changes;
+DROP TABLE run_changes;
+";
+
 /// The migrations, in order: `PRAGMA user_version` = the last one applied.
-const MIGRATIONS: [&str; 6] = [
-    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
+const MIGRATIONS: [&str; 7] = [
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7,
 ];
 
 const SCHEMA_V1: &str = r#"
