@@ -51,7 +51,7 @@ pub struct Directory {
 }
 
 /// A group as the store holds it.
-#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Hash)]
 pub struct StoreGroup {
     /// Group name.
     pub name: String,
@@ -62,7 +62,7 @@ pub struct StoreGroup {
 }
 
 /// A membership, by username and group name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Membership {
     /// Member's username.
     pub username: String,
@@ -82,7 +82,7 @@ pub struct DirectorySnapshot {
 }
 
 /// A user to create.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NewUser {
     /// Login name.
     pub username: String,
@@ -99,7 +99,7 @@ pub struct NewUser {
 }
 
 /// New values for an existing user; `None` keeps the field.
-#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Hash)]
 pub struct UserUpdate {
     /// The user's key.
     pub key: String,
@@ -118,7 +118,7 @@ pub struct UserUpdate {
 }
 
 /// One write, applied in order within an atomic batch.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Change {
     /// Create a user. (Boxed, as are the other large variants: a plan holds a million
     /// membership changes, each as large as the largest variant.)

@@ -228,15 +228,15 @@ pub fn list_groups(
     Ok(GroupPage { groups, next })
 }
 
-/// Up to `limit` usernames of the members of group `id` after `after`, ascending. A
-/// member may be a user of another directory (migrated users keep memberships).
-fn member_names(
+/// Up to `limit` members of group `id` after `after` as `sql` selects them (one text
+/// column, the group id, the position after which to start and the limit as parameters).
+fn members(
     conn: &Connection,
+    sql: &str,
     id: i64,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<String>, DbError> {
-    let sql = "SELECT u.username FROM memberships m JOIN users u INDEXED BY users_key_username ON u.key = m.user_key               WHERE m.group_id = ?1 AND (?2 IS NULL OR u.username > ?2) ORDER BY u.username LIMIT ?3";
     rows(
         conn,
         "listing memberships",
@@ -245,6 +245,17 @@ fn member_names(
         |r| r.get(0),
     )
 }
+
+/// The usernames of a group's members, ascending. A member may be a user of another
+/// directory (migrated users keep memberships).
+const MEMBER_NAMES: &str = "SELECT u.username FROM memberships m \
+    JOIN users u INDEXED BY users_key_username ON u.key = m.user_key \
+    WHERE m.group_id = ?1 AND u.username > coalesce(?2, '') ORDER BY u.username LIMIT ?3";
+
+/// The keys of a group's members, ascending: a range of the memberships' primary key,
+/// nothing sorted however large the group.
+const MEMBER_KEYS: &str = "SELECT user_key FROM memberships \
+    WHERE group_id = ?1 AND user_key > coalesce(?2, '') ORDER BY user_key LIMIT ?3";
 
 /// The usernames of one directory's users, by key: read once for a whole paged read of
 /// its memberships, so that a page maps each member's key in memory instead of looking
@@ -286,25 +297,6 @@ impl Usernames {
     }
 }
 
-/// Up to `limit` member keys of group `id` that sort after `after`, ascending: a range
-/// of the memberships' primary key, nothing sorted however large the group.
-fn member_keys(
-    conn: &Connection,
-    id: i64,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<String>, DbError> {
-    let sql = "SELECT user_key FROM memberships WHERE group_id = ?1 AND user_key > coalesce(?2, '') \
-               ORDER BY user_key LIMIT ?3";
-    rows(
-        conn,
-        "listing memberships",
-        sql,
-        params![id, after, limit],
-        |r| r.get(0),
-    )
-}
-
 /// A page of the memberships of `dir`, by group name (byte-wise), then member key: the
 /// groups from the cursor's on, read one at a time until the page is full, and each
 /// group's members by key (an index range), named from `names` (of `dir`). The cursor
@@ -335,7 +327,7 @@ pub fn list_memberships(
         let group: String = row.get(1).ctx("listing groups")?;
         let after = after_key.filter(|_| from == Some(group.as_str()));
         let room = page.fetch() - out.len() as i64;
-        for key in member_keys(conn, id, after, room)? {
+        for key in members(conn, MEMBER_KEYS, id, after, room)? {
             let username = names.get(conn, &key)?;
             let group = group.clone();
             out.push((key, Membership { username, group }));
@@ -366,7 +358,7 @@ pub fn group_members(
     let Some((id, name)) = found else {
         return Ok(None);
     };
-    let names = member_names(conn, id, page.after.as_deref(), page.fetch())?;
+    let names = members(conn, MEMBER_NAMES, id, page.after.as_deref(), page.fetch())?;
     let memberships = names
         .into_iter()
         .map(|username| Membership {
