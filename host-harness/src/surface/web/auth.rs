@@ -182,6 +182,37 @@ fn forgeable(headers: &HeaderMap) -> bool {
     .any(|t| ct.starts_with(t))
 }
 
+/// Whether a request with a body says it is JSON (`application/json`, any parameters).
+fn says_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Why a Basic-authenticated write is refused, if it is: writes (POST, PUT, PATCH) must
+/// be JSON or carry `X-Atlassian-Token: no-check` (as Atlassian's REST APIs). A content
+/// type a cross-site form or beacon can send is an XSRF attempt (403); any other, or
+/// none, is not what the API reads (415), where it used to be read as JSON anyway.
+fn refused_write(method: &Method, headers: &HeaderMap) -> Option<ApiError> {
+    let writes = matches!(*method, Method::POST | Method::PUT | Method::PATCH);
+    if !writes || says_json(headers) || header_is(headers, "x-atlassian-token", "no-check") {
+        return None;
+    }
+    Some(if forgeable(headers) {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "XSRF check failed: send JSON (Content-Type: application/json) or the header X-Atlassian-Token: no-check",
+        )
+    } else {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "this API reads JSON: send Content-Type: application/json (or, for a request without a body, the header X-Atlassian-Token: no-check)",
+        )
+    })
+}
+
 /// Whether the header `name` is `secret` (compared in constant time).
 fn header_is(headers: &HeaderMap, name: &str, secret: &str) -> bool {
     headers
@@ -202,22 +233,15 @@ fn unauthorized() -> Response {
     r
 }
 
-/// The REST API's guard. Basic auth: state-changing requests with a content type a
-/// cross-site form could send are refused unless `X-Atlassian-Token: no-check` (as
-/// Atlassian's REST does). Session cookie: state-changing requests need `X-CSRF-Token`.
+/// The REST API's guard. Basic auth: writes must be JSON or say
+/// `X-Atlassian-Token: no-check` ([`refused_write`]). Session cookie: state-changing
+/// requests need `X-CSRF-Token`.
 pub async fn rest_guard(State(app): State<App>, req: Request, next: Next) -> Response {
     let changes = !safe(req.method());
     match app.auth.basic(req.headers()) {
         Some(true) => {
-            if changes
-                && forgeable(req.headers())
-                && !header_is(req.headers(), "x-atlassian-token", "no-check")
-            {
-                return ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "XSRF check failed: send JSON (Content-Type: application/json) or the header X-Atlassian-Token: no-check",
-                )
-                .into_response();
+            if let Some(refusal) = refused_write(req.method(), req.headers()) {
+                return refusal.into_response();
             }
             return next.run(req).await;
         }

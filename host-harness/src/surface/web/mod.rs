@@ -22,6 +22,10 @@ mod views;
 
 use crate::harness::Harness;
 use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -92,7 +96,37 @@ pub fn router(harness: Harness, config: WebConfig) -> Router {
             "/",
             axum::routing::get(move || async move { axum::response::Redirect::to(base) }),
         )
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(app)
+}
+
+/// The page's scripts and styles come from its own files only (no inline script or
+/// style, so an injected one does not run), it is never framed (clickjacking), and
+/// pages and downloads are not cached (they show settings and users).
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "same-origin"),
+];
+
+/// Adds [`SECURITY_HEADERS`] to every response (page and REST API alike), and
+/// `Cache-Control: no-store` to those that do not say how to cache them (all but the
+/// page's assets): settings, users and the secrets export must not stay in a cache.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let headers = resp.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    resp
 }
 
 /// A running HTTP server (REST API + admin page) on its own thread; stopped when dropped.

@@ -1,8 +1,6 @@
 //! The admin page's handlers at the product's plugin path: login, the connector list,
 //! Create Connector → Okta form, edit with Sync Settings, delete, sync and dry-run
 //! preview (in the background), a run's results with CSV/JSON downloads.
-//! Every response of the page carries the security headers of `SECURITY_HEADERS` (CSP,
-//! nosniff, no framing, `Referrer-Policy`).
 
 use super::auth::{Session, clear_cookie, page_guard, set_cookie};
 use super::form::{ConnectorForm, TAB_SYNC};
@@ -10,9 +8,8 @@ use super::html::{Frame, segment, url_encode};
 use super::{App, assets, blocking, views};
 use crate::harness::{ErrorKind, HarnessError, SyncRequest};
 use crate::model::Trigger;
-use axum::extract::{Extension, Form, Path, Query, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::extract::{Extension, Form, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -41,35 +38,6 @@ pub fn routes(app: App) -> Router<App> {
         .route("/login", get(login_form).post(login))
         .merge(guarded)
         .merge(assets::routes())
-        .layer(axum::middleware::from_fn(security_headers))
-}
-
-/// The page's scripts and styles come from its own files only (no inline script or
-/// style, so an injected one does not run), it is never framed (clickjacking), and
-/// pages and downloads are not cached (they show settings and users).
-const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
-    (
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    ),
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::X_FRAME_OPTIONS, "DENY"),
-    (header::REFERRER_POLICY, "same-origin"),
-];
-
-/// Adds [`SECURITY_HEADERS`] to every response of the page, and `Cache-Control:
-/// no-store` to those that do not say how to cache them (all but the assets).
-async fn security_headers(req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let headers = resp.headers_mut();
-    for (name, value) in SECURITY_HEADERS {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
-    resp
 }
 
 fn frame<'a>(app: &'a App, s: Option<&'a Session>) -> Frame<'a> {

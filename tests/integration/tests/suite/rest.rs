@@ -537,6 +537,65 @@ fn xsrf_rules() {
 }
 
 #[test]
+fn writes_with_basic_must_be_json_or_say_no_check() {
+    let s = Server::start(20, 2);
+    let sync_url = s.url(&format!("{REST}/connectors/okta/sync"));
+    let unsupported = |r: &Resp| {
+        let e = error(r, 415, None);
+        assert!(
+            e.starts_with("this API reads JSON: send Content-Type: application/json"),
+            "{e}"
+        );
+    };
+    // No content type, or one that is not JSON: refused, nothing runs.
+    unsupported(&call("POST", &sync_url).admin().send());
+    unsupported(
+        &call("POST", &sync_url)
+            .admin()
+            .header("content-type", "text/xml")
+            .send(),
+    );
+    assert!(s.env.harness.runs(None, 10).unwrap().is_empty());
+    let put = call("PUT", s.url(&format!("{REST}/connectors/okta")))
+        .admin()
+        .header("content-type", "application/xml")
+        .send();
+    unsupported(&put);
+    assert_eq!(get(&s, "/connectors/okta").json()["name"], "okta");
+    // JSON with parameters is JSON; a bodiless POST may say no-check instead.
+    let r = call("POST", s.url(&format!("{REST}/connectors/okta/test")))
+        .admin()
+        .header("content-type", "Application/JSON; charset=utf-8")
+        .send();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call("POST", s.url(&format!("{REST}/connectors/okta/test")))
+        .admin()
+        .header("x-atlassian-token", "no-check")
+        .send();
+    assert_eq!(r.status, 200, "{}", r.body);
+    // DELETE has no body to type (and no cross-site form can send one).
+    let r = call("DELETE", s.url(&format!("{REST}/connectors/okta")))
+        .admin()
+        .send();
+    assert_eq!(r.status, 204, "{}", r.body);
+}
+
+#[test]
+fn api_answers_are_never_cached_framed_or_sniffed() {
+    let s = Server::start(20, 2);
+    for path in ["/connectors", "/export", "/runs/999"] {
+        let r = get(&s, path);
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{path}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+    }
+}
+
+#[test]
 fn the_mass_deactivation_guard_stops_a_sync_until_forced() {
     let s = Server::start(60, 3);
     let r = send(&s, "POST", "/connectors/okta/sync", "");
