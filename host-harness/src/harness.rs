@@ -56,6 +56,9 @@ pub enum HarnessError {
     /// Settings refused by the plugin (or the token by the host).
     #[error("invalid connector settings: {}", model::error::field_errors(.0))]
     InvalidConfig(Vec<FieldError>),
+    /// A login sync's login or Okta id is not one (see `model::login`).
+    #[error("{}", .0.message)]
+    InvalidLogin(FieldError),
     /// A sync of this connector is running.
     #[error("a sync of `{0}` is already running; wait for it to finish")]
     AlreadyRunning(String),
@@ -104,6 +107,7 @@ impl HarnessError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             HarnessError::InvalidConfig(_)
+            | HarnessError::InvalidLogin(_)
             | HarnessError::Seats(_)
             | HarnessError::Sync(SyncError::InvalidConfig(_)) => ErrorKind::Invalid,
             HarnessError::UnknownConnector(_) | HarnessError::UnknownRun(_) => ErrorKind::NotFound,
@@ -140,6 +144,7 @@ impl HarnessError {
             HarnessError::InvalidConfig(es) | HarnessError::Sync(SyncError::InvalidConfig(es)) => {
                 Some(es)
             }
+            HarnessError::InvalidLogin(e) => Some(std::slice::from_ref(e)),
             _ => None,
         }
     }
@@ -970,6 +975,11 @@ impl Harness {
         name: &str,
         who: &wit::UserRef,
     ) -> Result<UserSyncReport, HarnessError> {
+        match who {
+            wit::UserRef::Login(login) => model::login::check_login(login),
+            wit::UserRef::OktaId(id) => model::login::check_okta_id(id),
+        }
+        .map_err(HarnessError::InvalidLogin)?;
         let (c, mut ctx, state) = self.call_setup(name)?;
         let _seats = self.license(&mut ctx)?;
         let config = model::wit::config(&c.settings);

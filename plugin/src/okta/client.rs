@@ -374,11 +374,34 @@ fn query_value(s: &str) -> String {
         .replace('+', "%20")
 }
 
-/// Percent-encode one path segment (logins may hold `@`, `+`, spaces...).
+/// What a path segment must not hold as is: controls, space, the characters URL parsing
+/// treats specially in a path (WHATWG's path percent-encode set), and `/`, `%`, `\`,
+/// `^`, `|`.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
+
+/// Percent-encode one path segment (logins may hold `@`, `+`, spaces...). Every byte
+/// goes through: a tab or line break is encoded, never dropped (as `url`'s own
+/// segment push does), and a segment of only dots is encoded too, since `.` and `..`
+/// would otherwise name another route.
 pub fn encode_segment(s: &str) -> String {
-    let mut u = url::Url::parse("https://x/").expect("static URL");
-    u.path_segments_mut().expect("base URL").push(s);
-    u.path()[1..].to_string()
+    if !s.is_empty() && s.chars().all(|c| c == '.') {
+        return s.replace('.', "%2E");
+    }
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 /// `scheme://host[:port]` of a URL, for messages (never its path or query).
@@ -654,5 +677,9 @@ mod tests {
             t.seen[0].0,
             "https://acme.okta.com/api/v1/users/a%20b+c@x.com"
         );
+        assert_eq!(encode_segment(".."), "%2E%2E");
+        assert_eq!(encode_segment("."), "%2E");
+        assert_eq!(encode_segment("a.b"), "a.b");
+        assert_eq!(encode_segment("a\nb"), "a%0Ab");
     }
 }

@@ -168,7 +168,7 @@ async fn sync_user(State(app): State<App>, Path(name): Path<String>, body: Bytes
             "give the Okta login (or id) of the user to sync",
         ));
     }
-    let r = blocking(&app.harness, move |h| h.sync_user(&name, b.login.trim())).await?;
+    let r = blocking(&app.harness, move |h| h.sync_user(&name, &b.login)).await?;
     ok(json!(r))
 }
 

@@ -596,6 +596,46 @@ fn api_answers_are_never_cached_framed_or_sniffed() {
 }
 
 #[test]
+fn a_login_that_is_not_one_is_refused_before_okta_and_never_altered() {
+    let s = Server::start(20, 2);
+    let before = (s.env.sim.requests().len(), s.env.store());
+    for (login, says) in [
+        (
+            "..",
+            "login `..` is not a login (it would name another Okta route)",
+        ),
+        (
+            ".",
+            "login `.` is not a login (it would name another Okta route)",
+        ),
+        (
+            "xss1@exa\nmple.com",
+            "login `xss1@exa\\nmple.com` holds a control character (tab, line break or other); logins have none",
+        ),
+        (
+            " ann@example.com",
+            "login ` ann@example.com` has spaces around it",
+        ),
+    ] {
+        let body = serde_json::json!({ "login": login }).to_string();
+        let r = send(&s, "POST", "/connectors/okta/sync-user", &body);
+        assert_eq!(error(&r, 400, Some("login")), says);
+    }
+    let long = serde_json::json!({ "login": "a".repeat(5000) }).to_string();
+    let e = error(
+        &send(&s, "POST", "/connectors/okta/sync-user", &long),
+        400,
+        Some("login"),
+    );
+    assert!(e.len() < 150, "the error quotes only the start: {e}");
+    assert_eq!(
+        (s.env.sim.requests().len(), s.env.store()),
+        before,
+        "no request was made and nothing changed"
+    );
+}
+
+#[test]
 fn the_mass_deactivation_guard_stops_a_sync_until_forced() {
     let s = Server::start(60, 3);
     let r = send(&s, "POST", "/connectors/okta/sync", "");
