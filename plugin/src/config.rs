@@ -333,8 +333,21 @@ fn dedup(list: &[String]) -> Vec<String> {
     out
 }
 
+/// Characters a name may not hold, though not control characters: bidi overrides and
+/// isolates (they make one name look like another) and zero-width ones (invisible).
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// The connector name as stored: trimmed and in Unicode NFC (a name typed on a Mac and
+/// pasted from a web page are one name). It names its connector in URLs and in the
+/// product's directory list, so `.`, `..`, and invisible or direction-changing
+/// characters are refused.
 fn normalize_name(name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = name.trim().nfc().collect();
+    let name = name.as_str();
     let err = |m: &str| Err(FieldError::new("name", m));
     if name.is_empty() {
         return err("the connector name is empty");
@@ -347,6 +360,18 @@ fn normalize_name(name: &str) -> Result<String, FieldError> {
     }
     if name.chars().any(char::is_control) {
         return err("the connector name contains control characters");
+    }
+    if name == "." || name == ".." {
+        return err("the connector name cannot be `.` or `..` (it names the connector in URLs)");
+    }
+    if let Some(c) = name.chars().find(|&c| invisible(c)) {
+        return Err(FieldError::new(
+            "name",
+            format!(
+                "the connector name contains the invisible or direction-changing character U+{:04X}",
+                c as u32
+            ),
+        ));
     }
     Ok(name.to_string())
 }
@@ -462,6 +487,43 @@ mod tests {
         ] {
             assert_eq!(normalize_domain(d).unwrap(), d);
         }
+    }
+
+    #[test]
+    fn names_are_nfc_and_never_dots_or_invisible() {
+        // "Zürich" typed with a combining diaeresis (NFD) is the NFC name.
+        let nfd = "Zu\u{0308}rich";
+        assert_eq!(normalize_name(nfd).unwrap(), "Z\u{00FC}rich");
+        for (name, says) in [
+            (
+                ".",
+                "the connector name cannot be `.` or `..` (it names the connector in URLs)",
+            ),
+            (
+                "..",
+                "the connector name cannot be `.` or `..` (it names the connector in URLs)",
+            ),
+            (
+                "Okta\u{202E}dorp",
+                "the connector name contains the invisible or direction-changing character U+202E",
+            ),
+            (
+                "Ok\u{200B}ta",
+                "the connector name contains the invisible or direction-changing character U+200B",
+            ),
+            (
+                "\u{FEFF}Okta",
+                "the connector name contains the invisible or direction-changing character U+FEFF",
+            ),
+        ] {
+            let e = normalize_name(name).unwrap_err();
+            assert_eq!(
+                (e.field.as_str(), e.message.as_str()),
+                ("name", says),
+                "{name:?}"
+            );
+        }
+        assert_eq!(normalize_name("a.b").unwrap(), "a.b");
     }
 
     #[test]

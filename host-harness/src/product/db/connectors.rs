@@ -117,11 +117,14 @@ pub fn delete(conn: &mut Connection, id: i64) -> Result<(), DbError> {
     tx.commit().ctx("committing the deletion")
 }
 
-/// A connector by name (case-insensitive).
+/// A connector by name (case-insensitive), spelled in any Unicode normal form (names
+/// are stored in NFC, as the plugin normalizes them).
 pub fn by_name(conn: &Connection, name: &str) -> Result<Option<StoredConnector>, DbError> {
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = name.trim().nfc().collect();
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM connectors WHERE name = ?1"),
-        [name.trim()],
+        [name],
         from_row,
     )
     .optional()

@@ -636,6 +636,37 @@ fn a_login_that_is_not_one_is_refused_before_okta_and_never_altered() {
 }
 
 #[test]
+fn connector_names_are_nfc_and_never_dots_or_invisible() {
+    let s = Server::start(20, 2);
+    let create = |name: &str| {
+        let body =
+            serde_json::json!({"name": name, "oktaDomain": "acme.okta.com", "apiToken": "t"});
+        send(&s, "POST", "/connectors", &body.to_string())
+    };
+    // Typed with a combining diaeresis (NFD): stored as NFC, found by either spelling.
+    let r = create("Zu\u{0308}rich");
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["name"], "Z\u{00FC}rich");
+    for spelling in ["Z%C3%BCrich", "Zu%CC%88rich"] {
+        assert_eq!(
+            get(&s, &format!("/connectors/{spelling}")).status,
+            200,
+            "{spelling}"
+        );
+    }
+    error(&create("Z\u{00FC}rich"), 409, Some("name"));
+    for (name, says) in [
+        ("..", "`.` or `..`"),
+        ("Okta\u{202E}dorp", "U+202E"),
+        ("Ok\u{200B}ta", "U+200B"),
+    ] {
+        let e = error(&create(name), 400, Some("name"));
+        assert!(e.contains(says), "{name:?}: {e}");
+    }
+    assert_eq!(get(&s, "/connectors").json().as_array().unwrap().len(), 2);
+}
+
+#[test]
 fn the_mass_deactivation_guard_stops_a_sync_until_forced() {
     let s = Server::start(60, 3);
     let r = send(&s, "POST", "/connectors/okta/sync", "");
