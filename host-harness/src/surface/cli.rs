@@ -507,6 +507,22 @@ fn options(cli: &Cli) -> Result<Options, CliError> {
     })
 }
 
+/// `s` with every control character but the line break shown escaped (`\u{1b}`): names
+/// and messages come from Okta, and an ESC or BEL in one must not drive the admin's
+/// terminal. (JSON output escapes them already.)
+fn terminal_safe(s: String) -> String {
+    let unsafe_char = |c: char| c.is_control() && c != '\n';
+    if !s.chars().any(unsafe_char) {
+        return s;
+    }
+    s.chars()
+        .map(|c| match c {
+            c if unsafe_char(c) => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 fn emit(
     out: &mut dyn Write,
     json: bool,
@@ -516,7 +532,7 @@ fn emit(
     let s = if json {
         serde_json::to_string_pretty(value).expect("serializes") + "\n"
     } else {
-        text()
+        terminal_safe(text())
     };
     out.write_all(s.as_bytes()).map_err(|e| CliError {
         message: format!("writing output: {e}"),

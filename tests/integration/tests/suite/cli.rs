@@ -88,6 +88,27 @@ fn create_show_list_test_sync_runs_log() {
     assert_eq!(cli.run(&["connector", "show", "Okta"]).code, 3);
 }
 
+#[test]
+fn control_characters_from_okta_never_reach_the_terminal() {
+    let cli = cli();
+    cli.sim.with_org(|o| {
+        o.add_group("Evil\u{1b}[2J\u{7}", okta_sim::GroupType::OktaGroup);
+    });
+    cli.ok(CREATE);
+    let sync = cli.ok(&["--json", "sync", "Okta"]);
+    let run_id = serde_json::from_str::<serde_json::Value>(&sync).unwrap()["runId"]
+        .as_i64()
+        .unwrap();
+    let log = cli.ok(&["log", &run_id.to_string()]);
+    assert!(log.contains("Evil\\u{1b}[2J\\u{7}"), "{log}");
+    assert!(!log.contains('\u{1b}') && !log.contains('\u{7}'));
+    let json = cli.ok(&["--json", "log", &run_id.to_string()]);
+    assert!(
+        json.contains("Evil\\u001b[2J\\u0007"),
+        "JSON escapes them itself"
+    );
+}
+
 impl Cli {
     fn org_login(&self) -> String {
         self.sim.with_org(|o| {
