@@ -26,6 +26,11 @@ pub const CSRF_FIELD: &str = "atl_token";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Sessions end after this long without a request.
 const IDLE: Duration = Duration::from_secs(8 * 3600);
+/// ... and this long after the login, however busy.
+const ABSOLUTE: Duration = Duration::from_secs(24 * 3600);
+/// Most live sessions: every Basic page request without a cookie makes one, so a client
+/// looping on Basic must not grow them without end; the least recently used goes.
+pub const MAX_SESSIONS: usize = 1_000;
 
 /// A logged-in page session, as handlers see it.
 #[derive(Clone)]
@@ -45,7 +50,15 @@ impl std::fmt::Debug for Session {
 
 struct Entry {
     csrf: String,
+    created: Instant,
     seen: Instant,
+}
+
+impl Entry {
+    /// Whether the session has ended: idle too long, or too old.
+    fn ended(&self) -> bool {
+        self.seen.elapsed() > IDLE || self.created.elapsed() > ABSOLUTE
+    }
 }
 
 /// The credential and the sessions.
@@ -102,7 +115,7 @@ impl Auth {
         let id = jar.get(COOKIE)?.value();
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let entry = sessions.get_mut(id)?;
-        if entry.seen.elapsed() > IDLE {
+        if entry.ended() {
             sessions.remove(id);
             return None;
         }
@@ -120,15 +133,32 @@ impl Auth {
             csrf: random_token(),
         };
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions.retain(|_, e| e.seen.elapsed() <= IDLE);
+        sessions.retain(|_, e| !e.ended());
+        if sessions.len() >= MAX_SESSIONS {
+            let oldest = sessions
+                .iter()
+                .min_by_key(|(_, e)| e.seen)
+                .map(|(id, _)| id.clone());
+            oldest.map(|id| sessions.remove(&id));
+        }
+        let now = Instant::now();
         sessions.insert(
             s.id.clone(),
             Entry {
                 csrf: s.csrf.clone(),
-                seen: Instant::now(),
+                created: now,
+                seen: now,
             },
         );
         s
+    }
+
+    /// Live sessions.
+    pub fn sessions(&self) -> usize {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     /// End a session.
@@ -350,6 +380,45 @@ pub async fn page_guard(State(app): State<App>, req: Request, next: Next) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cookie(s: &Session) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let v = format!("{COOKIE}={}", s.id);
+        h.insert(header::COOKIE, HeaderValue::from_str(&v).unwrap());
+        h
+    }
+
+    #[test]
+    fn sessions_are_bounded_and_the_least_recently_used_goes() {
+        let auth = Auth::new("admin", "pw");
+        let first = auth.login();
+        let second = auth.login();
+        for _ in 0..MAX_SESSIONS + 50 {
+            // The first stays in use; the second is never seen again.
+            assert!(auth.session(&cookie(&first)).is_some());
+            auth.login();
+        }
+        assert_eq!(auth.sessions(), MAX_SESSIONS);
+        assert!(auth.session(&cookie(&first)).is_some(), "in use: kept");
+        assert!(auth.session(&cookie(&second)).is_none(), "unused: gone");
+    }
+
+    #[test]
+    fn a_session_ends_when_idle_or_old() {
+        let ago = |d: Duration| Instant::now().checked_sub(d).expect("the clock is past it");
+        let entry = |created, seen| Entry {
+            csrf: String::new(),
+            created,
+            seen,
+        };
+        assert!(!entry(Instant::now(), Instant::now()).ended());
+        let hour = Duration::from_secs(3600);
+        assert!(entry(ago(9 * hour), ago(9 * hour)).ended(), "idle");
+        assert!(
+            entry(ago(25 * hour), Instant::now()).ended(),
+            "busy but old"
+        );
+    }
 
     fn with_authorization(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
