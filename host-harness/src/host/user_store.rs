@@ -108,16 +108,16 @@ impl store::Host for UserStore {
         after: Option<String>,
         limit: u32,
     ) -> Result<MembershipPage, StoreError> {
-        let id = dir::directory_id(&directory)?;
-        let names = match self.usernames.take() {
-            Some(names) if names.directory() == id => names,
-            _ => self.read(|c| dir::Usernames::of(c, id))?,
-        };
-        let page = self.page(&directory, after, limit, |c, id, page| {
-            dir::list_memberships(c, id, page, &names)
-        });
+        let cached = self.usernames.take();
+        let (page, names) = self.page(&directory, after, limit, |c, id, page| {
+            let names = match cached {
+                Some(names) if names.directory() == id => names,
+                _ => dir::Usernames::of(c, id)?,
+            };
+            Ok((dir::list_memberships(c, id, page, &names)?, names))
+        })?;
         self.usernames = Some(names);
-        page
+        Ok(page)
     }
 
     fn group_members(

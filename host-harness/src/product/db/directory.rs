@@ -839,8 +839,8 @@ mod tests {
         })
     }
 
-    /// The memberships as the original single query read them.
-    /// The memberships of `dir` as (username, group), by group, then `order` (a column).
+    /// The memberships of `dir` as one query reads them, as (username, group), by group,
+    /// then `order` (a column).
     fn by_query_in(conn: &Connection, dir: i64, order: &str) -> Vec<(String, String)> {
         let mut st = conn
             .prepare(&format!(

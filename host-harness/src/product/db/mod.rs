@@ -81,10 +81,10 @@ const SCHEMA_V3: &str = "ALTER TABLE runs ADD COLUMN failure TEXT;";
 /// one column for whichever its settings' `credential` names.
 const SCHEMA_V5: &str = "ALTER TABLE secrets RENAME COLUMN api_token TO secret;";
 
-/// A page of memberships joins each member's key to its username: an index holding both
-/// answers that from the index alone (without it, every member costs a second lookup in
-/// the users table; the paged snapshot of a million memberships took 4.5 times the
-/// unpaged join of 0.1.0).
+/// A page of a group's members by username (`group-members`) joins each member's key to
+/// its username: an index holding both answers that from the index alone, without a
+/// second lookup in the users table. (Whole-directory membership pages go by key and
+/// name members from a map instead; see `directory::Usernames`.)
 const SCHEMA_V6: &str = "CREATE INDEX users_key_username ON users (key, username);";
 
 /// A run's changes in chunks of one action (see `run_changes`): a row per change made

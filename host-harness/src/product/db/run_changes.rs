@@ -152,24 +152,17 @@ pub fn page(conn: &Connection, run_id: i64, q: ChangeQuery) -> Result<ChangePage
     let action = q.action.map(ChangeAction::name);
     let offset = q.offset.min(i64::MAX as u64) as i64;
     // Positions count all changes, or only the action's when filtered.
-    let position = if action.is_some() {
-        "first_of_action"
+    let (position, filter) = if action.is_some() {
+        ("first_of_action", "run_id = ?1 AND action = ?2")
     } else {
-        "first"
-    };
-    let filter = if action.is_some() {
-        "run_id = ?1 AND action = ?2"
-    } else {
-        "run_id = ?1 AND ?2 IS NULL"
+        ("first", "run_id = ?1 AND ?2 IS NULL")
     };
     let start: Option<i64> = conn
         .prepare_cached(&format!(
             "SELECT max({position}) FROM run_change_chunks WHERE {filter} AND {position} <= ?3"
         ))
         .and_then(|mut st| st.query_row(params![run_id, action, offset], |r| r.get(0)))
-        .optional()
-        .ctx("reading the run's changes")?
-        .flatten();
+        .ctx("reading the run's changes")?;
     let mut changes = Vec::new();
     let mut st = conn
         .prepare_cached(&format!(
@@ -287,7 +280,7 @@ mod tests {
                 })
                 .collect()
         };
-        // 2.5 inserts' worth, then 3 more rows: numbering goes on across appends.
+        // 2.5 chunks' worth, then 3 more changes: numbering goes on across appends.
         let (a, b) = (batch(0, CHUNK * 5 / 2), batch(CHUNK * 5 / 2, 3));
         append(&conn, id, 0, &a).unwrap();
         append(&conn, id, a.len() as u64, &b).unwrap();

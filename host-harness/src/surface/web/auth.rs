@@ -139,7 +139,9 @@ impl Auth {
                 .iter()
                 .min_by_key(|(_, e)| e.seen)
                 .map(|(id, _)| id.clone());
-            oldest.map(|id| sessions.remove(&id));
+            if let Some(id) = oldest {
+                sessions.remove(&id);
+            }
         }
         let now = Instant::now();
         sessions.insert(
