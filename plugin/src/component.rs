@@ -155,6 +155,7 @@ mirror_record!(
     ConnectorConfig {
         name,
         okta_domain,
+        custom_domain,
         schedule,
         schedule_time_zone,
         schedule_enabled,

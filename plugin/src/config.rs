@@ -18,6 +18,8 @@ pub struct ConnectorConfig {
     pub name: String,
     /// Okta domain without protocol.
     pub okta_domain: String,
+    /// Whether `okta_domain` is the org's custom URL domain, outside Okta's own.
+    pub custom_domain: bool,
     /// Cron expression.
     pub schedule: String,
     /// IANA time zone of the schedule, e.g. `Europe/Berlin`.
@@ -84,6 +86,7 @@ impl Default for ConnectorConfig {
         ConnectorConfig {
             name: String::new(),
             okta_domain: String::new(),
+            custom_domain: false,
             schedule: DEFAULT_SCHEDULE.into(),
             schedule_time_zone: DEFAULT_TIME_ZONE.into(),
             schedule_enabled: false,
@@ -166,7 +169,9 @@ pub fn validate(
         }
     };
     let name = keep(normalize_name(&config.name));
-    let okta_domain = keep(normalize_domain(&config.okta_domain));
+    let okta_domain = keep(
+        normalize_domain(&config.okta_domain).and_then(|d| okta_owned(d, config.custom_domain)),
+    );
     let schedule = keep(normalize_schedule(&config.schedule));
     let schedule_time_zone = keep(normalize_time_zone(&config.schedule_time_zone));
     let user_attributes = attribute_names(&config.user_attributes, &mut errors);
@@ -376,6 +381,39 @@ fn normalize_name(name: &str) -> Result<String, FieldError> {
     Ok(name.to_string())
 }
 
+/// Okta's own domains: an org's domain is a subdomain of one of them (Okta's SDKs know
+/// the same list), unless it is the org's custom URL domain.
+pub const OKTA_DOMAINS: [&str; 7] = [
+    "okta.com",
+    "oktapreview.com",
+    "okta-emea.com",
+    "okta-gov.com",
+    "okta.mil",
+    "okta-miltest.com",
+    "trex-govcloud.com",
+];
+
+/// `host` when it is a subdomain of one of Okta's domains, or the admin says it is the
+/// org's custom URL domain. The credential goes to this host, so a typo or a look-alike
+/// (`acme.okta.com.evil.com`) must not pass unnoticed.
+fn okta_owned(host: String, custom_domain: bool) -> Result<String, FieldError> {
+    let under_okta = OKTA_DOMAINS.iter().any(|d| {
+        host.strip_suffix(d)
+            .and_then(|org| org.strip_suffix('.'))
+            .is_some_and(|org| !org.is_empty())
+    });
+    if under_okta || custom_domain {
+        return Ok(host);
+    }
+    Err(FieldError::new(
+        "okta-domain",
+        format!(
+            "`{host}` is not a domain of Okta's ({}); if it is your org's custom URL domain, turn on custom-domain",
+            OKTA_DOMAINS.join(", ")
+        ),
+    ))
+}
+
 /// Normalize what an admin pastes as the Okta domain: `https://acme.okta.com/` and
 /// ` ACME.okta.com ` become `acme.okta.com`.
 pub fn normalize_domain(input: &str) -> Result<String, FieldError> {
@@ -471,6 +509,47 @@ mod tests {
     fn first_error(c: ConnectorConfig) -> (String, String) {
         let e = configure(&c).unwrap_err().remove(0);
         (e.field, e.message)
+    }
+
+    #[test]
+    fn domains_outside_oktas_need_the_custom_domain_switch() {
+        for d in [
+            "acme.okta.com",
+            "dev-123456.oktapreview.com",
+            "acme.okta-emea.com",
+            "acme.okta-gov.com",
+            "acme.okta.mil",
+            "a.b.trex-govcloud.com",
+        ] {
+            assert_eq!(configure(&cfg("x", d)).unwrap().okta_domain, d);
+        }
+        for d in [
+            "evil.com",
+            "acme.okta.com.evil.com",
+            "acmeokta.com",
+            "okta.com",
+            "login.example.com",
+        ] {
+            let (field, message) = first_error(cfg("x", d));
+            assert_eq!(field, "okta-domain");
+            assert_eq!(
+                message,
+                format!(
+                    "`{d}` is not a domain of Okta's (okta.com, oktapreview.com, okta-emea.com, okta-gov.com, okta.mil, okta-miltest.com, trex-govcloud.com); if it is your org's custom URL domain, turn on custom-domain"
+                )
+            );
+        }
+        let custom = ConnectorConfig {
+            custom_domain: true,
+            ..cfg("x", "https://Login.Example.com/")
+        };
+        assert_eq!(configure(&custom).unwrap().okta_domain, "login.example.com");
+        // The switch does not lift the other rules.
+        let admin = ConnectorConfig {
+            custom_domain: true,
+            ..cfg("x", "acme-admin.okta.com")
+        };
+        assert!(first_error(admin).1.contains("Admin Console host"));
     }
 
     #[test]

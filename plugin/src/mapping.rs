@@ -3,11 +3,29 @@
 
 use crate::config::ConnectorConfig;
 use crate::okta::{OktaGroup, OktaUser};
-use crate::rules::{FieldRule, Mapped, Rules};
+use crate::rules::{FieldRule, Mapped, Rules, quoted};
 use crate::settings::NoMatch;
 use crate::store::StoreUser;
 use std::collections::HashMap;
 use std::collections::{BTreeMap, HashSet};
+
+/// Longest username, display name, email and group name the products store (Jira's,
+/// Confluence's and Bitbucket's user and group columns are 255 characters). A longer
+/// value from Okta skips its object with a warning: storing a cut value would make a
+/// different user or group.
+pub const MAX_FIELD_CHARS: usize = 255;
+
+/// `Err` naming the field when `value` is longer than the products store.
+fn within_limit(what: &str, field: &str, value: &str) -> Result<(), String> {
+    let chars = value.chars().count();
+    if chars <= MAX_FIELD_CHARS {
+        return Ok(());
+    }
+    Err(format!(
+        "{what}: the {field} `{}` is {chars} characters, longer than the product's {MAX_FIELD_CHARS}; skipped",
+        quoted(value)
+    ))
+}
 
 /// A user as the store should hold it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +91,9 @@ pub struct Desired {
     pub memberships: Vec<(String, String)>,
     /// Okta ids of users seen but left as they are (e.g. unknown status).
     pub untouched: HashSet<String>,
+    /// Okta ids of groups seen but left as they are in the store, memberships included
+    /// (e.g. a name longer than the product stores).
+    pub untouched_groups: HashSet<String>,
     /// What the admin should know.
     pub warnings: Vec<String>,
     /// Groups every synced user belongs to (product access groups), local to the product.
@@ -143,7 +164,11 @@ fn username(u: &OktaUser, rules: &Rules) -> Result<(String, bool), String> {
         return Err(if raw.is_empty() {
             format!("user {} has no {}; skipped", u.id, rules.username.names())
         } else {
-            format!("user {}: `{raw}` maps to an empty username; skipped", u.id)
+            format!(
+                "user {}: `{}` maps to an empty username; skipped",
+                u.id,
+                quoted(&raw)
+            )
         });
     }
     Ok((name, kept))
@@ -208,6 +233,10 @@ pub fn map_user_with(
     let (display_name, kept_display) = display_name(u, rules, &username)?;
     let (email, kept_email) = field(u, &rules.email, "users.email", &|a: &str| u.attr(a))?;
     let (attributes, kept_attributes) = attributes(u, rules, attributes_copied)?;
+    let who = format!("user {}", u.id);
+    within_limit(&who, "username", &username)?;
+    within_limit(&who, "display name", &display_name)?;
+    within_limit(&who, "email", &email)?;
     let staged = matches!(u.status.as_str(), "STAGED" | "PROVISIONED");
     Ok(DesiredUser {
         okta_id: u.id.clone(),
@@ -319,11 +348,17 @@ pub fn desired_with(
         if !["OKTA_GROUP", "APP_GROUP", "BUILT_IN"].contains(&g.group_type.as_str()) {
             d.warnings.push(format!(
                 "group `{}` has unknown type `{}`; synced like an Okta group",
-                g.profile.name, g.group_type
+                quoted(&g.profile.name),
+                quoted(&g.group_type)
             ));
         }
         let name = rules.group_name(g.profile.name.trim());
         if name.trim().is_empty() || !group_ids.insert(g.id.as_str()) {
+            continue;
+        }
+        if let Err(w) = within_limit(&format!("group {}", g.id), "group name", &name) {
+            d.untouched_groups.insert(g.id.clone());
+            d.warnings.push(w);
             continue;
         }
         if !group_names.insert(name.to_lowercase()) {
@@ -424,5 +459,68 @@ mod tests {
         assert_eq!(d.users.len(), 1);
         assert_eq!(d.users[0].okta_id, "00u1");
         assert_eq!(d.warnings.len(), 2);
+    }
+
+    #[test]
+    fn names_longer_than_the_product_stores_skip_their_object() {
+        let long = "a".repeat(MAX_FIELD_CHARS + 1);
+        let users = vec![
+            user(
+                "00u1",
+                "ACTIVE",
+                serde_json::json!({"login": format!("{long}@x.com")}),
+            ),
+            user(
+                "00u2",
+                "ACTIVE",
+                serde_json::json!({"login": "b@x.com", "firstName": long}),
+            ),
+            user(
+                "00u3",
+                "ACTIVE",
+                serde_json::json!({"login": "c@x.com", "email": long}),
+            ),
+            user(
+                "00u4",
+                "ACTIVE",
+                serde_json::json!({"login": format!("{}@x.com", "d".repeat(249))}),
+            ),
+        ];
+        let group = |id: &str, name: &str| -> OktaGroup {
+            serde_json::from_value(
+                serde_json::json!({"id": id, "type": "OKTA_GROUP", "profile": {"name": name}}),
+            )
+            .unwrap()
+        };
+        let groups = vec![group("00g1", &"g".repeat(10_000)), group("00g2", "ok")];
+        let members = vec![
+            ("00g1".to_string(), vec!["00u4".to_string()]),
+            ("00g2".to_string(), vec!["00u4".to_string()]),
+        ];
+        let d = desired(&users, &groups, &members, &ConnectorConfig::default());
+        // A 255-character username is taken; one longer skips the user, as a longer
+        // display name or email does.
+        assert_eq!(d.users.len(), 1);
+        assert_eq!(d.users[0].username.chars().count(), 255);
+        assert_eq!(
+            d.untouched,
+            ["00u1", "00u2", "00u3"].map(String::from).into()
+        );
+        assert_eq!(d.groups.len(), 1);
+        assert_eq!(d.groups[0].name, "ok");
+        assert_eq!(d.untouched_groups, ["00g1".to_string()].into());
+        assert_eq!(d.memberships, [("00u4".to_string(), "00g2".to_string())]);
+        let w = d.warnings.join("\n");
+        for expected in [
+            "user 00u1: the username `",
+            "user 00u2: the display name `",
+            "user 00u3: the email `",
+            "group 00g1: the group name `",
+            "is 10000 characters, longer than the product's 255; skipped",
+        ] {
+            assert!(w.contains(expected), "{expected} not in {w}");
+        }
+        // Every warning quotes at most 200 characters of a name.
+        assert!(d.warnings.iter().all(|w| w.len() < 400), "{w}");
     }
 }

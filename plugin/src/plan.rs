@@ -491,7 +491,11 @@ impl<'a> Diff<'a> {
             managed: store
                 .groups
                 .iter()
-                .filter(|g| g.okta_id.is_some())
+                .filter(|g| {
+                    g.okta_id
+                        .as_ref()
+                        .is_some_and(|id| !desired.untouched_groups.contains(id))
+                })
                 .map(|g| g.name.to_lowercase())
                 .collect(),
         };

@@ -155,3 +155,70 @@ impl std::fmt::Display for SyncError {
 }
 
 impl std::error::Error for SyncError {}
+
+/// Most characters of one input that an error message quotes: a refusal of a 2 MB value
+/// must not be a 2 MB answer (or log line).
+pub const MAX_QUOTED_CHARS: usize = 200;
+
+/// `message` with every span between backticks or double quotes cut to
+/// [`MAX_QUOTED_CHARS`] characters and `…`. serde's errors quote the offending field
+/// name or value whole (`unknown field `…``, `invalid type: string "…"`); this is
+/// applied once where such an error becomes ours.
+pub fn shorten_quotes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1024));
+    let (mut open, mut run, mut escaped) = (None, 0, false);
+    for c in message.chars() {
+        let Some(quote) = open else {
+            if c == '`' || c == '"' {
+                (open, run) = (Some(c), 0);
+            }
+            out.push(c);
+            continue;
+        };
+        if c == quote && !escaped {
+            open = None;
+            out.push(c);
+            continue;
+        }
+        escaped = quote == '"' && c == '\\' && !escaped;
+        run += 1;
+        if run <= MAX_QUOTED_CHARS {
+            out.push(c);
+        } else if run == MAX_QUOTED_CHARS + 1 {
+            out.push('…');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_spans_are_cut_to_200_characters() {
+        let long = "x".repeat(1_000_000);
+        let m = shorten_quotes(&format!(
+            "unknown field `{long}`, expected one of `name`, `oktaDomain`"
+        ));
+        assert_eq!(
+            m,
+            format!(
+                "unknown field `{}…`, expected one of `name`, `oktaDomain`",
+                "x".repeat(200)
+            )
+        );
+        let m = shorten_quotes(&format!(
+            r#"invalid type: string "a\"{long}", expected u32"#
+        ));
+        assert_eq!(
+            m,
+            format!(
+                r#"invalid type: string "a\"{}…", expected u32"#,
+                "x".repeat(197)
+            )
+        );
+        let short = "unknown variant `Disable`, expected `keep` or `deny`";
+        assert_eq!(shorten_quotes(short), short);
+    }
+}

@@ -11,7 +11,7 @@ pub mod settings;
 pub mod stored;
 pub mod wit;
 
-pub use error::{FieldError, OktaError, OktaErrorKind, StoreError, SyncError};
+pub use error::{FieldError, OktaError, OktaErrorKind, StoreError, SyncError, shorten_quotes};
 pub use report::{
     ChangeAction, ChangeEntry, ConnectionInfo, GuardRefusal, SyncCounts, SyncMode, SyncReport,
     UserSyncReport,

@@ -102,6 +102,8 @@ settings! {
         name: String,
         /// The Okta org's domain without protocol, e.g. `acme.okta.com`.
         okta_domain: String,
+        /// Whether `oktaDomain` is the org's custom URL domain, outside Okta's own domains.
+        custom_domain: bool,
         /// Cron expression of the scheduled sync (in `scheduleTimeZone`), or a preset such
         /// as `every 15 minutes` (saved as cron).
         schedule: String,

@@ -11,7 +11,11 @@
 //! share, change feed, app scope, attributes, inactivity); a report no longer holds its
 //! changes (they are the run's `run_changes` rows, filled in when a run is read).
 //! Version 4: settings name their `credential` (an API token, or an OAuth service app);
-//! what earlier versions stored authenticated with an API token.
+//! what earlier versions stored authenticated with an API token. Version 5: settings say
+//! whether the Okta domain is the org's custom URL domain (`customDomain`; earlier
+//! versions' domains were not checked against Okta's; they read as `false`, so a custom
+//! domain stored by them fails its syncs, naming `custom-domain`, until the admin turns
+//! it on: the switch is the admin's explicit word, never inferred).
 
 use super::report::SyncReport;
 use super::run::FailureKind;
@@ -20,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The version this host writes.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// A stored document that this host cannot read.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +143,7 @@ pub fn upgrade_settings(
         ("", "deepReconcileDays", Value::from(7)),
         ("", "rateLimitPercent", Value::from(50)),
         ("", "changeFeed", Value::from(false)),
+        ("", "customDomain", Value::from(false)),
         ("", "appScope", Value::Null),
         ("users", "attributes", Value::Array(vec![])),
         ("lifecycle", "inactivity", Value::Null),
@@ -421,7 +426,7 @@ mod tests {
     fn newer_documents_are_refused_naming_the_version() {
         let e = read_settings(r#"{"version": 9, "settings": {}}"#).unwrap_err();
         assert!(e.to_string().contains("version 9"), "{e}");
-        assert!(upgrade_report(r#"{"version": 5}"#).is_err());
+        assert!(upgrade_report(r#"{"version": 6}"#).is_err());
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub fn config(s: &ConnectorSettings) -> wit::ConnectorConfig {
     wit::ConnectorConfig {
         name: s.name.clone(),
         okta_domain: s.okta_domain.clone(),
+        custom_domain: s.custom_domain,
         schedule: s.schedule.clone(),
         schedule_time_zone: s.schedule_time_zone.clone(),
         schedule_enabled: s.schedule_enabled,
@@ -143,6 +144,7 @@ pub fn settings_from(c: wit::ConnectorConfig, credential: Credential) -> Connect
     ConnectorSettings {
         name: c.name,
         okta_domain: c.okta_domain,
+        custom_domain: c.custom_domain,
         schedule: c.schedule,
         schedule_time_zone: c.schedule_time_zone,
         schedule_enabled: c.schedule_enabled,

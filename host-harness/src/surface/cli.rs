@@ -240,6 +240,10 @@ pub struct ConnectorArgs {
     /// Turn the scheduled sync on or off.
     #[arg(long)]
     pub schedule_enabled: Option<bool>,
+    /// The Okta domain is the org's custom URL domain (outside okta.com, oktapreview.com,
+    /// okta-emea.com, …); without it such a domain is refused.
+    #[arg(long)]
+    pub custom_domain: Option<bool>,
     /// Sync Okta's built-in groups (Everyone).
     #[arg(long)]
     pub include_built_in_groups: Option<bool>,
@@ -305,6 +309,7 @@ impl ConnectorArgs {
         }
         set(&mut patch.name, &self.name);
         set(&mut patch.okta_domain, &self.domain);
+        set(&mut patch.custom_domain, &self.custom_domain);
         set(&mut patch.schedule, &self.schedule);
         set(&mut patch.schedule_time_zone, &self.schedule_time_zone);
         set(&mut patch.schedule_enabled, &self.schedule_enabled);
@@ -404,10 +409,9 @@ fn read_settings_file(path: &std::path::Path) -> Result<ConnectorPatch, CliError
     )
     .map_err(|e| {
         CliError::usage(format!(
-            "the settings file {} is not valid: {}: {}",
+            "the settings file {} is not valid: {}",
             path.display(),
-            e.path(),
-            e.inner()
+            crate::model::shorten_quotes(&format!("{}: {}", e.path(), e.inner()))
         ))
     })?;
     if patch.api_token.is_some() {

@@ -130,7 +130,10 @@ pub struct ImportSummary {
 fn not_an_export(e: serde_path_to_error::Error<serde_json::Error>) -> ImportError {
     let path = e.path().to_string();
     ImportError::invalid(
-        format!("the import is not a usersync export: {}", e.inner()),
+        format!(
+            "the import is not a usersync export: {}",
+            crate::model::shorten_quotes(&e.inner().to_string())
+        ),
         (path != ".").then_some(path),
     )
 }

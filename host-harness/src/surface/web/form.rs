@@ -38,6 +38,8 @@ pub struct ConnectorForm {
     pub name: String,
     /// Okta domain.
     pub okta_domain: String,
+    /// The domain is the org's custom URL domain.
+    pub custom_domain: bool,
     /// The credential type: `api-token` or `oauth-service-app`.
     pub auth: String,
     /// The service app's client id.
@@ -122,6 +124,7 @@ impl ConnectorForm {
             existing,
             name: c.name.clone(),
             okta_domain: c.okta_domain.clone(),
+            custom_domain: c.custom_domain,
             auth: auth.into(),
             client_id: client_id.into(),
             key_id: key_id.into(),
@@ -151,6 +154,7 @@ impl ConnectorForm {
             existing,
             name: text("name"),
             okta_domain: text("okta_domain"),
+            custom_domain: checked("custom_domain"),
             auth: match text("auth").as_str() {
                 AUTH_APP => AUTH_APP.into(),
                 _ => AUTH_TOKEN.into(),
@@ -256,6 +260,7 @@ impl ConnectorForm {
         Ok(ConnectorPatch {
             name: Some(self.name.clone()),
             okta_domain: Some(self.okta_domain.clone()),
+            custom_domain: Some(self.custom_domain),
             credential: Some(self.credential()),
             private_key: secrets.private_key,
             generate_key: Some(self.generate_key),

@@ -262,6 +262,10 @@ impl ConnectorForm {
                         " (not the " code { "-admin" } " host)."
                     },
                 }))
+                (Self::checkbox("custom-domain", "custom_domain", "Custom URL domain",
+                    html! { "The domain is your org's custom URL domain (e.g. " code { "login.example.com" }
+                        "), not one of Okta's (" code { "okta.com" } ", " code { "oktapreview.com" } ", …)" },
+                    self.custom_domain))
                 div class="field-group" {
                     label for="auth" { "Credential" }
                     select class="select" id="auth" name="auth" {

@@ -131,7 +131,7 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
+        let inner = crate::model::shorten_quotes(&e.into_inner().to_string());
         let field = match inner.strip_prefix("unknown field `") {
             Some(rest) => rest.split('`').next().map(str::to_string),
             None => (path != "." && path != "?").then_some(path),

@@ -233,3 +233,43 @@ fn a_failing_okta_leaves_the_store_exactly_as_before() {
             .contains("HTTP 500")
     );
 }
+
+#[test]
+fn names_longer_than_the_product_stores_are_reported_and_never_stored() {
+    let env = Env::generated(60, 6);
+    sync(&env);
+    let before = env.store();
+    let (group_id, long_group) = env.sim.with_org(|o| {
+        let g = o
+            .groups
+            .iter()
+            .find(|g| g.group_type == GroupType::OktaGroup && !g.members.is_empty())
+            .expect("a synced group with members")
+            .id
+            .clone();
+        let name = format!("Engineering {}", "x".repeat(60_000));
+        o.rename_group(&g, &name);
+        let long_login = format!("{}@example.com", "l".repeat(300));
+        o.add_user(&long_login, "Long", "Login", "ACTIVE");
+        (g, name)
+    });
+
+    let outcome = sync(&env);
+    // The group keeps its old name and every membership; the user is not created.
+    assert_eq!(env.store(), before);
+    let warnings = outcome.report.warnings.join("\n");
+    assert!(
+        warnings.contains(&format!(
+            "group {group_id}: the group name `Engineering xxx"
+        )) && warnings.contains("is 60012 characters, longer than the product's 255; skipped"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("the username `lllll") && warnings.contains("is 312 characters"),
+        "{warnings}"
+    );
+    assert!(
+        !warnings.contains(&long_group[..1000]),
+        "a warning quotes at most 200 characters"
+    );
+}

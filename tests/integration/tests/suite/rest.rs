@@ -769,3 +769,62 @@ fn settings_are_camel_case_with_lower_case_values_and_a_body_changes_only_what_i
     assert!(run["report"]["seatsDenied"].is_array());
     assert_eq!(run["failure"], serde_json::Value::Null);
 }
+
+#[test]
+fn errors_quote_at_most_200_characters_of_an_input() {
+    let s = Server::start(20, 2);
+    let create = |body: &str| send(&s, "POST", "/connectors", body);
+    let long = "x".repeat(500_000);
+    let cut = format!("{}…", "x".repeat(200));
+    for (body, field, expected) in [
+        (
+            format!(r#"{{"name": "x", "{long}": 1}}"#),
+            format!("{cut}"),
+            format!("invalid request body: unknown field `{cut}`, expected one of"),
+        ),
+        (
+            format!(r#"{{"name": "x", "scheduleEnabled": "{long}"}}"#),
+            "scheduleEnabled".to_string(),
+            format!(r#"invalid request body: invalid type: string "{cut}", expected a boolean"#),
+        ),
+        (
+            format!(r#"{{"name": "x", "unknownAtLogin": "{long}"}}"#),
+            "unknownAtLogin".to_string(),
+            format!("invalid request body: unknown variant `{cut}`, expected"),
+        ),
+    ] {
+        let r = create(&body);
+        assert!(r.body.len() < 2_000, "a {} byte answer", r.body.len());
+        let e = error(&r, 400, Some(&field));
+        assert!(e.starts_with(&expected), "{e}");
+    }
+}
+
+#[test]
+fn a_domain_outside_oktas_needs_the_custom_domain_switch() {
+    let s = Server::start(20, 2);
+    let create = |body: &str| send(&s, "POST", "/connectors", body);
+    for domain in ["evil.com", "acme.okta.com.evil.com"] {
+        let e = error(
+            &create(&format!(
+                r#"{{"name": "x", "oktaDomain": "{domain}", "apiToken": "t"}}"#
+            )),
+            400,
+            Some("oktaDomain"),
+        );
+        assert_eq!(
+            e,
+            format!(
+                "invalid connector settings: okta-domain: `{domain}` is not a domain of Okta's (okta.com, oktapreview.com, okta-emea.com, okta-gov.com, okta.mil, okta-miltest.com, trex-govcloud.com); if it is your org's custom URL domain, turn on custom-domain"
+            )
+        );
+    }
+    assert_eq!(get(&s, "/connectors").json().as_array().unwrap().len(), 1);
+    let r = create(
+        r#"{"name": "custom", "oktaDomain": "login.example.com", "customDomain": true, "apiToken": "t"}"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = get(&s, "/connectors/custom").json();
+    assert_eq!(v["oktaDomain"], "login.example.com");
+    assert_eq!(v["customDomain"], true);
+}
