@@ -166,6 +166,18 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// A failed login in the log: user name, address and the wait it imposes.
+fn log_failure(user: &str, address: IpAddr, wait: Duration, limits: &Limits) {
+    let (user, s) = (shown(user), wait_seconds(wait));
+    if wait.is_zero() {
+        tracing::warn!(%user, %address, "admin login failed");
+    } else if wait < limits.lockout {
+        tracing::warn!(%user, %address, "admin login failed: further attempts refused for {s} s");
+    } else {
+        tracing::warn!(%user, %address, "admin login failed: locked out for {s} s");
+    }
+}
+
 /// A user name as logs show it: quoted and escaped, at most 64 characters (it comes
 /// from the client).
 fn shown(user: &str) -> String {
@@ -214,26 +226,29 @@ impl Auth {
             return Err(Refused::Wait(wait));
         }
         let user_ok: bool = digest(user).ct_eq(&self.user_digest).into();
-        let password_ok = if self.password.slow() {
-            let (auth, password) = (self.clone(), password.to_string());
-            tokio::task::spawn_blocking(move || auth.password.matches(&password))
-                .await
-                .unwrap_or(false)
-        } else {
-            self.password.matches(password)
-        };
         // `&`, not `&&`: the password is checked whatever the user name.
-        if user_ok & password_ok {
+        if user_ok & self.password_matches(password).await {
             self.throttle.succeeded(&attempt);
             return Ok(());
         }
-        let wait = self.throttle.failed(&attempt);
-        if wait >= self.throttle.limits().lockout {
-            tracing::warn!(user = %shown(user), %address, "admin login failed: locked out for {} s", wait.as_secs());
-        } else {
-            tracing::warn!(user = %shown(user), %address, "admin login failed: next attempt in {} s", wait.as_secs());
-        }
+        log_failure(
+            user,
+            address,
+            self.throttle.failed(&attempt),
+            self.throttle.limits(),
+        );
         Err(Refused::Wrong)
+    }
+
+    /// Whether `password` is the admin's (an argon2 check on the blocking pool).
+    async fn password_matches(self: &Arc<Self>, password: &str) -> bool {
+        if !self.password.slow() {
+            return self.password.matches(password);
+        }
+        let (auth, password) = (self.clone(), password.to_string());
+        tokio::task::spawn_blocking(move || auth.password.matches(&password))
+            .await
+            .unwrap_or(false)
     }
 
     /// `None` without an `Authorization` header, else [`Auth::authenticate`] of its Basic

@@ -101,7 +101,7 @@ mod tests {
             "0.",
             "x.00",
             &format!("{issued}.{}", &mac[..10]),
-            &mac,
+            mac,
         ] {
             assert!(!m.verify("admin", bad, start), "{bad:?}");
         }
