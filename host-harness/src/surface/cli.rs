@@ -114,7 +114,9 @@ pub enum Command {
         /// Admin user name (HTTP Basic for the REST API, login form of the page).
         #[arg(long, default_value = "admin")]
         admin_user: String,
-        /// Read the admin password from this file (default: USERSYNC_ADMIN_PASSWORD).
+        /// Read the admin password from this file, which only its owner may access
+        /// (default: USERSYNC_ADMIN_PASSWORD): at least 12 characters, or its argon2 hash
+        /// ($argon2id$...).
         #[arg(long)]
         admin_password_file: Option<PathBuf>,
     },
