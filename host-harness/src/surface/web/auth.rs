@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use axum_extra::headers::HeaderMapExt;
 use axum_extra::headers::authorization::{Authorization, Basic};
-use sha2::{Digest, Sha256};
+use password::digest;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -118,8 +118,10 @@ pub enum Refused {
     Wait(Duration),
 }
 
-/// The client address of a request: the TCP peer (axum's `ConnectInfo`); without one
-/// (a router called directly, as in tests) the unspecified address, one for all.
+/// The client address of a request, as the login throttle counts it: the TCP peer
+/// (axum's `ConnectInfo`, which `serve` provides), never a header such as
+/// `X-Forwarded-For` that any client can write; without one (a router called directly)
+/// the unspecified address, one for all.
 pub struct Peer(pub IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for Peer {
@@ -150,10 +152,6 @@ pub struct Auth {
     /// left it: parallel guesses cannot slip past a lockout while they are checked.
     checking: tokio::sync::Mutex<()>,
     sessions: Mutex<HashMap<String, Entry>>,
-}
-
-fn digest(s: &str) -> [u8; 32] {
-    Sha256::digest(s.as_bytes()).into()
 }
 
 /// 32 random bytes as hex.

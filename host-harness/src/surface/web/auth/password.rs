@@ -48,7 +48,8 @@ impl std::fmt::Debug for Password {
     }
 }
 
-fn digest(s: &str) -> [u8; 32] {
+/// The SHA-256 of `s`: what secrets and user names are kept and compared as.
+pub(super) fn digest(s: &str) -> [u8; 32] {
     Sha256::digest(s.as_bytes()).into()
 }
 

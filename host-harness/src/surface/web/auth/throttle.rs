@@ -9,7 +9,6 @@
 //! least recently failed goes. User names are kept as digests, so a long one costs
 //! no more memory than a short one.
 
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -163,7 +162,7 @@ impl Attempt {
             v4 => v4,
         };
         Attempt {
-            user: Sha256::digest(user.as_bytes()).into(),
+            user: super::password::digest(user),
             address,
         }
     }
