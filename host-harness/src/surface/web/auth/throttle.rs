@@ -6,8 +6,9 @@
 //!
 //! The state is bounded: at most `max_keys` user names and as many addresses are
 //! tracked, entries are forgotten `forget` after their wait ended, and when full the
-//! least recently failed goes. User names are kept as digests, so a long one costs
-//! no more memory than a short one.
+//! entry whose wait ends first goes (a flood of new names or addresses, each with one
+//! free failure, evicts its own entries before a lockout). User names are kept as
+//! digests, so a long one costs no more memory than a short one.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -119,7 +120,7 @@ impl<K: Hash + Eq + Clone> Table<K> {
     }
 
     /// Below `max_keys`: forget what is old, then, if still full, the entry whose wait
-    /// ends first (the least recently failed, or the least locked).
+    /// ends first.
     fn make_room(&mut self, now: Instant, limits: &Limits) {
         if self.entries.len() < limits.max_keys {
             return;
