@@ -406,7 +406,8 @@ fn the_token_appears_only_in_the_secrets_table() {
         h.clone(),
         usersync::surface::web::WebConfig {
             admin_user: "admin".into(),
-            admin_password: ADMIN_PASSWORD.into(),
+            admin_password: usersync::surface::web::auth::Password::new(ADMIN_PASSWORD).unwrap(),
+            throttle: Default::default(),
         },
         "127.0.0.1:0",
     )

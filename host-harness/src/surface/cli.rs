@@ -9,6 +9,7 @@ use crate::host::http::Resolve;
 use crate::model::{ConnectorPatch, Credential, TokenText, Trigger, UnknownAtLogin};
 use crate::product::profile::Profile;
 use crate::surface::report;
+use crate::surface::web::auth::Password;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
@@ -113,7 +114,9 @@ pub enum Command {
         /// Admin user name (HTTP Basic for the REST API, login form of the page).
         #[arg(long, default_value = "admin")]
         admin_user: String,
-        /// Read the admin password from this file (default: USERSYNC_ADMIN_PASSWORD).
+        /// Read the admin password from this file, which only its owner may access
+        /// (default: USERSYNC_ADMIN_PASSWORD): at least 12 characters, or its argon2 hash
+        /// ($argon2id$...).
         #[arg(long)]
         admin_password_file: Option<PathBuf>,
     },
@@ -689,6 +692,7 @@ fn serve(
     let config = crate::surface::web::WebConfig {
         admin_user: admin_user.to_string(),
         admin_password: admin_password(admin_password_file)?,
+        throttle: Default::default(),
     };
     let server =
         crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
@@ -719,24 +723,46 @@ fn serve(
 }
 
 /// The admin password of `serve`: --admin-password-file, else USERSYNC_ADMIN_PASSWORD.
-fn admin_password(file: &Option<PathBuf>) -> Result<String, CliError> {
-    let password = match file {
-        Some(f) => std::fs::read_to_string(f)
-            .map(|p| p.trim_end_matches(['\r', '\n']).to_string())
-            .map_err(|e| {
-                CliError::usage(format!(
-                    "cannot read the password file {}: {e}",
-                    f.display()
-                ))
-            })?,
-        None => std::env::var("USERSYNC_ADMIN_PASSWORD").unwrap_or_default(),
+/// Refused: none, one under 12 characters (unless it is an argon2 hash), and a file that
+/// its group or others may access (it holds a credential).
+fn admin_password(file: &Option<PathBuf>) -> Result<Password, CliError> {
+    let (password, from) = match file {
+        Some(f) => (read_password_file(f)?, f.display().to_string()),
+        None => (
+            std::env::var("USERSYNC_ADMIN_PASSWORD").unwrap_or_default(),
+            "USERSYNC_ADMIN_PASSWORD".to_string(),
+        ),
     };
     if password.is_empty() {
         return Err(CliError::usage(
             "serve needs an admin password: --admin-password-file FILE or USERSYNC_ADMIN_PASSWORD",
         ));
     }
-    Ok(password)
+    Password::new(&password).map_err(|e| CliError::usage(format!("{from}: {e}")))
+}
+
+/// The password file's text (without its final line end), if only its owner may access
+/// the file.
+fn read_password_file(f: &std::path::Path) -> Result<String, CliError> {
+    let cannot = |e: std::io::Error| {
+        CliError::usage(format!(
+            "cannot read the password file {}: {e}",
+            f.display()
+        ))
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(f).map_err(cannot)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(CliError::usage(format!(
+                "the password file {} has mode {mode:04o}: its group or others may read it; make it the owner's alone (chmod 600 {0})",
+                f.display()
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(f).map_err(cannot)?;
+    Ok(text.trim_end_matches(['\r', '\n']).to_string())
 }
 
 fn export(

@@ -148,7 +148,8 @@ fn serve(h: Harness, listen: &str, out: &mut dyn Write) -> Result<(), CliError> 
     let password = Alphanumeric.sample_string(&mut rand::rng(), 16);
     let config = crate::surface::web::WebConfig {
         admin_user: "admin".into(),
-        admin_password: password.clone(),
+        admin_password: crate::surface::web::auth::Password::new(&password).expect("16 characters"),
+        throttle: Default::default(),
     };
     let server =
         crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {

@@ -37,8 +37,10 @@ pub const REST_BASE: &str = "/rest/usersync/1.0";
 pub struct WebConfig {
     /// Admin user name.
     pub admin_user: String,
-    /// Admin password.
-    pub admin_password: String,
+    /// Admin password (or its argon2 hash).
+    pub admin_password: auth::Password,
+    /// How failed logins are throttled.
+    pub throttle: auth::Limits,
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -46,6 +48,7 @@ impl std::fmt::Debug for WebConfig {
         f.debug_struct("WebConfig")
             .field("admin_user", &self.admin_user)
             .field("admin_password", &"********")
+            .field("throttle", &self.throttle)
             .finish()
     }
 }
@@ -85,7 +88,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// The REST API and the admin page.
 pub fn router(harness: Harness, config: WebConfig) -> Router {
     let app = App {
-        auth: Arc::new(auth::Auth::new(&config.admin_user, &config.admin_password)),
+        auth: Arc::new(auth::Auth::new(
+            &config.admin_user,
+            config.admin_password,
+            config.throttle,
+        )),
         harness,
     };
     let base = app.base();
@@ -157,6 +164,8 @@ impl WebServer {
                         Ok(l) => l,
                         Err(e) => return tracing::error!("http listener: {e}"),
                     };
+                    // The peer address reaches the handlers (the login throttle counts by it).
+                    let app = app.into_make_service_with_connect_info::<SocketAddr>();
                     let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                         let _ = stopped.await;
                     });

@@ -2,7 +2,7 @@
 //! Create Connector → Okta form, edit with Sync Settings, delete, sync and dry-run
 //! preview (in the background), a run's results with CSV/JSON downloads.
 
-use super::auth::{Session, clear_cookie, page_guard, set_cookie};
+use super::auth::{Caller, Peer, Refused, clear_cookie, page_guard, set_cookie, wait_page};
 use super::form::{ConnectorForm, TAB_SYNC};
 use super::html::{Frame, segment, url_encode};
 use super::{App, assets, blocking, views};
@@ -40,11 +40,11 @@ pub fn routes(app: App) -> Router<App> {
         .merge(assets::routes())
 }
 
-fn frame<'a>(app: &'a App, s: Option<&'a Session>) -> Frame<'a> {
+fn frame<'a>(app: &'a App, s: Option<&'a Caller>) -> Frame<'a> {
     Frame {
         product: app.harness.product().name,
         base: app.base(),
-        csrf: s.map(|s| s.csrf.as_str()),
+        csrf: s.map(Caller::csrf),
     }
 }
 
@@ -96,7 +96,7 @@ fn notice(q: &Fields) -> Option<views::Notice> {
 
 async fn index(
     State(app): State<App>,
-    Extension(s): Extension<Session>,
+    Extension(s): Extension<Caller>,
     Query(q): Query<Fields>,
 ) -> Response {
     let data = blocking(&app.harness, |h| {
@@ -118,7 +118,7 @@ async fn index(
 
 async fn new_connector(
     State(app): State<App>,
-    Extension(s): Extension<Session>,
+    Extension(s): Extension<Caller>,
     Query(q): Query<Fields>,
 ) -> Response {
     let f = frame(&app, Some(&s));
@@ -134,7 +134,7 @@ async fn new_connector(
 
 async fn edit(
     State(app): State<App>,
-    Extension(s): Extension<Session>,
+    Extension(s): Extension<Caller>,
     Path(name): Path<String>,
     Query(q): Query<Fields>,
 ) -> Response {
@@ -158,7 +158,7 @@ async fn edit(
 
 async fn create(
     State(app): State<App>,
-    Extension(s): Extension<Session>,
+    Extension(s): Extension<Caller>,
     Form(f): Form<Fields>,
 ) -> Response {
     save_form(app, s, None, f).await
@@ -166,7 +166,7 @@ async fn create(
 
 async fn save(
     State(app): State<App>,
-    Extension(s): Extension<Session>,
+    Extension(s): Extension<Caller>,
     Path(name): Path<String>,
     Form(f): Form<Fields>,
 ) -> Response {
@@ -175,7 +175,7 @@ async fn save(
 
 /// Save a create or edit form: back to the form (Save) or the list (Save and Return);
 /// a refused form comes back as typed, with each bad field marked.
-async fn save_form(app: App, s: Session, existing: Option<String>, f: Fields) -> Response {
+async fn save_form(app: App, s: Caller, existing: Option<String>, f: Fields) -> Response {
     let mut form = ConnectorForm::from_fields(&f, existing.clone());
     let input = match form.to_patch(ConnectorForm::secrets(&f)) {
         Ok(i) => i,
@@ -338,7 +338,7 @@ async fn load_run(
 
 async fn run(
     State(app): State<App>,
-    Extension(s): Extension<Session>,
+    Extension(s): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Response {
     match load_run(&app, &id).await {
@@ -408,24 +408,32 @@ async fn login_form(
     views::login_page(&frame(&app, None), &safe_next(&app, q.get("next")), None).into_response()
 }
 
-async fn login(State(app): State<App>, Form(f): Form<Fields>) -> Response {
+/// The login form's POST: throttled per user name and address ([`Auth::authenticate`]),
+/// a session on success.
+///
+/// [`Auth::authenticate`]: super::auth::Auth::authenticate
+async fn login(State(app): State<App>, Peer(address): Peer, Form(f): Form<Fields>) -> Response {
     let user = f.get("username").map(String::as_str).unwrap_or_default();
     let password = f.get("password").map(String::as_str).unwrap_or_default();
     let next = safe_next(&app, f.get("next"));
-    if !app.auth.check(user.trim(), password) {
-        // Slow down guessing.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let page = views::login_page(
-            &frame(&app, None),
-            &next,
-            Some("The username or password is incorrect."),
-        );
-        return (StatusCode::UNAUTHORIZED, page).into_response();
+    match app.auth.authenticate(user.trim(), password, address).await {
+        Ok(()) => (set_cookie(&app.auth.login()), see_other(&next)).into_response(),
+        Err(Refused::Wait(wait)) => wait_page(&app, wait),
+        Err(Refused::Wrong) => {
+            let page = views::login_page(
+                &frame(&app, None),
+                &next,
+                Some("The username or password is incorrect."),
+            );
+            (StatusCode::UNAUTHORIZED, page).into_response()
+        }
     }
-    (set_cookie(&app.auth.login()), see_other(&next)).into_response()
 }
 
-async fn logout(State(app): State<App>, Extension(s): Extension<Session>) -> Response {
-    app.auth.logout(&s.id);
+/// End the session (a Basic caller has none: its browser keeps sending the credential).
+async fn logout(State(app): State<App>, Extension(c): Extension<Caller>) -> Response {
+    if let Caller::Session(s) = &c {
+        app.auth.logout(&s.id);
+    }
     (clear_cookie(), see_other(&format!("{}/login", app.base()))).into_response()
 }

@@ -10,6 +10,7 @@ mod credentials;
 mod full_sync;
 mod incremental;
 mod login_sync;
+mod login_throttle;
 mod oauth;
 mod okta_conditions;
 mod rest;

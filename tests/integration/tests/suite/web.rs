@@ -78,7 +78,7 @@ fn login_form_session_and_logout() {
     // Basic auth works for the page too.
     let r = call("GET", s.url(PAGE)).admin().send();
     assert_eq!(r.status, 200);
-    assert!(r.header("set-cookie").is_some(), "and opens a session");
+    assert!(r.header("set-cookie").is_none(), "and opens no session");
     let r = call("GET", s.url(PAGE)).basic("admin", "x").send();
     assert_eq!(r.status, 401);
 }
@@ -459,7 +459,7 @@ fn serve_runs_the_rest_api_and_the_page() {
     );
 
     let pw = dir.path().join("pw");
-    std::fs::write(&pw, "s3cret\n").unwrap();
+    web_support::write_private(&pw, &format!("{}\n", web_support::PASSWORD));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -490,13 +490,11 @@ fn serve_runs_the_rest_api_and_the_page() {
     assert!(up, "serve listens on {listen}");
     assert_eq!(call("GET", &url).send().status, 401);
     let r = call("POST", &url)
-        .basic("admin", "s3cret")
+        .admin()
         .json(r#"{"name": "o", "oktaDomain": "acme.okta.com", "apiToken": "test-token"}"#)
         .send();
     assert_eq!(r.status, 201, "{}", r.body);
-    let r = call("GET", format!("http://{listen}{PAGE}"))
-        .basic("admin", "s3cret")
-        .send();
+    let r = call("GET", format!("http://{listen}{PAGE}")).admin().send();
     assert!(
         r.body.contains("<title>User Sync - Bitbucket</title>"),
         "{}",

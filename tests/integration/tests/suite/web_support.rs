@@ -4,11 +4,12 @@
 
 use integration::Env;
 use std::time::Duration;
+use usersync::surface::web::auth::{Limits, Password};
 use usersync::surface::web::{WebConfig, WebServer};
 
 /// The admin credential of the test servers.
 pub const USER: &str = "admin";
-/// Its password.
+/// Its password (at least 12 characters, as `serve` requires).
 pub const PASSWORD: &str = "correct horse battery staple";
 /// The page's path.
 pub const PAGE: &str = "/plugins/servlet/usersync";
@@ -33,9 +34,15 @@ impl Server {
 
     /// The server around an existing env.
     pub fn around(env: Env) -> Server {
+        Server::throttled(env, Limits::default())
+    }
+
+    /// The server around an existing env, failed logins throttled by `limits`.
+    pub fn throttled(env: Env, limits: Limits) -> Server {
         let config = WebConfig {
             admin_user: USER.into(),
-            admin_password: PASSWORD.into(),
+            admin_password: Password::new(PASSWORD).expect("a valid password"),
+            throttle: limits,
         };
         let web =
             WebServer::start(env.harness.clone(), config, "127.0.0.1:0").expect("server starts");
@@ -201,4 +208,12 @@ pub fn login(s: &Server) -> (String, String) {
         .unwrap()
         .to_string();
     (cookie, csrf)
+}
+
+/// Write `text` to the file `path`, readable by its owner only (as `serve` requires of
+/// its password file).
+pub fn write_private(path: &std::path::Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
