@@ -1,8 +1,8 @@
 //! The REST API keeps its contract: schemathesis (PyPI, pinned) generates requests from
 //! the OpenAPI document a real `usersync serve` serves at `/rest/usersync/1.0/openapi.json`
 //! (the binary, a temp database, a connector synced from the Okta simulator on loopback)
-//! and checks every answer: no server error, and status, content type and body as the
-//! document says.
+//! and checks every answer: no server error; status, content type, headers and body as
+//! the document says; and no operation that answers without the credential.
 //!
 //! Schemathesis is installed once into a virtualenv under the target dir
 //! (`target/tmp/schemathesis-VERSION`) with `python3 -m venv` and pip, as `cargo test` on a
@@ -230,7 +230,8 @@ fn the_live_api_answers_as_its_openapi_document_says() {
         .args(["--auth", &format!("{ADMIN}:{PASSWORD}")])
         .args([
             "--checks",
-            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
+            "not_a_server_error,response_schema_conformance,status_code_conformance,\
+             content_type_conformance,response_headers_conformance,ignored_auth",
         ])
         .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--max-examples", "25", "--seed", "19", "--workers", "2"])
