@@ -38,7 +38,10 @@ fn schemathesis() -> PathBuf {
     }
     // Installed beside the final place and renamed into it, so that a test that stops
     // half-way (or another one installing at the same time) never leaves a broken venv.
-    let partial = venv.with_extension(format!("partial-{}", std::process::id()));
+    let partial = venv.with_file_name(format!(
+        "schemathesis-{SCHEMATHESIS}.partial-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&partial);
     eprintln!(
         "installing schemathesis {SCHEMATHESIS} into {}",
@@ -90,8 +93,10 @@ struct Serve {
 
 impl Serve {
     fn start(dir: &Path, sim: &Simulator) -> Serve {
+        use std::os::unix::fs::PermissionsExt;
         let pw = dir.join("admin.pw");
         std::fs::write(&pw, PASSWORD).unwrap();
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
         let addr = free_addr();
         let log = dir.join("serve.log");
         let child = Command::new(env!("CARGO_BIN_EXE_usersync"))
