@@ -146,6 +146,12 @@ pub fn parse(text: &str) -> Result<Export<ConnectorPatch>, ImportError> {
     if value.is_array() {
         value = serde_json::json!({"usersyncExport": EXPORT_VERSION, "connectors": value});
     }
+    if !value.is_object() {
+        return Err(ImportError::invalid(
+            "the import must be an export document (a JSON object) or a list of connectors".into(),
+            None,
+        ));
+    }
     match value.get("usersyncExport").and_then(Value::as_u64) {
         None | Some(1) => {
             if let Some(list) = value.get_mut("connectors").and_then(Value::as_array_mut) {
@@ -234,4 +240,28 @@ pub fn import(h: &Harness, doc: &Export<ConnectorPatch>) -> Result<ImportSummary
         }
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ImportError, parse};
+
+    #[test]
+    fn an_import_that_is_neither_a_document_nor_a_list_is_refused_not_a_panic() {
+        for text in ["\"AAA\"", "5", "null", "true"] {
+            match parse(text) {
+                Err(ImportError::Invalid { message, field }) => {
+                    assert_eq!(
+                        (message.as_str(), field),
+                        (
+                            "the import must be an export document (a JSON object) or a list of connectors",
+                            None
+                        ),
+                        "{text}"
+                    );
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
 }

@@ -100,11 +100,14 @@ pub fn update(
 }
 
 /// Delete a connector, its token, state and runs. Its directory and users stay (the
-/// product's history references them); the directory is marked as no longer synced.
+/// product's history references them); the directory is marked as no longer synced, and
+/// renamed with the time and its id (unique, as a connector of the same name may have
+/// been deleted in the same second).
 pub fn delete(conn: &mut Connection, id: i64) -> Result<(), DbError> {
     let tx = conn.transaction().ctx("starting a transaction")?;
     tx.execute(
-        "UPDATE directories SET kind = 'other', name = name || ' (connector deleted ' || ?2 || ')' \
+        "UPDATE directories SET kind = 'other', \
+         name = name || ' (connector deleted ' || ?2 || ', directory ' || id || ')' \
          WHERE id = (SELECT directory_id FROM connectors WHERE id = ?1)",
         params![
             id,
@@ -184,4 +187,41 @@ pub fn upgrade_stored(
         }
     }
     tx.commit().ctx("committing the upgrade of connectors")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::product::db::Db;
+
+    #[test]
+    fn connectors_of_one_name_deleted_in_the_same_second_keep_their_directories_apart() {
+        let db = Db::in_memory().unwrap();
+        let mut conn = db.lock();
+        for id in 1..=3 {
+            conn.execute_batch(&format!(
+                "INSERT INTO directories (name, kind, position) VALUES ('Okta: c', 'okta', {id});
+                 INSERT INTO connectors (id, name, config, directory_id, created_at, updated_at)
+                 VALUES ({id}, 'c', '{{}}', last_insert_rowid(), 0, 0);"
+            ))
+            .unwrap();
+            super::delete(&mut conn, id).expect("deleted");
+        }
+        let mut st = conn
+            .prepare("SELECT id, name, kind FROM directories WHERE id > 1 ORDER BY id")
+            .unwrap();
+        let rows: Vec<(i64, String, String)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        for (id, name, kind) in rows {
+            assert_eq!(kind, "other");
+            assert!(
+                name.starts_with("Okta: c (connector deleted ")
+                    && name.ends_with(&format!(", directory {id})")),
+                "{name}"
+            );
+        }
+    }
 }

@@ -16,6 +16,7 @@ mod form;
 mod form_page;
 pub mod html;
 pub mod json;
+pub mod openapi;
 pub mod page;
 pub mod rest;
 mod views;

@@ -31,6 +31,7 @@ pub fn routes(app: App) -> Router<App> {
         .route("/runs/{id}", get(run))
         .route("/export", get(export))
         .route("/import", post(import))
+        .route("/openapi.json", get(super::openapi::document))
         .fallback(|| async { ApiError::not_found("there is no such REST resource") })
         .layer(axum::middleware::from_fn_with_state(
             app,
