@@ -517,3 +517,69 @@ fn a_store_read_of_a_locked_database_is_busy_and_the_sync_writes_nothing() {
     let org = env.sim.with_org(|o| o.clone());
     assert_eq!(env.store(), first_sync_projection(&org));
 }
+
+/// The disk fills at the very end of a sync: its apply is done, and writing the run's
+/// record (`succeeded` and its report, in the apply's transaction) fails. The apply is
+/// rolled back with it, so the run saying it failed with nothing applied is true; the
+/// connector's lease goes with the run's end, and the next sync converges.
+#[test]
+fn a_full_disk_at_the_run_record_rolls_the_apply_back_and_the_run_says_so() {
+    let env = Env::generated(1000, 20);
+    {
+        let conn = env.harness.db().lock();
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        // Room for the whole apply; the run's record then asks for 40 MB more.
+        conn.query_row(
+            &format!("PRAGMA max_page_count = {}", pages + 4000),
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE filler (b BLOB); \
+             CREATE TRIGGER fill_at_the_end AFTER UPDATE OF status ON runs \
+             WHEN NEW.status = 'succeeded' BEGIN INSERT INTO filler VALUES (zeroblob(40000000)); END;",
+        )
+        .unwrap();
+    }
+    let before = dump(&env.harness, &tables());
+
+    let err = sync(&env).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("finishing run #") && msg.contains("database or disk is full"),
+        "{msg}"
+    );
+    assert_eq!(
+        dump(&env.harness, &tables()),
+        before,
+        "the apply went with the run's record"
+    );
+    let (run, log) = last_run(&env);
+    assert_eq!(run.status, usersync::model::RunStatus::Failed);
+    assert!(run.report.is_none(), "{run:?}");
+    assert!(
+        run.failure
+            .unwrap()
+            .message
+            .contains("database or disk is full"),
+        "{log}"
+    );
+    assert!(
+        !env.harness.is_running(CONNECTOR).unwrap(),
+        "the lease ended with the run"
+    );
+
+    env.harness
+        .db()
+        .lock()
+        .execute_batch("DROP TRIGGER fill_at_the_end")
+        .unwrap();
+    let ok = sync(&env).expect("syncs");
+    assert_eq!(ok.report.writes as usize, env.changes(ok.run_id).len());
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(env.store(), first_sync_projection(&org));
+    assert_eq!(sync(&env).unwrap().report.writes, 0, "converged");
+}
