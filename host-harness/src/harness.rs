@@ -1015,6 +1015,7 @@ impl Harness {
         // committed; a run another process marked interrupted meanwhile is not.
         let me = self.leases.me();
         let finished = |conn: &rusqlite::Connection| {
+            self.leases.renew_in(conn)?;
             runs::finish_succeeded(conn, run_id, kind, &report)?;
             lease::release(conn, &lease.name, me)
         };

@@ -294,24 +294,31 @@ impl Keeper {
     /// Renew every lease this instance holds; a lease another instance took meanwhile
     /// (this one missed its beats) is dropped, said in the log.
     fn renew_all(&self) {
-        let names: Vec<String> = self.held.lock().iter().cloned().collect();
-        if names.is_empty() {
+        if self.held.lock().is_empty() {
             return;
         }
         // Waits while this process's own apply holds the connection: nobody else can
-        // write then either, so nobody can take the leases over meanwhile.
-        let conn = self.db.lock();
+        // write then either, so nobody can take the leases over meanwhile; the apply's
+        // commit renews them (`renew_in`).
+        if let Err(e) = self.renew_in(&self.db.lock()) {
+            tracing::warn!("renewing leases: {e}");
+        }
+    }
+
+    /// Renew every lease this instance holds in `conn`'s transaction. An apply's
+    /// transaction renews them at its commit: a long apply holds SQLite's write lock, so
+    /// the heartbeat cannot write meanwhile, and another process can act on an expiry
+    /// only once it has that lock, that is after the commit has renewed them.
+    pub fn renew_in(&self, conn: &Connection) -> Result<(), DbError> {
+        let names: Vec<String> = self.held.lock().iter().cloned().collect();
         let now = super::now();
         for name in names {
-            match renew(&conn, &name, &self.me, now) {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!("lease `{name}` was taken over by another process");
-                    self.forget(&name);
-                }
-                Err(e) => tracing::warn!("renewing lease `{name}`: {e}"),
+            if !renew(conn, &name, &self.me, now)? {
+                tracing::warn!("lease `{name}` was taken over by another process");
+                self.forget(&name);
             }
         }
+        Ok(())
     }
 }
 
