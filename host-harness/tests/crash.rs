@@ -8,7 +8,9 @@
 //!
 //! And a live sync of a real `usersync sync` child (slowed by the simulator) is owned by
 //! it: another process listing runs leaves it `running`, and a second sync of the
-//! connector is refused naming the child's process.
+//! connector is refused naming the child's process. Of two real `usersync serve` on one
+//! database the second stands by, saying why, and takes the schedules over once the
+//! first is killed.
 
 use okta_sim::{Fault, FaultKind, GenSpec, GroupType, Org, SimConfig, Simulator};
 use rusqlite::{Connection, ErrorCode};
@@ -405,4 +407,68 @@ fn a_live_sync_of_another_process_stays_running_and_a_second_sync_is_refused_nam
         [("succeeded".to_string(), None)],
         "one run, never interrupted"
     );
+}
+
+/// A `usersync serve` child on `db` (any free port, schedules checked every second)
+/// and its first line of output.
+fn serve(db: &Path) -> (std::process::Child, String, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_usersync"))
+        .args(["--db", &db.display().to_string(), "--product", "bamboo"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--check-every", "1"])
+        .env("USERSYNC_ADMIN_PASSWORD", "a-long-test-admin-password")
+        .env("USERSYNC_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("usersync serve starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, first, rx)
+}
+
+#[test]
+fn a_second_serve_on_one_database_stands_by_and_takes_over_when_the_first_is_killed() {
+    let sim = Simulator::start(Org::default(), SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "test-token\n").unwrap();
+    let db = dir.path().join("serve.db");
+    create_connector(&db, &sim, &dir.path().join("token").display().to_string());
+
+    let (mut first, said, _first_log) = serve(&db);
+    assert!(
+        said.contains("; scheduler running for 1 connectors (schedules in UTC);"),
+        "{said}"
+    );
+    let (mut second, said, second_log) = serve(&db);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let standby = format!(
+        "; scheduler standing by: the schedules of this database are run by another \
+         `usersync serve` (process {} on {} since ",
+        first.id(),
+        host.trim()
+    );
+    assert!(said.contains(&standby), "{said}");
+
+    first.kill().unwrap(); // SIGKILL: its lease is freed as its process is gone
+    first.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let line = second_log
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the second serve takes over");
+        if line.contains("scheduler: took over the schedules of this database") {
+            break;
+        }
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
 }
