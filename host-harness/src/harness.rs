@@ -437,6 +437,15 @@ struct SyncLease {
     name: String,
 }
 
+impl SyncLease {
+    /// Let go of it in `conn`'s transaction, and stop renewing it (if that transaction
+    /// fails, the lease lapses by expiry).
+    fn release(&self, conn: &rusqlite::Connection) -> Result<(), DbError> {
+        self.keeper.forget(&self.name);
+        lease::release(conn, &self.name, self.keeper.me())
+    }
+}
+
 impl Drop for SyncLease {
     fn drop(&mut self) {
         self.keeper.forget(&self.name);
@@ -767,7 +776,7 @@ impl Harness {
         let lease = lease::immediate(&self.db.lock(), |conn| self.take_sync_lease(conn, &c))?;
         let mut conn = self.db.lock();
         connectors::delete(&mut conn, c.id)?;
-        lease::release(&conn, &lease.name, self.leases.me())?;
+        lease.release(&conn)?;
         Ok(())
     }
 
@@ -1013,11 +1022,10 @@ impl Harness {
         // The apply, the run's changes, the sync state, the run's end and the release of
         // its lease: one commit. The run says `succeeded` exactly when its apply is
         // committed; a run another process marked interrupted meanwhile is not.
-        let me = self.leases.me();
         let finished = |conn: &rusqlite::Connection| {
             self.leases.renew_in(conn)?;
             runs::finish_succeeded(conn, run_id, kind, &report)?;
-            lease::release(conn, &lease.name, me)
+            lease.release(conn)
         };
         if let Err(e) = state.commit(!req.dry_run, finished) {
             let e = HarnessError::from(e);
@@ -1067,7 +1075,8 @@ impl Harness {
 
     /// A run's failure and the release of its lease, in one transaction. If that
     /// cannot be written, the lease is no longer renewed: the run stays `running` (its
-    /// apply did not commit) until the lease lapses, then it is marked interrupted.
+    /// apply did not commit) until the lease lapses, then it is marked interrupted. A
+    /// run that ended already (its apply committed) keeps its end.
     fn end_failed(
         &self,
         lease: &SyncLease,
@@ -1075,10 +1084,9 @@ impl Harness {
         kind: RunKind,
         failure: &Failure,
     ) -> Result<(), DbError> {
-        self.leases.forget(&lease.name);
         lease::immediate(&self.db.lock(), |conn| {
             runs::finish_failed(conn, run_id, kind, failure)?;
-            lease::release(conn, &lease.name, self.leases.me())
+            lease.release(conn)
         })
     }
 
