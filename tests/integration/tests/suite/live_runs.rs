@@ -246,3 +246,57 @@ fn of_two_serves_on_one_database_only_the_scheduler_lease_holder_fires() {
     assert_eq!(first.tick(t + 2700).unwrap().len(), 1);
     assert_eq!(env.harness.runs(Some(CONNECTOR), 10).unwrap().len(), 4);
 }
+
+/// The run's record and the store agree (#19 item 5): a run another process marked
+/// interrupted ("nothing of it was applied") because its owner missed its heartbeats
+/// cannot commit afterwards; its apply is rolled back when its owner comes back.
+#[test]
+fn a_run_marked_interrupted_while_its_owner_missed_its_heartbeats_never_commits() {
+    let env = Env::generated(200, 8);
+    let tables = integration::DIRECTORY_TABLES;
+    let before = integration::dump(&env.harness, tables);
+    let started = env
+        .harness
+        .start_sync(CONNECTOR, SyncRequest::default())
+        .unwrap();
+    let run = started.run_id();
+    {
+        // The owner's heartbeat cannot renew while its connection is held here.
+        let conn = env.harness.db().lock();
+        conn.execute("UPDATE leases SET expires_at = ?1", [now() - 1])
+            .unwrap();
+        let other = other_process(&env);
+        assert_eq!(
+            status(&other, run),
+            RunStatus::Failed,
+            "lapsed: interrupted"
+        );
+    }
+
+    let err = started
+        .run()
+        .expect_err("the interrupted run does not commit");
+    assert!(
+        err.to_string().contains(&format!(
+            "finishing run #{run}: the run was marked interrupted meanwhile"
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        integration::dump(&env.harness, tables),
+        before,
+        "its apply was rolled back"
+    );
+    let (closed, _) = env.harness.run(run).unwrap();
+    assert_eq!(closed.status, RunStatus::Failed);
+    assert!(closed.report.is_none());
+    assert!(
+        closed.failure.unwrap().message.starts_with("interrupted: "),
+        "the record that says nothing was applied stays true"
+    );
+    env.harness
+        .sync(CONNECTOR, SyncRequest::default())
+        .expect("the next sync converges");
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(env.store(), first_sync_projection(&org));
+}
