@@ -3,12 +3,17 @@
 //! row is the lease: taken atomically under `BEGIN IMMEDIATE`, renewed by its holder's
 //! heartbeat ([`Keeper`]) every [`BEAT`], and gone when it has not been renewed for
 //! [`TTL`] (three beats missed) or, on the holder's own host, as soon as the holder's
-//! process is no longer there (a `kill -9` frees its leases at once). Nothing is ever
-//! released by hand: a holder that dies releases by expiry.
+//! process is no longer there (a `kill -9` frees its leases at once). No admin ever
+//! releases one: a holder that dies releases by expiry.
 //!
 //! SQLite serializes writers, so a decision taken in a write transaction ("the holder is
-//! gone, take over") cannot overlap another process's open apply: whoever writes last
-//! re-checks what it holds in its own write transaction (see `harness`'s commit).
+//! gone, take over") cannot overlap another process's open apply; and a holder's
+//! apply, which holds the write lock for its whole length, renews its leases in its own
+//! commit ([`Keeper::renew_in`]), so they are fresh when others can act again. A run's
+//! commit re-checks that the run is still its own (`runs::finish_succeeded`).
+//!
+//! One row per lease name, so the table serves any store that has transactions (the
+//! PostgreSQL store of a cluster: a lease per connector, one for the schedules).
 
 use super::{Context, Db, DbError};
 use parking_lot::Mutex;
