@@ -299,3 +299,74 @@ pub fn log_lines(conn: &Connection, run_id: i64) -> Result<Vec<LogLine>, DbError
     .collect::<Result<_, _>>()
     .ctx("reading the log")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::product::db::Db;
+
+    /// A database with connector 1.
+    fn with_connector() -> Db {
+        let db = Db::in_memory().unwrap();
+        db.lock()
+            .execute_batch(
+                "INSERT INTO directories (name, kind, position) VALUES ('Okta: c', 'okta', 1); \
+                 INSERT INTO connectors (name, config, directory_id, created_at, updated_at) \
+                 VALUES ('c', '{}', 2, 0, 0);",
+            )
+            .unwrap();
+        db
+    }
+
+    #[test]
+    fn a_failure_is_recorded_only_on_a_run_still_running() {
+        let db = with_connector();
+        let conn = db.lock();
+        let run = start(&conn, 1, RunKind::Full, Trigger::Manual, false, "me").unwrap();
+        // The apply's transaction ended it, though its commit reported an error.
+        conn.execute("UPDATE runs SET status = 'succeeded' WHERE id = ?1", [run])
+            .unwrap();
+        let failure = Failure {
+            kind: FailureKind::Store,
+            message: "database: committing: disk I/O error".into(),
+        };
+        assert!(!finish_failed(&conn, run, RunKind::Full, &failure).unwrap());
+        let kept = get(&conn, run).unwrap().unwrap();
+        assert_eq!((kept.status, kept.failure), (RunStatus::Succeeded, None));
+
+        let other = start(&conn, 1, RunKind::Full, Trigger::Manual, false, "me").unwrap();
+        assert!(finish_failed(&conn, other, RunKind::Full, &failure).unwrap());
+        assert_eq!(get(&conn, other).unwrap().unwrap().failure, Some(failure));
+    }
+
+    #[test]
+    fn a_run_without_a_live_lease_of_its_owner_is_closed_and_a_live_one_is_not() {
+        let db = with_connector();
+        let conn = db.lock();
+        let me = lease::Holder::this_process();
+        let live = start(
+            &conn,
+            1,
+            RunKind::Full,
+            Trigger::Manual,
+            false,
+            &me.instance,
+        )
+        .unwrap();
+        assert_eq!(
+            lease::take(&conn, &lease::sync_lease(1), &me, 1000).unwrap(),
+            Ok(())
+        );
+        assert_eq!(close_orphaned(&conn, 1000).unwrap(), 0);
+        // Another owner's run of the same connector (e.g. before a takeover): closed.
+        let stale = start(&conn, 1, RunKind::Full, Trigger::Manual, false, "gone").unwrap();
+        assert_eq!(close_orphaned(&conn, 1000).unwrap(), 1);
+        // Lapsed: the owner's own run is closed too.
+        assert_eq!(close_orphaned(&conn, 1000 + lease::TTL).unwrap(), 1);
+        for run in [live, stale] {
+            let r = get(&conn, run).unwrap().unwrap();
+            assert_eq!(r.status, RunStatus::Failed);
+            assert_eq!(r.failure.unwrap().kind, FailureKind::Interrupted);
+        }
+    }
+}
