@@ -583,3 +583,78 @@ fn a_full_disk_at_the_run_record_rolls_the_apply_back_and_the_run_says_so() {
     assert_eq!(env.store(), first_sync_projection(&org));
     assert_eq!(sync(&env).unwrap().report.writes, 0, "converged");
 }
+
+/// Armed, the next commit that adds more than 100 frames to the WAL (an apply's) reports
+/// `SQLITE_FULL` once it has committed.
+static FAIL_A_BIG_COMMIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The WAL's frames after the last commit.
+static WAL_FRAMES: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// A WAL hook (called by SQLite after each commit) that fails an armed big commit: its
+/// error becomes the COMMIT's, "though the commit will have still occurred" (SQLite's
+/// `sqlite3_wal_hook` documentation). It replaces the automatic checkpoint, so the WAL
+/// only grows.
+unsafe extern "C" fn full_after_commit(
+    _: *mut std::ffi::c_void,
+    _: *mut rusqlite::ffi::sqlite3,
+    _: *const std::ffi::c_char,
+    frames: std::ffi::c_int,
+) -> std::ffi::c_int {
+    use std::sync::atomic::Ordering::SeqCst;
+    let before = WAL_FRAMES.swap(frames, SeqCst);
+    if frames - before > 100 && FAIL_A_BIG_COMMIT.swap(false, SeqCst) {
+        rusqlite::ffi::SQLITE_FULL
+    } else {
+        rusqlite::ffi::SQLITE_OK
+    }
+}
+
+/// The disk fills as the apply's commit ends: the COMMIT reports `database or disk is
+/// full` although the transaction committed. The run's end was written in that
+/// transaction, so the harness goes by it: the sync succeeded, the run says so with its
+/// report, the store holds the whole sync, and the next sync finds nothing to do. (The
+/// run was recorded failed, "nothing applied", over 1,000 committed users before.)
+#[test]
+fn a_commit_that_reports_a_full_disk_after_committing_is_recorded_as_what_it_did() {
+    let env = Env::generated(1000, 20);
+    {
+        let conn = env.harness.db().lock();
+        // SAFETY: the hook is a plain function touching only atomics; it stays set on
+        // this connection, which outlives the syncs below.
+        unsafe {
+            rusqlite::ffi::sqlite3_wal_hook(
+                conn.handle(),
+                Some(full_after_commit),
+                std::ptr::null_mut(),
+            );
+        }
+    }
+    FAIL_A_BIG_COMMIT.store(true, std::sync::atomic::Ordering::SeqCst);
+
+    let outcome = sync(&env).expect("it committed: the sync succeeded");
+    assert!(
+        !FAIL_A_BIG_COMMIT.load(std::sync::atomic::Ordering::SeqCst),
+        "the apply's commit reported the full disk"
+    );
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(
+        env.store(),
+        first_sync_projection(&org),
+        "all of it applied"
+    );
+    let (run, log) = last_run(&env);
+    assert_eq!(run.id, outcome.run_id);
+    assert_eq!(
+        (run.status, run.failure),
+        (usersync::model::RunStatus::Succeeded, None),
+        "{log}"
+    );
+    let report = run.report.expect("its report");
+    assert_eq!(report.counts, outcome.report.counts);
+    assert_eq!(env.changes(run.id).len(), outcome.report.changes.len());
+    assert!(
+        !env.harness.is_running(CONNECTOR).unwrap(),
+        "its lease let go"
+    );
+    assert_eq!(sync(&env).unwrap().report.writes, 0, "nothing left to do");
+}
