@@ -585,7 +585,7 @@ fn a_full_disk_at_the_run_record_rolls_the_apply_back_and_the_run_says_so() {
 }
 
 /// Armed, the next commit that adds more than 100 frames to the WAL (an apply's) reports
-/// `SQLITE_FULL` once it has committed.
+/// an error (`SQLITE_FULL` from the hook) once it has committed.
 static FAIL_A_BIG_COMMIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// The WAL's frames after the last commit.
 static WAL_FRAMES: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
@@ -609,8 +609,8 @@ unsafe extern "C" fn full_after_commit(
     }
 }
 
-/// The disk fills as the apply's commit ends: the COMMIT reports `database or disk is
-/// full` although the transaction committed. The run's end was written in that
+/// The disk fills as the apply's commit ends: the COMMIT reports an error although the
+/// transaction committed (a WAL hook's, as SQLite documents). The run's end was written in that
 /// transaction, so the harness goes by it: the sync succeeded, the run says so with its
 /// report, the store holds the whole sync, and the next sync finds nothing to do. (The
 /// run was recorded failed, "nothing applied", over 1,000 committed users before.)
@@ -634,7 +634,7 @@ fn a_commit_that_reports_a_full_disk_after_committing_is_recorded_as_what_it_did
     let outcome = sync(&env).expect("it committed: the sync succeeded");
     assert!(
         !FAIL_A_BIG_COMMIT.load(std::sync::atomic::Ordering::SeqCst),
-        "the apply's commit reported the full disk"
+        "the apply's commit reported an error"
     );
     let org = env.sim.with_org(|o| o.clone());
     assert_eq!(
