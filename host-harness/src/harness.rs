@@ -16,11 +16,11 @@ use crate::model::{
     self, ConnectionInfo, ConnectorPatch, ConnectorSettings, Failure, FailureKind, FieldError,
     Patch, RunKind, SyncError, SyncReport, Trigger, UserSyncReport,
 };
+use crate::product::db::lease::{self, Keeper};
 use crate::product::db::run_changes::{self, ChangePage, ChangeQuery};
 use crate::product::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
 use crate::product::profile::{Profile, SeatsError};
 use serde::Serialize;
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use wasmtime::Store;
@@ -59,9 +59,16 @@ pub enum HarnessError {
     /// A login sync's login or Okta id is not one (see `model::login`).
     #[error("{}", .0.message)]
     InvalidLogin(FieldError),
-    /// A sync of this connector is running.
-    #[error("a sync of `{0}` is already running; wait for it to finish")]
-    AlreadyRunning(String),
+    /// A sync of this connector is running (in this process or another).
+    #[error("a sync of `{}` is already running in {} since {}; wait for it to finish", .0.what, .0.holder, utc(.0.since))]
+    AlreadyRunning(Box<Held>),
+    /// Another `usersync serve` on this database runs the schedules.
+    #[error(
+        "the schedules of this database are run by another `usersync serve` ({} since {}); \
+         this one fires none until that one stops or misses its heartbeats",
+        .0.holder, utc(.0.since)
+    )]
+    SchedulerElsewhere(Box<Held>),
     /// The sync failed; nothing was applied.
     #[error(transparent)]
     Sync(#[from] SyncError),
@@ -112,7 +119,9 @@ impl HarnessError {
             | HarnessError::Sync(SyncError::InvalidConfig(_)) => ErrorKind::Invalid,
             HarnessError::UnknownConnector(_) | HarnessError::UnknownRun(_) => ErrorKind::NotFound,
             HarnessError::DuplicateName(_) => ErrorKind::Conflict,
-            HarnessError::AlreadyRunning(_) => ErrorKind::Busy,
+            HarnessError::AlreadyRunning(_) | HarnessError::SchedulerElsewhere(_) => {
+                ErrorKind::Busy
+            }
             HarnessError::Sync(SyncError::Guard(_) | SyncError::PlanChanged(_)) => ErrorKind::Guard,
             HarnessError::Sync(SyncError::Okta(_) | SyncError::Security(_))
             | HarnessError::Credential(_) => ErrorKind::Upstream,
@@ -148,6 +157,35 @@ impl HarnessError {
             _ => None,
         }
     }
+}
+
+/// A lease someone else holds: what it guards, who holds it, since when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    /// The connector (or the schedules).
+    pub what: String,
+    /// Its holder, e.g. `process 4242 on node-a`.
+    pub holder: String,
+    /// When it took the lease (Unix seconds).
+    pub since: i64,
+}
+
+impl Held {
+    fn new(what: &str, lease: lease::Lease) -> Box<Held> {
+        Box::new(Held {
+            what: what.to_string(),
+            holder: lease.holder.to_string(),
+            since: lease.acquired_at,
+        })
+    }
+}
+
+/// Unix seconds as admins read them in messages (`2026-12-01 09:00:00 UTC`).
+pub fn utc(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map_or_else(
+        || t.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
 }
 
 /// A connector as shown to admins: never its secret.
@@ -384,7 +422,8 @@ pub struct Harness {
     options: Options,
     /// Every setting at its default, from the plugin (asked once, on first use).
     defaults: Arc<OnceLock<ConnectorSettings>>,
-    running: Arc<Mutex<HashSet<i64>>>,
+    /// This instance's leases (a connector's sync, the schedules) and their heartbeat.
+    leases: Arc<Keeper>,
     /// Held by each sync and login sync while a seat limit is set: the seats a call is
     /// told are in use stay so until it has applied its changes.
     seat_lock: Arc<Mutex<()>>,
@@ -392,18 +431,24 @@ pub struct Harness {
     sessions: Arc<Sessions>,
 }
 
-/// Marks a connector as syncing until dropped.
-struct RunningGuard {
-    set: Arc<Mutex<HashSet<i64>>>,
-    id: i64,
+/// A connector's sync lease, renewed until dropped (its row goes with the run's end).
+struct SyncLease {
+    keeper: Arc<Keeper>,
+    name: String,
 }
 
-impl Drop for RunningGuard {
+impl SyncLease {
+    /// Let go of it in `conn`'s transaction, and stop renewing it (if that transaction
+    /// fails, the lease lapses by expiry).
+    fn release(&self, conn: &rusqlite::Connection) -> Result<(), DbError> {
+        self.keeper.forget(&self.name);
+        lease::release(conn, &self.name, self.keeper.me())
+    }
+}
+
+impl Drop for SyncLease {
     fn drop(&mut self) {
-        self.set
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.id);
+        self.keeper.forget(&self.name);
     }
 }
 
@@ -415,7 +460,7 @@ pub struct StartedSync {
     run_id: i64,
     req: SyncRequest,
     done: bool,
-    _guard: RunningGuard,
+    lease: SyncLease,
 }
 
 impl StartedSync {
@@ -426,7 +471,9 @@ impl StartedSync {
 
     /// Run the sync (blocking) and record its result in the run.
     pub fn run(mut self) -> Result<SyncOutcome, HarnessError> {
-        let result = self.harness.run_started(&self.c, self.run_id, self.req);
+        let result = self
+            .harness
+            .run_started(&self.c, &self.lease, self.run_id, self.req);
         self.done = true;
         result
     }
@@ -439,12 +486,9 @@ impl Drop for StartedSync {
                 kind: FailureKind::Interrupted,
                 message: "the sync stopped before it finished; nothing of it was applied".into(),
             };
-            let _ = runs::finish_failed(
-                &self.harness.db.lock(),
-                self.run_id,
-                self.req.kind(),
-                &failure,
-            );
+            let _ = self
+                .harness
+                .end_failed(&self.lease, self.run_id, self.req.kind(), &failure);
         }
     }
 }
@@ -457,22 +501,31 @@ impl Harness {
         Self::with(Db::open(path)?, runtime, options)
     }
 
-    /// A harness over an open database and a loaded runtime. Runs left running by a
-    /// process that died are marked interrupted, and documents stored by an earlier
-    /// version are upgraded.
+    /// A harness over an open database and a loaded runtime: a new lease holder
+    /// ([`lease::Holder`]). Runs left running by a process that is gone (its
+    /// connector's sync lease lapsed, or its process is no longer on this host) are
+    /// marked interrupted, a live sync of another process never; documents stored by an
+    /// earlier version are upgraded.
     pub fn with(db: Db, runtime: Arc<Runtime>, options: Options) -> Result<Harness, HarnessError> {
         options.product.check_seats(options.seats)?;
         let h = Harness {
-            db,
+            db: db.clone(),
             runtime,
             options,
             defaults: Default::default(),
-            running: Default::default(),
+            leases: Keeper::new(db.clone()),
             seat_lock: Default::default(),
             sessions: Default::default(),
         };
         h.upgrade_stored()?;
-        runs::fail_interrupted(&h.db.lock())?;
+        match runs::close_orphaned(&h.db.lock(), db::now()) {
+            Ok(_) => {}
+            // Another process's apply holds the write lock: the next open closes them.
+            Err(e) if e.source.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
+                tracing::info!("runs left by a stopped process stay open for now: {e}")
+            }
+            Err(e) => return Err(e.into()),
+        }
         Ok(h)
     }
 
@@ -720,8 +773,10 @@ impl Harness {
     /// Delete a connector; its directory and users stay, detached.
     pub fn delete_connector(&self, name: &str) -> Result<(), HarnessError> {
         let c = self.stored(name)?;
-        let _guard = self.start_running(&c)?;
-        connectors::delete(&mut self.db.lock(), c.id)?;
+        let lease = lease::immediate(&self.db.lock(), |conn| self.take_sync_lease(conn, &c))?;
+        let mut conn = self.db.lock();
+        connectors::delete(&mut conn, c.id)?;
+        lease.release(&conn)?;
         Ok(())
     }
 
@@ -849,25 +904,54 @@ impl Harness {
         self.call_test_connection(state, &configured.settings, &ctx)
     }
 
-    /// Whether a sync of the connector is running in this process.
+    /// Whether a sync of the connector is running, in this process or another.
     pub fn is_running(&self, name: &str) -> Result<bool, HarnessError> {
         let id = self.stored(name)?.id;
-        Ok(self
-            .running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&id))
+        let lease = lease::get(&self.db.lock(), &lease::sync_lease(id))?;
+        Ok(lease.is_some_and(|l| l.is_live(db::now())))
     }
 
-    fn start_running(&self, c: &StoredConnector) -> Result<RunningGuard, HarnessError> {
-        let mut set = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        if !set.insert(c.id) {
-            return Err(HarnessError::AlreadyRunning(c.settings.name.clone()));
+    /// Take the connector's sync lease in `conn`'s write transaction (refused naming
+    /// who syncs it); the runs its gone holder left running are marked interrupted.
+    fn take_sync_lease(
+        &self,
+        conn: &rusqlite::Connection,
+        c: &StoredConnector,
+    ) -> Result<SyncLease, HarnessError> {
+        let name = lease::sync_lease(c.id);
+        if let Err(held) = self.leases.acquire(conn, &name, db::now())? {
+            return Err(HarnessError::AlreadyRunning(Held::new(
+                &c.settings.name,
+                held,
+            )));
         }
-        Ok(RunningGuard {
-            set: self.running.clone(),
-            id: c.id,
-        })
+        let lease = SyncLease {
+            keeper: self.leases.clone(),
+            name,
+        };
+        runs::interrupt_connector(conn, c.id)?;
+        Ok(lease)
+    }
+
+    /// Whether this instance runs the schedules: it holds the scheduler lease (renewed
+    /// now) or takes it; refused naming the `serve` that holds it.
+    pub fn hold_scheduler(&self) -> Result<(), HarnessError> {
+        let conn = self.db.lock();
+        let now = db::now();
+        if self.leases.keep(&conn, lease::SCHEDULER, now)? {
+            return Ok(());
+        }
+        self.leases
+            .acquire(&conn, lease::SCHEDULER, now)?
+            .map_err(|held| HarnessError::SchedulerElsewhere(Held::new("schedules", held)))
+    }
+
+    /// Let go of the scheduler lease (a `serve` that stops), so that another takes
+    /// over at once.
+    pub fn release_scheduler(&self) -> Result<(), HarnessError> {
+        self.leases.forget(lease::SCHEDULER);
+        lease::release(&self.db.lock(), lease::SCHEDULER, self.leases.me())?;
+        Ok(())
     }
 
     /// Run a sync of one connector and record it as a run.
@@ -880,27 +964,33 @@ impl Harness {
     /// Refused if a sync of the connector is running.
     pub fn start_sync(&self, name: &str, req: SyncRequest) -> Result<StartedSync, HarnessError> {
         let c = self.stored(name)?;
-        let guard = self.start_running(&c)?;
-        let run_id = runs::start(&self.db.lock(), c.id, req.kind(), req.trigger, req.dry_run)?;
+        let owner = &self.leases.me().instance;
+        let (lease, run_id) = lease::immediate(&self.db.lock(), |conn| {
+            let lease = self.take_sync_lease(conn, &c)?;
+            let run = runs::start(conn, c.id, req.kind(), req.trigger, req.dry_run, owner)?;
+            Ok::<_, HarnessError>((lease, run))
+        })?;
         Ok(StartedSync {
             harness: self.clone(),
             c,
             run_id,
             req,
             done: false,
-            _guard: guard,
+            lease,
         })
     }
 
     fn run_started(
         &self,
         c: &StoredConnector,
+        lease: &SyncLease,
         run_id: i64,
         req: SyncRequest,
     ) -> Result<SyncOutcome, HarnessError> {
+        let failed = |e, state| self.fail_run(lease, run_id, req.kind(), e, state);
         let access = match self.okta_access(c) {
             Ok(a) => a,
-            Err(e) => return Err(self.fail_run(run_id, req.kind(), e, None)?),
+            Err(e) => return Err(failed(e, None)?),
         };
         let mut ctx = self.context(c.directory_id);
         let _seats = self.license(&mut ctx)?;
@@ -922,18 +1012,26 @@ impl Harness {
         let denied = state.denied();
         let mut report = match credential_first(&state, outcome(result)) {
             Ok(report) => SyncReport::from(report),
-            Err(e) => return Err(self.fail_run(run_id, req.kind(), e, Some(&mut state))?),
+            Err(e) => return Err(failed(e, Some(&mut state))?),
         };
         let kind = match report.mode {
             model::SyncMode::Incremental => RunKind::Incremental,
             model::SyncMode::Feed => RunKind::Feed,
             model::SyncMode::Full => RunKind::Full,
         };
-        // The apply, the run's changes, the sync state and the run's end: one commit.
-        let finished =
-            |conn: &rusqlite::Connection| runs::finish_succeeded(conn, run_id, kind, &report);
+        // The apply, the run's changes, the sync state, the run's end and the release of
+        // its lease: one commit. The run says `succeeded` exactly when its apply is
+        // committed; a run another process marked interrupted meanwhile is not.
+        let finished = |conn: &rusqlite::Connection| {
+            self.leases.renew_in(conn)?;
+            runs::finish_succeeded(conn, run_id, kind, &report)?;
+            lease.release(conn)
+        };
         if let Err(e) = state.commit(!req.dry_run, finished) {
-            return Err(self.fail_run(run_id, req.kind(), e.into(), Some(&mut state))?);
+            let e = HarnessError::from(e);
+            if !self.committed_anyway(run_id, &e)? {
+                return Err(failed(e, Some(&mut state))?);
+            }
         }
         report.changes = run_changes::all(&self.db.lock(), run_id)?;
         Ok(SyncOutcome {
@@ -943,11 +1041,24 @@ impl Harness {
         })
     }
 
+    /// Whether a run whose commit reported `e` committed all the same: its end was
+    /// written in that transaction, so the run's row says which. (SQLite can report an
+    /// I/O failure after the transaction's commit record reached the log.)
+    fn committed_anyway(&self, run_id: i64, e: &HarnessError) -> Result<bool, DbError> {
+        let run = runs::get(&self.db.lock(), run_id)?;
+        let landed = run.is_some_and(|r| r.status == model::RunStatus::Succeeded);
+        if landed {
+            tracing::warn!(run = run_id, "the commit reported {e}, yet it committed");
+        }
+        Ok(landed)
+    }
+
     /// Record a run as failed with `e`, and give `e` back (or the database's error).
     /// The error's log line goes through the call's run log (`state`: its writes are
     /// rolled back first), or straight to the run when the call never ran.
     fn fail_run(
         &self,
+        lease: &SyncLease,
         run_id: i64,
         kind: RunKind,
         e: HarnessError,
@@ -958,8 +1069,25 @@ impl Harness {
             Some(state) => state.abandon(Some(&failure.message)),
             None => runs::log(&self.db.lock(), run_id, "error", &failure.message)?,
         }
-        runs::finish_failed(&self.db.lock(), run_id, kind, &failure)?;
+        self.end_failed(lease, run_id, kind, &failure)?;
         Ok(e)
+    }
+
+    /// A run's failure and the release of its lease, in one transaction. If that
+    /// cannot be written, the lease is no longer renewed: the run stays `running` (its
+    /// apply did not commit) until the lease lapses, then it is marked interrupted. A
+    /// run that ended already (its apply committed) keeps its end.
+    fn end_failed(
+        &self,
+        lease: &SyncLease,
+        run_id: i64,
+        kind: RunKind,
+        failure: &Failure,
+    ) -> Result<(), DbError> {
+        lease::immediate(&self.db.lock(), |conn| {
+            runs::finish_failed(conn, run_id, kind, failure)?;
+            lease.release(conn)
+        })
     }
 
     /// Sync one user by login, as an SSO login does.

@@ -5,8 +5,14 @@
 //!   all of the sync or none of it (SQLite's WAL rolls back the open transaction);
 //! - the interrupted run is marked failed when the harness next opens the database;
 //! - the next sync converges to Okta's state.
+//!
+//! And a live sync of a real `usersync sync` child (slowed by the simulator) is owned by
+//! it: another process listing runs leaves it `running`, and a second sync of the
+//! connector is refused naming the child's process. Of two real `usersync serve` on one
+//! database the second stands by, saying why, and takes the schedules over once the
+//! first is killed.
 
-use okta_sim::{GenSpec, GroupType, Org, SimConfig, Simulator};
+use okta_sim::{Fault, FaultKind, GenSpec, GroupType, Org, SimConfig, Simulator};
 use rusqlite::{Connection, ErrorCode};
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader};
@@ -28,6 +34,13 @@ fn org() -> Org {
 
 /// Run the CLI in process; panics unless it succeeds.
 fn cli(db: &Path, sim: &Simulator, args: &[&str]) -> String {
+    let (code, out, err) = cli_status(db, sim, args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    out
+}
+
+/// Run the CLI in process: its exit code, standard output and standard error.
+fn cli_status(db: &Path, sim: &Simulator, args: &[&str]) -> (i32, String, String) {
     let mut argv: Vec<String> = vec![
         "usersync".into(),
         "--db".into(),
@@ -41,8 +54,8 @@ fn cli(db: &Path, sim: &Simulator, args: &[&str]) -> String {
     argv.extend(args.iter().map(|s| s.to_string()));
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = usersync::surface::cli::run(argv, &mut out, &mut err);
-    assert_eq!(code, 0, "{args:?}: {}", String::from_utf8_lossy(&err));
-    String::from_utf8(out).unwrap()
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (code, text(out), text(err))
 }
 
 /// Users, groups and memberships of the connector's directory.
@@ -227,20 +240,7 @@ fn sigkill_during_the_apply_leaves_a_consistent_store_and_the_next_sync_converge
     let mut killed = None;
     for (attempt, hold) in [200u64, 50, 10, 1].into_iter().enumerate() {
         let db = dir.path().join(format!("crash{attempt}.db"));
-        cli(
-            &db,
-            &sim,
-            &[
-                "connector",
-                "create",
-                "--name",
-                "okta",
-                "--domain",
-                DOMAIN,
-                "--token-file",
-                &token_file,
-            ],
-        );
+        create_connector(&db, &sim, &token_file);
         match sync_and_kill(&db, &sim, Duration::from_millis(hold)) {
             Outcome::KilledMidApply => {
                 killed = Some(db);
@@ -312,4 +312,163 @@ fn sigkill_during_the_apply_leaves_a_consistent_store_and_the_next_sync_converge
     let again = cli(&db, &sim, &["--json", "sync", "okta"]);
     let v: serde_json::Value = serde_json::from_str(&again).unwrap();
     assert_eq!(v["report"]["writes"], 0, "{again}");
+}
+
+/// `usersync connector create` of the connector `okta` on `db`.
+fn create_connector(db: &Path, sim: &Simulator, token_file: &str) {
+    cli(
+        db,
+        sim,
+        &[
+            "connector",
+            "create",
+            "--name",
+            "okta",
+            "--domain",
+            DOMAIN,
+            "--token-file",
+            token_file,
+        ],
+    );
+}
+
+#[test]
+fn a_live_sync_of_another_process_stays_running_and_a_second_sync_is_refused_naming_it() {
+    let org = Org::generate(&GenSpec {
+        users: 300,
+        groups: 30,
+        memberships_per_user: 2,
+        seed: 5,
+    });
+    let sim = Simulator::start(org, SimConfig::default());
+    // Every group's members answer after 400 ms: the child's sync is live for seconds.
+    sim.add_fault(Fault {
+        path_prefix: "/api/v1/groups/".into(),
+        nth: 1,
+        times: 10_000,
+        kind: FaultKind::Delay(400),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "test-token\n").unwrap();
+    let db = dir.path().join("live.db");
+    create_connector(&db, &sim, &dir.path().join("token").display().to_string());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_usersync"))
+        .args(["--db", &db.display().to_string()])
+        .args(["--resolve", &format!("{DOMAIN}={}", sim.addr())])
+        .args(["--product", "bamboo", "sync", "okta"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("usersync starts");
+    let probe = Connection::open(&db).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while probe
+        .query_row(
+            "SELECT count(*) FROM runs WHERE status = 'running'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the child's run starts");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Another process opens the database and lists runs: the child's run is live.
+    let listed: serde_json::Value =
+        serde_json::from_str(&cli(&db, &sim, &["--json", "runs"])).unwrap();
+    assert_eq!(listed[0]["status"], "running", "{listed}");
+    let (code, _, err) = cli_status(&db, &sim, &["sync", "okta"]);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let refused = format!(
+        "error: a sync of `okta` is already running in process {} on {} since ",
+        child.id(),
+        host.trim()
+    );
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the child was still syncing"
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(err.starts_with(&refused), "{err}");
+
+    assert!(child.wait().unwrap().success(), "the child's sync succeeds");
+    let runs: Vec<(String, Option<String>)> = probe
+        .prepare("SELECT status, error FROM runs ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        runs,
+        [("succeeded".to_string(), None)],
+        "one run, never interrupted"
+    );
+}
+
+/// A `usersync serve` child on `db` (any free port, schedules checked every second)
+/// and its first line of output.
+fn serve(db: &Path) -> (std::process::Child, String, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_usersync"))
+        .args(["--db", &db.display().to_string(), "--product", "bamboo"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--check-every", "1"])
+        .env("USERSYNC_ADMIN_PASSWORD", "a-long-test-admin-password")
+        .env("USERSYNC_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("usersync serve starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, first, rx)
+}
+
+#[test]
+fn a_second_serve_on_one_database_stands_by_and_takes_over_when_the_first_is_killed() {
+    let sim = Simulator::start(Org::default(), SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "test-token\n").unwrap();
+    let db = dir.path().join("serve.db");
+    create_connector(&db, &sim, &dir.path().join("token").display().to_string());
+
+    let (mut first, said, _first_log) = serve(&db);
+    assert!(
+        said.contains("; scheduler running for 1 connectors (schedules in UTC);"),
+        "{said}"
+    );
+    let (mut second, said, second_log) = serve(&db);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let standby = format!(
+        "; scheduler standing by: the schedules of this database are run by another \
+         `usersync serve` (process {} on {} since ",
+        first.id(),
+        host.trim()
+    );
+    assert!(said.contains(&standby), "{said}");
+
+    first.kill().unwrap(); // SIGKILL: its lease is freed as its process is gone
+    first.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let line = second_log
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the second serve takes over");
+        if line.contains("scheduler: took over the schedules of this database") {
+            break;
+        }
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
 }

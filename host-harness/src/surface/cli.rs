@@ -699,13 +699,20 @@ fn serve(
             message: format!("cannot serve on {listen}: {e}"),
             code: 1,
         })?;
+    // Only one `serve` of a database fires its schedules (the scheduler lease).
+    let scheduler = match h.hold_scheduler() {
+        Ok(()) => format!(
+            "scheduler running for {} connectors (schedules in UTC)",
+            h.connectors()?.len()
+        ),
+        Err(e) => format!("scheduler standing by: {e}"),
+    };
     let _ = writeln!(
         out,
-        "usersync: {} admin page at {url}{}, REST API at {url}{}/; scheduler running for {} connectors (schedules in UTC); stop with Ctrl-C",
+        "usersync: {} admin page at {url}{}, REST API at {url}{}/; {scheduler}; stop with Ctrl-C",
         h.product().name,
         h.product().admin_path,
         crate::surface::web::REST_BASE,
-        h.connectors()?.len(),
         url = server.url(),
     );
     if let Some(s) = h.seats()? {

@@ -1,8 +1,14 @@
 //! The scheduler of `usersync serve`: syncs every connector whose cron schedule is due.
 //! Scheduled syncs are incremental (the plugin runs a full sync when the last one is
 //! older than the connector's full-sync interval). Never two syncs of one connector at
-//! once; after downtime, missed runs collapse into one catch-up run; the last firing
-//! time is stored in the database, so schedules survive restarts.
+//! once (in any process: a sync holds its connector's lease); after downtime, missed
+//! runs collapse into one catch-up run; the last firing time is stored in the database,
+//! so schedules survive restarts.
+//!
+//! Several `usersync serve` on one database coordinate through the scheduler lease
+//! (`lease::SCHEDULER`): only its holder fires schedules; the others stand by, say so,
+//! and the first to see the holder gone (stopped, or three heartbeats missed) takes
+//! over.
 
 use crate::harness::{Harness, HarnessError, SyncRequest};
 use crate::product::db::{connectors, schedule};
@@ -67,8 +73,10 @@ impl Scheduler {
         result.map(|o| o.run_id)
     }
 
-    /// Fire every due connector, one after the other.
+    /// Fire every due connector, one after the other, if this instance holds the
+    /// scheduler lease (or takes it now); refused naming the `serve` that holds it.
     pub fn tick(&self, now: i64) -> Result<Vec<Fired>, HarnessError> {
+        self.harness.hold_scheduler()?;
         Ok(self
             .due(now)?
             .into_iter()
@@ -79,31 +87,55 @@ impl Scheduler {
             .collect())
     }
 
-    /// Run forever (until `stop` is set): every `period`, fire due connectors, each in
-    /// its own thread so that a long sync does not delay the others.
+    /// Run forever (until `stop` is set): every `period`, if this instance holds the
+    /// scheduler lease, fire due connectors, each in its own thread so that a long sync
+    /// does not delay the others. Standing by (another `serve` holds the lease) and
+    /// taking over are logged once each; the lease is let go on stop.
     pub fn run(&self, period: std::time::Duration, stop: &std::sync::atomic::AtomicBool) {
         use std::sync::atomic::Ordering;
+        let mut standing_by = false;
         while !stop.load(Ordering::Relaxed) {
-            let now = crate::product::db::now();
-            match self.due(now) {
-                Ok(names) => {
-                    // A connector still syncing from an earlier tick stays due; skip it quietly.
-                    for name in names
-                        .into_iter()
-                        .filter(|n| !self.harness.is_running(n).unwrap_or(true))
-                    {
-                        let me = self.clone();
-                        std::thread::spawn(move || match me.fire(&name, now) {
-                            Ok(run) => {
-                                tracing::info!(connector = %name, run, "scheduled sync finished")
-                            }
-                            Err(e) => tracing::warn!(connector = %name, "scheduled sync: {e}"),
-                        });
+            match self.harness.hold_scheduler() {
+                Ok(()) => {
+                    if std::mem::take(&mut standing_by) {
+                        tracing::warn!("scheduler: took over the schedules of this database");
+                    }
+                    self.fire_due(crate::product::db::now());
+                }
+                Err(e @ HarnessError::SchedulerElsewhere(_)) => {
+                    if !std::mem::replace(&mut standing_by, true) {
+                        tracing::warn!("scheduler standing by: {e}");
                     }
                 }
                 Err(e) => tracing::error!("scheduler: {e}"),
             }
             std::thread::sleep(period);
+        }
+        if let Err(e) = self.harness.release_scheduler() {
+            tracing::warn!("scheduler: letting go of its lease: {e}");
+        }
+    }
+
+    /// Start each due connector's sync in a thread of its own; a connector still
+    /// syncing (here or in another process) is skipped, said in the log.
+    fn fire_due(&self, now: i64) {
+        let names = match self.due(now) {
+            Ok(names) => names,
+            Err(e) => return tracing::error!("scheduler: {e}"),
+        };
+        for name in names {
+            if self.harness.is_running(&name).unwrap_or(true) {
+                tracing::info!(connector = %name, "scheduled sync skipped: a sync of it is running");
+                continue;
+            }
+            let me = self.clone();
+            std::thread::spawn(move || match me.fire(&name, now) {
+                Ok(run) => tracing::info!(connector = %name, run, "scheduled sync finished"),
+                Err(e @ HarnessError::AlreadyRunning(_)) => {
+                    tracing::info!(connector = %name, "scheduled sync skipped: {e}")
+                }
+                Err(e) => tracing::warn!(connector = %name, "scheduled sync failed: {e}"),
+            });
         }
     }
 }

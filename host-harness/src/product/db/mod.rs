@@ -5,6 +5,7 @@
 
 pub mod connectors;
 pub mod directory;
+pub mod lease;
 pub mod run_changes;
 pub mod runs;
 pub mod schedule;
@@ -109,9 +110,24 @@ FROM run_changes;
 DROP TABLE run_changes;
 ";
 
+/// Leases (`lease`): who syncs a connector, who runs the schedules, held by one
+/// process until renewals stop; and the instance that owns each run, so that a run is
+/// marked interrupted only once its owner no longer holds its connector's sync lease.
+const SCHEMA_V8: &str = "
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    instance TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+ALTER TABLE runs ADD COLUMN owner TEXT;
+";
+
 /// The migrations, in order: `PRAGMA user_version` = the last one applied.
-const MIGRATIONS: [&str; 7] = [
-    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7,
+const MIGRATIONS: [&str; 8] = [
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
 ];
 
 const SCHEMA_V1: &str = r#"

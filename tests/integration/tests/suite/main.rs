@@ -9,6 +9,7 @@ mod cli_transfer;
 mod credentials;
 mod full_sync;
 mod incremental;
+mod live_runs;
 mod login_sync;
 mod login_throttle;
 mod oauth;

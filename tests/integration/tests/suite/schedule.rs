@@ -100,9 +100,13 @@ fn a_second_sync_while_one_runs_is_refused() {
         .sync(CONNECTOR, SyncRequest::default())
         .unwrap_err();
     assert!(matches!(err, HarnessError::AlreadyRunning(_)));
-    assert_eq!(
-        err.to_string(),
-        "a sync of `okta` is already running; wait for it to finish"
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "a sync of `okta` is already running in process {} on ",
+            std::process::id()
+        )) && message.ends_with(" UTC; wait for it to finish"),
+        "{message}"
     );
     let s = Scheduler::new(env.harness.clone());
     let later = now() + 3600;

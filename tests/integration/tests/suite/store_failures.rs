@@ -517,3 +517,144 @@ fn a_store_read_of_a_locked_database_is_busy_and_the_sync_writes_nothing() {
     let org = env.sim.with_org(|o| o.clone());
     assert_eq!(env.store(), first_sync_projection(&org));
 }
+
+/// The disk fills at the very end of a sync: its apply is done, and writing the run's
+/// record (`succeeded` and its report, in the apply's transaction) fails. The apply is
+/// rolled back with it, so the run saying it failed with nothing applied is true; the
+/// connector's lease goes with the run's end, and the next sync converges.
+#[test]
+fn a_full_disk_at_the_run_record_rolls_the_apply_back_and_the_run_says_so() {
+    let env = Env::generated(1000, 20);
+    {
+        let conn = env.harness.db().lock();
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        // Room for the whole apply; the run's record then asks for 40 MB more.
+        conn.query_row(
+            &format!("PRAGMA max_page_count = {}", pages + 4000),
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE filler (b BLOB); \
+             CREATE TRIGGER fill_at_the_end AFTER UPDATE OF status ON runs \
+             WHEN NEW.status = 'succeeded' BEGIN INSERT INTO filler VALUES (zeroblob(40000000)); END;",
+        )
+        .unwrap();
+    }
+    let before = dump(&env.harness, &tables());
+
+    let err = sync(&env).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("finishing run #") && msg.contains("database or disk is full"),
+        "{msg}"
+    );
+    assert_eq!(
+        dump(&env.harness, &tables()),
+        before,
+        "the apply went with the run's record"
+    );
+    let (run, log) = last_run(&env);
+    assert_eq!(run.status, usersync::model::RunStatus::Failed);
+    assert!(run.report.is_none(), "{run:?}");
+    assert!(
+        run.failure
+            .unwrap()
+            .message
+            .contains("database or disk is full"),
+        "{log}"
+    );
+    assert!(
+        !env.harness.is_running(CONNECTOR).unwrap(),
+        "the lease ended with the run"
+    );
+
+    env.harness
+        .db()
+        .lock()
+        .execute_batch("DROP TRIGGER fill_at_the_end")
+        .unwrap();
+    let ok = sync(&env).expect("syncs");
+    assert_eq!(ok.report.writes as usize, env.changes(ok.run_id).len());
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(env.store(), first_sync_projection(&org));
+    assert_eq!(sync(&env).unwrap().report.writes, 0, "converged");
+}
+
+/// Armed, the next commit that adds more than 100 frames to the WAL (an apply's) reports
+/// an error (`SQLITE_FULL` from the hook) once it has committed.
+static FAIL_A_BIG_COMMIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The WAL's frames after the last commit.
+static WAL_FRAMES: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// A WAL hook (called by SQLite after each commit) that fails an armed big commit: its
+/// error becomes the COMMIT's, "though the commit will have still occurred" (SQLite's
+/// `sqlite3_wal_hook` documentation). It replaces the automatic checkpoint, so the WAL
+/// only grows.
+unsafe extern "C" fn full_after_commit(
+    _: *mut std::ffi::c_void,
+    _: *mut rusqlite::ffi::sqlite3,
+    _: *const std::ffi::c_char,
+    frames: std::ffi::c_int,
+) -> std::ffi::c_int {
+    use std::sync::atomic::Ordering::SeqCst;
+    let before = WAL_FRAMES.swap(frames, SeqCst);
+    if frames - before > 100 && FAIL_A_BIG_COMMIT.swap(false, SeqCst) {
+        rusqlite::ffi::SQLITE_FULL
+    } else {
+        rusqlite::ffi::SQLITE_OK
+    }
+}
+
+/// The disk fills as the apply's commit ends: the COMMIT reports an error although the
+/// transaction committed (a WAL hook's, as SQLite documents). The run's end was written in that
+/// transaction, so the harness goes by it: the sync succeeded, the run says so with its
+/// report, the store holds the whole sync, and the next sync finds nothing to do. (The
+/// run was recorded failed, "nothing applied", over 1,000 committed users before.)
+#[test]
+fn a_commit_that_reports_a_full_disk_after_committing_is_recorded_as_what_it_did() {
+    let env = Env::generated(1000, 20);
+    {
+        let conn = env.harness.db().lock();
+        // SAFETY: the hook is a plain function touching only atomics; it stays set on
+        // this connection, which outlives the syncs below.
+        unsafe {
+            rusqlite::ffi::sqlite3_wal_hook(
+                conn.handle(),
+                Some(full_after_commit),
+                std::ptr::null_mut(),
+            );
+        }
+    }
+    FAIL_A_BIG_COMMIT.store(true, std::sync::atomic::Ordering::SeqCst);
+
+    let outcome = sync(&env).expect("it committed: the sync succeeded");
+    assert!(
+        !FAIL_A_BIG_COMMIT.load(std::sync::atomic::Ordering::SeqCst),
+        "the apply's commit reported an error"
+    );
+    let org = env.sim.with_org(|o| o.clone());
+    assert_eq!(
+        env.store(),
+        first_sync_projection(&org),
+        "all of it applied"
+    );
+    let (run, log) = last_run(&env);
+    assert_eq!(run.id, outcome.run_id);
+    assert_eq!(
+        (run.status, run.failure),
+        (usersync::model::RunStatus::Succeeded, None),
+        "{log}"
+    );
+    let report = run.report.expect("its report");
+    assert_eq!(report.counts, outcome.report.counts);
+    assert_eq!(env.changes(run.id).len(), outcome.report.changes.len());
+    assert!(
+        !env.harness.is_running(CONNECTOR).unwrap(),
+        "its lease let go"
+    );
+    assert_eq!(sync(&env).unwrap().report.writes, 0, "nothing left to do");
+}
