@@ -677,7 +677,12 @@ impl Harness {
     /// The stored secret of a connector, decrypted.
     fn stored_secret(&self, c: &StoredConnector) -> Result<String, HarnessError> {
         let conn = self.db.lock();
-        Ok(stored_secrets::read(&conn, self.db.key(), c.id, &c.settings)?)
+        Ok(stored_secrets::read(
+            &conn,
+            self.db.key(),
+            c.id,
+            &c.settings,
+        )?)
     }
 
     /// The stored secret of a connector, with the access to its Okta host it grants.

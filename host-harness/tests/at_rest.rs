@@ -178,7 +178,10 @@ fn current_id(w: &World) -> String {
 fn the_first_credential_creates_an_owner_only_key_file_beside_the_database() {
     let w = World::new();
     w.ok(&["connector", "list"]);
-    assert!(!w.key_file().exists(), "no key before a credential is stored");
+    assert!(
+        !w.key_file().exists(),
+        "no key before a credential is stored"
+    );
     w.create("Okta");
     #[cfg(unix)]
     assert_eq!(mode(&w.key_file()), 0o600);
@@ -238,7 +241,8 @@ fn a_wrong_missing_or_exposed_key_is_refused_naming_it_and_changes_nothing() {
             assert!(!o.err.contains(secret) && !o.out.contains(secret), "{o:?}");
         }
     };
-    let give = "give the key they were encrypted with (--secret-key-file FILE or USERSYNC_SECRET_KEY)";
+    let give =
+        "give the key they were encrypted with (--secret-key-file FILE or USERSYNC_SECRET_KEY)";
 
     // Another key in the environment, or in another key file.
     let o = w.binary(Some(&other), &["runs"]);
@@ -365,7 +369,11 @@ fn rotation_reencrypts_every_credential_and_the_old_key_opens_none() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains(".key"))
         .collect();
-    assert_eq!(files, ["usersync.db.key"], "no .old or temporary file stays");
+    assert_eq!(
+        files,
+        ["usersync.db.key"],
+        "no .old or temporary file stays"
+    );
     assert!(!out.contains(new_key.trim()) && !out.contains(TOKEN));
 
     // The old key opens none of them; the new one works for both.
@@ -417,19 +425,35 @@ fn with_the_key_in_the_environment_rotation_writes_the_new_key_to_a_new_file() {
 
     let new_file = w.path("new.key");
     let arg = new_file.display().to_string();
-    let o = w.binary(Some(&key), &["secrets", "rotate-key", "--new-key-file", &arg]);
+    let o = w.binary(
+        Some(&key),
+        &["secrets", "rotate-key", "--new-key-file", &arg],
+    );
     assert_eq!(o.code, 0, "{o:?}");
     let new_key = std::fs::read_to_string(&new_file).unwrap();
     #[cfg(unix)]
     assert_eq!(mode(&new_file), 0o600);
-    assert!(!o.out.contains(new_key.trim()) && !o.out.contains(&key), "{o:?}");
-    assert!(o.out.starts_with("Re-encrypted 1 stored credentials"), "{o:?}");
+    assert!(
+        !o.out.contains(new_key.trim()) && !o.out.contains(&key),
+        "{o:?}"
+    );
+    assert!(
+        o.out.starts_with("Re-encrypted 1 stored credentials"),
+        "{o:?}"
+    );
     assert_ne!(key_id(&w.stored()[0].1), key_id(&before[0].1));
 
-    assert_eq!(w.binary(Some(&key), &["runs"]).code, 1, "the old key is refused");
+    assert_eq!(
+        w.binary(Some(&key), &["runs"]).code,
+        1,
+        "the old key is refused"
+    );
     let o = w.binary(Some(new_key.trim()), &["sync", "Okta"]);
     assert_eq!(o.code, 0, "{o:?}");
-    let o = w.binary(None, &["--secret-key-file", &arg, "connector", "test", "Okta"]);
+    let o = w.binary(
+        None,
+        &["--secret-key-file", &arg, "connector", "test", "Okta"],
+    );
     assert_eq!(o.code, 0, "{o:?}");
     // The new key's file is never overwritten.
     let o = w.binary(

@@ -255,7 +255,12 @@ fn database_files(db: &Path, when: &str) -> Vec<(String, Vec<u8>)> {
     [db.to_path_buf(), db.with_extension("db-wal")]
         .into_iter()
         .filter(|p| p.exists())
-        .map(|p| (format!("{} {when}", p.display()), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                format!("{} {when}", p.display()),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -532,7 +537,10 @@ fn the_token_appears_nowhere_in_any_output_nor_in_the_database_files() {
     // ---- the database files as they are on disk, with the WAL of the open harness,
     // then after a checkpoint
     let mut files = database_files(&w.db(), "before a checkpoint");
-    assert!(files.len() == 2 && files[1].1.len() > 4096, "the WAL holds pages");
+    assert!(
+        files.len() == 2 && files[1].1.len() > 4096,
+        "the WAL holds pages"
+    );
     drop(server);
     drop(h);
     let conn = Connection::open(w.db()).unwrap();
@@ -565,7 +573,10 @@ fn the_token_appears_nowhere_in_any_output_nor_in_the_database_files() {
                 .map(move |f| (label.as_str(), f.as_str()))
         })
         .collect();
-    assert!(in_files.is_empty(), "the token is in the files: {in_files:?}");
+    assert!(
+        in_files.is_empty(),
+        "the token is in the files: {in_files:?}"
+    );
 
     // The test means something: the token did travel, and was checked everywhere.
     let sent = w

@@ -84,8 +84,7 @@ impl SecretKey {
         let decoded = if text.len() == 64 {
             hex::decode_to_slice(text, bytes.as_mut_slice()).is_ok()
         } else {
-            matches!(STANDARD.decode_slice(text, bytes.as_mut_slice()), Ok(32))
-                && text.len() == 44
+            matches!(STANDARD.decode_slice(text, bytes.as_mut_slice()), Ok(32)) && text.len() == 44
         };
         decoded.then(|| SecretKey::from_bytes(bytes))
     }
@@ -285,8 +284,7 @@ fn read_file(path: &Path) -> Result<SecretKey, KeyError> {
     }
     let mut text = Zeroizing::new(String::new());
     // A key file is one line; more than that is not one.
-    std::io::Read::read_to_string(&mut std::io::Read::take(file, 1024), &mut text)
-        .map_err(read)?;
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, 1024), &mut text).map_err(read)?;
     SecretKey::parse(&text).ok_or_else(|| KeyError::Malformed(format!("{}", path.display())))
 }
 
@@ -298,7 +296,11 @@ fn write_temp(path: &Path, key: &SecretKey) -> Result<PathBuf, KeyError> {
         source,
     };
     let mut name = path.as_os_str().to_owned();
-    name.push(format!(".tmp-{}-{}", std::process::id(), rand::random::<u32>()));
+    name.push(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     let temp = PathBuf::from(name);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -386,7 +388,13 @@ mod tests {
         for text in [base64.as_str(), &hex_text, &format!("  {hex_text}\n")] {
             assert_eq!(SecretKey::parse(text).map(|k| k.id()), Some(key.id()));
         }
-        for bad in ["", "abc", &hex_text[2..], &base64[..40], &STANDARD.encode([7; 31])] {
+        for bad in [
+            "",
+            "abc",
+            &hex_text[2..],
+            &base64[..40],
+            &STANDARD.encode([7; 31]),
+        ] {
             assert!(SecretKey::parse(bad).is_none(), "{bad}");
         }
         let shown = format!(

@@ -138,7 +138,10 @@ impl Stored<'_> {
 
 /// The associated data of connector `id`'s credential: its row and its kind.
 fn associated(id: i64, credential: &Credential) -> String {
-    format!("usersync secret {TAG}: connector {id}, {}", credential.secret_field())
+    format!(
+        "usersync secret {TAG}: connector {id}, {}",
+        credential.secret_field()
+    )
 }
 
 fn seal(key: &SecretKey, id: i64, credential: &Credential, secret: &str) -> String {
@@ -464,7 +467,9 @@ pub fn rotate(
             ));
         }
         (KeySource::Memory(_), _) => {
-            return Err(SecretsError::Target("an in-memory database has no key to rotate"));
+            return Err(SecretsError::Target(
+                "an in-memory database has no key to rotate",
+            ));
         }
     };
     let tx = conn
@@ -582,12 +587,13 @@ mod tests {
         let value = seal(&key, 7, &token, "00secret-token");
         assert!(value.starts_with(&format!("v1:{}:", key.id())), "{value}");
         assert!(!value.contains("00secret"), "{value}");
-        assert_ne!(seal(&key, 7, &token, "00secret-token"), value, "a nonce each");
-        let s = sealed(&value);
-        assert_eq!(
-            open(&key, &s, 7, &token).as_deref(),
-            Some("00secret-token")
+        assert_ne!(
+            seal(&key, 7, &token, "00secret-token"),
+            value,
+            "a nonce each"
         );
+        let s = sealed(&value);
+        assert_eq!(open(&key, &s, 7, &token).as_deref(), Some("00secret-token"));
         assert_eq!(open(&key, &s, 8, &token), None, "another connector's row");
         assert_eq!(open(&key, &s, 7, &app), None, "read as the other kind");
         assert_eq!(open(&SecretKey::generate(), &s, 7, &token), None);
@@ -602,7 +608,12 @@ mod tests {
             Stored::of("-----BEGIN PRIVATE KEY-----\n"),
             Stored::Plain(_)
         ));
-        for damaged in ["v1:", "v1:zz:AA:AA", &value[..value.len() - 60], &format!("{value}:x")] {
+        for damaged in [
+            "v1:",
+            "v1:zz:AA:AA",
+            &value[..value.len() - 60],
+            &format!("{value}:x"),
+        ] {
             assert!(matches!(Stored::of(damaged), Stored::Damaged), "{damaged}");
         }
     }
