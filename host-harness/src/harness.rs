@@ -774,9 +774,12 @@ impl Harness {
         let (api_token, private_key, public_key) = match &c.settings.credential {
             model::Credential::ApiToken => (Some(model::REDACTED), None, None),
             model::Credential::OauthServiceApp { key_id, .. } => {
-                let stored = self.stored_secret(&c)?;
-                let public = crate::host::oauth::ClientKey::parse(&stored)
+                // A key that does not decrypt shows no public key here; using the
+                // connector (test, sync) says why.
+                let public = self
+                    .stored_secret(&c)
                     .ok()
+                    .and_then(|stored| crate::host::oauth::ClientKey::parse(&stored).ok())
                     .map(|k| k.public_jwk(key_id.as_deref()));
                 (None, Some(model::REDACTED), public)
             }

@@ -285,7 +285,8 @@ fn read_file(path: &Path) -> Result<SecretKey, KeyError> {
     let mut text = Zeroizing::new(String::new());
     // A key file is one line; more than that is not one.
     std::io::Read::read_to_string(&mut std::io::Read::take(file, 1024), &mut text).map_err(read)?;
-    SecretKey::parse(&text).ok_or_else(|| KeyError::Malformed(format!("{}", path.display())))
+    SecretKey::parse(&text)
+        .ok_or_else(|| KeyError::Malformed(format!("the secret key file {}", path.display())))
 }
 
 /// Write `key` to a new temporary file beside `path`, owner-only and synced to disk; the

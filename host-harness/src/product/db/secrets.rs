@@ -366,9 +366,9 @@ pub fn upgrade_stored(conn: &mut Connection, source: &KeySource) -> Result<(), S
 }
 
 /// Encrypt with the current key every value that is not (plaintext, or under the
-/// previous key), with SQLite overwriting what it frees, and write the pages to the
-/// database file: no plaintext is left in the file or its WAL. Then remove the previous
-/// key's file. In one write transaction.
+/// previous key) in one write transaction, with SQLite overwriting what it frees, and
+/// write the pages to the database file: no plaintext is left in the file or its WAL.
+/// Then remove the previous key's file.
 fn encrypt_stale(conn: &mut Connection, source: &KeySource) -> Result<(), SecretsError> {
     let secure: i64 = conn
         .query_row("PRAGMA secure_delete", [], |r| r.get(0))
@@ -392,6 +392,7 @@ fn encrypt_stale_in(conn: &mut Connection, source: &KeySource) -> Result<(), Sec
     let rows = rows(&tx)?;
     let ring = ring_for_writing(source, &rows)?;
     check_key(&rows, &ring, source)?;
+    let mut encrypted = 0;
     for r in &rows {
         let plain = match Stored::of(&r.value) {
             Stored::Plain(p) => p.to_string(),
@@ -410,12 +411,18 @@ fn encrypt_stale_in(conn: &mut Connection, source: &KeySource) -> Result<(), Sec
             params![r.id, seal(&ring.current, r.id, &r.credential, &plain)],
         )
         .ctx("encrypting the stored credentials")?;
-    }
-    if let (KeySource::File(path), Some(_)) = (source, &ring.previous) {
-        remove_old(path)?;
+        encrypted += 1;
     }
     tx.commit()
         .ctx("committing the encryption of the stored credentials")?;
+    tracing::info!(
+        "encrypted {encrypted} stored credentials with key {} ({})",
+        ring.current.id(),
+        source.describe()
+    );
+    if ring.previous.is_some() {
+        remove_old_unused(conn, source)?;
+    }
     Ok(())
 }
 
@@ -542,7 +549,7 @@ pub fn rotate(
 }
 
 /// Remove the previous key's file, in a write transaction (no rotation runs meanwhile)
-/// and only if no value is under that key.
+/// and only if no value needs that key.
 fn remove_old_unused(conn: &mut Connection, source: &KeySource) -> Result<(), SecretsError> {
     let KeySource::File(path) = source else {
         return Ok(());
@@ -552,8 +559,11 @@ fn remove_old_unused(conn: &mut Connection, source: &KeySource) -> Result<(), Se
         .ctx("finishing the key rotation")?;
     let rows = rows(&tx)?;
     let ring = ring(source, &rows)?;
+    // (A value that does not decrypt with it either needs it no more than any other.)
     let under_previous = |r: &Row| match (Stored::of(&r.value), &ring.previous) {
-        (Stored::Sealed(s), Some(p)) => s.key == p.id() && s.key != ring.current.id(),
+        (Stored::Sealed(s), Some(p)) if s.key == p.id() && s.key != ring.current.id() => {
+            open(p, &s, r.id, &r.credential).is_some()
+        }
         _ => false,
     };
     if !rows.iter().any(under_previous) {
