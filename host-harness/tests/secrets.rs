@@ -594,6 +594,20 @@ fn the_token_appears_nowhere_in_any_output_nor_in_the_database_files() {
         .map(|(label, _)| label.as_str())
         .collect();
     assert!(leaks.is_empty(), "the token leaked in: {leaks:#?}");
+    // Nor the key that encrypts it (base64 in its file; hex), in any output.
+    use base64::Engine as _;
+    let key_text = std::fs::read_to_string(w.db().with_extension("db.key")).unwrap();
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(key_text.trim())
+        .unwrap();
+    let key_forms = [key_text.trim().to_string(), hex::encode(&key)];
+    let key_leaks: Vec<&str> = w
+        .seen
+        .iter()
+        .filter(|(_, text)| key_forms.iter().any(|k| text.contains(&k[..24])))
+        .map(|(label, _)| label.as_str())
+        .collect();
+    assert!(key_leaks.is_empty(), "the key leaked in: {key_leaks:#?}");
 
     // ---- the file: owner only
     #[cfg(unix)]

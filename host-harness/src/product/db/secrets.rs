@@ -365,7 +365,7 @@ pub fn upgrade_stored(conn: &mut Connection, source: &KeySource) -> Result<(), S
     Ok(())
 }
 
-/// Encrypt with the current key every value that is not (plaintext, or under the
+/// Encrypt with the current key every value not under it (plaintext, or under the
 /// previous key) in one write transaction, with SQLite overwriting what it frees, and
 /// write the pages to the database file: no plaintext is left in the file or its WAL.
 /// Then remove the previous key's file.
