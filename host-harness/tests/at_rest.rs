@@ -502,3 +502,34 @@ fn a_rotation_stopped_at_any_step_leaves_every_credential_readable() {
     write_key(&old_file, before.trim());
     finished(&w, &rotated);
 }
+
+/// A running harness (as `serve` is) reads the key file when it needs a credential: a
+/// rotation by another process needs no restart, and what it stores next is under the
+/// new key.
+#[test]
+fn a_running_harness_goes_on_across_a_rotation_by_another_process() {
+    let w = World::new();
+    w.create("Okta");
+    let mut resolve = usersync::host::http::Resolve::default();
+    resolve.insert(DOMAIN, w.sim.addr());
+    let options = usersync::Options {
+        resolve,
+        ..Default::default()
+    };
+    let h = usersync::Harness::open(&w.db(), options).unwrap();
+    h.test_connection("Okta").unwrap();
+    let before = current_id(&w);
+
+    let o = w.binary(None, &["secrets", "rotate-key"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let rotated = current_id(&w);
+    assert_ne!(rotated, before);
+    h.test_connection("Okta").unwrap();
+    let patch = usersync::model::ConnectorPatch {
+        api_token: Some(usersync::model::TokenText(TOKEN.into())),
+        ..Default::default()
+    };
+    h.update_connector("Okta", &patch).unwrap();
+    assert_eq!(current_id(&w), rotated, "stored under the new key");
+    h.sync("Okta", usersync::SyncRequest::default()).unwrap();
+}
