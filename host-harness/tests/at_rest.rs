@@ -202,7 +202,7 @@ fn the_first_credential_creates_an_owner_only_key_file_beside_the_database() {
 }
 
 #[test]
-fn a_value_copied_into_another_connectors_row_does_not_decrypt() {
+fn a_value_copied_from_another_row_or_database_fails_only_its_connector() {
     let w = World::new();
     w.create("Alpha");
     w.create("Beta");
@@ -225,6 +225,34 @@ fn a_value_copied_into_another_connectors_row_does_not_decrypt() {
     // Set again, it works.
     w.ok(&["connector", "edit", "Beta", "--token-file", "TOKEN_FILE"]);
     w.ok(&["connector", "test", "Beta"]);
+
+    // A value from another database (another key): only that connector is refused.
+    let other = World::new();
+    other.create("Beta");
+    let foreign = other.stored()[0].1.clone();
+    let conn = Connection::open(w.db()).unwrap();
+    conn.execute(
+        "UPDATE secrets SET secret = ?1 WHERE connector_id = (SELECT id FROM connectors WHERE name = 'Beta')",
+        [&foreign],
+    )
+    .unwrap();
+    drop(conn);
+    w.ok(&["connector", "list"]);
+    w.ok(&["connector", "test", "Alpha"]);
+    let o = w.cli(&["connector", "test", "Beta"]);
+    assert_eq!(o.code, 1, "{o:?}");
+    assert!(
+        o.err.starts_with(&format!(
+            "error: the stored credentials of connector `Beta` are encrypted with key {}, but the secret key file {} holds key {}",
+            key_id(&foreign),
+            w.key_file().display(),
+            current_id(&w),
+        )),
+        "{o:?}"
+    );
+    let o = w.cli(&["secrets", "rotate-key"]);
+    assert_eq!(o.code, 1, "a rotation cannot re-encrypt it: {o:?}");
+    assert!(o.err.contains("connector `Beta`"), "{o:?}");
 }
 
 #[test]

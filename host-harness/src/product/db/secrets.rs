@@ -245,7 +245,9 @@ fn ring_for_writing(source: &KeySource, rows: &[Row]) -> Result<KeyRing, Secrets
     }
 }
 
-/// Refused if a value of `rows` is under a key the ring does not have (the wrong key).
+/// Refused if the encrypted values of `rows` are all under keys the ring does not have:
+/// the key given is the wrong one. (A value under another key among values the ring
+/// opens, one copied from another database, is reported when its connector uses it.)
 fn check_key(rows: &[Row], ring: &KeyRing, source: &KeySource) -> Result<(), SecretsError> {
     let foreign = |r: &Row| match Stored::of(&r.value) {
         Stored::Sealed(s) if ring.find(s.key).is_none() => Some(s.key),
@@ -254,6 +256,11 @@ fn check_key(rows: &[Row], ring: &KeyRing, source: &KeySource) -> Result<(), Sec
     let Some(stored) = rows.iter().find_map(foreign) else {
         return Ok(());
     };
+    let known =
+        |r: &Row| matches!(Stored::of(&r.value), Stored::Sealed(s) if ring.find(s.key).is_some());
+    if rows.iter().any(known) {
+        return Ok(());
+    }
     Err(SecretsError::WrongKey {
         connectors: rows
             .iter()
@@ -312,7 +319,9 @@ fn read_once(
     };
     let ring = ring(source, rows)?;
     check_key(rows, &ring, source)?;
-    let key = ring.find(sealed.key).expect("checked");
+    let key = ring
+        .find(sealed.key)
+        .expect("check_key refuses a value under no key");
     open(key, &sealed, id, &row.credential).ok_or_else(|| row.undecryptable())
 }
 
@@ -356,7 +365,7 @@ pub fn upgrade_stored(conn: &mut Connection, source: &KeySource) -> Result<(), S
     check_key(&rows, &ring, source)?;
     let stale = |r: &Row| match Stored::of(&r.value) {
         Stored::Plain(_) => true,
-        Stored::Sealed(s) => s.key != ring.current.id(),
+        Stored::Sealed(s) => s.key != ring.current.id() && ring.find(s.key).is_some(),
         Stored::Damaged => false,
     };
     if rows.iter().any(stale) || ring.previous.is_some() {
@@ -397,12 +406,15 @@ fn encrypt_stale_in(conn: &mut Connection, source: &KeySource) -> Result<(), Sec
         let plain = match Stored::of(&r.value) {
             Stored::Plain(p) => p.to_string(),
             Stored::Sealed(s) if s.key != ring.current.id() => {
-                let previous = ring.find(s.key).expect("checked");
-                match open(previous, &s, r.id, &r.credential) {
-                    Some(p) => p,
-                    // Damaged: left as it is, and reported when the connector uses it.
-                    None => continue,
-                }
+                // Under no key of the ring, or damaged: left as it is, and reported
+                // when the connector uses it.
+                let Some(plain) = ring
+                    .find(s.key)
+                    .and_then(|previous| open(previous, &s, r.id, &r.credential))
+                else {
+                    continue;
+                };
+                plain
             }
             _ => continue,
         };
