@@ -17,7 +17,9 @@ use crate::model::{
     Patch, RunKind, SyncError, SyncReport, Trigger, UserSyncReport,
 };
 use crate::product::db::lease::{self, Keeper};
+use crate::product::db::key::KeySource;
 use crate::product::db::run_changes::{self, ChangePage, ChangeQuery};
+use crate::product::db::secrets::{self as stored_secrets, SecretsError};
 use crate::product::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
 use crate::product::profile::{Profile, SeatsError};
 use serde::Serialize;
@@ -78,6 +80,10 @@ pub enum HarnessError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A stored credential cannot be decrypted or encrypted (the key is wrong, missing,
+    /// exposed, or the value altered).
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
     /// A stored document cannot be read.
     #[error(transparent)]
     Stored(#[from] StoredError),
@@ -116,6 +122,7 @@ impl HarnessError {
             HarnessError::InvalidConfig(_)
             | HarnessError::InvalidLogin(_)
             | HarnessError::Seats(_)
+            | HarnessError::Secrets(SecretsError::Target(_))
             | HarnessError::Sync(SyncError::InvalidConfig(_)) => ErrorKind::Invalid,
             HarnessError::UnknownConnector(_) | HarnessError::UnknownRun(_) => ErrorKind::NotFound,
             HarnessError::DuplicateName(_) => ErrorKind::Conflict,
@@ -128,6 +135,7 @@ impl HarnessError {
             HarnessError::Sync(SyncError::Store(_))
             | HarnessError::Guest(_)
             | HarnessError::Db(_)
+            | HarnessError::Secrets(_)
             | HarnessError::Stored(_) => ErrorKind::Internal,
         }
     }
@@ -137,7 +145,9 @@ impl HarnessError {
         let kind = match self {
             HarnessError::Sync(e) => e.kind(),
             HarnessError::InvalidConfig(_) | HarnessError::Seats(_) => FailureKind::InvalidSettings,
-            HarnessError::Db(_) | HarnessError::Stored(_) => FailureKind::Store,
+            HarnessError::Db(_) | HarnessError::Stored(_) | HarnessError::Secrets(_) => {
+                FailureKind::Store
+            }
             HarnessError::Credential(_) => FailureKind::Okta,
             _ => FailureKind::Plugin,
         };
@@ -494,18 +504,28 @@ impl Drop for StartedSync {
 }
 
 impl Harness {
-    /// Open the database at `path` with the bundled component.
+    /// Open the database at `path` with the bundled component; the key of its
+    /// credentials is `USERSYNC_SECRET_KEY`, else the key file beside it.
     pub fn open(path: &Path, options: Options) -> Result<Harness, HarnessError> {
-        let runtime = Arc::new(Runtime::bundled()?);
+        Self::open_with_key(path, KeySource::for_database(path), options)
+    }
 
-        Self::with(Db::open(path)?, runtime, options)
+    /// Open the database at `path`, its credentials' key from `key`.
+    pub fn open_with_key(
+        path: &Path,
+        key: KeySource,
+        options: Options,
+    ) -> Result<Harness, HarnessError> {
+        let runtime = Arc::new(Runtime::bundled()?);
+        Self::with(Db::open_with_key(path, key)?, runtime, options)
     }
 
     /// A harness over an open database and a loaded runtime: a new lease holder
     /// ([`lease::Holder`]). Runs left running by a process that is gone (its
     /// connector's sync lease lapsed, or its process is no longer on this host) are
     /// marked interrupted, a live sync of another process never; documents stored by an
-    /// earlier version are upgraded.
+    /// earlier version are upgraded, and so are plaintext credentials (encrypted).
+    /// Refused if the credentials are under another key than the database's.
     pub fn with(db: Db, runtime: Arc<Runtime>, options: Options) -> Result<Harness, HarnessError> {
         options.product.check_seats(options.seats)?;
         let h = Harness {
@@ -534,6 +554,7 @@ impl Harness {
         let mut defaults = || self.defaults().ok();
         connectors::upgrade_stored(&mut self.db.lock(), &mut defaults)?;
         runs::upgrade_stored(&mut self.db.lock())?;
+        stored_secrets::upgrade_stored(&mut self.db.lock(), self.db.key())?;
         Ok(())
     }
 
@@ -695,7 +716,7 @@ impl Harness {
             (Some(t), _) => t.clone(),
             (None, Some(c)) => {
                 kind_stays(c, &settings)?;
-                connectors::secret(&self.db.lock(), c.id)?
+                self.stored_secret(c)?
             }
             (None, None) => String::new(),
         };
@@ -706,9 +727,20 @@ impl Harness {
         Ok((configured, given.is_some()))
     }
 
+    /// The stored secret of a connector, decrypted.
+    fn stored_secret(&self, c: &StoredConnector) -> Result<String, HarnessError> {
+        let conn = self.db.lock();
+        Ok(stored_secrets::read(
+            &conn,
+            self.db.key(),
+            c.id,
+            &c.settings,
+        )?)
+    }
+
     /// The stored secret of a connector, with the access to its Okta host it grants.
     fn okta_access(&self, c: &StoredConnector) -> Result<OktaAccess, HarnessError> {
-        let stored = connectors::secret(&self.db.lock(), c.id)?;
+        let stored = self.stored_secret(c)?;
         let secret = Secret::parse(&c.settings.credential, &stored)
             .map_err(|e| HarnessError::InvalidConfig(vec![e]))?;
         Ok(self.sessions.access(Some(c.id), &c.settings, secret))
@@ -744,6 +776,7 @@ impl Harness {
         self.check_name(&configured.settings.name, None)?;
         connectors::insert(
             &mut self.db.lock(),
+            self.db.key(),
             &configured.settings,
             configured.secret.expose(),
         )?;
@@ -763,6 +796,7 @@ impl Harness {
         let new_secret = new.then(|| configured.secret.expose());
         connectors::update(
             &mut self.db.lock(),
+            self.db.key(),
             old.id,
             &configured.settings,
             new_secret,
@@ -795,9 +829,12 @@ impl Harness {
         let (api_token, private_key, public_key) = match &c.settings.credential {
             model::Credential::ApiToken => (Some(model::REDACTED), None, None),
             model::Credential::OauthServiceApp { key_id, .. } => {
-                let stored = connectors::secret(&self.db.lock(), c.id)?;
-                let public = crate::host::oauth::ClientKey::parse(&stored)
+                // A key that does not decrypt shows no public key here; using the
+                // connector (test, sync) says why.
+                let public = self
+                    .stored_secret(&c)
                     .ok()
+                    .and_then(|stored| crate::host::oauth::ClientKey::parse(&stored).ok())
                     .map(|k| k.public_jwk(key_id.as_deref()));
                 (None, Some(model::REDACTED), public)
             }

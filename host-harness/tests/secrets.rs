@@ -3,9 +3,11 @@
 //! `--json`), syncs that fail every way (revoked token, 500s, malformed JSON, a `next`
 //! link to another host, invalid settings), `Debug` and `Display` of the harness types
 //! and errors, the tracing log of the real binary at trace level, the export, the run
-//! reports and logs in the database, the stored config. The token may be found only in
-//! the `secrets` table, and the database file is readable by its owner only. The plugin
-//! never holds it: the host adds it to every request to the connector's Okta host.
+//! reports and logs in the database, the stored config, and the raw bytes of the
+//! database file and its WAL (before and after a checkpoint; as text, hex and base64):
+//! the `secrets` table holds it encrypted, and the database file is readable by its owner
+//! only. The plugin never holds it: the host adds it to every request to the connector's
+//! Okta host.
 
 use okta_sim::{Fault, FaultKind, GenSpec, Org, SimConfig, Simulator};
 use rusqlite::Connection;
@@ -231,8 +233,39 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
+/// The token as it could appear in a file: as text, hex and base64 (standard and
+/// URL-safe, at each of the three offsets a longer base64 text could start it at; the
+/// characters mixed with neighbouring bytes left out).
+fn encoded_forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    let b = secret.as_bytes();
+    let mut forms = vec![secret.to_string(), hex::encode(b), hex::encode_upper(b)];
+    for skip in 0..3 {
+        let whole = (b.len() - skip) / 3 * 4;
+        for engine in [STANDARD, URL_SAFE] {
+            forms.push(engine.encode(&b[skip..])[..whole].to_string());
+        }
+    }
+    forms
+}
+
+/// The raw bytes of the database file and its WAL, labelled.
+fn database_files(db: &Path, when: &str) -> Vec<(String, Vec<u8>)> {
+    [db.to_path_buf(), db.with_extension("db-wal")]
+        .into_iter()
+        .filter(|p| p.exists())
+        .map(|p| {
+            (
+                format!("{} {when}", p.display()),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
-fn the_token_appears_only_in_the_secrets_table() {
+fn the_token_appears_nowhere_in_any_output_nor_in_the_database_files() {
     let mut w = World::new();
 
     // ---- every CLI command, text and JSON
@@ -502,12 +535,22 @@ fn the_token_appears_only_in_the_secrets_table() {
             w.keep(&format!("web GET {path}"), r);
         }
     }
+    // ---- the database files as they are on disk, with the WAL of the open harness,
+    // then after a checkpoint
+    let mut files = database_files(&w.db(), "before a checkpoint");
+    assert!(
+        files.len() == 2 && files[1].1.len() > 4096,
+        "the WAL holds pages"
+    );
     drop(server);
     drop(h);
-
-    // ---- the database: nowhere but `secrets`
-    w.seen.extend(database_text(&w.db()));
     let conn = Connection::open(w.db()).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    files.extend(database_files(&w.db(), "after a checkpoint"));
+
+    // ---- the database: the `secrets` table holds it encrypted
+    w.seen.extend(database_text(&w.db()));
     let stored: Vec<String> = conn
         .prepare("SELECT secret FROM secrets")
         .unwrap()
@@ -515,7 +558,26 @@ fn the_token_appears_only_in_the_secrets_table() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(stored, [SECRET, SECRET, SECRET], "stored normalized, apart");
+    assert_eq!(stored.len(), 3, "{stored:?}");
+    for (i, value) in stored.iter().enumerate() {
+        assert!(value.starts_with("v1:"), "encrypted: {value}");
+        assert!(!stored[..i].contains(value), "a nonce for each value");
+    }
+    w.seen.push(("table secrets".into(), stored.join("\n")));
+    let forms = encoded_forms(SECRET);
+    let in_files: Vec<(&str, &str)> = files
+        .iter()
+        .flat_map(|(label, bytes)| {
+            forms
+                .iter()
+                .filter(|f| bytes.windows(f.len()).any(|w| w == f.as_bytes()))
+                .map(move |f| (label.as_str(), f.as_str()))
+        })
+        .collect();
+    assert!(
+        in_files.is_empty(),
+        "the token is in the files: {in_files:?}"
+    );
 
     // The test means something: the token did travel, and was checked everywhere.
     let sent = w
@@ -533,6 +595,20 @@ fn the_token_appears_only_in_the_secrets_table() {
         .map(|(label, _)| label.as_str())
         .collect();
     assert!(leaks.is_empty(), "the token leaked in: {leaks:#?}");
+    // Nor the key that encrypts it (base64 in its file; hex), in any output.
+    use base64::Engine as _;
+    let key_text = std::fs::read_to_string(w.db().with_extension("db.key")).unwrap();
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(key_text.trim())
+        .unwrap();
+    let key_forms = [key_text.trim().to_string(), hex::encode(&key)];
+    let key_leaks: Vec<&str> = w
+        .seen
+        .iter()
+        .filter(|(_, text)| key_forms.iter().any(|k| text.contains(&k[..24])))
+        .map(|(label, _)| label.as_str())
+        .collect();
+    assert!(key_leaks.is_empty(), "the key leaked in: {key_leaks:#?}");
 
     // ---- the file: owner only
     #[cfg(unix)]

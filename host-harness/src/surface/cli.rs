@@ -7,6 +7,7 @@
 use crate::harness::{ErrorKind, Harness, HarnessError, Options, SyncRequest};
 use crate::host::http::Resolve;
 use crate::model::{ConnectorPatch, Credential, TokenText, Trigger, UnknownAtLogin};
+use crate::product::db::key::KeySource;
 use crate::product::profile::Profile;
 use crate::surface::report;
 use crate::surface::web::auth::Password;
@@ -44,6 +45,16 @@ pub struct Cli {
     /// local simulator: DOMAIN=127.0.0.1:PORT. Repeatable.
     #[arg(long, global = true, env = "USERSYNC_RESOLVE", value_delimiter = ',')]
     pub resolve: Vec<String>,
+    /// The file holding the key that encrypts the stored credentials (default: the
+    /// database's path with `.key` appended, created owner-only when the first
+    /// credential is stored). Or give the key itself in USERSYNC_SECRET_KEY.
+    #[arg(
+        long,
+        global = true,
+        env = "USERSYNC_SECRET_KEY_FILE",
+        value_name = "FILE"
+    )]
+    pub secret_key_file: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -135,6 +146,23 @@ pub enum Command {
     Import {
         /// The export file.
         file: PathBuf,
+    },
+    /// Manage the key that encrypts the stored credentials.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+/// `secrets` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// Encrypt every stored credential with a new random key, in one transaction. The
+    /// key file is replaced (the old key kept as FILE.old until the credentials are
+    /// committed); with USERSYNC_SECRET_KEY, the new key is written to --new-key-file.
+    RotateKey {
+        /// Where to write the new key when the key comes from USERSYNC_SECRET_KEY (a new
+        /// file, created owner-only); set USERSYNC_SECRET_KEY to its content afterwards.
+        #[arg(long, value_name = "FILE")]
+        new_key_file: Option<PathBuf>,
     },
 }
 
@@ -581,7 +609,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
     }
     let mut options = options;
     let spinner = spinner(cli, &mut options);
-    let h = Harness::open(&cli.db, options)?;
+    let h = Harness::open_with_key(&cli.db, key_source(cli)?, options)?;
     let _clear = spinner.map(ClearOnDrop);
     let json = cli.json;
     match &cli.command {
@@ -633,8 +661,39 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             output,
         } => export(&h, *include_secrets, output.as_deref(), out),
         Command::Import { file } => import(&h, file, json, out),
+        Command::Secrets(SecretsCommand::RotateKey { new_key_file }) => {
+            let db = h.db();
+            let r = crate::product::db::secrets::rotate(
+                &mut db.lock(),
+                db.key(),
+                new_key_file.as_deref(),
+            )
+            .map_err(HarnessError::from)?;
+            emit(out, json, &r, || {
+                format!(
+                    "Re-encrypted {} stored credentials with the new key {} in {}.\n",
+                    r.reencrypted,
+                    r.key_id,
+                    r.key_file.display()
+                )
+            })
+        }
         #[cfg(feature = "demo")]
         Command::Demo(_) => unreachable!("handled above"),
+    }
+}
+
+/// Where the key of the stored credentials is: --secret-key-file, else
+/// USERSYNC_SECRET_KEY, else the key file beside the database.
+fn key_source(cli: &Cli) -> Result<KeySource, CliError> {
+    match &cli.secret_key_file {
+        Some(_) if std::env::var_os(crate::product::db::key::ENV).is_some() => {
+            Err(CliError::usage(
+                "both --secret-key-file (or USERSYNC_SECRET_KEY_FILE) and USERSYNC_SECRET_KEY give the secret key; use one",
+            ))
+        }
+        Some(file) => Ok(KeySource::File(file.clone())),
+        None => Ok(KeySource::for_database(&cli.db)),
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::harness::{ErrorKind, Harness, HarnessError};
 use crate::model::{ConnectorPatch, ConnectorSettings, Credential, REDACTED, stored};
-use crate::product::db::connectors;
+use crate::product::db::secrets;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -57,7 +57,7 @@ pub fn export(
     let mut list = Vec::new();
     for v in h.connectors()? {
         let secret = if include_secrets {
-            connectors::secret(&h.db().lock(), v.id)?
+            secrets::read(&h.db().lock(), h.db().key(), v.id, &v.settings)?
         } else {
             REDACTED.to_string()
         };

@@ -1,6 +1,9 @@
-//! Connectors: their settings (a versioned JSON document, no secret), their API token (a
-//! separate table, never exported) and their directory. Their sync state: `db::sync_state`.
+//! Connectors: their settings (a versioned JSON document, no secret), their credential
+//! (encrypted in a separate table: `db::secrets`) and their directory. Their sync state:
+//! `db::sync_state`.
 
+use super::key::KeySource;
+use super::secrets::{self, SecretsError};
 use super::{Context, DbError, now};
 use crate::model::ConnectorSettings;
 use crate::model::stored::{self, StoredError};
@@ -41,12 +44,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<StoredConnector> {
 const COLUMNS: &str = "id, config, directory_id, created_at, updated_at";
 
 /// Store a new connector with its own new directory, and its credential's secret (API
-/// token or private key), in one transaction.
+/// token or private key) encrypted with the key of `key`, in one transaction.
 pub fn insert(
     conn: &mut Connection,
+    key: &KeySource,
     settings: &ConnectorSettings,
     secret: &str,
-) -> Result<StoredConnector, DbError> {
+) -> Result<StoredConnector, SecretsError> {
     let tx = conn.transaction().ctx("starting a transaction")?;
     let dir = super::directory::create_directory(&tx, &format!("Okta: {}", settings.name), "okta")?;
     let t = now();
@@ -56,11 +60,7 @@ pub fn insert(
     )
     .ctx("storing the connector")?;
     let id = tx.last_insert_rowid();
-    tx.execute(
-        "INSERT INTO secrets (connector_id, secret) VALUES (?1, ?2)",
-        params![id, secret],
-    )
-    .ctx("storing the connector's secret")?;
+    secrets::store(&tx, key, id, &settings.credential, secret)?;
     tx.commit().ctx("committing the connector")?;
     Ok(StoredConnector {
         id,
@@ -71,13 +71,15 @@ pub fn insert(
     })
 }
 
-/// Replace a connector's settings, and its secret when one is given.
+/// Replace a connector's settings, and its secret when one is given (encrypted with the
+/// key of `key`).
 pub fn update(
     conn: &mut Connection,
+    key: &KeySource,
     id: i64,
     settings: &ConnectorSettings,
     secret: Option<&str>,
-) -> Result<(), DbError> {
+) -> Result<(), SecretsError> {
     let tx = conn.transaction().ctx("starting a transaction")?;
     tx.execute(
         "UPDATE connectors SET name = ?2, config = ?3, updated_at = ?4 WHERE id = ?1",
@@ -90,13 +92,9 @@ pub fn update(
     )
     .ctx("renaming the directory")?;
     if let Some(secret) = secret {
-        tx.execute(
-            "UPDATE secrets SET secret = ?2 WHERE connector_id = ?1",
-            params![id, secret],
-        )
-        .ctx("updating the connector's secret")?;
+        secrets::store(&tx, key, id, &settings.credential, secret)?;
     }
-    tx.commit().ctx("committing the connector")
+    Ok(tx.commit().ctx("committing the connector")?)
 }
 
 /// Delete a connector, its token, state and runs. Its directory and users stay (the
@@ -143,17 +141,6 @@ pub fn list(conn: &Connection) -> Result<Vec<StoredConnector>, DbError> {
         .ctx("listing connectors")?
         .collect::<Result<_, _>>()
         .ctx("reading connectors")
-}
-
-/// The connector's secret: its API token or its service app's private key (PEM), as
-/// its settings' `credential` says.
-pub fn secret(conn: &Connection, id: i64) -> Result<String, DbError> {
-    conn.query_row(
-        "SELECT secret FROM secrets WHERE connector_id = ?1",
-        [id],
-        |r| r.get(0),
-    )
-    .ctx("reading the connector's secret")
 }
 
 /// Settings stored by an earlier version, rewritten as the current document in one

@@ -6,12 +6,15 @@
 pub mod connectors;
 pub mod directory;
 pub mod lease;
+pub mod key;
 pub mod run_changes;
 pub mod runs;
 pub mod schedule;
 pub mod seats;
+pub mod secrets;
 pub mod sync_state;
 
+use key::{KeySource, SecretKey};
 use parking_lot::{ArcMutexGuard, Mutex, MutexGuard, RawMutex};
 use rusqlite::Connection;
 use std::path::Path;
@@ -212,11 +215,13 @@ CREATE INDEX run_log_by_run ON run_log (run_id);
 INSERT INTO directories (name, kind, position) VALUES ('Internal Directory', 'internal', 0);
 "#;
 
-/// A shared connection to the database file. SQLite allows one writer at a time; the
-/// mutex serializes this process's use of it.
+/// A shared connection to the database file, and where the key of its credentials is
+/// (see [`secrets`]). SQLite allows one writer at a time; the mutex serializes this
+/// process's use of it.
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    key: Arc<KeySource>,
 }
 
 /// Database failures, with the operation that failed.
@@ -247,19 +252,28 @@ impl<T> Context<T> for rusqlite::Result<T> {
 
 impl Db {
     /// Open (creating if needed) the database at `path`, migrate it, and make the file
-    /// readable by its owner only: it holds API tokens.
+    /// readable by its owner only. Its credentials' key is `USERSYNC_SECRET_KEY`, else
+    /// the key file `<path>.key` ([`KeySource::for_database`]).
     pub fn open(path: &Path) -> Result<Db, DbError> {
+        Self::open_with_key(path, KeySource::for_database(path))
+    }
+
+    /// Open the database at `path` with its credentials' key from `key`.
+    pub fn open_with_key(path: &Path, key: KeySource) -> Result<Db, DbError> {
         let conn = Connection::open(path).ctx(&format!("opening {}", path.display()))?;
         restrict_permissions(path);
-        Self::init(conn)
+        Self::init(conn, key)
     }
 
-    /// A private in-memory database (tests).
+    /// A private in-memory database (tests), its credentials under a key of its own.
     pub fn in_memory() -> Result<Db, DbError> {
-        Self::init(Connection::open_in_memory().ctx("opening an in-memory database")?)
+        Self::init(
+            Connection::open_in_memory().ctx("opening an in-memory database")?,
+            KeySource::Memory(SecretKey::generate()),
+        )
     }
 
-    fn init(conn: Connection) -> Result<Db, DbError> {
+    fn init(conn: Connection, key: KeySource) -> Result<Db, DbError> {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .ctx("setting the busy timeout")?;
         // A 16 MiB page cache (SQLite's default is 2 MiB): a first sync of 100,000 users
@@ -281,7 +295,13 @@ impl Db {
 
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
+            key: Arc::new(key),
         })
+    }
+
+    /// Where the key of the stored credentials is.
+    pub fn key(&self) -> &KeySource {
+        &self.key
     }
 
     /// The connection, for one operation.
@@ -347,7 +367,7 @@ mod tests {
 
     #[test]
     fn a_0_1_0_database_keeps_its_sync_state_and_run_changes() {
-        let db = Db::init(v2_database()).unwrap();
+        let db = Db::init(v2_database(), KeySource::Memory(SecretKey::generate())).unwrap();
         let conn = db.lock();
         let state = sync_state::load(&conn, 1).unwrap().expect("migrated");
         assert_eq!(state.version, sync_state::VERSION);

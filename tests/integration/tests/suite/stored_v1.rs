@@ -2,7 +2,8 @@
 //! `tests/fixtures/v1/usersync-v1.db`, made by `make.sh` beside it) opens with the
 //! current code: every connector, token, run, report and log line is there, the settings
 //! equal what that release was given, the reports' counts and changes equal what it
-//! stored, and the failed runs carry their failure kind.
+//! stored, and the failed runs carry their failure kind. Its plaintext tokens are
+//! encrypted at the first open, and then found nowhere in the database's files.
 
 use integration::runtime;
 use rusqlite::Connection;
@@ -11,7 +12,7 @@ use usersync::model::{
     ConnectorPatch, ConnectorSettings, FailureKind, FieldMapping, LifecyclePatch, MigrateExisting,
     MissingUsers, NoMatch, Patch, RunKind, RunStatus, Trigger, UnknownAtLogin,
 };
-use usersync::product::db::{Db, connectors};
+use usersync::product::db::{Db, secrets};
 use usersync::{Harness, Options};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/v1/usersync-v1.db");
@@ -130,7 +131,7 @@ fn connectors_and_their_tokens_open_with_the_settings_they_were_given() {
     );
     for (v, t) in list.iter().zip(&tokens) {
         assert_eq!(
-            connectors::secret(&h.db().lock(), v.id).unwrap(),
+            secrets::read(&h.db().lock(), h.db().key(), v.id, &v.settings).unwrap(),
             t[1].as_str().unwrap()
         );
     }
@@ -302,4 +303,65 @@ fn the_upgrade_is_written_once_and_a_second_open_changes_nothing() {
     );
     drop(open(&path));
     assert_eq!(stored(&path), first);
+}
+
+#[test]
+fn the_plaintext_tokens_are_encrypted_at_the_first_open_and_left_nowhere_in_the_files() {
+    let (dir, path) = copy();
+    let tokens: Vec<String> = raw(&path, "SELECT api_token FROM secrets ORDER BY connector_id")
+        .into_iter()
+        .map(|r| r[0].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(tokens.len(), 3);
+    let files = || {
+        [path.clone(), path.with_extension("db-wal")]
+            .iter()
+            .filter(|p| p.exists())
+            .map(|p| std::fs::read(p).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let holds = |files: &[Vec<u8>], token: &str| {
+        files
+            .iter()
+            .any(|f| f.windows(token.len()).any(|w| w == token.as_bytes()))
+    };
+    assert!(
+        tokens.iter().all(|t| holds(&files(), t)),
+        "the fixture holds them"
+    );
+
+    let h = open(&path);
+    let stored: Vec<String> = raw(&path, "SELECT secret FROM secrets ORDER BY connector_id")
+        .into_iter()
+        .map(|r| r[0].as_str().unwrap().to_string())
+        .collect();
+    assert!(stored.iter().all(|v| v.starts_with("v1:")), "{stored:?}");
+    let key_file = dir.path().join("usersync.db.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Written to the database file with the freed space overwritten, while open and after.
+    let leaked = |when: &str| {
+        let now = files();
+        for t in &tokens {
+            assert!(!holds(&now, t), "a token is in the files {when}");
+        }
+    };
+    leaked("while the harness is open");
+    for v in h.connectors().unwrap() {
+        let t = secrets::read(&h.db().lock(), h.db().key(), v.id, &v.settings).unwrap();
+        assert!(tokens.contains(&t), "{}", v.settings.name);
+    }
+    drop(h);
+    leaked("after it closed");
+    // The next open leaves them as they are.
+    drop(open(&path));
+    let again: Vec<String> = raw(&path, "SELECT secret FROM secrets ORDER BY connector_id")
+        .into_iter()
+        .map(|r| r[0].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(again, stored);
 }
