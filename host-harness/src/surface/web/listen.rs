@@ -52,7 +52,7 @@ pub const LOG_EVERY: Duration = Duration::from_secs(10);
 /// Pause after an accept error that is not one connection's (e.g. out of file
 /// descriptors), so that the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-/// How long a new connection waits for the slot of the connection shed for it.
+/// How long a new connection waits for the slot of a connection shed for it.
 const SHED_WAIT: Duration = Duration::from_secs(1);
 
 /// How many connections `serve` keeps open and for how long.
@@ -361,21 +361,22 @@ impl Registry {
         self.conns().remove(&id);
     }
 
-    /// Shed the connection that has waited longest without a request in flight;
+    /// Shed the `n` connections that have waited longest without a request in flight;
     /// `false` if every connection is answering one.
-    fn shed_oldest_waiting(&self) -> bool {
+    fn shed_oldest_waiting(&self, n: usize) -> bool {
         let conns = self.conns();
-        let oldest = conns
+        let mut waiting: Vec<(Instant, &Arc<Conn>)> = conns
             .values()
             .filter_map(|c| Some((c.phase().waiting_since()?, c)))
-            .min_by_key(|(since, _)| *since);
-        match oldest {
-            Some((_, conn)) => {
-                conn.update(|_| Phase::Shed);
-                true
-            }
-            None => false,
+            .collect();
+        if waiting.len() > n {
+            waiting.select_nth_unstable_by_key(n, |(since, _)| *since);
+            waiting.truncate(n);
         }
+        for (_, conn) in &waiting {
+            conn.update(|_| Phase::Shed);
+        }
+        !waiting.is_empty()
     }
 }
 
@@ -506,6 +507,8 @@ pub async fn serve(
         stop,
     });
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    // A flood sheds 1% at a time: the next new connections need not wait for a slot.
+    let shed_at_once = (limits.max_connections / 100).max(1);
     let mut shed_log = Throttled::default();
     let mut refused_log = Throttled::default();
     let mut error_log = Throttled::default();
@@ -526,7 +529,7 @@ pub async fn serve(
         };
         let slot = match slots.clone().try_acquire_owned() {
             Ok(slot) => Some(slot),
-            Err(_) if shared.registry.shed_oldest_waiting() => {
+            Err(_) if shared.registry.shed_oldest_waiting(shed_at_once) => {
                 shed_log.warn(|| {
                     format!(
                         "{} connections open (the limit): closing the one waiting longest \
@@ -625,5 +628,85 @@ where
     };
     if let Err(e) = result {
         tracing::debug!("connection: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_budget_leaves_room_for_the_rest_of_the_process() {
+        assert_eq!(fd_budget(20_000), 20_000 - RESERVED_FDS);
+        assert_eq!(fd_budget(1024), 1024 - RESERVED_FDS);
+        // A low limit keeps half for connections.
+        assert_eq!(fd_budget(256), 128);
+        assert_eq!(
+            Limits::new(HEADER_TIMEOUT, IDLE_TIMEOUT, Some(0)),
+            Err(LimitsError::Zero("--max-connections"))
+        );
+        assert_eq!(
+            Limits::new(Duration::ZERO, IDLE_TIMEOUT, None),
+            Err(LimitsError::Zero("--header-timeout"))
+        );
+        let limits = Limits::new(HEADER_TIMEOUT, IDLE_TIMEOUT, Some(7)).unwrap();
+        assert_eq!(limits.max_connections, 7);
+        assert!(Limits::default().max_connections <= MAX_CONNECTIONS);
+    }
+
+    /// A registry of connections in these phases.
+    fn registry_of(phases: &[Phase]) -> (Registry, Vec<Arc<Conn>>) {
+        let registry = Registry::default();
+        let conns: Vec<Arc<Conn>> = phases
+            .iter()
+            .map(|p| {
+                let conn = Arc::new(Conn::new());
+                *conn.phase() = *p;
+                registry.add(conn.clone());
+                conn
+            })
+            .collect();
+        (registry, conns)
+    }
+
+    #[test]
+    fn the_connections_waiting_longest_are_shed_and_never_one_answering_a_request() {
+        let t = Instant::now();
+        let s = Duration::from_secs;
+        let (registry, conns) = registry_of(&[
+            Phase::Busy(1),
+            Phase::Idle(t + s(2)),
+            Phase::Reading(t + s(1)),
+            Phase::Idle(t + s(3)),
+            Phase::Busy(2),
+        ]);
+        assert!(registry.shed_oldest_waiting(2));
+        let shed: Vec<bool> = conns.iter().map(|c| *c.phase() == Phase::Shed).collect();
+        assert_eq!(shed, [false, true, true, false, false]);
+        // A shed connection stays shed, whatever its I/O does next.
+        conns[1].received();
+        drop(conns[2].begin());
+        assert_eq!(*conns[1].phase(), Phase::Shed);
+        assert_eq!(*conns[2].phase(), Phase::Shed);
+
+        let (busy, _) = registry_of(&[Phase::Busy(1), Phase::Busy(3)]);
+        assert!(!busy.shed_oldest_waiting(1), "nothing to shed");
+    }
+
+    #[test]
+    fn a_connection_is_busy_until_its_last_response_is_sent_then_idle_until_bytes_come() {
+        let conn = Arc::new(Conn::new());
+        assert!(matches!(*conn.phase(), Phase::Reading(_)));
+        let first = conn.begin();
+        let second = conn.begin();
+        assert_eq!(*conn.phase(), Phase::Busy(2));
+        drop(first);
+        assert_eq!(*conn.phase(), Phase::Busy(1));
+        conn.received();
+        assert_eq!(*conn.phase(), Phase::Busy(1), "a body's bytes");
+        drop(second);
+        assert!(matches!(*conn.phase(), Phase::Idle(_)));
+        conn.received();
+        assert!(matches!(*conn.phase(), Phase::Reading(_)));
     }
 }

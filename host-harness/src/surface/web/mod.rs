@@ -182,14 +182,14 @@ impl WebServer {
         listen: &str,
         options: ServeOptions,
     ) -> std::io::Result<WebServer> {
-        let listener = std::net::TcpListener::bind(listen)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("usersync-web")
             .enable_all()
             .build()?;
+        // tokio's backlog (1,024 pending connections) rather than std's 128.
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(listen))?;
+        let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let tls = options.tls.is_some();
         let mut app = router(harness, config);
@@ -200,10 +200,6 @@ impl WebServer {
             .name("usersync-http".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => l,
-                        Err(e) => return tracing::error!("http listener: {e}"),
-                    };
                     listen::serve(listener, app, options, async {
                         let _ = stopped.await;
                     })
