@@ -270,29 +270,27 @@ fn https_with_a_certificate_and_its_key_and_the_session_cookie_is_secure() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 
     let form = format!("username=admin&password={}", PASSWORD.replace(' ', "+"));
-    let login = https(
-        &server.addr,
-        cert,
-        &format!(
-            "POST {PAGE}/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-            form.len()
-        ),
+    let login_request = format!(
+        "POST {PAGE}/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
     );
+    let login = https(&server.addr, cert, &login_request);
     assert!(login.starts_with("HTTP/1.1 303"), "{login}");
-    let cookie = login
-        .lines()
-        .find(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("set-cookie: usersync_session=")
-        })
-        .unwrap_or_else(|| panic!("no session cookie: {login}"));
+    let cookie = session_cookie(&login);
     for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(
             cookie.split("; ").any(|a| a == attribute),
             "{attribute}: {cookie}"
         );
     }
+
+    // Over plain HTTP the cookie is not `Secure` (the browser would not send it back).
+    let plain_server = serve(&[]);
+    let mut s = connect(&plain_server.addr);
+    s.write_all(login_request.as_bytes()).unwrap();
+    let cookie = session_cookie(&response(&mut s));
+    assert!(!cookie.contains("Secure"), "{cookie}");
 
     // Plain HTTP to the TLS port gets no HTTP answer.
     let mut plain = connect(&server.addr);
@@ -306,27 +304,16 @@ fn https_with_a_certificate_and_its_key_and_the_session_cookie_is_secure() {
     );
 }
 
-#[test]
-fn plain_http_cookies_are_not_secure() {
-    let server = serve(&[]);
-    let form = format!("username=admin&password={}", PASSWORD.replace(' ', "+"));
-    let mut s = connect(&server.addr);
-    write!(
-        s,
-        "POST {PAGE}/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-        form.len()
-    )
-    .unwrap();
-    let login = response(&mut s);
-    let cookie = login
+/// The `Set-Cookie` line of the session in a login's answer.
+fn session_cookie(answer: &str) -> String {
+    answer
         .lines()
         .find(|l| {
             l.to_ascii_lowercase()
                 .starts_with("set-cookie: usersync_session=")
         })
-        .unwrap_or_else(|| panic!("no session cookie: {login}"));
-    assert!(!cookie.contains("Secure"), "{cookie}");
+        .unwrap_or_else(|| panic!("no session cookie: {answer}"))
+        .to_string()
 }
 
 /// `serve ARGS` must fail before listening, saying `message` on stderr.

@@ -278,20 +278,23 @@ impl Conn {
         self.phase.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Move to the phase `f` gives (a shed connection stays shed) and wake the watcher.
+    /// Move to the phase `f` gives (a shed connection stays shed) and wake the watcher
+    /// if it changed.
     fn update(&self, f: impl FnOnce(Phase) -> Phase) {
         let mut phase = self.phase();
-        if *phase != Phase::Shed {
-            *phase = f(*phase);
+        let next = f(*phase);
+        if *phase != Phase::Shed && next != *phase {
+            *phase = next;
             self.changed.notify_one();
         }
     }
 
     /// Bytes arrived: an idle connection starts a request (and its header deadline).
     fn received(&self) {
-        if matches!(*self.phase(), Phase::Idle(_)) {
-            self.update(|_| Phase::Reading(Instant::now()));
-        }
+        self.update(|p| match p {
+            Phase::Idle(_) => Phase::Reading(Instant::now()),
+            other => other,
+        });
     }
 
     /// A request is being answered.
@@ -532,8 +535,8 @@ pub async fn serve(
             Err(_) if shared.registry.shed_oldest_waiting(shed_at_once) => {
                 shed_log.warn(|| {
                     format!(
-                        "{} connections open (the limit): closing the one waiting longest \
-                         without a request for each new one",
+                        "{} connections open (the limit): closing those waiting longest \
+                         without a request to make room for new ones",
                         limits.max_connections
                     )
                 });
