@@ -4,8 +4,9 @@
 //! - At most [`Limits::max_connections`] connections are open, below the process's
 //!   open-file limit with room left for SQLite and the Okta client. A connection over the
 //!   cap is let in by closing the open connection that has been waiting longest without
-//!   a request in flight (idle, or still sending its headers); a request being answered
-//!   is never cut off. So thousands of idle connections cannot keep an admin out: the
+//!   a request in flight (idle, or still sending its headers; 1% of the cap at once, so
+//!   that a flood does not wait for each close); a request being answered is never
+//!   cut off. So thousands of idle connections cannot keep an admin out: the
 //!   admin's new connection takes the place of the oldest of them. Only when every open
 //!   connection has a request in flight is a new one closed at once.
 //! - A connection must send a request's complete headers within
@@ -509,19 +510,15 @@ pub async fn serve(
         registry: Registry::default(),
         stop,
     });
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    // A flood sheds 1% at a time: the next new connections need not wait for a slot.
-    let shed_at_once = (limits.max_connections / 100).max(1);
-    let mut shed_log = Throttled::default();
-    let mut refused_log = Throttled::default();
+    let mut slots = Slots::new(limits.max_connections);
     let mut error_log = Throttled::default();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let stream = match stream {
+        let stream = match accepted {
             Ok((stream, _)) => stream,
             Err(e) if one_connections(&e) => continue,
             Err(e) => {
@@ -530,40 +527,67 @@ pub async fn serve(
                 continue;
             }
         };
-        let slot = match slots.clone().try_acquire_owned() {
-            Ok(slot) => Some(slot),
-            Err(_) if shared.registry.shed_oldest_waiting(shed_at_once) => {
-                shed_log.warn(|| {
-                    format!(
-                        "{} connections open (the limit): closing those waiting longest \
-                         without a request to make room for new ones",
-                        limits.max_connections
-                    )
-                });
-                tokio::time::timeout(SHED_WAIT, slots.clone().acquire_owned())
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-            }
-            Err(_) => None,
-        };
-        match slot {
-            Some(slot) => {
-                tokio::spawn(connection(stream, slot, shared.clone()));
-            }
-            None => refused_log.warn(|| {
-                format!(
-                    "{} connections open (the limit), each answering a request: \
-                     closing new connections",
-                    limits.max_connections
-                )
-            }),
+        // Without a slot, the stream is dropped: closed at once.
+        if let Some(slot) = slots.admit(&shared.registry).await {
+            tokio::spawn(connection(stream, slot, shared.clone()));
         }
     }
     drop(listener);
     let _ = stopping.send(true);
-    // Every connection holds a slot: all of them back means all are closed.
-    let _ = slots.acquire_many(limits.max_connections as u32).await;
+    slots.all_back().await;
+}
+
+/// The connection cap: each open connection holds one slot.
+struct Slots {
+    free: Arc<Semaphore>,
+    max: usize,
+    shed_log: Throttled,
+    refused_log: Throttled,
+}
+
+impl Slots {
+    fn new(max: usize) -> Slots {
+        Slots {
+            free: Arc::new(Semaphore::new(max)),
+            max,
+            shed_log: Throttled::default(),
+            refused_log: Throttled::default(),
+        }
+    }
+
+    /// A slot for a new connection: a free one, else one that shedding frees; `None`
+    /// when every open connection is answering a request.
+    async fn admit(&mut self, registry: &Registry) -> Option<OwnedSemaphorePermit> {
+        if let Ok(slot) = self.free.clone().try_acquire_owned() {
+            return Some(slot);
+        }
+        let max = self.max;
+        // A flood sheds 1% at a time: the next new connections need not wait for a slot.
+        if !registry.shed_oldest_waiting((max / 100).max(1)) {
+            self.refused_log.warn(|| {
+                format!(
+                    "{max} connections open (the limit), each answering a request: \
+                     closing new connections"
+                )
+            });
+            return None;
+        }
+        self.shed_log.warn(|| {
+            format!(
+                "{max} connections open (the limit): closing those waiting longest without \
+                 a request to make room for new ones"
+            )
+        });
+        tokio::time::timeout(SHED_WAIT, self.free.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+    }
+
+    /// Wait until every slot is back: every connection has closed.
+    async fn all_back(&self) {
+        let _ = self.free.acquire_many(self.max as u32).await;
+    }
 }
 
 /// Whether an accept error is about one connection only (the next accept may succeed).
