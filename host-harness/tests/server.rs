@@ -153,7 +153,7 @@ fn a_connection_that_does_not_send_its_headers_in_time_is_closed() {
     assert!(closed_by_server(&mut partial));
     let took = start.elapsed();
     assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        took >= Duration::from_millis(900) && took < Duration::from_secs(10),
         "{took:?}"
     );
 
@@ -170,7 +170,7 @@ fn a_connection_that_does_not_send_its_headers_in_time_is_closed() {
     }
     assert!(cut || closed_by_server(&mut trickle));
     assert!(
-        start.elapsed() < Duration::from_secs(5),
+        start.elapsed() < Duration::from_secs(10),
         "{:?}",
         start.elapsed()
     );
@@ -179,7 +179,7 @@ fn a_connection_that_does_not_send_its_headers_in_time_is_closed() {
     let mut silent = connect(&server.addr);
     let start = Instant::now();
     assert!(closed_by_server(&mut silent));
-    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(start.elapsed() < Duration::from_secs(10));
 
     // A keep-alive connection between requests has the idle timeout, not the header one:
     // 2 s after its answer (past the 1 s header timeout) it still serves a request, then
@@ -194,7 +194,7 @@ fn a_connection_that_does_not_send_its_headers_in_time_is_closed() {
     assert!(closed_by_server(&mut keep));
     let took = idle.elapsed();
     assert!(
-        took >= Duration::from_millis(3500) && took < Duration::from_secs(8),
+        took >= Duration::from_millis(3500) && took < Duration::from_secs(12),
         "{took:?}"
     );
 }

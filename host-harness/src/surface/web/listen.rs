@@ -369,12 +369,13 @@ impl Registry {
     /// `false` if every connection is answering one.
     fn shed_oldest_waiting(&self, n: usize) -> bool {
         let conns = self.conns();
-        let mut waiting: Vec<(Instant, &Arc<Conn>)> = conns
-            .values()
-            .filter_map(|c| Some((c.phase().waiting_since()?, c)))
+        // By the time they have waited, then in the order they came.
+        let mut waiting: Vec<((Instant, u64), &Arc<Conn>)> = conns
+            .iter()
+            .filter_map(|(id, c)| Some(((c.phase().waiting_since()?, *id), c)))
             .collect();
         if waiting.len() > n {
-            waiting.select_nth_unstable_by_key(n, |(since, _)| *since);
+            waiting.select_nth_unstable_by_key(n, |(order, _)| *order);
             waiting.truncate(n);
         }
         for (_, conn) in &waiting {
@@ -529,7 +530,10 @@ pub async fn serve(
         };
         // Without a slot, the stream is dropped: closed at once.
         if let Some(slot) = slots.admit(&shared.registry).await {
-            tokio::spawn(connection(stream, slot, shared.clone()));
+            // Registered here, in the order of the accepts, for the next shedding.
+            let conn = Arc::new(Conn::new());
+            let id = shared.registry.add(conn.clone());
+            tokio::spawn(connection(stream, (id, conn), slot, shared.clone()));
         }
     }
     drop(listener);
@@ -601,9 +605,12 @@ fn one_connections(e: &std::io::Error) -> bool {
 
 /// One connection, from the TLS handshake (if any) to its close: served until it ends,
 /// is shed, or misses a deadline.
-async fn connection(stream: TcpStream, slot: OwnedSemaphorePermit, shared: Arc<Shared>) {
-    let conn = Arc::new(Conn::new());
-    let id = shared.registry.add(conn.clone());
+async fn connection(
+    stream: TcpStream,
+    (id, conn): (u64, Arc<Conn>),
+    slot: OwnedSemaphorePermit,
+    shared: Arc<Shared>,
+) {
     let _ = stream.set_nodelay(true);
     let served = async {
         match &shared.tls {
