@@ -743,4 +743,32 @@ mod tests {
         conn.received();
         assert!(matches!(*conn.phase(), Phase::Reading(_)));
     }
+
+    #[tokio::test]
+    async fn at_the_cap_a_new_connection_takes_an_idle_ones_slot_or_is_refused_at_once() {
+        let mut slots = Slots::new(2);
+        let (registry, conns) = registry_of(&[Phase::Busy(1), Phase::Idle(Instant::now())]);
+        let held: Vec<_> = (0..2)
+            .map(|_| slots.free.clone().try_acquire_owned().unwrap())
+            .collect();
+        let [busy_slot, idle_slot]: [OwnedSemaphorePermit; 2] = held.try_into().unwrap();
+
+        // The idle connection is shed; its task closes it and gives its slot back.
+        let idle = conns[1].clone();
+        let closing = tokio::spawn(async move {
+            let why = idle.ended(Limits::default()).await;
+            drop(idle_slot);
+            why
+        });
+        let slot = slots.admit(&registry).await;
+        assert!(slot.is_some(), "the idle connection's slot");
+        assert!(closing.await.unwrap().starts_with("shed"));
+
+        // Every open connection answering a request: refused at its first poll (a zero
+        // timeout polls it once), not after waiting for a slot.
+        let (all_busy, _) = registry_of(&[Phase::Busy(1), Phase::Busy(1)]);
+        let refused = tokio::time::timeout(Duration::ZERO, slots.admit(&all_busy)).await;
+        assert!(matches!(refused, Ok(None)), "refused at once");
+        drop((busy_slot, slot));
+    }
 }
