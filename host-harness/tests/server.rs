@@ -200,6 +200,26 @@ fn a_connection_that_does_not_send_its_headers_in_time_is_closed() {
 }
 
 #[test]
+fn a_request_body_that_stops_coming_is_closed_after_the_header_timeout() {
+    let server = serve(&["--header-timeout", "1"]);
+    let mut s = connect(&server.addr);
+    let start = Instant::now();
+    write!(
+        s,
+        "POST {REST}/connectors HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\": \"",
+        basic()
+    )
+    .unwrap();
+    assert!(closed_by_server(&mut s));
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+}
+
+#[test]
 fn over_the_connection_cap_the_oldest_idle_connection_makes_room_for_a_request() {
     let server = serve(&["--max-connections", "50", "--header-timeout", "120"]);
     // 80 idle connections, one after the other (each accepted in turn).

@@ -12,7 +12,9 @@
 //! - A connection must send a request's complete headers within
 //!   [`Limits::header_timeout`] of being accepted, or of the first byte of its next request
 //!   (the TLS handshake counts against the first), and is closed after
-//!   [`Limits::idle_timeout`] without a request.
+//!   [`Limits::idle_timeout`] without a request. While a handler waits for a request's
+//!   body, a byte of it must come every `header_timeout` (a slow handler is never cut
+//!   off: only the wait for the client counts).
 //! - Accept errors (out of file descriptors) pause accepting for a moment instead of
 //!   ending the server; shedding and errors are logged at most once per
 //!   [`LOG_EVERY`], with the count of those not logged.
@@ -244,6 +246,9 @@ enum Phase {
     Reading(Instant),
     /// This many requests are being answered (their responses not all sent).
     Busy(usize),
+    /// As `Busy`, and since this instant the handler has been waiting for bytes of the
+    /// request's body that do not come.
+    Receiving(usize, Instant),
     /// Without a request since this instant.
     Idle(Instant),
     /// Closed to make room for a new connection.
@@ -255,7 +260,7 @@ impl Phase {
     fn waiting_since(self) -> Option<Instant> {
         match self {
             Phase::Reading(t) | Phase::Idle(t) => Some(t),
-            Phase::Busy(_) | Phase::Shed => None,
+            Phase::Busy(_) | Phase::Receiving(..) | Phase::Shed => None,
         }
     }
 }
@@ -298,10 +303,20 @@ impl Conn {
         });
     }
 
+    /// Whether the handler is waiting for body bytes that have not come: the body's
+    /// deadline runs from the first such wait until bytes come.
+    fn body_waiting(&self, waiting: bool) {
+        self.update(|p| match (p, waiting) {
+            (Phase::Busy(n), true) => Phase::Receiving(n, Instant::now()),
+            (Phase::Receiving(n, _), false) => Phase::Busy(n),
+            (other, _) => other,
+        });
+    }
+
     /// A request is being answered.
     fn begin(self: &Arc<Conn>) -> InFlight {
         self.update(|p| match p {
-            Phase::Busy(n) => Phase::Busy(n + 1),
+            Phase::Busy(n) | Phase::Receiving(n, _) => Phase::Busy(n + 1),
             _ => Phase::Busy(1),
         });
         InFlight(self.clone())
@@ -314,6 +329,9 @@ impl Conn {
             let deadline = match *self.phase() {
                 Phase::Shed => return "shed for a new connection (connection limit reached)",
                 Phase::Busy(_) => None,
+                Phase::Receiving(_, t) => {
+                    Some((t + limits.header_timeout, "request body not sent in time"))
+                }
                 Phase::Reading(t) => Some((t + limits.header_timeout, "headers not sent in time")),
                 Phase::Idle(t) => Some((t + limits.idle_timeout, "idle")),
             };
@@ -337,7 +355,7 @@ struct InFlight(Arc<Conn>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.update(|p| match p {
-            Phase::Busy(n) if n > 1 => Phase::Busy(n - 1),
+            Phase::Busy(n) | Phase::Receiving(n, _) if n > 1 => Phase::Busy(n - 1),
             _ => Phase::Idle(Instant::now()),
         });
     }
@@ -457,8 +475,43 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     }
 }
 
+/// A request's body, telling its [`Conn`] while the handler waits for bytes of it.
+struct WatchedBody {
+    inner: Incoming,
+    conn: Arc<Conn>,
+}
+
+impl hyper::body::Body for WatchedBody {
+    type Data = bytes::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, hyper::Error>>> {
+        let poll = Pin::new(&mut self.inner).poll_frame(cx);
+        self.conn.body_waiting(poll.is_pending());
+        poll
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for WatchedBody {
+    fn drop(&mut self) {
+        self.conn.body_waiting(false);
+    }
+}
+
 /// The router as a hyper service that marks its connection busy until each response
-/// has been sent (the guard goes with the response body, which hyper drops once sent).
+/// has been sent (the guard goes with the response body, which hyper drops once sent),
+/// and receiving while the handler waits for the request's body.
 #[derive(Clone)]
 struct Tracked {
     router: TowerToHyperService<Router>,
@@ -472,6 +525,8 @@ impl hyper::service::Service<hyper::Request<Incoming>> for Tracked {
 
     fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
         let in_flight = self.conn.begin();
+        let conn = self.conn.clone();
+        let req = req.map(|inner| Body::new(WatchedBody { inner, conn }));
         let answer = self.router.call(req);
         Box::pin(async move {
             let resp = answer.await?;
@@ -738,6 +793,19 @@ mod tests {
         assert_eq!(*conn.phase(), Phase::Busy(1));
         conn.received();
         assert_eq!(*conn.phase(), Phase::Busy(1), "a body's bytes");
+        // The handler waits for body bytes: the body's deadline runs until some come.
+        conn.body_waiting(true);
+        let Phase::Receiving(1, since) = *conn.phase() else {
+            panic!("{:?}", conn.phase())
+        };
+        conn.body_waiting(true);
+        assert_eq!(
+            *conn.phase(),
+            Phase::Receiving(1, since),
+            "still since then"
+        );
+        conn.body_waiting(false);
+        assert_eq!(*conn.phase(), Phase::Busy(1));
         drop(second);
         assert!(matches!(*conn.phase(), Phase::Idle(_)));
         conn.received();
