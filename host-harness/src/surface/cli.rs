@@ -123,7 +123,8 @@ pub enum Command {
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
         /// Seconds a connection has to send a request's headers (the TLS handshake
-        /// included), from its accept or from the first byte of its next request.
+        /// included), from its accept or from the first byte of its next request; also
+        /// the longest pause in a request's body.
         #[arg(long, default_value_t = 10)]
         header_timeout: u64,
         /// Seconds a keep-alive connection stays open without a request.
