@@ -130,6 +130,24 @@ pub enum Command {
         /// ($argon2id$...).
         #[arg(long)]
         admin_password_file: Option<PathBuf>,
+        /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Seconds a connection has to send a request's headers (the TLS handshake
+        /// included), from its accept or from the first byte of its next request; also
+        /// the longest pause in a request's body.
+        #[arg(long, default_value_t = 10)]
+        header_timeout: u64,
+        /// Seconds a keep-alive connection stays open without a request.
+        #[arg(long, default_value_t = 60)]
+        idle_timeout: u64,
+        /// Most open connections; over it, the one waiting longest without a request is
+        /// closed for each new one [default: 1000, or what the open-file limit leaves]
+        #[arg(long)]
+        max_connections: Option<usize>,
     },
     /// Write every connector's settings as JSON; the API tokens are redacted unless
     /// --include-secrets.
@@ -648,12 +666,23 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             listen,
             admin_user,
             admin_password_file,
+            tls_cert,
+            tls_key,
+            header_timeout,
+            idle_timeout,
+            max_connections,
         } => serve(
             h,
             *check_every,
             listen,
             admin_user,
             admin_password_file,
+            serve_options(
+                tls_cert.as_deref().zip(tls_key.as_deref()),
+                *header_timeout,
+                *idle_timeout,
+                *max_connections,
+            )?,
             out,
         ),
         Command::Export {
@@ -746,6 +775,7 @@ fn serve(
     listen: &str,
     admin_user: &str,
     admin_password_file: &Option<PathBuf>,
+    options: crate::surface::web::ServeOptions,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let config = crate::surface::web::WebConfig {
@@ -753,8 +783,8 @@ fn serve(
         admin_password: admin_password(admin_password_file)?,
         throttle: Default::default(),
     };
-    let server =
-        crate::surface::web::WebServer::start(h.clone(), config, listen).map_err(|e| CliError {
+    let server = crate::surface::web::WebServer::start_with(h.clone(), config, listen, options)
+        .map_err(|e| CliError {
             message: format!("cannot serve on {listen}: {e}"),
             code: 1,
         })?;
@@ -786,6 +816,27 @@ fn serve(
     });
     server.wait();
     Ok(())
+}
+
+/// How `serve` listens: its connection limits and TLS (a certificate and its key, read
+/// and checked before it listens).
+fn serve_options(
+    tls: Option<(&std::path::Path, &std::path::Path)>,
+    header_timeout: u64,
+    idle_timeout: u64,
+    max_connections: Option<usize>,
+) -> Result<crate::surface::web::ServeOptions, CliError> {
+    let limits = crate::surface::web::Limits::new(
+        std::time::Duration::from_secs(header_timeout),
+        std::time::Duration::from_secs(idle_timeout),
+        max_connections,
+    )
+    .map_err(|e| CliError::usage(e.to_string()))?;
+    let tls = tls
+        .map(|(cert, key)| crate::surface::web::Tls::from_pem_files(cert, key))
+        .transpose()
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    Ok(crate::surface::web::ServeOptions { limits, tls })
 }
 
 /// The admin password of `serve`: --admin-password-file, else USERSYNC_ADMIN_PASSWORD.

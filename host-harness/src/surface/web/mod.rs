@@ -7,6 +7,9 @@
 //! session cookie from its login form (or Basic), and every page POST must carry the
 //! session's CSRF token (`atl_token` field or `X-CSRF-Token` header), or gets 403.
 //!
+//! `serve` listens through [`listen`]: a cap on open connections, header and idle
+//! timeouts, and TLS if given a certificate.
+//!
 //! The page is maud templates (`html`, `views`, `form_page`) with its stylesheet and
 //! script in `assets`, so that its Content-Security-Policy allows no inline script.
 
@@ -16,6 +19,7 @@ mod form;
 mod form_page;
 pub mod html;
 pub mod json;
+pub mod listen;
 pub mod openapi;
 pub mod page;
 pub mod rest;
@@ -27,6 +31,8 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use axum_extra::extract::cookie::Cookie;
+pub use listen::{Limits, ServeOptions, Tls};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -137,47 +143,81 @@ async fn security_headers(req: Request, next: Next) -> Response {
     resp
 }
 
+/// Over TLS, every cookie the server sets is `Secure` (the browser sends it back over
+/// TLS only), whichever handler built it.
+async fn secure_cookies(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let headers = resp.headers_mut();
+    let set: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for value in set {
+        let secured = value
+            .to_str()
+            .ok()
+            .and_then(|v| Cookie::parse(v).ok())
+            .and_then(|mut cookie| {
+                cookie.set_secure(true);
+                HeaderValue::try_from(cookie.to_string()).ok()
+            });
+        headers.append(header::SET_COOKIE, secured.unwrap_or(value));
+    }
+    resp
+}
+
 /// A running HTTP server (REST API + admin page) on its own thread; stopped when dropped.
 pub struct WebServer {
     addr: SocketAddr,
+    tls: bool,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl WebServer {
-    /// Listen on `listen` (`127.0.0.1:0` picks a free port) and serve until dropped.
+    /// Listen on `listen` (`127.0.0.1:0` picks a free port) with the default limits,
+    /// plain HTTP, and serve until dropped.
     pub fn start(harness: Harness, config: WebConfig, listen: &str) -> std::io::Result<WebServer> {
-        let listener = std::net::TcpListener::bind(listen)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        WebServer::start_with(harness, config, listen, ServeOptions::default())
+    }
+
+    /// Listen on `listen` with these limits (and TLS), and serve until dropped.
+    pub fn start_with(
+        harness: Harness,
+        config: WebConfig,
+        listen: &str,
+        options: ServeOptions,
+    ) -> std::io::Result<WebServer> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("usersync-web")
             .enable_all()
             .build()?;
+        // tokio's backlog (1,024 pending connections) rather than std's 128.
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(listen))?;
+        let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = router(harness, config);
+        let tls = options.tls.is_some();
+        let mut app = router(harness, config);
+        if tls {
+            app = app.layer(axum::middleware::from_fn(secure_cookies));
+        }
         let thread = std::thread::Builder::new()
             .name("usersync-http".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let listener = match tokio::net::TcpListener::from_std(listener) {
-                        Ok(l) => l,
-                        Err(e) => return tracing::error!("http listener: {e}"),
-                    };
-                    // The peer address reaches the handlers (the login throttle counts by it).
-                    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-                    let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                    listen::serve(listener, app, options, async {
                         let _ = stopped.await;
-                    });
-                    if let Err(e) = serve.await {
-                        tracing::error!("http server: {e}");
-                    }
+                    })
+                    .await;
                 });
                 runtime.shutdown_timeout(std::time::Duration::from_secs(1));
             })?;
         Ok(WebServer {
             addr,
+            tls,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -188,9 +228,10 @@ impl WebServer {
         self.addr
     }
 
-    /// `http://ADDR`.
+    /// `http://ADDR`, or `https://ADDR` with TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Block until the server stops (it stops only when dropped, or on a fatal error).
