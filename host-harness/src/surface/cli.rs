@@ -648,29 +648,52 @@ fn spinner(cli: &Cli, options: &mut Options) -> Option<indicatif::ProgressBar> {
     })
 }
 
-/// `usersync log RUN`: the run, its report and its log lines.
+/// `usersync log RUN`: the run, its report, its changes and its log lines. The changes
+/// are read and written a stored chunk at a time: a run of a million changes is never
+/// in memory at once.
 fn log(h: &Harness, run: i64, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let (r, log) = h.run(run)?;
-    emit(
-        out,
-        json,
-        &serde_json::json!({"run": r, "log": log}),
-        || {
-            let mut s = report::runs_table(std::slice::from_ref(&r));
-            if let Some(rep) = &r.report {
-                s.push_str(&report::sync_report(&r.connector, r.id, rep, usize::MAX));
-            }
-            for l in &log {
-                s.push_str(&format!(
-                    "{}  {:<5} {}\n",
-                    report::time(l.at),
-                    l.level,
-                    l.message
-                ));
-            }
-            s
-        },
-    )
+    let changes = h.run_change_chunks(run);
+    let written = |e: std::io::Error| CliError {
+        message: format!("writing run #{run}: {e}"),
+        code: 1,
+    };
+    let mut out = std::io::BufWriter::new(out);
+    if json {
+        let doc = serde_json::json!({"run": r, "log": log});
+        let at = ["run", "report", "changes"];
+        report::write_json_with_changes(&mut out, &doc, &at, changes)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush())
+            .map_err(written)?;
+        return Ok(());
+    }
+    let mut head = report::runs_table(std::slice::from_ref(&r));
+    if let Some(rep) = &r.report {
+        head.push_str(&report::sync_report(&r.connector, r.id, rep, 0));
+    }
+    out.write_all(terminal_safe(head).as_bytes())
+        .map_err(written)?;
+    for (i, chunk) in changes.enumerate() {
+        let mut lines = String::from(if i == 0 { "  Changes:\n" } else { "" });
+        for e in &chunk.map_err(HarnessError::from)? {
+            lines.push_str(&format!("    {}\n", report::change_line(e)));
+        }
+        out.write_all(terminal_safe(lines).as_bytes())
+            .map_err(written)?;
+    }
+    let mut tail = String::new();
+    for l in &log {
+        tail.push_str(&format!(
+            "{}  {:<5} {}\n",
+            report::time(l.at),
+            l.level,
+            l.message
+        ));
+    }
+    out.write_all(terminal_safe(tail).as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(written)
 }
 
 /// `usersync serve`: the REST API and admin page, and the scheduler, until stopped.
