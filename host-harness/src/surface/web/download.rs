@@ -23,8 +23,13 @@ const FRAME: usize = 64 * 1024;
 /// Frames written but not yet sent, at most.
 const FRAMES: usize = 4;
 
+/// Downloads written at once; more wait for a turn. Each holds a thread of the blocking
+/// pool while its client reads: without a bound, slow clients could take every thread
+/// the other requests need.
+static WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(16);
+
 /// `report.json` of `run`: the REST API's run with its whole report and `log`.
-pub fn report_json(h: &Harness, run: &Run, log: &[LogLine]) -> Response {
+pub async fn report_json(h: &Harness, run: &Run, log: &[LogLine]) -> Response {
     let doc = super::json::run_with_log(run, log);
     let changes = h.run_change_chunks(run.id);
     streamed(
@@ -32,22 +37,24 @@ pub fn report_json(h: &Harness, run: &Run, log: &[LogLine]) -> Response {
         format!("usersync-run-{}.json", run.id),
         move |w| report::write_json_with_changes(w, &doc, &["report", "changes"], changes),
     )
+    .await
 }
 
 /// `changes.csv` of run `id`.
-pub fn changes_csv(h: &Harness, id: i64) -> Response {
+pub async fn changes_csv(h: &Harness, id: i64) -> Response {
     let changes = h.run_change_chunks(id);
     streamed(
         "text/csv; charset=utf-8",
         format!("usersync-run-{id}-changes.csv"),
         move |w| report::write_changes_csv(w, changes),
     )
+    .await
 }
 
 /// A 200 attachment named `filename` whose body `write` writes on the blocking pool. A
 /// failure after the first bytes can only cut the body short: the client sees it end
 /// without its last chunk of the chunked encoding, and the server logs it.
-fn streamed(
+async fn streamed(
     content_type: &'static str,
     filename: String,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static,
@@ -55,12 +62,18 @@ fn streamed(
     let (tx, mut rx) = mpsc::channel::<io::Result<Bytes>>(FRAMES);
     let failed = tx.clone();
     let name = filename.clone();
+    let turn = WRITERS
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
     tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let mut w = io::BufWriter::with_capacity(FRAME, Frames(tx));
         match write(&mut w).and_then(|()| w.flush()) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                tracing::debug!("download {name}: the client went away");
+            // The body was dropped: the client went away.
+            Err(_) if failed.is_closed() => {
+                tracing::debug!("download {name}: the client went away")
             }
             Err(e) => {
                 tracing::warn!("download {name} cut short: {e}");

@@ -368,14 +368,14 @@ async fn run(
 
 async fn csv(State(app): State<App>, Path(id): Path<String>) -> Response {
     match load_run(&app, &id).await {
-        Ok((r, _)) => super::download::changes_csv(&app.harness, r.id),
+        Ok((r, _)) => super::download::changes_csv(&app.harness, r.id).await,
         Err(resp) => resp,
     }
 }
 
 async fn report_json(State(app): State<App>, Path(id): Path<String>) -> Response {
     match load_run(&app, &id).await {
-        Ok((r, log)) => super::download::report_json(&app.harness, &r, &log),
+        Ok((r, log)) => super::download::report_json(&app.harness, &r, &log).await,
         Err(resp) => resp,
     }
 }

@@ -312,14 +312,14 @@ fn changes_json(run: &str, q: ChangeQuery, page: ChangePage) -> Value {
 async fn report_json(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
     let n = run_id(&id)?;
     let (r, log) = blocking(&app.harness, move |h| h.run(n)).await?;
-    Ok(super::download::report_json(&app.harness, &r, &log))
+    Ok(super::download::report_json(&app.harness, &r, &log).await)
 }
 
 /// Every change of the run as CSV, streamed (`changes.csv`, as the page's download).
 async fn changes_csv(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
     let n = run_id(&id)?;
     blocking(&app.harness, move |h| h.run(n)).await?;
-    Ok(super::download::changes_csv(&app.harness, n))
+    Ok(super::download::changes_csv(&app.harness, n).await)
 }
 
 async fn export(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> ApiResult {
