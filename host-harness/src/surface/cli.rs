@@ -7,6 +7,7 @@
 use crate::harness::{ErrorKind, Harness, HarnessError, Options, SyncRequest};
 use crate::host::http::Resolve;
 use crate::model::{ConnectorPatch, Credential, TokenText, Trigger, UnknownAtLogin};
+use crate::product::db::run_changes::{ChangePage, ChangeQuery};
 use crate::product::profile::Profile;
 use crate::surface::report;
 use clap::{Args, Parser, Subcommand};
@@ -594,10 +595,9 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 force: *force,
             };
 
-            let o = h.sync(connector, req)?;
-            emit(out, json, &o, || {
-                report::sync_report(connector, o.run_id, &o.report, *changes)
-            })
+            // Started and run apart: the run's changes are read only as far as shown.
+            let o = h.start_sync(connector, req)?.run()?;
+            sync(&h, connector, &o, *changes, json, out)
         }
         Command::SyncUser { connector, login } => {
             let r = h.sync_user(connector, login)?;
@@ -648,6 +648,35 @@ fn spinner(cli: &Cli, options: &mut Options) -> Option<indicatif::ProgressBar> {
     })
 }
 
+/// A sync's outcome: its report with its first `max_changes` changes, or as JSON with
+/// every change (read and written a stored chunk at a time).
+fn sync(
+    h: &Harness,
+    connector: &str,
+    o: &crate::harness::SyncOutcome,
+    max_changes: usize,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let written = |e: std::io::Error| CliError {
+        message: format!("writing run #{}: {e}", o.run_id),
+        code: 1,
+    };
+    if json {
+        let doc = serde_json::to_value(o).expect("an outcome serializes");
+        let mut out = std::io::BufWriter::new(out);
+        let changes = h.run_change_chunks(o.run_id);
+        return report::write_json_with_changes(&mut out, &doc, &["report", "changes"], changes)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush())
+            .map_err(written);
+    }
+    let shown = h.run_changes(o.run_id, ChangeQuery::first(max_changes))?;
+    let text = report::sync_report_with(connector, o.run_id, &o.report, &shown);
+    out.write_all(terminal_safe(text).as_bytes())
+        .map_err(written)
+}
+
 /// `usersync log RUN`: the run, its report, its changes and its log lines. The changes
 /// are read and written a stored chunk at a time: a run of a million changes is never
 /// in memory at once.
@@ -670,7 +699,12 @@ fn log(h: &Harness, run: i64, json: bool, out: &mut dyn Write) -> Result<(), Cli
     }
     let mut head = report::runs_table(std::slice::from_ref(&r));
     if let Some(rep) = &r.report {
-        head.push_str(&report::sync_report(&r.connector, r.id, rep, 0));
+        head.push_str(&report::sync_report_with(
+            &r.connector,
+            r.id,
+            rep,
+            &ChangePage::default(),
+        ));
     }
     out.write_all(terminal_safe(head).as_bytes())
         .map_err(written)?;

@@ -5,6 +5,7 @@
 use crate::harness::ConnectorView;
 use crate::model::{ChangeAction, ChangeEntry, Credential, SyncReport, UserSyncReport};
 use crate::product::db::DbError;
+use crate::product::db::run_changes::ChangePage;
 use crate::product::db::runs::Run;
 use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
@@ -67,8 +68,22 @@ pub fn details(e: &ChangeEntry, separator: &str) -> String {
         .join(separator)
 }
 
-/// A sync report as a short block of text; `max_changes` lines of changes at most.
+/// A sync report as a short block of text; `max_changes` lines of its changes at most.
 pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: usize) -> String {
+    let shown = ChangePage {
+        changes: r.changes.iter().take(max_changes).cloned().collect(),
+        total: r.changes.len() as u64,
+    };
+    sync_report_with(connector, run_id, r, &shown)
+}
+
+/// A sync report as a short block of text with the first of its changes, `shown`.
+pub fn sync_report_with(
+    connector: &str,
+    run_id: i64,
+    r: &SyncReport,
+    shown: &ChangePage,
+) -> String {
     let c = &r.counts;
     let kind = match r.mode {
         crate::model::SyncMode::Full => "full",
@@ -121,13 +136,14 @@ pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: us
     for w in &r.warnings {
         let _ = writeln!(s, "  warning: {w}");
     }
-    if max_changes > 0 && !r.changes.is_empty() {
+    if !shown.changes.is_empty() {
         let _ = writeln!(s, "  Changes:");
-        for e in r.changes.iter().take(max_changes) {
+        for e in &shown.changes {
             let _ = writeln!(s, "    {}", change_line(e));
         }
-        if r.changes.len() > max_changes {
-            let _ = writeln!(s, "    … and {} more", r.changes.len() - max_changes);
+        let more = shown.total.saturating_sub(shown.changes.len() as u64);
+        if more > 0 {
+            let _ = writeln!(s, "    … and {more} more");
         }
     }
     s
