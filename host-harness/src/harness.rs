@@ -479,7 +479,8 @@ impl StartedSync {
         self.run_id
     }
 
-    /// Run the sync (blocking) and record its result in the run.
+    /// Run the sync (blocking) and record its result in the run. The outcome's report
+    /// holds no changes: they are the run's ([`Harness::run_change_chunks`]).
     pub fn run(mut self) -> Result<SyncOutcome, HarnessError> {
         let result = self
             .harness
@@ -991,9 +992,12 @@ impl Harness {
         Ok(())
     }
 
-    /// Run a sync of one connector and record it as a run.
+    /// Run a sync of one connector and record it as a run; its outcome's report has
+    /// every change the run recorded (a sync in the background leaves them in the run).
     pub fn sync(&self, name: &str, req: SyncRequest) -> Result<SyncOutcome, HarnessError> {
-        self.start_sync(name, req)?.run()
+        let mut outcome = self.start_sync(name, req)?.run()?;
+        outcome.report.changes = run_changes::all(&self.db.lock(), outcome.run_id)?;
+        Ok(outcome)
     }
 
     /// Start a sync: mark the connector running and record its run, so that the run id
@@ -1047,7 +1051,7 @@ impl Harness {
             },
         );
         let denied = state.denied();
-        let mut report = match credential_first(&state, outcome(result)) {
+        let report = match credential_first(&state, outcome(result)) {
             Ok(report) => SyncReport::from(report),
             Err(e) => return Err(failed(e, Some(&mut state))?),
         };
@@ -1070,7 +1074,6 @@ impl Harness {
                 return Err(failed(e, Some(&mut state))?);
             }
         }
-        report.changes = run_changes::all(&self.db.lock(), run_id)?;
         Ok(SyncOutcome {
             run_id,
             report,
@@ -1189,14 +1192,26 @@ impl Harness {
         Ok(runs::list(&self.db.lock(), id, limit)?)
     }
 
-    /// One run and its log; its report's changes are the run's recorded changes.
+    /// One run and its log. Its report's changes are not read (a run may hold a million):
+    /// page through them with [`Harness::run_changes`] or read them all, a chunk at a
+    /// time, with [`Harness::run_change_chunks`].
     pub fn run(&self, id: i64) -> Result<(runs::Run, Vec<runs::LogLine>), HarnessError> {
         let conn = self.db.lock();
-        let mut run = runs::get(&conn, id)?.ok_or(HarnessError::UnknownRun(id))?;
-        if let Some(report) = run.report.as_mut() {
-            report.changes = run_changes::all(&conn, id)?;
-        }
+        let run = runs::get(&conn, id)?.ok_or(HarnessError::UnknownRun(id))?;
         let log = runs::log_lines(&conn, id)?;
         Ok((run, log))
+    }
+
+    /// Every change of run `run_id`, in apply order, a stored chunk at a time.
+    pub fn run_change_chunks(&self, run_id: i64) -> run_changes::Chunks {
+        run_changes::Chunks::new(self.db.clone(), run_id)
+    }
+
+    /// How many changes of each action run `run_id` has.
+    pub fn run_action_totals(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(model::ChangeAction, u64)>, HarnessError> {
+        Ok(run_changes::action_totals(&self.db.lock(), run_id)?)
     }
 }

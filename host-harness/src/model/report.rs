@@ -17,7 +17,7 @@ pub enum SyncMode {
 }
 
 /// What a change does. Its kebab-case name is also its stored name (`run_changes.action`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::VariantArray)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeAction {
     /// A new user.

@@ -8,6 +8,7 @@ use crate::harness::{ErrorKind, Harness, HarnessError, Options, SyncRequest};
 use crate::host::http::Resolve;
 use crate::model::{ConnectorPatch, Credential, TokenText, Trigger, UnknownAtLogin};
 use crate::product::db::key::KeySource;
+use crate::product::db::run_changes::{ChangePage, ChangeQuery};
 use crate::product::profile::Profile;
 use crate::surface::report;
 use crate::surface::web::auth::Password;
@@ -647,10 +648,9 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 force: *force,
             };
 
-            let o = h.sync(connector, req)?;
-            emit(out, json, &o, || {
-                report::sync_report(connector, o.run_id, &o.report, *changes)
-            })
+            // Started and run apart: the run's changes are read only as far as shown.
+            let o = h.start_sync(connector, req)?.run()?;
+            sync(&h, connector, &o, *changes, json, out)
         }
         Command::SyncUser { connector, login } => {
             let r = h.sync_user(connector, login)?;
@@ -743,29 +743,86 @@ fn spinner(cli: &Cli, options: &mut Options) -> Option<indicatif::ProgressBar> {
     })
 }
 
-/// `usersync log RUN`: the run, its report and its log lines.
+/// A sync's outcome: its report with its first `max_changes` changes, or as JSON with
+/// every change (read and written a stored chunk at a time).
+fn sync(
+    h: &Harness,
+    connector: &str,
+    o: &crate::harness::SyncOutcome,
+    max_changes: usize,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let written = |e: std::io::Error| CliError {
+        message: format!("writing run #{}: {e}", o.run_id),
+        code: 1,
+    };
+    if json {
+        let doc = serde_json::to_value(o).expect("an outcome serializes");
+        let mut out = std::io::BufWriter::new(out);
+        let changes = h.run_change_chunks(o.run_id);
+        return report::write_json_with_changes(&mut out, &doc, &["report", "changes"], changes)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush())
+            .map_err(written);
+    }
+    let shown = h.run_changes(o.run_id, ChangeQuery::first(max_changes))?;
+    let text = report::sync_report_with(connector, o.run_id, &o.report, &shown);
+    out.write_all(terminal_safe(text).as_bytes())
+        .map_err(written)
+}
+
+/// `usersync log RUN`: the run, its report, its changes and its log lines. The changes
+/// are read and written a stored chunk at a time: a run of a million changes is never
+/// in memory at once.
 fn log(h: &Harness, run: i64, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let (r, log) = h.run(run)?;
-    emit(
-        out,
-        json,
-        &serde_json::json!({"run": r, "log": log}),
-        || {
-            let mut s = report::runs_table(std::slice::from_ref(&r));
-            if let Some(rep) = &r.report {
-                s.push_str(&report::sync_report(&r.connector, r.id, rep, usize::MAX));
-            }
-            for l in &log {
-                s.push_str(&format!(
-                    "{}  {:<5} {}\n",
-                    report::time(l.at),
-                    l.level,
-                    l.message
-                ));
-            }
-            s
-        },
-    )
+    let changes = h.run_change_chunks(run);
+    let written = |e: std::io::Error| CliError {
+        message: format!("writing run #{run}: {e}"),
+        code: 1,
+    };
+    let mut out = std::io::BufWriter::new(out);
+    if json {
+        let doc = serde_json::json!({"run": r, "log": log});
+        let at = ["run", "report", "changes"];
+        report::write_json_with_changes(&mut out, &doc, &at, changes)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush())
+            .map_err(written)?;
+        return Ok(());
+    }
+    let mut head = report::runs_table(std::slice::from_ref(&r));
+    if let Some(rep) = &r.report {
+        head.push_str(&report::sync_report_with(
+            &r.connector,
+            r.id,
+            rep,
+            &ChangePage::default(),
+        ));
+    }
+    out.write_all(terminal_safe(head).as_bytes())
+        .map_err(written)?;
+    for (i, chunk) in changes.enumerate() {
+        let mut lines = String::from(if i == 0 { "  Changes:\n" } else { "" });
+        for e in &chunk.map_err(HarnessError::from)? {
+            lines.push_str(&format!("    {}\n", report::change_line(e)));
+        }
+        out.write_all(terminal_safe(lines).as_bytes())
+            .map_err(written)?;
+    }
+    let mut tail = String::new();
+    for l in &log {
+        tail.push_str(&format!(
+            "{}  {:<5} {}\n",
+            report::time(l.at),
+            l.level,
+            l.message
+        ));
+    }
+    out.write_all(terminal_safe(tail).as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(written)
 }
 
 /// `usersync serve`: the REST API and admin page, and the scheduler, until stopped.

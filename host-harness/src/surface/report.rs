@@ -1,8 +1,15 @@
-//! Human-readable renderings of sync reports, runs and connectors for the CLI and demo.
+//! Human-readable renderings of sync reports, runs and connectors for the CLI and demo,
+//! and a run's documents (its report as JSON, its changes as CSV) written a stored chunk
+//! of changes at a time, so that a run of a million changes is never in memory at once.
 
 use crate::harness::ConnectorView;
 use crate::model::{ChangeAction, ChangeEntry, Credential, SyncReport, UserSyncReport};
+use crate::product::db::DbError;
+use crate::product::db::run_changes::ChangePage;
 use crate::product::db::runs::Run;
+use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::Value;
+use std::cell::RefCell;
 use std::fmt::Write;
 
 fn secs(ms: u64) -> String {
@@ -61,8 +68,22 @@ pub fn details(e: &ChangeEntry, separator: &str) -> String {
         .join(separator)
 }
 
-/// A sync report as a short block of text; `max_changes` lines of changes at most.
+/// A sync report as a short block of text; `max_changes` lines of its changes at most.
 pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: usize) -> String {
+    let shown = ChangePage {
+        changes: r.changes.iter().take(max_changes).cloned().collect(),
+        total: r.changes.len() as u64,
+    };
+    sync_report_with(connector, run_id, r, &shown)
+}
+
+/// A sync report as a short block of text with the first of its changes, `shown`.
+pub fn sync_report_with(
+    connector: &str,
+    run_id: i64,
+    r: &SyncReport,
+    shown: &ChangePage,
+) -> String {
     let c = &r.counts;
     let kind = match r.mode {
         crate::model::SyncMode::Full => "full",
@@ -115,13 +136,14 @@ pub fn sync_report(connector: &str, run_id: i64, r: &SyncReport, max_changes: us
     for w in &r.warnings {
         let _ = writeln!(s, "  warning: {w}");
     }
-    if max_changes > 0 && !r.changes.is_empty() {
+    if !shown.changes.is_empty() {
         let _ = writeln!(s, "  Changes:");
-        for e in r.changes.iter().take(max_changes) {
+        for e in &shown.changes {
             let _ = writeln!(s, "    {}", change_line(e));
         }
-        if r.changes.len() > max_changes {
-            let _ = writeln!(s, "    … and {} more", r.changes.len() - max_changes);
+        let more = shown.total.saturating_sub(shown.changes.len() as u64);
+        if more > 0 {
+            let _ = writeln!(s, "    … and {more} more");
         }
     }
     s
@@ -298,4 +320,204 @@ pub fn connector(v: &ConnectorView) -> String {
         );
     }
     s
+}
+
+/// A run's changes in apply order, a chunk at a time (`run_changes::Chunks`).
+pub trait ChangeChunks: Iterator<Item = Result<Vec<ChangeEntry>, DbError>> {}
+impl<I: Iterator<Item = Result<Vec<ChangeEntry>, DbError>>> ChangeChunks for I {}
+
+/// Write `doc` to `w` as pretty JSON with the array at `at` (object keys from the top,
+/// the last one the array's, e.g. `["report", "changes"]`) holding `changes`, serialized
+/// as they are read. A `doc` without that key (a run without a report) is written as it is.
+pub fn write_json_with_changes(
+    w: impl std::io::Write,
+    doc: &Value,
+    at: &[&str],
+    changes: impl ChangeChunks,
+) -> std::io::Result<()> {
+    let changes = RefCell::new(changes);
+    let spliced = Spliced {
+        value: doc,
+        at,
+        changes: &changes,
+    };
+    serde_json::to_writer_pretty(w, &spliced).map_err(std::io::Error::from)
+}
+
+/// A JSON value whose array at `at` is `changes`.
+struct Spliced<'a, I> {
+    value: &'a Value,
+    at: &'a [&'a str],
+    changes: &'a RefCell<I>,
+}
+
+impl<I: ChangeChunks> Serialize for Spliced<'_, I> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (Some((key, rest)), Value::Object(map)) = (self.at.split_first(), self.value) else {
+            return self.value.serialize(s);
+        };
+        let mut m = s.serialize_map(Some(map.len()))?;
+        for (k, v) in map {
+            match (k == key, rest.is_empty()) {
+                (false, _) => m.serialize_entry(k, v)?,
+                (true, true) => m.serialize_entry(k, &Streamed(self.changes))?,
+                (true, false) => m.serialize_entry(
+                    k,
+                    &Spliced {
+                        value: v,
+                        at: rest,
+                        changes: self.changes,
+                    },
+                )?,
+            }
+        }
+        m.end()
+    }
+}
+
+/// The changes as a JSON array, read while it is written.
+struct Streamed<'a, I>(&'a RefCell<I>);
+
+impl<I: ChangeChunks> Serialize for Streamed<'_, I> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for chunk in &mut *self.0.borrow_mut() {
+            for e in &chunk.map_err(S::Error::custom)? {
+                seq.serialize_element(e)?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// A cell as a spreadsheet shows it as text: a leading `=`, `+`, `-` or `@` would make it
+/// a formula (CSV injection), so such a cell gets a `'` in front.
+fn not_a_formula(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+/// Write a run's changes to `w` as CSV (action, target, group, details; lines ending in
+/// CRLF), a chunk at a time.
+pub fn write_changes_csv(
+    w: impl std::io::Write,
+    changes: impl ChangeChunks,
+) -> std::io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(w);
+    w.write_record(["action", "target", "group", "details"])?;
+    for chunk in changes {
+        for e in &chunk.map_err(std::io::Error::other)? {
+            let group = e.group.as_deref().unwrap_or_default();
+            let details = details(e, "; ");
+            let cells = [action_name(e.action), &e.target, group, &details].map(not_a_formula);
+            w.write_record(cells.iter().map(|c| c.as_bytes()))?;
+        }
+    }
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::report::FieldChange;
+    use serde_json::json;
+
+    fn change(action: ChangeAction, target: &str) -> ChangeEntry {
+        ChangeEntry {
+            action,
+            target: target.into(),
+            group: None,
+            fields: Vec::new(),
+        }
+    }
+
+    fn csv(changes: Vec<Vec<ChangeEntry>>) -> String {
+        let mut out = Vec::new();
+        write_changes_csv(&mut out, changes.into_iter().map(Ok)).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn csv_quotes_cells_and_defuses_formulas() {
+        let change = ChangeEntry {
+            group: Some("sales, \"west\"".into()),
+            fields: vec![FieldChange {
+                field: "title".into(),
+                old: None,
+                new: Some("-1".into()),
+            }],
+            ..change(ChangeAction::UpdateUser, "=HYPERLINK(\"http://evil\")")
+        };
+        assert_eq!(
+            csv(vec![vec![change]]),
+            "action,target,group,details\r\n\
+             update user,\"'=HYPERLINK(\"\"http://evil\"\")\",\"sales, \"\"west\"\"\",title: ∅ → -1\r\n"
+        );
+        assert_eq!(csv(Vec::new()), "action,target,group,details\r\n");
+    }
+
+    #[test]
+    fn csv_and_json_hold_every_chunk_in_order() {
+        let chunks = vec![
+            vec![change(ChangeAction::CreateUser, "ann")],
+            vec![
+                change(ChangeAction::AddMembership, "ann"),
+                change(ChangeAction::AddMembership, "+bob"),
+            ],
+        ];
+        assert_eq!(
+            csv(chunks.clone()),
+            "action,target,group,details\r\ncreate user,ann,,\r\n\
+             add membership,ann,,\r\nadd membership,'+bob,,\r\n"
+        );
+        let doc = json!({"id": 1, "report": {"changes": [], "writes": 3}, "log": []});
+        let mut out = Vec::new();
+        write_json_with_changes(
+            &mut out,
+            &doc,
+            &["report", "changes"],
+            chunks.clone().into_iter().map(Ok),
+        )
+        .unwrap();
+        let mut want = doc.clone();
+        want["report"]["changes"] = json!(chunks.concat());
+        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), want);
+        // Pretty, one field a line, as the page's download always was.
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\n        \"target\": \"+bob\",\n"), "{text}");
+        // Without a report, the document as it is.
+        let failed = json!({"id": 2, "error": "no"});
+        let mut out = Vec::new();
+        write_json_with_changes(
+            &mut out,
+            &failed,
+            &["report", "changes"],
+            chunks.into_iter().map(Ok),
+        )
+        .unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), failed);
+    }
+
+    #[test]
+    fn a_failed_read_fails_the_write() {
+        let failing = std::iter::once(Err(DbError {
+            context: "reading the run's changes".into(),
+            source: rusqlite::Error::InvalidQuery,
+        }));
+        let e = write_changes_csv(Vec::new(), failing).unwrap_err();
+        assert!(e.to_string().contains("reading the run's changes"), "{e}");
+        let doc = json!({"report": {"changes": []}});
+        let failing = std::iter::once(Err(DbError {
+            context: "reading the run's changes".into(),
+            source: rusqlite::Error::InvalidQuery,
+        }));
+        let e =
+            write_json_with_changes(Vec::new(), &doc, &["report", "changes"], failing).unwrap_err();
+        assert!(e.to_string().contains("reading the run's changes"), "{e}");
+    }
 }

@@ -66,7 +66,11 @@ impl Scheduler {
             trigger: crate::model::Trigger::Schedule,
             force: false,
         };
-        let result = self.harness.sync(name, request);
+        // Started and run apart so that the run's changes are never read (see `sync`).
+        let result = self
+            .harness
+            .start_sync(name, request)
+            .and_then(crate::harness::StartedSync::run);
         if !matches!(result, Err(HarnessError::AlreadyRunning(_))) {
             schedule::set_last_fire(&self.harness.db().lock(), c.id, now)?;
         }

@@ -9,7 +9,7 @@
 //! chunk by index (`first`, or `first_of_action` when filtered by action) and decodes
 //! only the chunks it shows.
 
-use super::{Context, DbError};
+use super::{Context, Db, DbError};
 use crate::model::report::FieldChange;
 use crate::model::{ChangeAction, ChangeEntry};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -126,14 +126,15 @@ fn bad_column(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> ru
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
 }
 
+/// The action of a stored name.
+fn stored_action(name: &str) -> rusqlite::Result<ChangeAction> {
+    ChangeAction::parse(name)
+        .ok_or_else(|| bad_column(0, std::io::Error::other(format!("unknown action `{name}`"))))
+}
+
 /// The changes of one chunk row (its action and JSON body), from its `skip`th on.
 fn decode(action: &str, body: &str, skip: usize) -> rusqlite::Result<Vec<ChangeEntry>> {
-    let action = ChangeAction::parse(action).ok_or_else(|| {
-        bad_column(
-            0,
-            std::io::Error::other(format!("unknown action `{action}`")),
-        )
-    })?;
+    let action = stored_action(action)?;
     let stored: Vec<Stored> = serde_json::from_str(body).map_err(|e| bad_column(2, e))?;
     Ok(stored
         .into_iter()
@@ -145,6 +146,93 @@ fn decode(action: &str, body: &str, skip: usize) -> rusqlite::Result<Vec<ChangeE
             fields,
         })
         .collect())
+}
+
+/// The stored chunk of run `run_id` that starts at change `from` or, if none does, the
+/// next one after it: its first change's number and its changes (none past the last).
+pub fn chunk_from(
+    conn: &Connection,
+    run_id: i64,
+    from: u64,
+) -> Result<Option<(u64, Vec<ChangeEntry>)>, DbError> {
+    let row: Option<(i64, String, String)> = conn
+        .prepare_cached(
+            "SELECT first, action, changes FROM run_change_chunks \
+             WHERE run_id = ?1 AND first >= ?2 ORDER BY first LIMIT 1",
+        )
+        .and_then(|mut st| {
+            st.query_row(params![run_id, from.min(i64::MAX as u64) as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+        })
+        .ctx("reading the run's changes")?;
+    row.map(|(first, action, body)| {
+        let changes = decode(&action, &body, 0).ctx("reading the run's changes")?;
+        Ok((first as u64, changes))
+    })
+    .transpose()
+}
+
+/// Every change of a run, a stored chunk at a time, each read under a lock of the
+/// database of its own: a download of a million changes holds one chunk in memory and
+/// lets every other request (and a sync) have the database between two chunks.
+pub struct Chunks {
+    db: Db,
+    run_id: i64,
+    /// The number of the next change to read; none once the last chunk is read or a
+    /// read failed.
+    next: Option<u64>,
+}
+
+impl Chunks {
+    /// The changes of run `run_id` from its first on.
+    pub fn new(db: Db, run_id: i64) -> Chunks {
+        Chunks {
+            db,
+            run_id,
+            next: Some(0),
+        }
+    }
+}
+
+impl Iterator for Chunks {
+    type Item = Result<Vec<ChangeEntry>, DbError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let from = self.next.take()?;
+        match chunk_from(&self.db.lock(), self.run_id, from) {
+            Ok(Some((first, changes))) => {
+                self.next = Some(first + changes.len() as u64);
+                Some(Ok(changes))
+            }
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// How many changes of each action run `run_id` has, in the actions' order.
+pub fn action_totals(conn: &Connection, run_id: i64) -> Result<Vec<(ChangeAction, u64)>, DbError> {
+    let mut st = conn
+        .prepare_cached(
+            "SELECT action, sum(count) FROM run_change_chunks WHERE run_id = ?1 GROUP BY action",
+        )
+        .ctx("counting the run's changes")?;
+    let rows = st
+        .query_map([run_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })
+        .ctx("counting the run's changes")?;
+    let mut totals = rows
+        .map(|row| {
+            let (name, n) = row?;
+            Ok((stored_action(&name)?, n as u64))
+        })
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .ctx("counting the run's changes")?;
+    totals.sort_by_key(|(a, _)| *a as u8);
+    Ok(totals)
 }
 
 /// A page of run `run_id`'s changes, with the query's total.
@@ -295,5 +383,34 @@ mod tests {
             .unwrap();
         let n = CHUNK as i64;
         assert_eq!(chunks, [(0, n), (n, n), (2 * n, n / 2), (5 * n / 2, 3)]);
+    }
+
+    #[test]
+    fn chunks_read_every_change_in_order_and_totals_count_each_action() {
+        let db = Db::in_memory().unwrap();
+        let id = run(&db);
+        let users: Vec<ChangeEntry> = (0..CHUNK + 2)
+            .map(|i| change(ChangeAction::CreateUser, &format!("u{i}")))
+            .collect();
+        let members = [change(ChangeAction::AddMembership, "u0")];
+        {
+            let conn = db.lock();
+            append(&conn, id, 0, &users).unwrap();
+            append(&conn, id, users.len() as u64, &members).unwrap();
+        }
+        let chunks: Vec<Vec<ChangeEntry>> = Chunks::new(db.clone(), id)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [CHUNK, 2, 1], "a stored chunk at a time");
+        assert_eq!(chunks.concat(), [&users[..], &members[..]].concat());
+        assert_eq!(
+            action_totals(&db.lock(), id).unwrap(),
+            [
+                (ChangeAction::CreateUser, CHUNK as u64 + 2),
+                (ChangeAction::AddMembership, 1)
+            ]
+        );
+        assert_eq!(Chunks::new(db.clone(), id + 1).count(), 0, "no such run");
     }
 }

@@ -15,6 +15,7 @@
 
 mod assets;
 pub mod auth;
+mod download;
 mod form;
 mod form_page;
 pub mod html;

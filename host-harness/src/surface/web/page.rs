@@ -9,7 +9,7 @@ use super::{App, assets, blocking, views};
 use crate::harness::{ErrorKind, HarnessError, SyncRequest};
 use crate::model::Trigger;
 use axum::extract::{Extension, Form, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -336,56 +336,46 @@ async fn load_run(
     }
 }
 
+/// A run's page: its results with a page of its changes (`?offset=&limit=&action=`).
 async fn run(
     State(app): State<App>,
     Extension(s): Extension<Caller>,
     Path(id): Path<String>,
+    Query(q): Query<Fields>,
 ) -> Response {
-    match load_run(&app, &id).await {
-        Ok((r, log)) => views::run_page(&frame(&app, Some(&s)), &r, &log).into_response(),
-        Err(resp) => resp,
-    }
-}
-
-fn download(body: impl IntoResponse, content_type: &'static str, filename: String) -> Response {
-    let mut resp = ([(header::CONTENT_TYPE, content_type)], body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
-}
-
-async fn csv(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let (r, _) = match load_run(&app, &id).await {
+    let query = match super::rest::change_query(&q, views::CHANGES_SHOWN) {
+        Ok(query) => query,
+        Err(e) => return message_page(&app, StatusCode::BAD_REQUEST, "Bad request", &e.error),
+    };
+    let (r, log) = match load_run(&app, &id).await {
         Ok(run) => run,
         Err(resp) => return resp,
     };
-    let changes = r
-        .report
-        .as_ref()
-        .map_or(&[][..], |rep| rep.changes.as_slice());
-    match views::changes_csv(changes) {
-        Ok(body) => download(
-            body,
-            "text/csv; charset=utf-8",
-            format!("usersync-run-{id}-changes.csv"),
-        ),
-        Err(e) => message_page(
-            &app,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The action failed",
-            &format!("the CSV could not be written: {e}"),
-        ),
+    let run_id = r.id;
+    let changes = blocking(&app.harness, move |h| {
+        Ok::<_, HarnessError>(views::ChangesShown {
+            page: h.run_changes(run_id, query)?,
+            totals: h.run_action_totals(run_id)?,
+            query,
+        })
+    })
+    .await;
+    match changes {
+        Ok(changes) => views::run_page(&frame(&app, Some(&s)), &r, &log, &changes).into_response(),
+        Err(e) => error_page(&app, e),
+    }
+}
+
+async fn csv(State(app): State<App>, Path(id): Path<String>) -> Response {
+    match load_run(&app, &id).await {
+        Ok((r, _)) => super::download::changes_csv(&app.harness, r.id).await,
+        Err(resp) => resp,
     }
 }
 
 async fn report_json(State(app): State<App>, Path(id): Path<String>) -> Response {
     match load_run(&app, &id).await {
-        Ok((r, log)) => {
-            let body = serde_json::to_string_pretty(&super::json::run_with_log(&r, &log))
-                .expect("serializes");
-            download(body, "application/json", format!("usersync-run-{id}.json"))
-        }
+        Ok((r, log)) => super::download::report_json(&app.harness, &r, &log).await,
         Err(resp) => resp,
     }
 }

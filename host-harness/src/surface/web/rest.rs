@@ -4,7 +4,8 @@
 use super::json::{ApiError, connector_json, parse_body, run_json, run_with_log};
 use super::{App, REST_BASE, blocking};
 use crate::harness::SyncRequest;
-use crate::model::{ConnectorPatch, Credential, Trigger};
+use crate::model::{ChangeAction, ConnectorPatch, Credential, Trigger};
+use crate::product::db::run_changes::{ChangePage, ChangeQuery};
 use crate::surface::transfer;
 use axum::Json;
 use axum::Router;
@@ -16,6 +17,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use strum::VariantArray;
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -29,6 +31,8 @@ pub fn routes(app: App) -> Router<App> {
         .route("/connectors/{name}/sync-user", post(sync_user))
         .route("/runs", get(runs))
         .route("/runs/{id}", get(run))
+        .route("/runs/{id}/report.json", get(report_json))
+        .route("/runs/{id}/changes.csv", get(changes_csv))
         .route("/export", get(export))
         .route("/import", post(import))
         .route("/openapi.json", get(super::openapi::document))
@@ -173,11 +177,26 @@ async fn sync_user(State(app): State<App>, Path(name): Path<String>, body: Bytes
     ok(json!(r))
 }
 
-fn query_number(q: &HashMap<String, String>, key: &str, default: u32) -> Result<u32, ApiError> {
+/// A query parameter as an error quotes it: its first 60 characters.
+fn quoted(v: &str) -> String {
+    match v.char_indices().nth(60) {
+        Some((at, _)) => format!("`{}`…", &v[..at]),
+        None => format!("`{v}`"),
+    }
+}
+
+fn query_number<T: std::str::FromStr>(
+    q: &HashMap<String, String>,
+    key: &str,
+    default: T,
+) -> Result<T, ApiError> {
     match q.get(key) {
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| {
-            ApiError::bad_field(key, format!("`{key}` must be a whole number, not `{v}`"))
+            ApiError::bad_field(
+                key,
+                format!("`{key}` must be a whole number, not {}", quoted(v)),
+            )
         }),
     }
 }
@@ -189,15 +208,119 @@ async fn runs(State(app): State<App>, Query(q): Query<HashMap<String, String>>) 
     ok(list.iter().map(|r| run_json(r, false)).collect())
 }
 
-async fn run(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
-    let Ok(n) = id.trim().parse::<i64>() else {
+fn run_id(id: &str) -> Result<i64, ApiError> {
+    id.trim().parse().map_err(|_| {
+        ApiError::bad_field("id", format!("the run id {} is not a number", quoted(id)))
+    })
+}
+
+/// Changes a run's answer holds when `limit` does not say.
+const CHANGES_SHOWN: u32 = 100;
+
+/// Most changes a run's answer or page holds (a bigger `limit` is cut to it).
+pub(crate) const CHANGES_MAX: u32 = 1000;
+
+/// The page of changes a run's answer (or page) holds: `?offset=&limit=&action=`,
+/// `shown` changes unless `limit` says; any other parameter, or a bad value, is a 400
+/// naming it.
+pub(crate) fn change_query(
+    q: &HashMap<String, String>,
+    shown: u32,
+) -> Result<ChangeQuery, ApiError> {
+    if let Some(k) = q
+        .keys()
+        .find(|k| !["offset", "limit", "action"].contains(&k.as_str()))
+    {
         return Err(ApiError::bad_field(
-            "id",
-            format!("the run id `{id}` is not a number"),
+            k.as_str(),
+            format!(
+                "unknown parameter {}: a run's changes are paged by offset, limit and action",
+                quoted(k)
+            ),
         ));
+    }
+    let offset = query_number(q, "offset", 0u64)?;
+    let limit = query_number(q, "limit", shown)?;
+    if limit == 0 {
+        return Err(ApiError::bad_field("limit", "`limit` must be at least 1"));
+    }
+    let action = match q.get("action").map(|a| a.trim()) {
+        None | Some("") => None,
+        Some(a) => Some(ChangeAction::parse(a).ok_or_else(|| {
+            let names: Vec<String> = ChangeAction::VARIANTS.iter().map(|a| a.name()).collect();
+            ApiError::bad_field(
+                "action",
+                format!("`action` is one of {}, not {}", names.join(", "), quoted(a)),
+            )
+        })?),
     };
+    Ok(ChangeQuery {
+        offset,
+        limit: limit.min(CHANGES_MAX),
+        action,
+    })
+}
+
+/// A run with its report's counts and timings, its log, a page of its changes and the
+/// way to the next page and to the downloads (every change).
+async fn run(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let n = run_id(&id)?;
+    let query = change_query(&q, CHANGES_SHOWN)?;
+    let (r, log, page) = blocking(&app.harness, move |h| {
+        let (r, log) = h.run(n)?;
+        Ok::<_, crate::harness::HarnessError>((r, log, h.run_changes(n, query)?))
+    })
+    .await?;
+    let mut v = run_with_log(&r, &log);
+    if let Some(report) = v.get_mut("report").and_then(Value::as_object_mut) {
+        report.remove("changes");
+    }
+    let url = format!("{REST_BASE}/runs/{n}");
+    v["changes"] = changes_json(&url, query, page);
+    ok(v)
+}
+
+/// A page of a run's changes (the run's answer is at `run`): where it starts, what it
+/// holds, the link to the next page and the downloads of every change.
+fn changes_json(run: &str, q: ChangeQuery, page: ChangePage) -> Value {
+    let action = q.action.map(ChangeAction::name);
+    let end = q.offset.saturating_add(page.changes.len() as u64);
+    let next = (end < page.total).then(|| {
+        let filter = action.as_ref().map(|a| format!("&action={a}"));
+        format!(
+            "{run}?offset={end}&limit={}{}",
+            q.limit,
+            filter.unwrap_or_default()
+        )
+    });
+    json!({
+        "offset": q.offset,
+        "limit": q.limit,
+        "action": action,
+        "total": page.total,
+        "items": page.changes,
+        "next": next,
+        "json": format!("{run}/report.json"),
+        "csv": format!("{run}/changes.csv"),
+    })
+}
+
+/// The run with every change, streamed (`report.json`, as the page's download).
+async fn report_json(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
+    let n = run_id(&id)?;
     let (r, log) = blocking(&app.harness, move |h| h.run(n)).await?;
-    ok(run_with_log(&r, &log))
+    Ok(super::download::report_json(&app.harness, &r, &log).await)
+}
+
+/// Every change of the run as CSV, streamed (`changes.csv`, as the page's download).
+async fn changes_csv(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
+    let n = run_id(&id)?;
+    blocking(&app.harness, move |h| h.run(n)).await?;
+    Ok(super::download::changes_csv(&app.harness, n).await)
 }
 
 async fn export(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> ApiResult {

@@ -4,13 +4,15 @@
 
 use super::html::{Frame, PostButton, segment, status_lozenge, time};
 use crate::harness::{ConnectorView, Seats};
-use crate::model::{ChangeEntry, FailureKind, RunStatus, SyncCounts, SyncReport};
+use crate::model::{ChangeAction, ChangeEntry, FailureKind, RunStatus, SyncCounts, SyncReport};
+use crate::product::db::run_changes::{ChangePage, ChangeQuery};
 use crate::product::db::runs::{LogLine, Run};
 use crate::surface::report::action_name;
 use maud::{Markup, html};
 
-/// How many changes the results page lists (the downloads hold all).
-const SHOWN_CHANGES: usize = 1000;
+/// How many changes a page of a run's results lists unless its `limit` says (the
+/// downloads hold all).
+pub const CHANGES_SHOWN: u32 = super::rest::CHANGES_MAX;
 
 /// A notice on top of a page: (AUI message kind, text).
 pub type Notice = (&'static str, String);
@@ -207,8 +209,44 @@ fn count(c: &SyncCounts, key: &str) -> u32 {
     }
 }
 
+/// The changes a run's page shows: a page of them (of one action or all), and how many
+/// of each action the run has.
+pub struct ChangesShown {
+    /// Which changes.
+    pub query: ChangeQuery,
+    /// The changes, with the query's total.
+    pub page: ChangePage,
+    /// Changes of each action the run has.
+    pub totals: Vec<(ChangeAction, u64)>,
+}
+
+impl ChangesShown {
+    /// Changes of every action.
+    fn all(&self) -> u64 {
+        self.totals.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The run's page at `offset` of `action`'s changes (all: none), this page's limit kept.
+    fn link(
+        &self,
+        frame: &Frame<'_>,
+        r: &Run,
+        offset: u64,
+        action: Option<ChangeAction>,
+    ) -> String {
+        let mut link = format!("{}/runs/{}?offset={offset}", frame.base, r.id);
+        if self.query.limit != CHANGES_SHOWN {
+            link.push_str(&format!("&limit={}", self.query.limit));
+        }
+        if let Some(a) = action {
+            link.push_str(&format!("&action={}", a.name()));
+        }
+        link
+    }
+}
+
 /// A finished run's counts, warnings and changes (and Apply for a preview).
-fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport) -> Markup {
+fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport, shown: &ChangesShown) -> Markup {
     let apply = format!("{}/connectors/{}/sync", frame.base, segment(&r.connector));
     html! {
         p {
@@ -222,27 +260,8 @@ fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport) -> Markup {
             }
         } }
         @for w in &rep.warnings { div class="aui-message aui-message-warning" { (w) } }
-        h2 { "Changes (" (rep.changes.len()) ")" }
-        table class="aui" id="run-changes" {
-            thead { tr { th { "Action" } th { "User or group" } th { "Group" } th { "Details" } } }
-            tbody {
-                @if rep.changes.is_empty() {
-                    tr { td colspan="4" class="muted" { "No changes: the product already matches Okta." } }
-                }
-                @for e in rep.changes.iter().take(SHOWN_CHANGES) {
-                    tr {
-                        td { (action_name(e.action)) }
-                        td { (e.target) }
-                        td { (e.group.as_deref().unwrap_or_default()) }
-                        td { (details(e)) }
-                    }
-                }
-            }
-        }
-        @if rep.changes.len() > SHOWN_CHANGES {
-            p class="muted" { "… and " (rep.changes.len() - SHOWN_CHANGES) " more: download the CSV or JSON for all of them." }
-        }
-        @if rep.dry_run && r.status == RunStatus::Succeeded && !rep.changes.is_empty() {
+        (changes(frame, r, shown))
+        @if rep.dry_run && r.status == RunStatus::Succeeded && shown.all() > 0 {
             (frame.post_button(PostButton {
                 action: &apply,
                 label: "Apply these changes (sync now)",
@@ -254,13 +273,67 @@ fn results(frame: &Frame<'_>, r: &Run, rep: &SyncReport) -> Markup {
     }
 }
 
+/// A page of a run's changes: a filter by action, the table, and the way to the pages
+/// before and after.
+fn changes(frame: &Frame<'_>, r: &Run, shown: &ChangesShown) -> Markup {
+    let (q, page) = (&shown.query, &shown.page);
+    let end = q.offset.saturating_add(page.changes.len() as u64);
+    let before = q.offset.saturating_sub(u64::from(q.limit));
+    html! {
+        h2 { "Changes (" (shown.all()) ")" }
+        @if shown.totals.len() > 1 {
+            p id="change-filter" {
+                @if q.action.is_none() { strong { "All" } } @else { a href=(shown.link(frame, r, 0, None)) { "All" } }
+                @for (action, n) in &shown.totals {
+                    " · "
+                    @if q.action == Some(*action) {
+                        strong { (action_name(*action)) " (" (n) ")" }
+                    } @else {
+                        a href=(shown.link(frame, r, 0, Some(*action))) { (action_name(*action)) " (" (n) ")" }
+                    }
+                }
+            }
+        }
+        table class="aui" id="run-changes" {
+            thead { tr { th { "Action" } th { "User or group" } th { "Group" } th { "Details" } } }
+            tbody {
+                @if page.changes.is_empty() {
+                    tr { td colspan="4" class="muted" {
+                        @if shown.all() == 0 { "No changes: the product already matches Okta." }
+                        @else { "No changes here." }
+                    } }
+                }
+                @for e in &page.changes {
+                    tr {
+                        td { (action_name(e.action)) }
+                        td { (e.target) }
+                        td { (e.group.as_deref().unwrap_or_default()) }
+                        td { (details(e)) }
+                    }
+                }
+            }
+        }
+        @if page.total > u64::from(q.limit) || q.offset > 0 {
+            p id="change-pages" {
+                @if q.offset > 0 { a id="changes-previous" href=(shown.link(frame, r, before, q.action)) { "← Previous" } " " }
+                span class="muted" {
+                    @if end > q.offset { "Changes " (q.offset + 1) "–" (end) " of " (page.total) }
+                    @else { "Past the last of " (page.total) " changes" }
+                    ": download the CSV or JSON for all of them."
+                }
+                @if end < page.total { " " a id="changes-next" href=(shown.link(frame, r, end, q.action)) { "Next →" } }
+            }
+        }
+    }
+}
+
 /// A change's fields as `field: old → new; ...` (`∅` for none), as the page and CSV show them.
 pub fn details(e: &ChangeEntry) -> String {
     crate::surface::report::details(e, "; ")
 }
 
 /// A run's results page (the script reloads it while the run is running).
-pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine]) -> Markup {
+pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine], shown: &ChangesShown) -> Markup {
     let title = if r.dry_run {
         format!("Dry-run preview: run #{}", r.id)
     } else {
@@ -281,10 +354,10 @@ pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine]) -> Markup {
                     }
                 } @else {
                     div class="aui-message aui-message-success" id="run-done" {
-                        "The sync finished: " (rep.changes.len()) " changes applied."
+                        "The sync finished: " (shown.all()) " changes applied."
                     }
                 }
-                (results(frame, r, rep))
+                (results(frame, r, rep, shown))
             },
             _ => {},
         }
@@ -380,58 +453,4 @@ pub fn message_page(frame: &Frame<'_>, title: &str, text: &str) -> Markup {
         p { a href=(frame.base) { "Back to User Sync" } }
     };
     frame.page(title, body)
-}
-
-/// A cell as a spreadsheet shows it as text: a leading `=`, `+`, `-` or `@` would make it
-/// a formula (CSV injection), so such a cell gets a `'` in front.
-fn not_a_formula(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}").into()
-    } else {
-        s.into()
-    }
-}
-
-/// A run's changes as CSV (action, target, group, details), lines ending in CRLF.
-pub fn changes_csv(changes: &[ChangeEntry]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    w.write_record(["action", "target", "group", "details"])?;
-    for e in changes {
-        let group = e.group.as_deref().unwrap_or_default();
-        let details = details(e);
-        let cells = [action_name(e.action), &e.target, group, &details].map(not_a_formula);
-        w.write_record(cells.iter().map(|c| c.as_bytes()))?;
-    }
-    w.into_inner().map_err(|e| e.into_error().into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::ChangeAction;
-    use crate::model::report::FieldChange;
-
-    #[test]
-    fn csv_quotes_cells_and_defuses_formulas() {
-        let change = ChangeEntry {
-            action: ChangeAction::UpdateUser,
-            target: "=HYPERLINK(\"http://evil\")".into(),
-            group: Some("sales, \"west\"".into()),
-            fields: vec![FieldChange {
-                field: "title".into(),
-                old: None,
-                new: Some("-1".into()),
-            }],
-        };
-        let csv = String::from_utf8(changes_csv(&[change]).unwrap()).unwrap();
-        assert_eq!(
-            csv,
-            "action,target,group,details\r\n\
-             update user,\"'=HYPERLINK(\"\"http://evil\"\")\",\"sales, \"\"west\"\"\",title: ∅ → -1\r\n"
-        );
-        let empty = changes_csv(&[]).unwrap();
-        assert_eq!(empty, b"action,target,group,details\r\n");
-    }
 }

@@ -66,6 +66,27 @@ fn create_show_list_test_sync_runs_log() {
         log.contains("applied") && log.contains("create user"),
         "{log}"
     );
+    // Every change, read a chunk at a time: in `--json sync` and in `log`, text and JSON.
+    let changes = v["report"]["changes"].as_array().unwrap();
+    let created = changes
+        .iter()
+        .filter(|c| c["action"] == "create-user")
+        .count();
+    assert_eq!(v["report"]["counts"]["usersCreated"], created);
+    let logged: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["--json", "log", &run_id.to_string()])).unwrap();
+    assert_eq!(logged["run"]["report"]["changes"].as_array(), Some(changes));
+    let listed = |text: &str| {
+        let after = text.split("  Changes:\n").nth(1).unwrap_or_default();
+        after.lines().take_while(|l| l.starts_with("    ")).count()
+    };
+    assert_eq!(listed(&log), changes.len(), "{log}");
+    // The text of a sync shows its first 20 and how many more.
+    assert_eq!(listed(&dry), 21, "{dry}");
+    assert!(
+        dry.contains(&format!("    … and {} more\n", changes.len() - 20)),
+        "{dry}"
+    );
 
     let login = cli.org_login();
     let user = cli.ok(&["sync-user", "Okta", &login]);

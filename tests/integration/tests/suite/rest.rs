@@ -294,7 +294,7 @@ fn a_sync_runs_in_the_background_and_a_second_is_refused_with_409() {
             .unwrap() as usize,
         store.memberships.len()
     );
-    assert!(!done["report"]["changes"].as_array().unwrap().is_empty());
+    assert!(!done["changes"]["items"].as_array().unwrap().is_empty());
     assert!(!done["log"].as_array().unwrap().is_empty());
 
     // A dry run writes nothing; an incremental one is recorded as such.
@@ -769,7 +769,7 @@ fn settings_are_camel_case_with_lower_case_values_and_a_body_changes_only_what_i
     assert_eq!(run["kind"], "full");
     assert_eq!(run["trigger"], "api");
     assert_eq!(run["report"]["mode"], "full");
-    assert_eq!(run["report"]["changes"][0]["action"], "create-group");
+    assert_eq!(run["changes"]["items"][0]["action"], "create-group");
     assert!(run["report"]["seatsDenied"].is_array());
     assert_eq!(run["failure"], serde_json::Value::Null);
 }
@@ -831,4 +831,170 @@ fn a_domain_outside_oktas_needs_the_custom_domain_switch() {
     let v = get(&s, "/connectors/custom").json();
     assert_eq!(v["oktaDomain"], "login.example.com");
     assert_eq!(v["customDomain"], true);
+}
+
+#[test]
+fn a_runs_changes_are_paged_by_offset_limit_and_action() {
+    let s = Server::start(60, 4);
+    let r = send(&s, "POST", "/connectors/okta/sync", "{}");
+    let id = r.json()["runId"].as_i64().unwrap();
+    let done = wait_for_run(&s, id);
+    let all = serde_json::to_value(s.env.changes(id)).unwrap();
+    let all = all.as_array().unwrap();
+    let n = all.len();
+    assert!(n > 150, "{n} changes");
+    let slice =
+        |from: usize, to: usize| serde_json::Value::from(all[from.min(n)..to.min(n)].to_vec());
+
+    // The run's answer: its report's counts, not its changes, and their first page.
+    assert!(done["report"].get("changes").is_none(), "{done}");
+    let created = all.iter().filter(|c| c["action"] == "create-user").count();
+    assert_eq!(done["report"]["counts"]["usersCreated"], created);
+    let url = format!("{REST}/runs/{id}");
+    let c = &done["changes"];
+    assert_eq!(
+        (c["offset"].as_u64(), c["limit"].as_u64()),
+        (Some(0), Some(100))
+    );
+    assert_eq!(c["total"].as_u64(), Some(n as u64));
+    assert_eq!(c["action"], serde_json::Value::Null);
+    assert_eq!(c["items"], slice(0, 100));
+    assert_eq!(c["next"], format!("{url}?offset=100&limit=100"));
+    assert_eq!(c["json"], format!("{url}/report.json"));
+    assert_eq!(c["csv"], format!("{url}/changes.csv"));
+
+    // Exact slices, up to and past the end.
+    for (offset, limit) in [(0, 1), (5, 10), (n - 3, 10), (n, 5), (n + 10, 5)] {
+        let v = get(&s, &format!("/runs/{id}?offset={offset}&limit={limit}")).json();
+        let c = &v["changes"];
+        assert_eq!(
+            c["items"],
+            slice(offset, offset + limit),
+            "{offset}+{limit}"
+        );
+        assert_eq!(c["total"].as_u64(), Some(n as u64));
+        let next =
+            (offset + limit < n).then(|| format!("{url}?offset={}&limit={limit}", offset + limit));
+        assert_eq!(c["next"].as_str(), next.as_deref(), "{offset}+{limit}");
+    }
+    // Following `next` gives every change once, in order.
+    let (mut got, mut next) = (Vec::new(), Some(format!("{url}?limit=7")));
+    while let Some(link) = next {
+        let v = call("GET", s.url(&link)).admin().send().json();
+        got.extend(v["changes"]["items"].as_array().unwrap().iter().cloned());
+        next = v["changes"]["next"].as_str().map(str::to_string);
+    }
+    assert_eq!(got, *all);
+    // One action's changes, numbered among themselves.
+    let members: Vec<_> = all
+        .iter()
+        .filter(|c| c["action"] == "add-membership")
+        .cloned()
+        .collect();
+    assert!(members.len() > 10);
+    let v = get(
+        &s,
+        &format!("/runs/{id}?action=add-membership&offset=3&limit=5"),
+    )
+    .json();
+    let c = &v["changes"];
+    assert_eq!(c["action"], "add-membership");
+    assert_eq!(c["total"].as_u64(), Some(members.len() as u64));
+    assert_eq!(c["items"], serde_json::Value::from(members[3..8].to_vec()));
+    assert_eq!(
+        c["next"],
+        format!("{url}?offset=8&limit=5&action=add-membership")
+    );
+    // A limit past the most is cut to it.
+    let v = get(&s, &format!("/runs/{id}?limit=5000")).json();
+    assert_eq!(v["changes"]["limit"], 1000);
+    assert_eq!(v["changes"]["items"], slice(0, 1000));
+
+    // Bad values are 400s naming the parameter, quoting at most 60 characters of it.
+    for (query, field, says) in [
+        (
+            "offset=-1",
+            "offset",
+            "`offset` must be a whole number, not `-1`",
+        ),
+        (
+            "offset=abc",
+            "offset",
+            "`offset` must be a whole number, not `abc`",
+        ),
+        ("limit=0", "limit", "`limit` must be at least 1"),
+        (
+            "limit=many",
+            "limit",
+            "`limit` must be a whole number, not `many`",
+        ),
+        (
+            "action=CreateUser",
+            "action",
+            "`action` is one of create-user, update-user",
+        ),
+        ("page=2", "page", "unknown parameter `page`"),
+    ] {
+        let e = error(&get(&s, &format!("/runs/{id}?{query}")), 400, Some(field));
+        assert!(e.contains(says), "{query}: {e}");
+    }
+    let long = "9".repeat(5000);
+    let e = error(
+        &get(&s, &format!("/runs/{id}?offset={long}")),
+        400,
+        Some("offset"),
+    );
+    assert!(e.len() < 200, "{e}");
+    error(&get(&s, "/runs/abc/report.json"), 400, Some("id"));
+    error(&get(&s, "/runs/999/changes.csv"), 404, None);
+
+    // The downloads hold every change.
+    let json = get(&s, &format!("/runs/{id}/report.json"));
+    assert_eq!(json.header("content-type"), Some("application/json"));
+    assert!(
+        json.header("content-disposition")
+            .unwrap()
+            .contains("attachment")
+    );
+    assert_eq!(
+        json.json()["report"]["changes"],
+        serde_json::Value::from(all.clone())
+    );
+    assert_eq!(json.json()["id"], id);
+    let csv = get(&s, &format!("/runs/{id}/changes.csv"));
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(csv.body.lines().count(), n + 1);
+    assert_eq!(csv.body.matches("add membership,").count(), members.len());
+
+    // The run's page pages them too, with the links on.
+    let page = |query: &str| {
+        call("GET", s.url(&format!("{PAGE}/runs/{id}?{query}")))
+            .admin()
+            .send()
+    };
+    let p = page("action=add-membership&offset=10&limit=10");
+    assert_eq!(p.status, 200);
+    assert_eq!(
+        p.body.matches("<td>add membership</td>").count(),
+        10,
+        "{}",
+        p.body
+    );
+    assert_eq!(p.body.matches("<td>create user</td>").count(), 0);
+    assert!(p.body.contains(&format!(
+        r#"id="changes-next" href="{PAGE}/runs/{id}?offset=20&amp;limit=10&amp;action=add-membership""#
+    )), "{}", p.body);
+    assert!(p.body.contains(&format!(
+        r#"id="changes-previous" href="{PAGE}/runs/{id}?offset=0&amp;limit=10&amp;action=add-membership""#
+    )));
+    assert!(
+        p.body
+            .contains(&format!("Changes 11–20 of {}", members.len())),
+        "{}",
+        p.body
+    );
+    let p = page("");
+    assert_eq!(p.body.matches("<td>create user</td>").count(), created);
+    assert!(p.body.contains(&format!("Changes ({n})")));
+    assert_eq!(page("offset=x").status, 400);
 }

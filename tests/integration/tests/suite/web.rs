@@ -338,7 +338,7 @@ fn sync_preview_results_and_downloads() {
             .contains("attachment")
     );
     assert!(csv.body.starts_with("action,target,group,details\r\n"));
-    let changes = report.changes.len();
+    let changes = s.env.changes(id).len();
     assert_eq!(csv.body.lines().count(), changes + 1);
     assert_eq!(csv.body.matches("create user,").count() as u64, created);
     let json = page(&s, &cookie, &format!("/runs/{id}/report.json"));
