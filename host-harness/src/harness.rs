@@ -16,8 +16,8 @@ use crate::model::{
     self, ConnectionInfo, ConnectorPatch, ConnectorSettings, Failure, FailureKind, FieldError,
     Patch, RunKind, SyncError, SyncReport, Trigger, UserSyncReport,
 };
-use crate::product::db::lease::{self, Keeper};
 use crate::product::db::key::KeySource;
+use crate::product::db::lease::{self, Keeper};
 use crate::product::db::run_changes::{self, ChangePage, ChangeQuery};
 use crate::product::db::secrets::{self as stored_secrets, SecretsError};
 use crate::product::db::{self, Db, DbError, connectors, connectors::StoredConnector, runs};
@@ -538,6 +538,9 @@ impl Harness {
             seat_lock: Default::default(),
             sessions: Default::default(),
         };
+        if db.read_only() {
+            return Ok(h);
+        }
         h.upgrade_stored()?;
         match runs::close_orphaned(&h.db.lock(), db::now()) {
             Ok(_) => {}
@@ -773,6 +776,7 @@ impl Harness {
 
     /// Create a connector (and its directory) from the defaults and `patch`.
     pub fn create_connector(&self, patch: &ConnectorPatch) -> Result<ConnectorView, HarnessError> {
+        self.db.still_there()?;
         let configured = self.check(None, patch)?;
         self.check_name(&configured.settings.name, None)?;
         connectors::insert(
@@ -791,6 +795,7 @@ impl Harness {
         name: &str,
         patch: &ConnectorPatch,
     ) -> Result<ConnectorView, HarnessError> {
+        self.db.still_there()?;
         let old = self.stored(name)?;
         let (configured, new) = self.configure_patch(Some(&old), patch)?;
         self.check_name(&configured.settings.name, Some(old.id))?;
@@ -807,6 +812,7 @@ impl Harness {
 
     /// Delete a connector; its directory and users stay, detached.
     pub fn delete_connector(&self, name: &str) -> Result<(), HarnessError> {
+        self.db.still_there()?;
         let c = self.stored(name)?;
         let lease = lease::immediate(&self.db.lock(), |conn| self.take_sync_lease(conn, &c))?;
         let mut conn = self.db.lock();
@@ -1004,6 +1010,7 @@ impl Harness {
     /// is known before the sync proceeds with [`StartedSync::run`] (in any thread).
     /// Refused if a sync of the connector is running.
     pub fn start_sync(&self, name: &str, req: SyncRequest) -> Result<StartedSync, HarnessError> {
+        self.db.still_there()?;
         let c = self.stored(name)?;
         let owner = &self.leases.me().instance;
         let (lease, run_id) = lease::immediate(&self.db.lock(), |conn| {
@@ -1143,6 +1150,7 @@ impl Harness {
         name: &str,
         who: &wit::UserRef,
     ) -> Result<UserSyncReport, HarnessError> {
+        self.db.still_there()?;
         match who {
             wit::UserRef::Login(login) => model::login::check_login(login),
             wit::UserRef::OktaId(id) => model::login::check_okta_id(id),

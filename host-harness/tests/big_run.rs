@@ -116,7 +116,15 @@ fn database(dir: &Path) -> std::path::PathBuf {
     let db_handle = Db::open(&db).unwrap();
     let conn = db_handle.lock();
     let connector = connectors::by_name(&conn, "okta").unwrap().unwrap().id;
-    let run = runs::start(&conn, connector, RunKind::Full, Trigger::Manual, false, "big-run-test").unwrap();
+    let run = runs::start(
+        &conn,
+        connector,
+        RunKind::Full,
+        Trigger::Manual,
+        false,
+        "big-run-test",
+    )
+    .unwrap();
     assert_eq!(run, 1);
     conn.execute_batch("BEGIN").unwrap();
     for from in (0..CHANGES).step_by(10_000) {

@@ -98,6 +98,9 @@ pub enum Command {
         /// Okta login (or id).
         login: String,
     },
+    /// Print the argon2id hash of an admin password read from standard input (or typed
+    /// at a prompt), for `serve --admin-password-file`: the file then holds no password.
+    HashPassword,
     /// List past sync runs.
     Runs {
         /// Only this connector's runs.
@@ -149,6 +152,11 @@ pub enum Command {
         /// closed for each new one [default: 1000, or what the open-file limit leaves]
         #[arg(long)]
         max_connections: Option<usize>,
+        /// Failed logins in a row, per user name and per client address, that cost no
+        /// wait; each one after makes the next wait longer, and 7 more lock out for 15
+        /// minutes. Raise it only where every client shares one address (a proxy).
+        #[arg(long, default_value_t = 3)]
+        login_free_failures: u32,
     },
     /// Write every connector's settings as JSON; the API tokens are redacted unless
     /// --include-secrets.
@@ -626,6 +634,9 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
     if let Command::Demo(args) = &cli.command {
         return crate::surface::demo::run(args, &cli.db, options, out);
     }
+    if let Command::HashPassword = &cli.command {
+        return hash_password(out);
+    }
     let mut options = options;
     let spinner = spinner(cli, &mut options);
     let h = Harness::open_with_key(&cli.db, key_source(cli)?, options)?;
@@ -671,12 +682,18 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             header_timeout,
             idle_timeout,
             max_connections,
+            login_free_failures,
         } => serve(
             h,
             *check_every,
             listen,
-            admin_user,
-            admin_password_file,
+            crate::surface::web::WebConfig {
+                admin_user: admin_user.to_string(),
+                admin_password: admin_password(admin_password_file)?,
+                throttle: crate::surface::web::auth::Limits::with_free_failures(
+                    *login_free_failures,
+                ),
+            },
             serve_options(
                 tls_cert.as_deref().zip(tls_key.as_deref()),
                 *header_timeout,
@@ -709,7 +726,24 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         }
         #[cfg(feature = "demo")]
         Command::Demo(_) => unreachable!("handled above"),
+        Command::HashPassword => unreachable!("handled above"),
     }
+}
+
+/// `hash-password`: the argon2id hash of the password on standard input (its first
+/// line), or typed at a prompt on a terminal; at least 12 characters.
+fn hash_password(out: &mut dyn Write) -> Result<(), CliError> {
+    let stdin = std::io::stdin();
+    let typed = if std::io::IsTerminal::is_terminal(&stdin) {
+        rpassword::prompt_password("Admin password: ")
+    } else {
+        let mut line = String::new();
+        stdin.read_line(&mut line).map(|_| line)
+    };
+    let typed = typed.map_err(|e| CliError::usage(format!("cannot read the password: {e}")))?;
+    let hash = Password::hash(typed.trim_end_matches(['\r', '\n']))
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    emit(out, false, &hash, || format!("{hash}\n"))
 }
 
 /// Where the key of the stored credentials is: --secret-key-file, else
@@ -830,16 +864,10 @@ fn serve(
     h: Harness,
     check_every: u64,
     listen: &str,
-    admin_user: &str,
-    admin_password_file: &Option<PathBuf>,
+    config: crate::surface::web::WebConfig,
     options: crate::surface::web::ServeOptions,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let config = crate::surface::web::WebConfig {
-        admin_user: admin_user.to_string(),
-        admin_password: admin_password(admin_password_file)?,
-        throttle: Default::default(),
-    };
     let server = crate::surface::web::WebServer::start_with(h.clone(), config, listen, options)
         .map_err(|e| CliError {
             message: format!("cannot serve on {listen}: {e}"),

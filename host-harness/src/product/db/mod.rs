@@ -5,8 +5,8 @@
 
 pub mod connectors;
 pub mod directory;
-pub mod lease;
 pub mod key;
+pub mod lease;
 pub mod run_changes;
 pub mod runs;
 pub mod schedule;
@@ -16,7 +16,7 @@ pub mod sync_state;
 
 use key::{KeySource, SecretKey};
 use parking_lot::{ArcMutexGuard, Mutex, MutexGuard, RawMutex};
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -222,6 +222,32 @@ INSERT INTO directories (name, kind, position) VALUES ('Internal Directory', 'in
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
     key: Arc<KeySource>,
+    /// Opened read-only: the file is not writable by this process (a read-only mount, a
+    /// copy kept for inspection). Reads work; a write fails with SQLite's "readonly".
+    read_only: bool,
+    /// The file opened, to tell when it is deleted or replaced under a running process
+    /// (`None` in memory).
+    file: Option<FileId>,
+}
+
+/// A file's path and identity (device, inode) when it was opened.
+#[derive(Clone, Debug)]
+struct FileId {
+    path: std::path::PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    fn of(path: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileId {
+            path: path.to_path_buf(),
+            dev: m.dev(),
+            ino: m.ino(),
+        })
+    }
 }
 
 /// Database failures, with the operation that failed.
@@ -260,9 +286,20 @@ impl Db {
 
     /// Open the database at `path` with its credentials' key from `key`.
     pub fn open_with_key(path: &Path, key: KeySource) -> Result<Db, DbError> {
-        let conn = Connection::open(path).ctx(&format!("opening {}", path.display()))?;
-        restrict_permissions(path);
-        Self::init(conn, key)
+        let opening = format!("opening {}", path.display());
+        let (conn, read_only) = if writable(path) {
+            (Connection::open(path).ctx(&opening)?, false)
+        } else {
+            (open_read_only(path).ctx(&opening)?, true)
+        };
+        if !read_only {
+            restrict_permissions(path);
+        }
+        let db = Self::init(conn, key, read_only)?;
+        Ok(Db {
+            file: FileId::of(path),
+            ..db
+        })
     }
 
     /// A private in-memory database (tests), its credentials under a key of its own.
@@ -270,23 +307,33 @@ impl Db {
         Self::init(
             Connection::open_in_memory().ctx("opening an in-memory database")?,
             KeySource::Memory(SecretKey::generate()),
+            false,
         )
     }
 
-    fn init(conn: Connection, key: KeySource) -> Result<Db, DbError> {
+    fn init(conn: Connection, key: KeySource, read_only: bool) -> Result<Db, DbError> {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .ctx("setting the busy timeout")?;
         // A 16 MiB page cache (SQLite's default is 2 MiB): a first sync of 100,000 users
         // inserts a million memberships into two indexes, and with the default cache most
         // of those inserts re-read pages through the kernel (half its CPU time).
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-             PRAGMA cache_size = -16384;",
-        )
+        // WAL is a property of the file: a read-only connection keeps the file's.
+        let journal = if read_only {
+            ""
+        } else {
+            "PRAGMA journal_mode = WAL;"
+        };
+        conn.execute_batch(&format!(
+            "{journal} PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+             PRAGMA cache_size = -16384;"
+        ))
         .ctx("setting pragmas")?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .ctx("reading the schema version")?;
+        if read_only && (version as usize) < MIGRATIONS.len() {
+            return Err(read_only_upgrade(version));
+        }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
             let v = i + 1;
             conn.execute_batch(&format!("BEGIN; {sql} PRAGMA user_version = {v}; COMMIT;"))
@@ -296,7 +343,37 @@ impl Db {
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
             key: Arc::new(key),
+            read_only,
+            file: None,
         })
+    }
+
+    /// `Err` when the database file was deleted or replaced since it was opened: the
+    /// open connection would go on writing to a file no other process sees (and that
+    /// is lost at exit). Checked before every write the harness starts.
+    pub fn still_there(&self) -> Result<(), DbError> {
+        let Some(opened) = &self.file else {
+            return Ok(());
+        };
+        match FileId::of(&opened.path) {
+            Some(now) if (now.dev, now.ino) == (opened.dev, opened.ino) => Ok(()),
+            _ => Err(DbError {
+                context: format!("checking the database file {}", opened.path.display()),
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_NOTFOUND),
+                    Some(
+                        "it was deleted or replaced while usersync was running; nothing more is written to it: restart usersync"
+                            .into(),
+                    ),
+                ),
+            }),
+        }
+    }
+
+    /// Whether the file was opened read-only (see [`Db::open`]): the harness then
+    /// leaves out the upkeep it does at open (upgrades, closing orphaned runs).
+    pub fn read_only(&self) -> bool {
+        self.read_only
     }
 
     /// Where the key of the stored credentials is.
@@ -313,6 +390,52 @@ impl Db {
     /// apply made of several batches.
     pub fn lock_arc(&self) -> ArcMutexGuard<RawMutex, Connection> {
         self.conn.lock_arc()
+    }
+}
+
+/// A read-only connection to `path`. A WAL database needs its `-shm` file, which a
+/// read-only directory may not let SQLite create: then the file is opened `immutable`
+/// (no other process may be writing it, which a read-only file also says).
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    if conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .is_ok()
+    {
+        return Ok(conn);
+    }
+    let absolute =
+        std::path::absolute(path).map_err(|_| rusqlite::Error::InvalidPath(path.into()))?;
+    let uri = url::Url::from_file_path(&absolute)
+        .map_err(|()| rusqlite::Error::InvalidPath(path.into()))?;
+    Connection::open_with_flags(
+        format!("{uri}?immutable=1"),
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+    )
+}
+
+/// Whether this process may write the database file at `path` (a file not there yet is
+/// created, so writable).
+fn writable(path: &Path) -> bool {
+    match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// A read-only database of an earlier schema cannot be read by this version, nor
+/// upgraded.
+fn read_only_upgrade(version: i64) -> DbError {
+    let message = format!(
+        "the database is read-only and has schema version {version}; this version of usersync reads version {}: open it once with write access to upgrade it",
+        MIGRATIONS.len()
+    );
+    DbError {
+        context: "opening a read-only database".into(),
+        source: rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+            Some(message),
+        ),
     }
 }
 
@@ -367,7 +490,12 @@ mod tests {
 
     #[test]
     fn a_0_1_0_database_keeps_its_sync_state_and_run_changes() {
-        let db = Db::init(v2_database(), KeySource::Memory(SecretKey::generate())).unwrap();
+        let db = Db::init(
+            v2_database(),
+            KeySource::Memory(SecretKey::generate()),
+            false,
+        )
+        .unwrap();
         let conn = db.lock();
         let state = sync_state::load(&conn, 1).unwrap().expect("migrated");
         assert_eq!(state.version, sync_state::VERSION);

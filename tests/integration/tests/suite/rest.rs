@@ -783,7 +783,7 @@ fn errors_quote_at_most_200_characters_of_an_input() {
     for (body, field, expected) in [
         (
             format!(r#"{{"name": "x", "{long}": 1}}"#),
-            format!("{cut}"),
+            cut.clone(),
             format!("invalid request body: unknown field `{cut}`, expected one of"),
         ),
         (

@@ -2,7 +2,7 @@
 //! or an argon2 hash of one (a PHC string, `$argon2id$v=19$...`), so that the file or
 //! environment need not hold the password itself.
 
-use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 use subtle::ConstantTimeEq;
@@ -71,6 +71,20 @@ impl Password {
         Ok(Password(Kind::Plain(digest(given))))
     }
 
+    /// The argon2id hash (a PHC string: random salt, the crate's default cost) of a new
+    /// admin password of at least [`MIN_CHARS`] characters: what `usersync
+    /// hash-password` prints, for a password file that does not hold the password.
+    pub fn hash(password: &str) -> Result<String, PasswordError> {
+        let chars = password.chars().count();
+        if chars < MIN_CHARS {
+            return Err(PasswordError::TooShort(chars));
+        }
+        let hash: PasswordHash = Argon2::default()
+            .hash_password(password.as_bytes())
+            .map_err(|e| PasswordError::BadHash(e.to_string()))?;
+        Ok(hash.to_string())
+    }
+
     /// Whether checking `password` costs an argon2 computation (run it off the async
     /// threads).
     pub fn slow(&self) -> bool {
@@ -137,5 +151,22 @@ mod tests {
         assert!(!p.slow(), "matched once: later checks are digests");
         assert!(p.matches("short") && !p.matches("wrong"));
         assert!(!format!("{p:?}").contains("argon2id$"));
+    }
+
+    #[test]
+    fn hash_password_makes_an_argon2id_hash_of_a_long_enough_password() {
+        assert_eq!(
+            Password::hash("eleven char"),
+            Err(PasswordError::TooShort(11))
+        );
+        let hash = Password::hash("twelve chars").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
+        assert_ne!(
+            hash,
+            Password::hash("twelve chars").unwrap(),
+            "a salt of its own"
+        );
+        let p = Password::new(&hash).unwrap();
+        assert!(p.matches("twelve chars") && !p.matches("twelve chars "));
     }
 }

@@ -49,6 +49,19 @@ pub struct Limits {
     pub max_keys: usize,
 }
 
+impl Limits {
+    /// The defaults with `free` failures in a row before the waits (and the lockout
+    /// still 7 failures after the first wait).
+    pub fn with_free_failures(free: u32) -> Limits {
+        let d = Limits::default();
+        Limits {
+            free,
+            lock_after: free.saturating_add(d.lock_after - d.free),
+            ..d
+        }
+    }
+}
+
 impl Default for Limits {
     /// 3 free failures, then waits of 1, 2, 4, ... 32 s, then 15 minutes locked after
     /// the 10th: at most about 10 guesses an hour per user name and per address.
