@@ -13,15 +13,18 @@ const DOMAIN: &str = "acme.okta.com";
 /// The credentials' key, given to both users (a key file would be the writer's alone).
 const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
-/// `usersync --db DB --resolve … ARGS`, as a user who may not write `dir` or its files.
+/// `usersync --db DB --resolve … ARGS`, as a user who may not write the database or its
+/// directory. As root, the binary runs as `nobody` from a copy beside the database (the
+/// build's directory may be closed to other users).
 fn usersync_without_write(db: &Path, sim: &Simulator, args: &[&str]) -> Output {
-    let bin = env!("CARGO_BIN_EXE_usersync");
     let mut cmd = if rustix::process::geteuid().is_root() {
+        let copy = db.with_file_name("usersync");
         let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(copy);
         c
     } else {
-        Command::new(bin)
+        Command::new(env!("CARGO_BIN_EXE_usersync"))
     };
     cmd.arg("--db")
         .arg(db)
@@ -81,6 +84,13 @@ fn read_only_commands_work_on_a_database_that_cannot_be_written() {
     ]);
     writer(&["sync", "okta"]);
     // Readable by all, writable by none; the directory too (no -wal or -shm can be made).
+    if rustix::process::geteuid().is_root() {
+        std::fs::copy(
+            env!("CARGO_BIN_EXE_usersync"),
+            db.with_file_name("usersync"),
+        )
+        .unwrap();
+    }
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
     let before = std::fs::read(&db).unwrap();
