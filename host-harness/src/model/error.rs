@@ -160,6 +160,15 @@ impl std::error::Error for SyncError {}
 /// must not be a 2 MB answer (or log line).
 pub const MAX_QUOTED_CHARS: usize = 200;
 
+/// The first `max` characters of `value`, and `…` if that cut it (else nothing): how an
+/// error quotes the start of a refused input.
+pub fn cut(value: &str, max: usize) -> (&str, &'static str) {
+    match value.char_indices().nth(max) {
+        Some((at, _)) => (&value[..at], "…"),
+        None => (value, ""),
+    }
+}
+
 /// `message` with every span between backticks or double quotes cut to
 /// [`MAX_QUOTED_CHARS`] characters and `…`. serde's errors quote the offending field
 /// name or value whole (`unknown field `…``, `invalid type: string "…"`); this is

@@ -13,12 +13,7 @@ pub const MAX_LOGIN: usize = 255;
 const QUOTED: usize = 60;
 
 fn refused(what: &str, value: &str, why: &str) -> FieldError {
-    let quoted: String = value.chars().take(QUOTED).collect();
-    let more = if value.chars().count() > QUOTED {
-        "…"
-    } else {
-        ""
-    };
+    let (quoted, more) = super::error::cut(value, QUOTED);
     FieldError {
         field: what.into(),
         message: format!("{what} `{}`{more} {why}", quoted.escape_debug()),

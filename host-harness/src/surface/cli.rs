@@ -687,13 +687,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             h,
             *check_every,
             listen,
-            crate::surface::web::WebConfig {
-                admin_user: admin_user.to_string(),
-                admin_password: admin_password(admin_password_file)?,
-                throttle: crate::surface::web::auth::Limits::with_free_failures(
-                    *login_free_failures,
-                ),
-            },
+            web_config(admin_user, admin_password_file, *login_free_failures)?,
             serve_options(
                 tls_cert.as_deref().zip(tls_key.as_deref()),
                 *header_timeout,
@@ -708,26 +702,45 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         } => export(&h, *include_secrets, output.as_deref(), out),
         Command::Import { file } => import(&h, file, json, out),
         Command::Secrets(SecretsCommand::RotateKey { new_key_file }) => {
-            let db = h.db();
-            let r = crate::product::db::secrets::rotate(
-                &mut db.lock(),
-                db.key(),
-                new_key_file.as_deref(),
-            )
-            .map_err(HarnessError::from)?;
-            emit(out, json, &r, || {
-                format!(
-                    "Re-encrypted {} stored credentials with the new key {} in {}.\n",
-                    r.reencrypted,
-                    r.key_id,
-                    r.key_file.display()
-                )
-            })
+            rotate_key(&h, new_key_file.as_deref(), json, out)
         }
         #[cfg(feature = "demo")]
         Command::Demo(_) => unreachable!("handled above"),
         Command::HashPassword => unreachable!("handled above"),
     }
+}
+
+/// `secrets rotate-key`: every stored credential re-encrypted under a new key.
+fn rotate_key(
+    h: &Harness,
+    new_key_file: Option<&std::path::Path>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let db = h.db();
+    let r = crate::product::db::secrets::rotate(&mut db.lock(), db.key(), new_key_file)
+        .map_err(HarnessError::from)?;
+    emit(out, json, &r, || {
+        format!(
+            "Re-encrypted {} stored credentials with the new key {} in {}.\n",
+            r.reencrypted,
+            r.key_id,
+            r.key_file.display()
+        )
+    })
+}
+
+/// The admin page's and REST API's credential and login throttle, from `serve`'s options.
+fn web_config(
+    admin_user: &str,
+    admin_password_file: &Option<PathBuf>,
+    login_free_failures: u32,
+) -> Result<crate::surface::web::WebConfig, CliError> {
+    Ok(crate::surface::web::WebConfig {
+        admin_user: admin_user.to_string(),
+        admin_password: admin_password(admin_password_file)?,
+        throttle: crate::surface::web::auth::Limits::with_free_failures(login_free_failures),
+    })
 }
 
 /// `hash-password`: the argon2id hash of the password on standard input (its first
@@ -952,16 +965,12 @@ fn read_password_file(f: &std::path::Path) -> Result<String, CliError> {
             f.display()
         ))
     };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(f).map_err(cannot)?.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(CliError::usage(format!(
-                "the password file {} has mode {mode:04o}: its group or others may read it; make it the owner's alone (chmod 600 {0})",
-                f.display()
-            )));
-        }
+    let metadata = std::fs::metadata(f).map_err(cannot)?;
+    if let Some(mode) = crate::product::db::key::exposed_mode(&metadata) {
+        return Err(CliError::usage(format!(
+            "the password file {} has mode {mode:04o}: its group or others may read it; make it the owner's alone (chmod 600 {0})",
+            f.display()
+        )));
     }
     let text = std::fs::read_to_string(f).map_err(cannot)?;
     Ok(text.trim_end_matches(['\r', '\n']).to_string())

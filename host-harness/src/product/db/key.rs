@@ -262,6 +262,23 @@ pub fn old_file(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The permission bits of a secret's file (a key, the admin password) when its group or
+/// others may access it: such a file must be its owner's alone. `None` when it is, or
+/// off Unix.
+pub fn exposed_mode(metadata: &std::fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = metadata.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = metadata;
+        None
+    }
+}
+
 fn read_file(path: &Path) -> Result<SecretKey, KeyError> {
     let read = |source: std::io::Error| match source.kind() {
         std::io::ErrorKind::NotFound => KeyError::Missing(path.to_path_buf()),
@@ -271,16 +288,11 @@ fn read_file(path: &Path) -> Result<SecretKey, KeyError> {
         },
     };
     let file = std::fs::File::open(path).map_err(read)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = file.metadata().map_err(read)?.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(KeyError::Exposed {
-                path: path.to_path_buf(),
-                mode,
-            });
-        }
+    if let Some(mode) = exposed_mode(&file.metadata().map_err(read)?) {
+        return Err(KeyError::Exposed {
+            path: path.to_path_buf(),
+            mode,
+        });
     }
     let mut text = Zeroizing::new(String::new());
     // A key file is one line; more than that is not one.

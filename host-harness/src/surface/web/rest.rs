@@ -179,10 +179,8 @@ async fn sync_user(State(app): State<App>, Path(name): Path<String>, body: Bytes
 
 /// A query parameter as an error quotes it: its first 60 characters.
 fn quoted(v: &str) -> String {
-    match v.char_indices().nth(60) {
-        Some((at, _)) => format!("`{}`…", &v[..at]),
-        None => format!("`{v}`"),
-    }
+    let (head, more) = crate::model::error::cut(v, 60);
+    format!("`{head}`{more}")
 }
 
 fn query_number<T: std::str::FromStr>(
