@@ -152,6 +152,9 @@ pub struct Auth {
     /// left it: parallel guesses cannot slip past a lockout while they are checked.
     checking: tokio::sync::Mutex<()>,
     sessions: Mutex<HashMap<String, Entry>>,
+    /// Session cookies are `Secure` (served over TLS: the browser sends them back over
+    /// TLS only).
+    secure_cookies: bool,
 }
 
 /// 32 random bytes as hex.
@@ -205,7 +208,37 @@ impl Auth {
             clock,
             checking: tokio::sync::Mutex::new(()),
             sessions: Mutex::default(),
+            secure_cookies: false,
         }
+    }
+
+    /// The same, its session cookies `Secure` if `secure` (`serve` over TLS).
+    pub fn with_secure_cookies(self, secure: bool) -> Auth {
+        Auth {
+            secure_cookies: secure,
+            ..self
+        }
+    }
+
+    fn session_cookie(&self, value: String) -> Cookie<'static> {
+        Cookie::build((COOKIE, value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(self.secure_cookies)
+            .build()
+    }
+
+    /// A response's cookies that open the session `s`.
+    pub fn set_cookie(&self, s: &Session) -> CookieJar {
+        CookieJar::new().add(self.session_cookie(s.id.clone()))
+    }
+
+    /// A response's cookies that remove the session cookie.
+    pub fn clear_cookie(&self) -> CookieJar {
+        let mut cookie = self.session_cookie(String::new());
+        cookie.make_removal();
+        CookieJar::new().add(cookie)
     }
 
     /// Check a login attempt of `user` with `password` from `address`, throttled: while
@@ -347,26 +380,6 @@ impl Auth {
 
 /// The session cookie, `HttpOnly` (no script reads it) and `SameSite=Strict` (no other
 /// site's page sends it).
-fn session_cookie(value: String) -> Cookie<'static> {
-    Cookie::build((COOKIE, value))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .build()
-}
-
-/// A response's cookies that open the session `s`.
-pub fn set_cookie(s: &Session) -> CookieJar {
-    CookieJar::new().add(session_cookie(s.id.clone()))
-}
-
-/// A response's cookies that remove the session cookie.
-pub fn clear_cookie() -> CookieJar {
-    let mut cookie = session_cookie(String::new());
-    cookie.make_removal();
-    CookieJar::new().add(cookie)
-}
-
 fn safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }

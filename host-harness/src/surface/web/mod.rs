@@ -32,7 +32,6 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum_extra::extract::cookie::Cookie;
 pub use listen::{Limits, ServeOptions, Tls};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -93,14 +92,13 @@ pub(crate) async fn blocking<T: Send + 'static>(
     }
 }
 
-/// The REST API and the admin page.
-pub fn router(harness: Harness, config: WebConfig) -> Router {
+/// The REST API and the admin page; session cookies `Secure` when served over TLS.
+pub fn router(harness: Harness, config: WebConfig, secure_cookies: bool) -> Router {
     let app = App {
-        auth: Arc::new(auth::Auth::new(
-            &config.admin_user,
-            config.admin_password,
-            config.throttle,
-        )),
+        auth: Arc::new(
+            auth::Auth::new(&config.admin_user, config.admin_password, config.throttle)
+                .with_secure_cookies(secure_cookies),
+        ),
         harness,
     };
     let base = app.base();
@@ -144,31 +142,6 @@ async fn security_headers(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Over TLS, every cookie the server sets is `Secure` (the browser sends it back over
-/// TLS only), whichever handler built it.
-async fn secure_cookies(req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let headers = resp.headers_mut();
-    let set: Vec<HeaderValue> = headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .cloned()
-        .collect();
-    headers.remove(header::SET_COOKIE);
-    for value in set {
-        let secured = value
-            .to_str()
-            .ok()
-            .and_then(|v| Cookie::parse(v).ok())
-            .and_then(|mut cookie| {
-                cookie.set_secure(true);
-                HeaderValue::try_from(cookie.to_string()).ok()
-            });
-        headers.append(header::SET_COOKIE, secured.unwrap_or(value));
-    }
-    resp
-}
-
 /// A running HTTP server (REST API + admin page) on its own thread; stopped when dropped.
 pub struct WebServer {
     addr: SocketAddr,
@@ -201,10 +174,7 @@ impl WebServer {
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let tls = options.tls.is_some();
-        let mut app = router(harness, config);
-        if tls {
-            app = app.layer(axum::middleware::from_fn(secure_cookies));
-        }
+        let app = router(harness, config, tls);
         let thread = std::thread::Builder::new()
             .name("usersync-http".into())
             .spawn(move || {

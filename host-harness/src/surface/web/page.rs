@@ -2,7 +2,7 @@
 //! Create Connector → Okta form, edit with Sync Settings, delete, sync and dry-run
 //! preview (in the background), a run's results with CSV/JSON downloads.
 
-use super::auth::{Caller, Peer, Refused, clear_cookie, page_guard, set_cookie, wait_page};
+use super::auth::{Caller, Peer, Refused, page_guard, wait_page};
 use super::form::{ConnectorForm, TAB_SYNC};
 use super::html::{Frame, segment, url_encode};
 use super::{App, assets, blocking, views};
@@ -407,7 +407,7 @@ async fn login(State(app): State<App>, Peer(address): Peer, Form(f): Form<Fields
     let password = f.get("password").map(String::as_str).unwrap_or_default();
     let next = safe_next(&app, f.get("next"));
     match app.auth.authenticate(user.trim(), password, address).await {
-        Ok(()) => (set_cookie(&app.auth.login()), see_other(&next)).into_response(),
+        Ok(()) => (app.auth.set_cookie(&app.auth.login()), see_other(&next)).into_response(),
         Err(Refused::Wait(wait)) => wait_page(&app, wait),
         Err(Refused::Wrong) => {
             let page = views::login_page(
@@ -425,5 +425,9 @@ async fn logout(State(app): State<App>, Extension(c): Extension<Caller>) -> Resp
     if let Caller::Session(s) = &c {
         app.auth.logout(&s.id);
     }
-    (clear_cookie(), see_other(&format!("{}/login", app.base()))).into_response()
+    (
+        app.auth.clear_cookie(),
+        see_other(&format!("{}/login", app.base())),
+    )
+        .into_response()
 }
