@@ -23,6 +23,18 @@ use std::time::{Duration, Instant};
 
 const DOMAIN: &str = "acme.okta.com";
 
+/// The tests of this file run one at a time: run beside the others (a 20,000-user sync
+/// killed mid-apply, a live sync held open), the standby `serve` was seen not to take
+/// over within 60 s, 2 runs in 5, for a cause not yet found (see the #19 note). One at a
+/// time, each shows what it is about.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn org() -> Org {
     Org::generate(&GenSpec {
         users: 20_000,
@@ -227,6 +239,7 @@ fn sync_and_kill(db: &Path, sim: &Simulator, hold: Duration) -> Outcome {
 
 #[test]
 fn sigkill_during_the_apply_leaves_a_consistent_store_and_the_next_sync_converges() {
+    let _one = one_at_a_time();
     let org = org();
     let want = projection(&org);
     let sim = Simulator::start(org, SimConfig::default());
@@ -334,6 +347,7 @@ fn create_connector(db: &Path, sim: &Simulator, token_file: &str) {
 
 #[test]
 fn a_live_sync_of_another_process_stays_running_and_a_second_sync_is_refused_naming_it() {
+    let _one = one_at_a_time();
     let org = Org::generate(&GenSpec {
         users: 300,
         groups: 30,
@@ -437,6 +451,7 @@ fn serve(db: &Path) -> (std::process::Child, String, mpsc::Receiver<String>) {
 
 #[test]
 fn a_second_serve_on_one_database_stands_by_and_takes_over_when_the_first_is_killed() {
+    let _one = one_at_a_time();
     let sim = Simulator::start(Org::default(), SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("token"), "test-token\n").unwrap();
@@ -461,13 +476,15 @@ fn a_second_serve_on_one_database_stands_by_and_takes_over_when_the_first_is_kil
     first.kill().unwrap(); // SIGKILL: its lease is freed as its process is gone
     first.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
     loop {
         let line = second_log
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the second serve takes over");
+            .unwrap_or_else(|e| panic!("the second serve takes over ({e}); it said: {seen:#?}"));
         if line.contains("scheduler: took over the schedules of this database") {
             break;
         }
+        seen.push(line);
     }
     second.kill().unwrap();
     second.wait().unwrap();
