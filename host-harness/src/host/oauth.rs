@@ -597,21 +597,12 @@ impl ServiceApp {
         if let Some(proof) = proof {
             request = request.header("dpop", proof);
         }
-        let body = Full::new(Bytes::from(form)).map_err(
-            |never: std::convert::Infallible| -> wasmtime_wasi_http::Error { match never {} },
-        );
         let request = request
-            .body(body)
+            .body(Bytes::from(form))
             .map_err(|e| self.bad_answer(&e.to_string()))?;
-        let unreachable = |e: wasmtime_wasi_http::Error| self.bad_answer(&e.to_string());
-        let (response, io) = wasmtime_wasi_http::default_send_request(request, route.options)
+        send_whole(request, route.options)
             .await
-            .map_err(unreachable)?;
-        let io = tokio::spawn(io);
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.map_err(unreachable)?.to_bytes();
-        io.abort();
-        Ok((parts.status, parts.headers, body))
+            .map_err(|e| self.bad_answer(&e.to_string()))
     }
 
     /// The `private_key_jwt` client assertion: valid five minutes, used once.
@@ -681,6 +672,27 @@ pub fn retry_after_401(status: StatusCode, headers: &http::HeaderMap) -> bool {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|c| c.contains("invalid_token") || c.contains("use_dpop_nonce"))
 }
+
+/// Send a request the host makes itself (not the plugin's) with its whole body, and
+/// read the whole answer: the service app's token requests and single sign-on's
+/// discovery, keys and code exchanges.
+pub(crate) async fn send_whole(
+    request: Request<Bytes>,
+    options: Option<RequestOptions>,
+) -> Result<(StatusCode, http::HeaderMap, Bytes), wasmtime_wasi_http::Error> {
+    let request = request.map(|b| {
+        Full::new(b).map_err(
+            |never: std::convert::Infallible| -> wasmtime_wasi_http::Error { match never {} },
+        )
+    });
+    let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+    let io = tokio::spawn(io);
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await?.to_bytes();
+    io.abort();
+    Ok((parts.status, parts.headers, body))
+}
+
 
 #[cfg(test)]
 mod tests {

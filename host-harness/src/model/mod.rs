@@ -4,6 +4,7 @@
 //! database stores them in versioned documents ([`stored`]).
 
 pub mod error;
+pub mod idp;
 pub mod login;
 pub mod report;
 pub mod run;

@@ -5,6 +5,7 @@
 
 pub mod connectors;
 pub mod directory;
+pub mod idp;
 pub mod key;
 pub mod lease;
 pub mod run_changes;
@@ -128,9 +129,37 @@ CREATE TABLE leases (
 ALTER TABLE runs ADD COLUMN owner TEXT;
 ";
 
+/// Single sign-on (`idp`): one OpenID Connect identity provider per connector's Okta
+/// org (its client secret sealed like the credentials, see `secrets::Slot`), and every
+/// SSO login with the steps it went through (the login tracker reads a test login's).
+const SCHEMA_V9: &str = "
+CREATE TABLE identity_providers (
+    connector_id INTEGER PRIMARY KEY REFERENCES connectors(id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL,
+    client_secret TEXT NOT NULL,
+    update_method TEXT NOT NULL CHECK (update_method IN ('none', 'usersync')),
+    sync_connector_id INTEGER REFERENCES connectors(id) ON DELETE SET NULL,
+    redirect_to_sso INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE sso_logins (
+    id INTEGER PRIMARY KEY,
+    connector_id INTEGER NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+    test INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    username TEXT,
+    decision TEXT CHECK (decision IN ('admitted', 'refused')),
+    reason TEXT,
+    steps TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX sso_logins_by_connector ON sso_logins (connector_id, id);
+";
+
 /// The migrations, in order: `PRAGMA user_version` = the last one applied.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
+    SCHEMA_V9,
 ];
 
 const SCHEMA_V1: &str = r#"

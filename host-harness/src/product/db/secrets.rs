@@ -5,6 +5,10 @@
 //! the credential's kind are its associated data, so that a value copied into another
 //! connector's row, or read as the other kind, does not decrypt.
 //!
+//! An identity provider's OIDC client secret ([`super::idp`]) is sealed the same way,
+//! in its own table, with its own associated data: [`Slot`] says which table and kind a
+//! value is, so that opening, rotating and re-encrypting treat every secret alike.
+//!
 //! Plaintext values of earlier versions are encrypted when the database is opened
 //! ([`upgrade_stored`]); [`rotate`] moves every value to a new key. Both, and any change
 //! of the key file, run inside a write transaction: the key a value is stored with is
@@ -136,15 +140,49 @@ impl Stored<'_> {
     }
 }
 
-/// The associated data of connector `id`'s credential: its row and its kind.
-fn associated(id: i64, credential: &Credential) -> String {
-    format!(
-        "usersync secret {TAG}: connector {id}, {}",
-        credential.secret_field()
-    )
+/// Which secret a stored value is: a connector's credential (in `secrets`) or the
+/// OIDC client secret of the identity provider of that connector's org (in
+/// `identity_providers`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Slot {
+    /// The connector's API token or private key, as its settings' credential says.
+    Connector(Credential),
+    /// The identity provider's client secret.
+    IdpClientSecret,
 }
 
-fn seal(key: &SecretKey, id: i64, credential: &Credential, secret: &str) -> String {
+impl Slot {
+    /// The secret's name as admins read it.
+    fn name(&self) -> &'static str {
+        match self {
+            Slot::Connector(c) => c.secret_name(),
+            Slot::IdpClientSecret => "SSO client secret",
+        }
+    }
+
+    /// The statement that replaces the value of connector `?1`'s row by `?2`.
+    fn update(&self) -> &'static str {
+        match self {
+            Slot::Connector(_) => "UPDATE secrets SET secret = ?2 WHERE connector_id = ?1",
+            Slot::IdpClientSecret => {
+                "UPDATE identity_providers SET client_secret = ?2 WHERE connector_id = ?1"
+            }
+        }
+    }
+}
+
+/// The associated data of connector `id`'s secret: its row and its kind (a connector's
+/// credential keeps the text of the releases before identity providers).
+fn associated(id: i64, slot: &Slot) -> String {
+    match slot {
+        Slot::Connector(c) => format!("usersync secret {TAG}: connector {id}, {}", c.secret_field()),
+        Slot::IdpClientSecret => {
+            format!("usersync secret {TAG}: identity provider of connector {id}, client-secret")
+        }
+    }
+}
+
+fn seal(key: &SecretKey, id: i64, credential: &Slot, secret: &str) -> String {
     let mut nonce = [0u8; 24];
     rand::Rng::fill(&mut rand::rng(), &mut nonce[..]);
     let nonce = XNonce::from(nonce);
@@ -166,7 +204,7 @@ fn seal(key: &SecretKey, id: i64, credential: &Credential, secret: &str) -> Stri
 }
 
 /// The credential `sealed` holds for connector `id`, if it decrypts for that row.
-fn open(key: &SecretKey, sealed: &Sealed, id: i64, credential: &Credential) -> Option<String> {
+fn open(key: &SecretKey, sealed: &Sealed, id: i64, credential: &Slot) -> Option<String> {
     let aad = associated(id, credential);
     let payload = Payload {
         msg: &sealed.ciphertext,
@@ -176,11 +214,11 @@ fn open(key: &SecretKey, sealed: &Sealed, id: i64, credential: &Credential) -> O
     String::from_utf8(plain).ok()
 }
 
-/// A row of the table with its connector's name and credential.
+/// A stored secret with its connector's name and its slot.
 struct Row {
     id: i64,
     name: String,
-    credential: Credential,
+    credential: Slot,
     value: String,
 }
 
@@ -188,28 +226,36 @@ impl Row {
     fn undecryptable(&self) -> SecretsError {
         SecretsError::Undecryptable {
             connector: self.name.clone(),
-            what: self.credential.secret_name(),
+            what: self.credential.name(),
         }
     }
 }
 
+/// Every stored secret: the connectors' credentials, then the identity providers'
+/// client secrets.
 fn rows(conn: &Connection) -> Result<Vec<Row>, DbError> {
     let connectors = connectors::list(conn)?;
-    let mut st = conn
-        .prepare("SELECT connector_id, secret FROM secrets ORDER BY connector_id")
-        .ctx("reading the stored credentials")?;
-    let values: Vec<(i64, String)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .and_then(|rows| rows.collect())
-        .ctx("reading the stored credentials")?;
-    Ok(values
+    let read = |sql: &str| -> Result<Vec<(i64, String)>, DbError> {
+        let mut st = conn.prepare(sql).ctx("reading the stored credentials")?;
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .ctx("reading the stored credentials")
+    };
+    let credentials = read("SELECT connector_id, secret FROM secrets ORDER BY connector_id")?;
+    let idps = read(
+        "SELECT connector_id, client_secret FROM identity_providers ORDER BY connector_id",
+    )?;
+    let slotted = credentials
         .into_iter()
-        .filter_map(|(id, value)| {
+        .map(|v| (v, None))
+        .chain(idps.into_iter().map(|v| (v, Some(Slot::IdpClientSecret))));
+    Ok(slotted
+        .filter_map(|((id, value), slot)| {
             let c = connectors.iter().find(|c| c.id == id)?;
             Some(Row {
                 id,
                 name: c.settings.name.clone(),
-                credential: c.settings.credential.clone(),
+                credential: slot.unwrap_or_else(|| Slot::Connector(c.settings.credential.clone())),
                 value,
             })
         })
@@ -280,9 +326,31 @@ pub fn read(
     id: i64,
     settings: &ConnectorSettings,
 ) -> Result<String, SecretsError> {
-    match read_once(conn, source, id, settings) {
+    let slot = Slot::Connector(settings.credential.clone());
+    read_slot(conn, source, id, &settings.name, &slot)
+}
+
+/// The client secret of the identity provider of connector `id` (named `name`),
+/// decrypted.
+pub fn read_idp(
+    conn: &Connection,
+    source: &KeySource,
+    id: i64,
+    name: &str,
+) -> Result<String, SecretsError> {
+    read_slot(conn, source, id, name, &Slot::IdpClientSecret)
+}
+
+fn read_slot(
+    conn: &Connection,
+    source: &KeySource,
+    id: i64,
+    name: &str,
+    slot: &Slot,
+) -> Result<String, SecretsError> {
+    match read_once(conn, source, id, name, slot) {
         // Another process rotated the key between reading the value and the key file.
-        Err(SecretsError::WrongKey { .. }) => read_once(conn, source, id, settings),
+        Err(SecretsError::WrongKey { .. }) => read_once(conn, source, id, name, slot),
         result => result,
     }
 }
@@ -291,19 +359,22 @@ fn read_once(
     conn: &Connection,
     source: &KeySource,
     id: i64,
-    settings: &ConnectorSettings,
+    name: &str,
+    slot: &Slot,
 ) -> Result<String, SecretsError> {
+    let sql = match slot {
+        Slot::Connector(_) => "SELECT secret FROM secrets WHERE connector_id = ?1",
+        Slot::IdpClientSecret => {
+            "SELECT client_secret FROM identity_providers WHERE connector_id = ?1"
+        }
+    };
     let value: String = conn
-        .query_row(
-            "SELECT secret FROM secrets WHERE connector_id = ?1",
-            [id],
-            |r| r.get(0),
-        )
+        .query_row(sql, [id], |r| r.get(0))
         .ctx("reading the connector's secret")?;
     let row = Row {
         id,
-        name: settings.name.clone(),
-        credential: settings.credential.clone(),
+        name: name.to_string(),
+        credential: slot.clone(),
         value,
     };
     let rows = std::slice::from_ref(&row);
@@ -313,7 +384,7 @@ fn read_once(
         Stored::Plain(_) => {
             return Err(SecretsError::NotEncrypted {
                 connector: row.name,
-                what: row.credential.secret_name(),
+                what: row.credential.name(),
             });
         }
     };
@@ -335,14 +406,27 @@ pub fn store(
     credential: &Credential,
     secret: &str,
 ) -> Result<(), SecretsError> {
-    let ring = ring_for_writing(source, &rows(tx)?)?;
+    let sealed = sealed_for_writing(tx, source, id, &Slot::Connector(credential.clone()), secret)?;
     tx.execute(
         "INSERT INTO secrets (connector_id, secret) VALUES (?1, ?2) \
          ON CONFLICT (connector_id) DO UPDATE SET secret = excluded.secret",
-        params![id, seal(&ring.current, id, credential, secret)],
+        params![id, sealed],
     )
     .ctx("storing the connector's secret")?;
     Ok(())
+}
+
+/// `secret` sealed for connector `id`'s `slot` with the current key (creating the key
+/// file when no secret is encrypted yet), to be written in the transaction `tx`.
+pub fn sealed_for_writing(
+    tx: &Connection,
+    source: &KeySource,
+    id: i64,
+    slot: &Slot,
+    secret: &str,
+) -> Result<String, SecretsError> {
+    let ring = ring_for_writing(source, &rows(tx)?)?;
+    Ok(seal(&ring.current, id, slot, secret))
 }
 
 /// At open: refused if the credentials are under another key than the one given (then
@@ -419,7 +503,7 @@ fn encrypt_stale_in(conn: &mut Connection, source: &KeySource) -> Result<(), Sec
             _ => continue,
         };
         tx.execute(
-            "UPDATE secrets SET secret = ?2 WHERE connector_id = ?1",
+            r.credential.update(),
             params![r.id, seal(&ring.current, r.id, &r.credential, &plain)],
         )
         .ctx("encrypting the stored credentials")?;
@@ -511,12 +595,12 @@ pub fn rotate(
                 check_key(std::slice::from_ref(r), ring, source)?;
                 return Err(SecretsError::Unfinished {
                     connector: r.name.clone(),
-                    what: r.credential.secret_name(),
+                    what: r.credential.name(),
                 });
             }
             (Stored::Sealed(_) | Stored::Damaged, _) => return Err(r.undecryptable()),
         };
-        values.push((r.id, seal(&new, r.id, &r.credential, &plain)));
+        values.push((r, seal(&new, r.id, &r.credential, &plain)));
     }
     let old = ring.as_ref().filter(|_| in_place).map(|r| &r.current);
     if let Some(old) = old {
@@ -539,11 +623,8 @@ pub fn rotate(
         }
         e
     };
-    for (id, value) in &values {
-        tx.execute(
-            "UPDATE secrets SET secret = ?2 WHERE connector_id = ?1",
-            params![id, value],
-        )
+    for (r, value) in &values {
+        tx.execute(r.credential.update(), params![r.id, value])
         .ctx("re-encrypting the stored credentials")
         .map_err(|e| undo(e.into()))?;
     }
@@ -599,13 +680,13 @@ mod tests {
     #[test]
     fn a_value_decrypts_only_with_its_key_for_its_row_and_kind() {
         let key = SecretKey::generate();
-        let token = Credential::ApiToken;
-        let app = Credential::OauthServiceApp {
+        let token = Slot::Connector(Credential::ApiToken);
+        let app = Slot::Connector(Credential::OauthServiceApp {
             client_id: "0oa1".into(),
             key_id: None,
             scopes: Vec::new(),
             dpop: true,
-        };
+        });
         let value = seal(&key, 7, &token, "00secret-token");
         assert!(value.starts_with(&format!("v1:{}:", key.id())), "{value}");
         assert!(!value.contains("00secret"), "{value}");
@@ -618,6 +699,11 @@ mod tests {
         assert_eq!(open(&key, &s, 7, &token).as_deref(), Some("00secret-token"));
         assert_eq!(open(&key, &s, 8, &token), None, "another connector's row");
         assert_eq!(open(&key, &s, 7, &app), None, "read as the other kind");
+        let idp = Slot::IdpClientSecret;
+        assert_eq!(open(&key, &s, 7, &idp), None, "read as a client secret");
+        let client_secret = sealed(&seal(&key, 7, &idp, "oidc-secret"));
+        assert_eq!(open(&key, &client_secret, 7, &idp).as_deref(), Some("oidc-secret"));
+        assert_eq!(open(&key, &client_secret, 7, &token), None, "read as a token");
         assert_eq!(open(&SecretKey::generate(), &s, 7, &token), None);
         // One character of the ciphertext changed.
         let at = value.len() - 8;
