@@ -52,6 +52,9 @@ pub enum HarnessError {
     /// No such run.
     #[error("there is no run #{0}")]
     UnknownRun(i64),
+    /// The connector's org has no identity provider (single sign-on).
+    #[error("connector `{0}` has no identity provider (SSO): set its client id and secret first")]
+    NoIdentityProvider(String),
     /// Name taken.
     #[error("a connector named `{0}` already exists")]
     DuplicateName(String),
@@ -124,7 +127,9 @@ impl HarnessError {
             | HarnessError::Seats(_)
             | HarnessError::Secrets(SecretsError::Target(_))
             | HarnessError::Sync(SyncError::InvalidConfig(_)) => ErrorKind::Invalid,
-            HarnessError::UnknownConnector(_) | HarnessError::UnknownRun(_) => ErrorKind::NotFound,
+            HarnessError::UnknownConnector(_)
+            | HarnessError::UnknownRun(_)
+            | HarnessError::NoIdentityProvider(_) => ErrorKind::NotFound,
             HarnessError::DuplicateName(_) => ErrorKind::Conflict,
             HarnessError::AlreadyRunning(_) | HarnessError::SchedulerElsewhere(_) => {
                 ErrorKind::Busy
@@ -562,6 +567,12 @@ impl Harness {
         Ok(())
     }
 
+    /// The Okta domain → loopback overrides (`--resolve`), which single sign-on's
+    /// requests and redirects follow too.
+    pub fn resolve(&self) -> &Resolve {
+        &self.options.resolve
+    }
+
     /// The database.
     pub fn db(&self) -> &Db {
         &self.db
@@ -750,7 +761,7 @@ impl Harness {
         Ok(self.sessions.access(Some(c.id), &c.settings, secret))
     }
 
-    fn stored(&self, name: &str) -> Result<StoredConnector, HarnessError> {
+    pub(crate) fn stored(&self, name: &str) -> Result<StoredConnector, HarnessError> {
         connectors::by_name(&self.db.lock(), name)?
             .ok_or_else(|| HarnessError::UnknownConnector(name.trim().to_string()))
     }

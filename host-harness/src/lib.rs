@@ -15,6 +15,7 @@ pub mod harness;
 pub mod host;
 pub mod model;
 pub mod product;
+pub mod sso;
 pub mod surface;
 
 pub use harness::{ErrorKind, Harness, HarnessError, Options, SyncRequest};

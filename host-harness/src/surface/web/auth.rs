@@ -167,6 +167,11 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// Whether two secrets (tokens, nonces) are equal, compared in constant time.
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+    same(a.as_bytes(), b.as_bytes())
+}
+
 /// A failed login in the log: user name, address and the wait it imposes.
 fn log_failure(user: &str, address: IpAddr, wait: Duration, limits: &Limits) {
     let (user, s) = (shown(user), wait_seconds(wait));
