@@ -24,6 +24,7 @@ pub mod listen;
 pub mod openapi;
 pub mod page;
 pub mod rest;
+pub mod sso;
 mod views;
 
 use crate::harness::Harness;
@@ -67,6 +68,8 @@ pub struct App {
     pub harness: Harness,
     /// Credential and sessions.
     pub auth: Arc<auth::Auth>,
+    /// Single sign-on: logins at Okta, product users' sessions, provider caches.
+    pub sso: Arc<sso::SsoState>,
 }
 
 impl App {
@@ -99,12 +102,14 @@ pub fn router(harness: Harness, config: WebConfig, secure_cookies: bool) -> Rout
             auth::Auth::new(&config.admin_user, config.admin_password, config.throttle)
                 .with_secure_cookies(secure_cookies),
         ),
+        sso: Arc::new(sso::SsoState::new(secure_cookies)),
         harness,
     };
     let base = app.base();
     Router::new()
         .nest(REST_BASE, rest::routes(app.clone()))
         .nest(base, page::routes(app.clone()))
+        .merge(sso::routes())
         .route(
             "/",
             axum::routing::get(move || async move { axum::response::Redirect::to(base) }),

@@ -33,6 +33,7 @@ pub fn routes(app: App) -> Router<App> {
         .route("/runs/{id}/changes.csv", get(csv))
         .route("/runs/{id}/report.json", get(report_json))
         .route("/logout", post(logout))
+        .merge(super::sso::admin_routes())
         .route_layer(axum::middleware::from_fn_with_state(app, page_guard));
     Router::new()
         .route("/login", get(login_form).post(login))

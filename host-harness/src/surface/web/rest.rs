@@ -36,6 +36,7 @@ pub fn routes(app: App) -> Router<App> {
         .route("/export", get(export))
         .route("/import", post(import))
         .route("/openapi.json", get(super::openapi::document))
+        .merge(super::sso::rest::routes())
         .fallback(|| async { ApiError::not_found("there is no such REST resource") })
         .layer(axum::middleware::from_fn_with_state(
             app,

@@ -421,7 +421,12 @@ fn run_failed(frame: &Frame<'_>, r: &Run) -> Markup {
 
 /// The login form.
 pub fn login_page(frame: &Frame<'_>, next: &str, error: Option<&str>) -> Markup {
-    let body = html! {
+    frame.page("Log in", login_form(frame, next, error))
+}
+
+/// The admin's local login form (also on the product's login page, `/login?nosso`).
+pub fn login_form(frame: &Frame<'_>, next: &str, error: Option<&str>) -> Markup {
+    html! {
         div class="login-box" {
             h1 { "Administrator access" }
             p class="muted" { "Log in with the " (frame.product) " User Sync admin credential to manage Okta connectors." }
@@ -441,8 +446,7 @@ pub fn login_page(frame: &Frame<'_>, next: &str, error: Option<&str>) -> Markup 
                 }
             }
         }
-    };
-    frame.page("Log in", body)
+    }
 }
 
 /// A page of one message (errors, refusals).
