@@ -693,7 +693,6 @@ pub(crate) async fn send_whole(
     Ok((parts.status, parts.headers, body))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

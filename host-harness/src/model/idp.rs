@@ -173,7 +173,12 @@ mod tests {
     #[test]
     fn client_ids_and_secrets_are_checked_without_quoting_the_secret() {
         assert_eq!(check_client_id("0oa1b2c3d4EXAMPLE"), Ok(()));
-        assert!(check_client_id("").unwrap_err().message.contains("is empty"));
+        assert!(
+            check_client_id("")
+                .unwrap_err()
+                .message
+                .contains("is empty")
+        );
         assert_eq!(check_client_id("0oa 1").unwrap_err().field, "clientId");
         assert_eq!(check_client_secret("s3cr3t-Value_1"), Ok(()));
         for bad in ["", "with space", &"x".repeat(513)] {

@@ -27,7 +27,9 @@ use crate::product::db::{self, directory};
 #[derive(Debug, thiserror::Error)]
 pub enum SsoError {
     /// A URL of the login is not on the org's host over https.
-    #[error("`{0}` is not on the connector's Okta host over https; the client secret goes nowhere else")]
+    #[error(
+        "`{0}` is not on the connector's Okta host over https; the client secret goes nowhere else"
+    )]
     OffHost(String),
     /// Okta could not be reached, or answered something unusable.
     #[error("Okta could not be reached at {url}: {reason}")]
@@ -54,7 +56,9 @@ pub enum SsoError {
         description: Option<String>,
     },
     /// The callback's `state` is not a login this browser started (or it was used).
-    #[error("the callback's state does not match a login started in this browser (a forged or replayed callback, or a login older than 10 minutes); start the login again")]
+    #[error(
+        "the callback's state does not match a login started in this browser (a forged or replayed callback, or a login older than 10 minutes); start the login again"
+    )]
     StateMismatch,
     /// The callback carries no code.
     #[error("the callback carries no authorization code")]
@@ -76,7 +80,9 @@ pub enum SsoError {
     #[error("the ID token is refused: its signature does not verify with the org's key")]
     BadSignature,
     /// Its `kid` is not in the JWKS, even fetched again.
-    #[error("the ID token is refused: its key `{0}` is not in the org's JWKS (fetched again to be sure)")]
+    #[error(
+        "the ID token is refused: its key `{0}` is not in the org's JWKS (fetched again to be sure)"
+    )]
     UnknownKid(String),
     /// Another issuer.
     #[error("the ID token is refused: its issuer is `{got}`, not `{expected}`")]
@@ -87,7 +93,9 @@ pub enum SsoError {
         got: String,
     },
     /// For another client.
-    #[error("the ID token is refused: its audience is `{got}`, not this identity provider's client id `{expected}`")]
+    #[error(
+        "the ID token is refused: its audience is `{got}`, not this identity provider's client id `{expected}`"
+    )]
     WrongAudience {
         /// The client id.
         expected: String,
@@ -95,16 +103,22 @@ pub enum SsoError {
         got: String,
     },
     /// Expired.
-    #[error("the ID token is refused: it expired (exp {0}), beyond the minute of clock skew allowed")]
+    #[error(
+        "the ID token is refused: it expired (exp {0}), beyond the minute of clock skew allowed"
+    )]
     Expired(String),
     /// Issued in the future.
-    #[error("the ID token is refused: it was issued {0} s in the future, beyond the minute of clock skew allowed (is a clock wrong?)")]
+    #[error(
+        "the ID token is refused: it was issued {0} s in the future, beyond the minute of clock skew allowed (is a clock wrong?)"
+    )]
     IssuedInFuture(i64),
     /// No nonce.
     #[error("the ID token is refused: it carries no nonce, and the login sent one")]
     MissingNonce,
     /// Another login's nonce.
-    #[error("the ID token is refused: its nonce is not this login's (a token of another login, replayed)")]
+    #[error(
+        "the ID token is refused: its nonce is not this login's (a token of another login, replayed)"
+    )]
     WrongNonce,
     /// The harness failed (no such provider, the database, the secret).
     #[error(transparent)]
@@ -215,7 +229,10 @@ impl Harness {
                 Err(_) => {
                     errors.push(FieldError {
                         field: "syncConnector".into(),
-                        message: format!("syncConnector: there is no connector named `{}`", name.trim()),
+                        message: format!(
+                            "syncConnector: there is no connector named `{}`",
+                            name.trim()
+                        ),
                     });
                     None
                 }
@@ -254,7 +271,10 @@ impl Harness {
     /// The identity provider the login page redirects to, if one is set so.
     pub fn sso_redirect_target(&self) -> Result<Option<String>, HarnessError> {
         let list = db_idp::list(&self.db().lock())?;
-        Ok(list.into_iter().find(|i| i.redirect_to_sso).map(|i| i.connector))
+        Ok(list
+            .into_iter()
+            .find(|i| i.redirect_to_sso)
+            .map(|i| i.connector))
     }
 
     /// What a login with `connector`'s identity provider needs, its secret decrypted.
@@ -334,7 +354,9 @@ impl Harness {
         let report = match self.sync_user_by(connector, &wit::UserRef::OktaId(sub.to_string())) {
             Ok(r) => r,
             Err(e) => {
-                let why = format!("the login sync with `{connector}` failed, so nothing is known of the user: {e}");
+                let why = format!(
+                    "the login sync with `{connector}` failed, so nothing is known of the user: {e}"
+                );
                 return (Admission::Refused(why.clone()), why);
             }
         };
@@ -371,7 +393,11 @@ impl Harness {
 
     fn admitted(&self, connector: &str, username: String) -> Admission {
         let groups = self.stored(connector).and_then(|c| {
-            Ok(directory::user_memberships(&self.db().lock(), c.directory_id, &username)?)
+            Ok(directory::user_memberships(
+                &self.db().lock(),
+                c.directory_id,
+                &username,
+            )?)
         });
         match groups {
             Ok(groups) => Admission::Admitted { username, groups },

@@ -113,7 +113,9 @@ pub fn route(url: &str, domain: &str, resolve: &Resolve) -> Result<Uri, SsoError
         return Ok(uri);
     };
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    format!("http://{addr}{path}").parse().map_err(|_| refused())
+    format!("http://{addr}{path}")
+        .parse()
+        .map_err(|_| refused())
 }
 
 /// GET `url` of the org at `domain`: the body of a 200.
@@ -213,7 +215,9 @@ impl Providers {
         if keys.find(&kid).is_none() {
             keys = self.keys(d, domain, resolve, true).await?;
         }
-        let jwk = keys.find(&kid).ok_or_else(|| SsoError::UnknownKid(kid.clone()))?;
+        let jwk = keys
+            .find(&kid)
+            .ok_or_else(|| SsoError::UnknownKid(kid.clone()))?;
         let key = DecodingKey::from_jwk(jwk)
             .map_err(|e| SsoError::IdToken(format!("key {kid} of the JWKS is not usable ({e})")))?;
         let claims = decode(token, &key, expected)?;
@@ -376,7 +380,10 @@ mod tests {
         assert!(check_claims(&claims(now, Some("n-1")), &EXPECTED, now).is_ok());
         assert!(check_claims(&claims(now + 60, Some("n-1")), &EXPECTED, now).is_ok());
         let future = check_claims(&claims(now + 3600, Some("n-1")), &EXPECTED, now);
-        assert!(matches!(future, Err(SsoError::IssuedInFuture(3600))), "{future:?}");
+        assert!(
+            matches!(future, Err(SsoError::IssuedInFuture(3600))),
+            "{future:?}"
+        );
         let missing = check_claims(&claims(now, None), &EXPECTED, now);
         assert!(matches!(missing, Err(SsoError::MissingNonce)));
         let wrong = check_claims(&claims(now, Some("n-2")), &EXPECTED, now);
@@ -387,8 +394,15 @@ mod tests {
     fn requests_go_to_the_org_only_and_a_resolved_org_to_its_loopback_address() {
         let mut resolve = Resolve::default();
         resolve.insert("acme.okta.com", "127.0.0.1:8089".parse().unwrap());
-        let routed = route("https://acme.okta.com/oauth2/v1/keys", "acme.okta.com", &resolve);
-        assert_eq!(routed.unwrap().to_string(), "http://127.0.0.1:8089/oauth2/v1/keys");
+        let routed = route(
+            "https://acme.okta.com/oauth2/v1/keys",
+            "acme.okta.com",
+            &resolve,
+        );
+        assert_eq!(
+            routed.unwrap().to_string(),
+            "http://127.0.0.1:8089/oauth2/v1/keys"
+        );
         let direct = route("https://beta.okta.com/x", "beta.okta.com", &resolve).unwrap();
         assert_eq!(direct.to_string(), "https://beta.okta.com/x");
         for off in [
@@ -397,7 +411,13 @@ mod tests {
             "https://acme.okta.com:8443/oauth2/v1/token",
             "https://acme.okta.com.evil.example/",
         ] {
-            assert!(matches!(route(off, "acme.okta.com", &resolve), Err(SsoError::OffHost(_))), "{off}");
+            assert!(
+                matches!(
+                    route(off, "acme.okta.com", &resolve),
+                    Err(SsoError::OffHost(_))
+                ),
+                "{off}"
+            );
         }
     }
 }

@@ -13,6 +13,8 @@ use crate::product::profile::Profile;
 use crate::surface::report;
 use crate::surface::web::auth::Password;
 use clap::{Args, Parser, Subcommand};
+
+mod sso;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -177,6 +179,10 @@ pub enum Command {
     /// Manage the key that encrypts the stored credentials.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Single sign-on: the identity provider (Okta OpenID Connect) of a connector's
+    /// org, and the SSO logins with their steps.
+    #[command(subcommand)]
+    Sso(sso::SsoCommand),
 }
 
 /// `secrets` subcommands.
@@ -536,18 +542,35 @@ impl From<HarnessError> for CliError {
 
 /// Read the token: --token-file, then OKTA_CLIENT_TOKEN, then a hidden prompt.
 fn read_token(file: &Option<PathBuf>) -> Result<String, CliError> {
+    read_secret(file, "OKTA_CLIENT_TOKEN", "Okta API token", "--token-file")
+}
+
+/// Read a secret from `file`, else the variable `env`, else a hidden prompt of `what`:
+/// never from the command line (shell history, `ps`).
+fn read_secret(
+    file: &Option<PathBuf>,
+    env: &str,
+    what: &str,
+    flag: &str,
+) -> Result<String, CliError> {
     if let Some(f) = file {
         return std::fs::read_to_string(f)
             .map(|t| t.trim().to_string())
             .map_err(|e| {
-                CliError::usage(format!("cannot read the token file {}: {e}", f.display()))
+                CliError::usage(format!(
+                    "cannot read the file {} ({what}): {e}",
+                    f.display()
+                ))
             });
     }
-    if let Ok(t) = std::env::var("OKTA_CLIENT_TOKEN") {
+    if let Ok(t) = std::env::var(env) {
         return Ok(t);
     }
-    rpassword::prompt_password("Okta API token: ")
-        .map_err(|_| CliError::usage("no API token: use --token-file, set OKTA_CLIENT_TOKEN, or run in a terminal to be prompted"))
+    rpassword::prompt_password(format!("{what}: ")).map_err(|_| {
+        CliError::usage(format!(
+            "no {what}: use {flag}, set {env}, or run in a terminal to be prompted"
+        ))
+    })
 }
 
 fn options(cli: &Cli) -> Result<Options, CliError> {
@@ -672,6 +695,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             emit(out, json, &runs, || report::runs_table(&runs))
         }
         Command::Log { run } => log(&h, *run, json, out),
+        Command::Sso(cmd) => sso::run(&h, cmd, json, out),
         Command::Serve {
             check_every,
             listen,

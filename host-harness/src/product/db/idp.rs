@@ -126,7 +126,10 @@ pub fn put(
 /// Remove connector `id`'s identity provider; whether there was one.
 pub fn delete(conn: &Connection, id: i64) -> Result<bool, DbError> {
     let n = conn
-        .execute("DELETE FROM identity_providers WHERE connector_id = ?1", [id])
+        .execute(
+            "DELETE FROM identity_providers WHERE connector_id = ?1",
+            [id],
+        )
         .ctx("deleting the identity provider")?;
     Ok(n > 0)
 }
@@ -169,7 +172,11 @@ pub fn finish_login(
     username: Option<&str>,
     refusal: Option<&str>,
 ) -> Result<(), DbError> {
-    let decision = if refusal.is_some() { "refused" } else { "admitted" };
+    let decision = if refusal.is_some() {
+        "refused"
+    } else {
+        "admitted"
+    };
     conn.execute(
         "UPDATE sso_logins SET finished_at = ?2, username = COALESCE(?3, username), \
          decision = ?4, reason = ?5 WHERE id = ?1",

@@ -175,7 +175,10 @@ impl Slot {
 /// credential keeps the text of the releases before identity providers).
 fn associated(id: i64, slot: &Slot) -> String {
     match slot {
-        Slot::Connector(c) => format!("usersync secret {TAG}: connector {id}, {}", c.secret_field()),
+        Slot::Connector(c) => format!(
+            "usersync secret {TAG}: connector {id}, {}",
+            c.secret_field()
+        ),
         Slot::IdpClientSecret => {
             format!("usersync secret {TAG}: identity provider of connector {id}, client-secret")
         }
@@ -242,9 +245,8 @@ fn rows(conn: &Connection) -> Result<Vec<Row>, DbError> {
             .ctx("reading the stored credentials")
     };
     let credentials = read("SELECT connector_id, secret FROM secrets ORDER BY connector_id")?;
-    let idps = read(
-        "SELECT connector_id, client_secret FROM identity_providers ORDER BY connector_id",
-    )?;
+    let idps =
+        read("SELECT connector_id, client_secret FROM identity_providers ORDER BY connector_id")?;
     let slotted = credentials
         .into_iter()
         .map(|v| (v, None))
@@ -625,8 +627,8 @@ pub fn rotate(
     };
     for (r, value) in &values {
         tx.execute(r.credential.update(), params![r.id, value])
-        .ctx("re-encrypting the stored credentials")
-        .map_err(|e| undo(e.into()))?;
+            .ctx("re-encrypting the stored credentials")
+            .map_err(|e| undo(e.into()))?;
     }
     tx.commit()
         .ctx("committing the key rotation")
@@ -702,8 +704,15 @@ mod tests {
         let idp = Slot::IdpClientSecret;
         assert_eq!(open(&key, &s, 7, &idp), None, "read as a client secret");
         let client_secret = sealed(&seal(&key, 7, &idp, "oidc-secret"));
-        assert_eq!(open(&key, &client_secret, 7, &idp).as_deref(), Some("oidc-secret"));
-        assert_eq!(open(&key, &client_secret, 7, &token), None, "read as a token");
+        assert_eq!(
+            open(&key, &client_secret, 7, &idp).as_deref(),
+            Some("oidc-secret")
+        );
+        assert_eq!(
+            open(&key, &client_secret, 7, &token),
+            None,
+            "read as a token"
+        );
         assert_eq!(open(&SecretKey::generate(), &s, 7, &token), None);
         // One character of the ciphertext changed.
         let at = value.len() - 8;

@@ -19,6 +19,9 @@ mod sandbox;
 mod schedule;
 mod seats;
 mod settings;
+mod sso;
+#[allow(dead_code)]
+mod sso_support;
 mod store_failures;
 mod stored_v1;
 mod web;

@@ -66,6 +66,16 @@ impl Simulator {
         oidc.keys.kids()
     }
 
+    /// Applies `change` to the org right after the next successful code exchange: the
+    /// tokens were issued while the user could sign in, and the org has changed by the
+    /// time the relying party looks the user up (e.g. an admin suspended them).
+    pub fn after_next_code_exchange(
+        &self,
+        change: impl FnOnce(&mut crate::org::Org) + Send + 'static,
+    ) {
+        self.oidc().after_exchange = Some(Box::new(change));
+    }
+
     /// Expires every authorization code and OIDC access token issued so far.
     pub fn expire_oidc_grants(&self) {
         self.oidc().expire_all(chrono::Utc::now().timestamp());

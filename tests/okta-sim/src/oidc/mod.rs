@@ -116,8 +116,15 @@ pub(crate) fn serve(shared: &Shared, req: &OidcRequest<'_>) -> Option<Reply> {
             discovery::userinfo(&lock(&shared.oidc), &org, origin, req)
         }
         crate::oauth::TOKEN_PATH if token::is_code_grant(req.body) => {
-            let org = lock(&shared.org);
-            token::handle(&mut lock(&shared.oidc), &org, origin, req)
+            let mut org = lock(&shared.org);
+            let mut oidc = lock(&shared.oidc);
+            let reply = token::handle(&mut oidc, &org, origin, req);
+            if reply.status == 200
+                && let Some(change) = oidc.after_exchange.take()
+            {
+                change(&mut org);
+            }
+            reply
         }
         _ => return None,
     })

@@ -31,8 +31,10 @@ pub(crate) struct UserToken {
     pub expires_at: i64,
 }
 
+/// A change an admin makes to the org right after Okta issued a user's tokens.
+pub type AfterExchange = Box<dyn FnOnce(&mut crate::org::Org) + Send>;
+
 /// The OpenID provider's state.
-#[derive(Debug)]
 pub(crate) struct OidcState {
     pub config: OidcConfig,
     clients: HashMap<String, OidcClient>,
@@ -44,6 +46,21 @@ pub(crate) struct OidcState {
     pub tokens: HashMap<String, UserToken>,
     pub keys: KeyRing,
     pub faults: FaultSwitches,
+    /// Applied to the org after the next successful code exchange (a race: the user
+    /// is suspended between Okta's sign-in and the relying party's login sync).
+    pub after_exchange: Option<AfterExchange>,
+}
+
+impl std::fmt::Debug for OidcState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcState")
+            .field("clients", &self.clients.len())
+            .field("login", &self.login)
+            .field("codes", &self.codes.len())
+            .field("keys", &self.keys)
+            .field("faults", &self.faults)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OidcState {
@@ -57,6 +74,7 @@ impl OidcState {
             tokens: HashMap::new(),
             keys: KeyRing::default(),
             faults: FaultSwitches::default(),
+            after_exchange: None,
             config: config.clone(),
         };
         config.clients.into_iter().for_each(|c| state.register(c));

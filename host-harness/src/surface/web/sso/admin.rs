@@ -45,8 +45,14 @@ pub async fn settings_page(
         Err(e) => return error_page(&app, &e),
     };
     let notice = match (q.get("msg").map(String::as_str), q.get("c")) {
-        (Some("saved"), Some(c)) => Some(("success", format!("Saved the identity provider of \"{c}\"."))),
-        (Some("removed"), Some(c)) => Some(("success", format!("Removed the identity provider of \"{c}\"."))),
+        (Some("saved"), Some(c)) => Some((
+            "success",
+            format!("Saved the identity provider of \"{c}\"."),
+        )),
+        (Some("removed"), Some(c)) => Some((
+            "success",
+            format!("Removed the identity provider of \"{c}\"."),
+        )),
         _ => None,
     };
     let origin = origin(&app, &headers);
@@ -92,7 +98,10 @@ pub async fn save(
     Form(f): Form<Fields>,
 ) -> Response {
     let c = connector.clone();
-    let saved = blocking(&app.harness, move |h| h.set_identity_provider(&c, &patch(&f)?)).await;
+    let saved = blocking(&app.harness, move |h| {
+        h.set_identity_provider(&c, &patch(&f)?)
+    })
+    .await;
     match saved {
         Ok(_) => see_other(format!(
             "{}/sso?msg=saved&c={}",

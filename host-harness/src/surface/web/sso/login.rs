@@ -102,7 +102,14 @@ async fn redirect_to_okta(
         Err(e) => return failed(app, record, "redirect", &e).await,
     };
     let to = url.split('?').next().unwrap_or_default();
-    step(app, record, "redirect", true, format!("to Okta's sign-in at {to}")).await;
+    step(
+        app,
+        record,
+        "redirect",
+        true,
+        format!("to Okta's sign-in at {to}"),
+    )
+    .await;
     let cookie = Cookie::build((STATE_COOKIE, pending.state.clone()))
         .path(CALLBACK)
         .http_only(true)
@@ -110,7 +117,11 @@ async fn redirect_to_okta(
         .secure(app.sso.tls)
         .build();
     app.sso.flows.insert(pending);
-    (CookieJar::new().add(cookie), (StatusCode::SEE_OTHER, [(header::LOCATION, url)])).into_response()
+    (
+        CookieJar::new().add(cookie),
+        (StatusCode::SEE_OTHER, [(header::LOCATION, url)]),
+    )
+        .into_response()
 }
 
 /// The authorize request: code flow, `openid profile email`, PKCE S256, state, nonce.
@@ -119,7 +130,8 @@ async fn authorize_url(app: &App, headers: &HeaderMap, p: &Pending) -> Result<St
     let resolve = app.harness.resolve();
     let d = app.sso.providers.discovery(&cfg.domain, resolve).await?;
     let routed = route(&d.authorization_endpoint, &cfg.domain, resolve)?;
-    let mut url = url::Url::parse(&routed.to_string()).map_err(|_| SsoError::OffHost(d.authorization_endpoint.clone()))?;
+    let mut url = url::Url::parse(&routed.to_string())
+        .map_err(|_| SsoError::OffHost(d.authorization_endpoint.clone()))?;
     url.query_pairs_mut()
         .append_pair("client_id", &cfg.idp.client_id)
         .append_pair("response_type", "code")
@@ -171,10 +183,17 @@ pub async fn callback(
     clear.make_removal();
     let clear = CookieJar::new().add(clear);
     // The login this browser started; a callback without it is no login of ours.
-    let Some(pending) = jar.get(STATE_COOKIE).and_then(|c| app.sso.flows.take(c.value())) else {
+    let Some(pending) = jar
+        .get(STATE_COOKIE)
+        .and_then(|c| app.sso.flows.take(c.value()))
+    else {
         let why = SsoError::StateMismatch.to_string();
         tracing::warn!("SSO callback refused: {why}");
-        return (clear, views::refused_page(&app, StatusCode::FORBIDDEN, &why)).into_response();
+        return (
+            clear,
+            views::refused_page(&app, StatusCode::FORBIDDEN, &why),
+        )
+            .into_response();
     };
     let record = pending.record;
     let given = q.get("state").map(String::as_str).unwrap_or_default();
@@ -213,7 +232,10 @@ async fn finish(
     let cfg = config(app, &p.connector).await.map_err(at("token"))?;
     let resolve = app.harness.resolve();
     let providers = &app.sso.providers;
-    let d = providers.discovery(&cfg.domain, resolve).await.map_err(at("token"))?;
+    let d = providers
+        .discovery(&cfg.domain, resolve)
+        .await
+        .map_err(at("token"))?;
     let exchange = Exchange {
         client_id: &cfg.idp.client_id,
         client_secret: &cfg.client_secret,
@@ -221,14 +243,27 @@ async fn finish(
         verifier: &p.verifier,
         redirect_uri: &redirect_uri(app, headers),
     };
-    let token = providers.exchange(&d, &cfg.domain, resolve, &exchange).await.map_err(at("token"))?;
-    step(app, p.record, "token", true, "the code was exchanged for an ID token".into()).await;
+    let token = providers
+        .exchange(&d, &cfg.domain, resolve, &exchange)
+        .await
+        .map_err(at("token"))?;
+    step(
+        app,
+        p.record,
+        "token",
+        true,
+        "the code was exchanged for an ID token".into(),
+    )
+    .await;
     let expected = Expected {
         issuer: &d.issuer,
         client_id: &cfg.idp.client_id,
         nonce: &p.nonce,
     };
-    let claims = providers.verify(&d, &cfg.domain, resolve, &token, &expected).await.map_err(at("claims"))?;
+    let claims = providers
+        .verify(&d, &cfg.domain, resolve, &token, &expected)
+        .await
+        .map_err(at("claims"))?;
     let who = format!(
         "verified: sub {}, preferred_username {}, email {}; iss, aud, exp, iat and nonce as expected",
         claims.sub,
@@ -255,7 +290,11 @@ async fn decide(app: &App, cfg: LoginConfig, p: &Pending, sub: String) -> Respon
                 username,
                 connector: p.connector.clone(),
             });
-            (jar, (StatusCode::SEE_OTHER, [(header::LOCATION, p.next.clone())])).into_response()
+            (
+                jar,
+                (StatusCode::SEE_OTHER, [(header::LOCATION, p.next.clone())]),
+            )
+                .into_response()
         }
         Admission::Refused(why) => views::refused_page(app, StatusCode::FORBIDDEN, &why),
     }

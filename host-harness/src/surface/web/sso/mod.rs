@@ -76,7 +76,10 @@ impl SsoState {
         let secret = crate::sso::flow::random();
         let mut tests = self.tests();
         tests.retain(|_, (_, _, at)| at.elapsed() < crate::sso::flow::PENDING);
-        tests.insert(secret.clone(), (record, connector.to_string(), Instant::now()));
+        tests.insert(
+            secret.clone(),
+            (record, connector.to_string(), Instant::now()),
+        );
         secret
     }
 

@@ -25,7 +25,10 @@ pub fn routes() -> Router<App> {
             "/identity-providers/{connector}",
             get(one).put(put).delete(remove),
         )
-        .route("/identity-providers/{connector}/test-login", post(test_login))
+        .route(
+            "/identity-providers/{connector}/test-login",
+            post(test_login),
+        )
         .route("/sso-logins", get(logins))
         .route("/sso-logins/{id}", get(login))
 }
@@ -42,12 +45,18 @@ async fn one(State(app): State<App>, Path(connector): Path<String>) -> ApiResult
 
 async fn put(State(app): State<App>, Path(connector): Path<String>, body: Bytes) -> ApiResult {
     let patch: IdpPatch = parse_body(&body)?;
-    let idp = blocking(&app.harness, move |h| h.set_identity_provider(&connector, &patch)).await?;
+    let idp = blocking(&app.harness, move |h| {
+        h.set_identity_provider(&connector, &patch)
+    })
+    .await?;
     Ok(Json(idp).into_response())
 }
 
 async fn remove(State(app): State<App>, Path(connector): Path<String>) -> ApiResult {
-    blocking(&app.harness, move |h| h.delete_identity_provider(&connector)).await?;
+    blocking(&app.harness, move |h| {
+        h.delete_identity_provider(&connector)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

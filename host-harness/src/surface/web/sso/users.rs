@@ -74,11 +74,21 @@ impl UserSessions {
         let mut map = self.lock();
         map.retain(|_, e| !ended(e));
         if map.len() >= MAX {
-            let lru = map.iter().min_by_key(|(_, e)| e.seen).map(|(k, _)| k.clone());
+            let lru = map
+                .iter()
+                .min_by_key(|(_, e)| e.seen)
+                .map(|(k, _)| k.clone());
             lru.map(|k| map.remove(&k));
         }
         let now = Instant::now();
-        map.insert(id.clone(), Entry { user, created: now, seen: now });
+        map.insert(
+            id.clone(),
+            Entry {
+                user,
+                created: now,
+                seen: now,
+            },
+        );
         CookieJar::new().add(self.cookie(id))
     }
 

@@ -111,7 +111,9 @@ fn idp_form(
     let name = &c.settings.name;
     let action = format!("{}/sso/{}", frame.base, segment(name));
     let method = idp.map(|i| i.update_method).unwrap_or_default();
-    let sync = idp.and_then(|i| i.sync_connector.as_deref()).unwrap_or(name);
+    let sync = idp
+        .and_then(|i| i.sync_connector.as_deref())
+        .unwrap_or(name);
     html! {
         section class="sso-idp" data-connector=(name) {
             h2 { "Okta org " (c.settings.okta_domain) " (connector " (name) ")" }
@@ -168,9 +170,15 @@ fn idp_form(
 
 fn decision(r: &LoginRecord) -> Markup {
     match r.decision {
-        Some(Decision::Admitted) => html! { span class="aui-lozenge aui-lozenge-success" data-decision="admitted" { "Admitted" } },
-        Some(Decision::Refused) => html! { span class="aui-lozenge aui-lozenge-error" data-decision="refused" { "Refused" } },
-        None => html! { span class="aui-lozenge aui-lozenge-moved" data-decision="pending" { "In progress" } },
+        Some(Decision::Admitted) => {
+            html! { span class="aui-lozenge aui-lozenge-success" data-decision="admitted" { "Admitted" } }
+        }
+        Some(Decision::Refused) => {
+            html! { span class="aui-lozenge aui-lozenge-error" data-decision="refused" { "Refused" } }
+        }
+        None => {
+            html! { span class="aui-lozenge aui-lozenge-moved" data-decision="pending" { "In progress" } }
+        }
     }
 }
 
