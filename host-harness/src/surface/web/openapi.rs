@@ -23,13 +23,20 @@ mod tests {
 
     const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 
-    /// Every (path, method) the router of `rest.rs` declares, read from its source: the
-    /// `.route("PATH", get(a).post(b))` calls of its `routes` function.
+    /// Every (path, method) the router of `rest.rs` declares, and the routes it merges
+    /// from `sso/rest.rs`, read from their source: the `.route("PATH", get(a).post(b))`
+    /// calls of their `routes` functions.
     fn router_routes() -> BTreeSet<(String, String)> {
-        let source = include_str!("rest.rs");
-        let start = source.find("pub fn routes(").expect("rest.rs has `routes`");
+        let mut routes = routes_in(include_str!("rest.rs"), ".fallback(");
+        routes.extend(routes_in(include_str!("sso/rest.rs"), "\n}\n"));
+        routes
+    }
+
+    /// The routes of the `routes` function of `source`, up to `end`.
+    fn routes_in(source: &str, end: &str) -> BTreeSet<(String, String)> {
+        let start = source.find("pub fn routes(").expect("the source has `routes`");
         let body = &source[start..];
-        let body = &body[..body.find(".fallback(").expect("the router has a fallback")];
+        let body = &body[..body.find(end).expect("the router ends")];
         let mut routes = BTreeSet::new();
         for call in body.split(".route(").skip(1) {
             let path = call.split('"').nth(1).expect("a route's path is a literal");

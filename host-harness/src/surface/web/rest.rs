@@ -179,12 +179,12 @@ async fn sync_user(State(app): State<App>, Path(name): Path<String>, body: Bytes
 }
 
 /// A query parameter as an error quotes it: its first 60 characters.
-fn quoted(v: &str) -> String {
+pub(crate) fn quoted(v: &str) -> String {
     let (head, more) = crate::model::error::cut(v, 60);
     format!("`{head}`{more}")
 }
 
-fn query_number<T: std::str::FromStr>(
+pub(crate) fn query_number<T: std::str::FromStr>(
     q: &HashMap<String, String>,
     key: &str,
     default: T,

@@ -3,6 +3,7 @@
 //! gives the URL to open).
 
 use super::super::json::{ApiError, parse_body};
+use super::super::rest::{query_number, quoted};
 use super::super::{App, REST_BASE, blocking};
 use crate::model::idp::IdpPatch;
 use axum::Json;
@@ -12,8 +13,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -70,19 +71,16 @@ async fn test_login(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Limit {
-    limit: Option<u32>,
-}
-
-async fn logins(State(app): State<App>, Query(q): Query<Limit>) -> ApiResult {
-    let limit = q.limit.unwrap_or(20).min(1000);
+async fn logins(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> ApiResult {
+    let limit = query_number(&q, "limit", 20u32)?.clamp(1, 1000);
     let list = blocking(&app.harness, move |h| h.sso_logins(limit)).await?;
     Ok(Json(list).into_response())
 }
 
-async fn login(State(app): State<App>, Path(id): Path<i64>) -> ApiResult {
+async fn login(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
+    let id: i64 = id.trim().parse().map_err(|_| {
+        ApiError::bad_field("id", format!("the login id {} is not a number", quoted(&id)))
+    })?;
     match blocking(&app.harness, move |h| h.sso_login(id)).await? {
         Some(r) => Ok(Json(r).into_response()),
         None => Err(ApiError::not_found(format!("there is no SSO login #{id}"))),
