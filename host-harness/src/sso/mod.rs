@@ -64,7 +64,7 @@ pub enum SsoError {
     #[error("the callback carries no authorization code")]
     NoCode,
     /// The token endpoint refused the code.
-    #[error("Okta refused the code exchange ({status} {error}{}); an authorization code works once (a replayed or expired code is refused), and the client id and secret must be the OIDC app's", .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("Okta refused the code exchange ({status} {error}{}); {}", .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default(), token_hint(.error))]
     Token {
         /// HTTP status.
         status: u16,
@@ -123,6 +123,19 @@ pub enum SsoError {
     /// The harness failed (no such provider, the database, the secret).
     #[error(transparent)]
     Harness(#[from] HarnessError),
+}
+
+/// What to check after a refused code exchange, by its OAuth `error`.
+fn token_hint(error: &str) -> &'static str {
+    match error {
+        "invalid_client" => {
+            "the identity provider's client id and secret must be the Okta OIDC app's"
+        }
+        "invalid_grant" => {
+            "an authorization code works once and for minutes: a replayed or expired code is refused"
+        }
+        _ => "see the Okta OIDC app's settings",
+    }
 }
 
 /// What a login's decision is.

@@ -160,7 +160,10 @@ impl Frame<'_> {
                     li { span class="muted" { "User directories" } }
                 }
                 h3 { "Okta" }
-                ul { li class="selected" { a href=(self.base) { "User Sync" } } }
+                ul {
+                    li class="selected" { a href=(self.base) { "User Sync" } }
+                    li { a href={ (self.base) "/sso" } id="sso-settings" { "Single sign-on" } }
+                }
             }
         }
     }

@@ -34,7 +34,9 @@ mod tests {
 
     /// The routes of the `routes` function of `source`, up to `end`.
     fn routes_in(source: &str, end: &str) -> BTreeSet<(String, String)> {
-        let start = source.find("pub fn routes(").expect("the source has `routes`");
+        let start = source
+            .find("pub fn routes(")
+            .expect("the source has `routes`");
         let body = &source[start..];
         let body = &body[..body.find(end).expect("the router ends")];
         let mut routes = BTreeSet::new();

@@ -20,6 +20,7 @@ mod schedule;
 mod seats;
 mod settings;
 mod sso;
+mod sso_browser;
 #[allow(dead_code)]
 mod sso_support;
 mod store_failures;

@@ -79,7 +79,10 @@ async fn logins(State(app): State<App>, Query(q): Query<HashMap<String, String>>
 
 async fn login(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
     let id: i64 = id.trim().parse().map_err(|_| {
-        ApiError::bad_field("id", format!("the login id {} is not a number", quoted(&id)))
+        ApiError::bad_field(
+            "id",
+            format!("the login id {} is not a number", quoted(&id)),
+        )
     })?;
     match blocking(&app.harness, move |h| h.sso_login(id)).await? {
         Some(r) => Ok(Json(r).into_response()),
