@@ -144,14 +144,21 @@ pub fn client_secret(
     secrets::read_idp(conn, key, id, name)
 }
 
-/// Start recording an SSO login of connector `id`'s provider; its id.
+/// Logins kept: anyone can start one (the login page is public), so the oldest go.
+pub const KEPT_LOGINS: i64 = 10_000;
+
+/// Start recording an SSO login of connector `id`'s provider; its id. Logins older
+/// than the last [`KEPT_LOGINS`] are dropped.
 pub fn start_login(conn: &Connection, id: i64, test: bool) -> Result<i64, DbError> {
     conn.execute(
         "INSERT INTO sso_logins (connector_id, test, started_at) VALUES (?1, ?2, ?3)",
         params![id, test, now()],
     )
     .ctx("recording an SSO login")?;
-    Ok(conn.last_insert_rowid())
+    let login = conn.last_insert_rowid();
+    conn.execute("DELETE FROM sso_logins WHERE id <= ?1", [login - KEPT_LOGINS])
+        .ctx("dropping old SSO logins")?;
+    Ok(login)
 }
 
 /// Add a step to login `login`.
@@ -221,4 +228,83 @@ pub fn recent_logins(conn: &Connection, limit: u32) -> Result<Vec<LoginRecord>, 
     conn.prepare(&sql)
         .and_then(|mut st| st.query_map([limit], login_from_row)?.collect())
         .ctx("listing SSO logins")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ConnectorSettings;
+    use crate::product::db::{Db, connectors, key::KeySource};
+
+    /// Jira's defaults, as the README shows them.
+    const DEFAULTS: &str = r#"{
+  "name": "Okta",
+  "oktaDomain": "acme.okta.com",
+  "customDomain": false,
+  "schedule": "0 0 * * * ?",
+  "scheduleTimeZone": "UTC",
+  "scheduleEnabled": false,
+  "includeBuiltInGroups": false,
+  "userAttributes": [],
+  "fullSyncIntervalHours": 24,
+  "deepReconcileDays": 7,
+  "unknownAtLogin": "keep",
+  "memberConcurrency": 4,
+  "rateLimitPercent": 50,
+  "changeFeed": false,
+  "appScope": null,
+  "credential": {"type": "api-token"},
+  "users": {
+    "importUsers": true, "updateUsers": true, "syncStatus": true, "createStaged": false,
+    "username": {"template": "{login}", "pattern": "", "replacement": "", "onNoMatch": "use-raw"},
+    "lowercaseUsername": true,
+    "displayName": {"template": "{firstName} {lastName}", "pattern": "", "replacement": "", "onNoMatch": "use-raw"},
+    "email": {"template": "{email}", "pattern": "", "replacement": "", "onNoMatch": "use-raw"},
+    "attributes": [],
+    "migrate": "by-username"
+  },
+  "groups": {
+    "types": ["OKTA_GROUP", "APP_GROUP"], "includePatterns": [], "excludePatterns": [],
+    "required": [], "prefix": "", "suffix": "", "pattern": "", "replacement": "",
+    "defaultGroups": ["jira-software-users"]
+  },
+  "lifecycle": {
+    "missingUsers": "disable", "removeMembershipsOfMissing": true,
+    "guardPercent": 10, "guardMinUsers": 5, "inactivity": null
+  }
+}"#;
+
+    #[test]
+    fn the_client_secret_is_sealed_and_survives_a_key_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("u.db");
+        let db = Db::open(&path).unwrap();
+        let settings: ConnectorSettings = serde_json::from_str(DEFAULTS).unwrap();
+        let c = connectors::insert(&mut db.lock(), db.key(), &settings, "00token").unwrap();
+        let row = IdpRow {
+            client_id: "0oaApp",
+            client_secret: Some("the-client-secret"),
+            update_method: UpdateMethod::Usersync,
+            sync_connector_id: Some(c.id),
+            redirect_to_sso: true,
+        };
+        put(&mut db.lock(), db.key(), c.id, &row).unwrap();
+        let stored: String = db
+            .lock()
+            .query_row("SELECT client_secret FROM identity_providers", [], |r| r.get(0))
+            .unwrap();
+        assert!(stored.starts_with("v1:") && !stored.contains("the-client"), "{stored}");
+        let rotation = secrets::rotate(&mut db.lock(), db.key(), None).unwrap();
+        assert_eq!(rotation.reencrypted, 2, "the token and the client secret");
+        let reopened = Db::open_with_key(&path, KeySource::for_database(&path)).unwrap();
+        let secret = client_secret(&reopened.lock(), reopened.key(), c.id, "Okta").unwrap();
+        assert_eq!(secret, "the-client-secret");
+        // A change without a secret keeps it.
+        let keep = IdpRow { client_secret: None, redirect_to_sso: false, ..row };
+        put(&mut reopened.lock(), reopened.key(), c.id, &keep).unwrap();
+        let idp = get(&reopened.lock(), c.id).unwrap().unwrap();
+        assert!(!idp.redirect_to_sso);
+        let secret = client_secret(&reopened.lock(), reopened.key(), c.id, "Okta").unwrap();
+        assert_eq!(secret, "the-client-secret");
+    }
 }
