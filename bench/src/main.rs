@@ -17,6 +17,7 @@ mod measure;
 mod native;
 mod procfs;
 mod render;
+mod sso;
 mod worker;
 
 use anyhow::{Context as _, bail};
@@ -70,6 +71,10 @@ pub struct Args {
     /// Only the native plan and apply of the first sync of one size (for profiling).
     #[arg(long, hide = true)]
     pub only_native: Option<usize>,
+    /// Only the SSO login latency: this many logins through the whole OpenID Connect
+    /// flow (and as many again), against an org of the first size (see `sso.rs`).
+    #[arg(long)]
+    pub sso_logins: Option<usize>,
     /// Run one size in this process and print its result as JSON (used by the parent).
     #[arg(long, hide = true)]
     pub child: Option<usize>,
@@ -98,6 +103,9 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(config) = &args.worker {
         return worker::serve(config);
+    }
+    if let Some(n) = args.sso_logins {
+        return sso::run(&args, n);
     }
     if let Some(users) = args.only_native {
         let i = args.sizes.iter().position(|&s| s == users).unwrap_or(0);

@@ -378,7 +378,7 @@ impl Logins {
 }
 
 /// The `p`-th percentile (nearest rank) of sorted values.
-fn percentile(sorted: &[u64], p: f64) -> u64 {
+pub(crate) fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
     }
