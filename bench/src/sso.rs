@@ -92,12 +92,19 @@ fn get(
 }
 
 /// One login through the flow; the callback's latency and the whole flow's, µs.
-fn login(agent: &ureq::Agent, base: &str, sim: &Simulator, who: &str) -> anyhow::Result<(u64, u64)> {
+fn login(
+    agent: &ureq::Agent,
+    base: &str,
+    sim: &Simulator,
+    who: &str,
+) -> anyhow::Result<(u64, u64)> {
     sim.set_oidc_login(OidcLogin::As(who.to_string()));
     let t = Instant::now();
     let start = format!("{base}/plugins/servlet/oidc/start/{CONNECTOR}");
     let (status, to_okta, state) = get(agent, &start, None, "usersync_sso_state")?;
-    let state = state.filter(|_| status == 303).ok_or_else(|| anyhow!("start answered {status}"))?;
+    let state = state
+        .filter(|_| status == 303)
+        .ok_or_else(|| anyhow!("start answered {status}"))?;
     let (status, back, _) = get(agent, &to_okta, None, "-")?;
     if status != 302 {
         bail!("Okta's authorize answered {status}");
@@ -107,7 +114,10 @@ fn login(agent: &ureq::Agent, base: &str, sim: &Simulator, who: &str) -> anyhow:
     if status != 303 || home != "/home" || session.is_none() {
         bail!("the login of {who} was not admitted ({status})");
     }
-    Ok((c.elapsed().as_micros() as u64, t.elapsed().as_micros() as u64))
+    Ok((
+        c.elapsed().as_micros() as u64,
+        t.elapsed().as_micros() as u64,
+    ))
 }
 
 /// Run `n` SSO logins (and as many bare login syncs) against an org of the first size.
@@ -134,7 +144,14 @@ pub fn run(args: &Args, n: usize) -> anyhow::Result<()> {
     resolve.insert(DOMAIN, sim.addr());
     let db = usersync::product::db::Db::open(&dir.path().join("bench.db"))?;
     let runtime = Arc::new(Runtime::bundled().map_err(|e| anyhow!("{e}"))?);
-    let harness = Harness::with(db, runtime, Options { resolve, ..Options::default() })?;
+    let harness = Harness::with(
+        db,
+        runtime,
+        Options {
+            resolve,
+            ..Options::default()
+        },
+    )?;
     harness.create_connector(&ConnectorPatch {
         name: Some(CONNECTOR.into()),
         okta_domain: Some(DOMAIN.into()),
@@ -165,9 +182,18 @@ pub fn run(args: &Args, n: usize) -> anyhow::Result<()> {
     // One login first: the discovery document and the JWKS are fetched, then cached.
     let warm = logins.pop().ok_or_else(|| anyhow!("no active user"))?;
     login(&agent, &base, &sim, &warm)?;
-    let series = |what| Series { what, micros: Vec::with_capacity(logins.len()) };
-    let (mut first_cb, mut first_flow) = (series("callback, first login (user created)"), series("whole flow, first login"));
-    let (mut again_cb, mut again_flow) = (series("callback, next login (no change)"), series("whole flow, next login"));
+    let series = |what| Series {
+        what,
+        micros: Vec::with_capacity(logins.len()),
+    };
+    let (mut first_cb, mut first_flow) = (
+        series("callback, first login (user created)"),
+        series("whole flow, first login"),
+    );
+    let (mut again_cb, mut again_flow) = (
+        series("callback, next login (no change)"),
+        series("whole flow, next login"),
+    );
     let mut bare = series("bare login sync (`Harness::sync_user`, no change)");
     for who in &logins {
         let (cb, flow) = login(&agent, &base, &sim, who)?;
@@ -182,10 +208,20 @@ pub fn run(args: &Args, n: usize) -> anyhow::Result<()> {
         harness.sync_user(CONNECTOR, who)?;
         bare.micros.push(t.elapsed().as_micros() as u64);
     }
-    println!("SSO logins with Update with UserSync: {} users, {groups} groups, {} logins each way\n", users, logins.len());
+    println!(
+        "SSO logins with Update with UserSync: {} users, {groups} groups, {} logins each way\n",
+        users,
+        logins.len()
+    );
     println!("| what | n | mean ms | p50 ms | p95 ms | p99 ms | max ms |");
     println!("|---|---|---|---|---|---|---|");
-    for s in [&mut first_cb, &mut first_flow, &mut again_cb, &mut again_flow, &mut bare] {
+    for s in [
+        &mut first_cb,
+        &mut first_flow,
+        &mut again_cb,
+        &mut again_flow,
+        &mut bare,
+    ] {
         println!("{}", s.row());
     }
     Ok(())

@@ -156,8 +156,11 @@ pub fn start_login(conn: &Connection, id: i64, test: bool) -> Result<i64, DbErro
     )
     .ctx("recording an SSO login")?;
     let login = conn.last_insert_rowid();
-    conn.execute("DELETE FROM sso_logins WHERE id <= ?1", [login - KEPT_LOGINS])
-        .ctx("dropping old SSO logins")?;
+    conn.execute(
+        "DELETE FROM sso_logins WHERE id <= ?1",
+        [login - KEPT_LOGINS],
+    )
+    .ctx("dropping old SSO logins")?;
     Ok(login)
 }
 
@@ -291,16 +294,25 @@ mod tests {
         put(&mut db.lock(), db.key(), c.id, &row).unwrap();
         let stored: String = db
             .lock()
-            .query_row("SELECT client_secret FROM identity_providers", [], |r| r.get(0))
+            .query_row("SELECT client_secret FROM identity_providers", [], |r| {
+                r.get(0)
+            })
             .unwrap();
-        assert!(stored.starts_with("v1:") && !stored.contains("the-client"), "{stored}");
+        assert!(
+            stored.starts_with("v1:") && !stored.contains("the-client"),
+            "{stored}"
+        );
         let rotation = secrets::rotate(&mut db.lock(), db.key(), None).unwrap();
         assert_eq!(rotation.reencrypted, 2, "the token and the client secret");
         let reopened = Db::open_with_key(&path, KeySource::for_database(&path)).unwrap();
         let secret = client_secret(&reopened.lock(), reopened.key(), c.id, "Okta").unwrap();
         assert_eq!(secret, "the-client-secret");
         // A change without a secret keeps it.
-        let keep = IdpRow { client_secret: None, redirect_to_sso: false, ..row };
+        let keep = IdpRow {
+            client_secret: None,
+            redirect_to_sso: false,
+            ..row
+        };
         put(&mut reopened.lock(), reopened.key(), c.id, &keep).unwrap();
         let idp = get(&reopened.lock(), c.id).unwrap().unwrap();
         assert!(!idp.redirect_to_sso);

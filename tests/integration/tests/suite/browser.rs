@@ -362,9 +362,15 @@ pub(crate) async fn type_into(c: &Client, selector: &str, text: &str) {
     input.send_keys(text).await.unwrap();
 }
 
-#[test]
-fn an_admin_creates_a_connector_schedules_it_and_syncs_in_chromium() {
-    let server = std::sync::Arc::new(Server::start(150, 8));
+/// Run `flow` in one headless Chromium session against `server`. The flow runs as a
+/// task so that a failed assertion still closes the browser session, and leaves a
+/// screenshot of where it stopped (`failure_png`).
+pub(crate) fn in_chromium<F, Fut>(server: Server, failure_png: &'static str, flow: F)
+where
+    F: FnOnce(Client, std::sync::Arc<Server>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let server = std::sync::Arc::new(server);
     let (driver, chromium) = start_driver();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -374,19 +380,22 @@ fn an_admin_creates_a_connector_schedules_it_and_syncs_in_chromium() {
     rt.block_on(async {
         let c = connect(&driver, &chromium).await;
         c.set_window_size(1400, 1000).await.unwrap();
-        // Run the flow as a task so that a failed assertion still closes the browser
-        // session (and leaves a screenshot of where it stopped).
-        let flow = tokio::spawn({
-            let (c, server) = (c.clone(), server.clone());
-            async move { admin_flow(&c, &server).await }
-        })
-        .await;
+        let flow = tokio::spawn(flow(c.clone(), server)).await;
         if flow.is_err() {
-            screenshot(&c, "admin-page-failure.png").await;
+            screenshot(&c, failure_png).await;
         }
         let _ = c.close().await;
         if let Err(e) = flow {
             std::panic::resume_unwind(e.into_panic());
         }
     });
+}
+
+#[test]
+fn an_admin_creates_a_connector_schedules_it_and_syncs_in_chromium() {
+    in_chromium(
+        Server::start(150, 8),
+        "admin-page-failure.png",
+        |c, server| async move { admin_flow(&c, &server).await },
+    );
 }

@@ -3,9 +3,11 @@
 //! synced or opened), JWKS key rotation, the update methods, and the REST API's
 //! identity providers. The browser tests are `sso_browser`.
 
-use crate::sso_support::{CLIENT_SECRET, START, cookie, last_record, login, refusal, server};
+use crate::sso_support::{
+    CLIENT_SECRET, START, cookie, last_record, login, memberships, refusal, server,
+};
 use crate::web_support::{PAGE, REST, call, login as admin_login};
-use integration::{CONNECTOR, first_sync_projection};
+use integration::CONNECTOR;
 use okta_sim::OidcFault;
 use usersync::model::idp::{Decision, UpdateMethod};
 
@@ -14,13 +16,7 @@ fn active_user(s: &crate::web_support::Server) -> (String, String, Vec<String>) 
     s.env.sim.with_org(|o| {
         let login = o.first_active_login().expect("an active user");
         let id = o.user_by_login(&login).unwrap().id.clone();
-        let username = login.to_lowercase();
-        let groups = first_sync_projection(o)
-            .memberships
-            .into_iter()
-            .filter(|(u, _)| *u == username)
-            .map(|(_, g)| g)
-            .collect();
+        let groups = memberships(o, &login);
         (login, id, groups)
     })
 }

@@ -5,11 +5,11 @@
 //! login; the login tracker shows a failed test login's cause. Screenshots go to
 //! `target/artifacts/sso-*.png`.
 
-use crate::browser::{connect, css, screenshot, start_driver, text_until, type_into};
-use crate::sso_support::server;
+use crate::browser::{css, in_chromium, screenshot, text_until, type_into};
+use crate::sso_support::{memberships, server};
 use crate::web_support::{PAGE, PASSWORD, Server, USER};
 use fantoccini::Client;
-use integration::{CONNECTOR, first_sync_projection};
+use integration::CONNECTOR;
 use okta_sim::oidc::DEFAULT_PASSWORD;
 use usersync::model::idp::{IdpPatch, UpdateMethod};
 
@@ -27,13 +27,7 @@ fn users(s: &Server) -> (String, String, Vec<String>) {
         let mut active = o.users.iter().filter(|u| u.status == "ACTIVE");
         let login = |u: &okta_sim::OktaUser| u.profile["login"].as_str().unwrap().to_string();
         let (first, second) = (login(active.next().unwrap()), login(active.next().unwrap()));
-        let name = first.to_lowercase();
-        let groups = first_sync_projection(o)
-            .memberships
-            .into_iter()
-            .filter(|(u, _)| *u == name)
-            .map(|(_, g)| g)
-            .collect();
+        let groups = memberships(o, &first);
         (first, second, groups)
     })
 }
@@ -150,26 +144,9 @@ async fn sso_flow(c: &Client, s: &Server) {
 
 #[test]
 fn users_log_in_with_okta_and_the_tracker_shows_a_failed_login_in_chromium() {
-    let server = std::sync::Arc::new(server(40, 6, UpdateMethod::Usersync));
-    let (driver, chromium) = start_driver();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let c = connect(&driver, &chromium).await;
-        let flow = tokio::spawn({
-            let (c, server) = (c.clone(), server.clone());
-            async move { sso_flow(&c, &server).await }
-        })
-        .await;
-        if flow.is_err() {
-            screenshot(&c, "sso-failure.png").await;
-        }
-        let _ = c.close().await;
-        if let Err(e) = flow {
-            std::panic::resume_unwind(e.into_panic());
-        }
-    });
+    in_chromium(
+        server(40, 6, UpdateMethod::Usersync),
+        "sso-failure.png",
+        |c, s| async move { sso_flow(&c, &s).await },
+    );
 }

@@ -108,3 +108,14 @@ pub fn refusal(r: &Resp) -> String {
 pub fn last_record(s: &Server) -> usersync::model::idp::LoginRecord {
     s.env.harness.sso_logins(1).unwrap().remove(0)
 }
+
+/// The groups a first sync gives the Okta user `login` (lower-cased username), by name.
+pub fn memberships(org: &okta_sim::Org, login: &str) -> Vec<String> {
+    let username = login.to_lowercase();
+    integration::first_sync_projection(org)
+        .memberships
+        .into_iter()
+        .filter(|(u, _)| *u == username)
+        .map(|(_, g)| g)
+        .collect()
+}
