@@ -413,3 +413,88 @@ fn identity_providers_over_rest_never_show_the_secret_and_name_bad_fields() {
         page.body
     );
 }
+
+#[test]
+fn the_command_line_sets_shows_and_removes_an_identity_provider_without_showing_its_secret() {
+    let cli = crate::cli_support::Cli::new(okta_sim::GenSpec {
+        users: 3,
+        groups: 1,
+        memberships_per_user: 1,
+        seed: 1,
+    });
+    cli.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "Okta",
+        "--domain",
+        "acme.okta.com",
+        "--token-file",
+        "TOKEN_FILE",
+    ]);
+    let secret = cli.path("client-secret");
+    std::fs::write(&secret, "cli-client-secret-42\n").unwrap();
+    // A secret file that does not read is refused, naming it.
+    let missing = cli.run(&[
+        "sso",
+        "set",
+        "Okta",
+        "--client-id",
+        "0oaCli1",
+        "--client-secret-file",
+        &cli.path("nope"),
+    ]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("cannot read the file"),
+        "{}",
+        missing.stderr
+    );
+    let set = cli.ok(&[
+        "sso",
+        "set",
+        "Okta",
+        "--client-id",
+        "0oaCli1",
+        "--client-secret-file",
+        &secret,
+        "--update-method",
+        "usersync",
+        "--redirect-to-sso",
+        "true",
+    ]);
+    assert!(set.contains("Client ID:          0oaCli1"), "{set}");
+    assert!(set.contains("Client secret:      ********"), "{set}");
+    assert!(
+        set.contains("User update method: Update with UserSync (connector Okta)"),
+        "{set}"
+    );
+    // Options left out keep their value; the secret is kept without a new one.
+    let json = cli.ok(&["--json", "sso", "set", "Okta", "--redirect-to-sso", "false"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (
+            v["clientId"].as_str(),
+            v["updateMethod"].as_str(),
+            v["redirectToSso"].as_bool()
+        ),
+        (Some("0oaCli1"), Some("usersync"), Some(false))
+    );
+    let bad = cli.run(&["sso", "set", "Okta", "--sync-connector", "Nope"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("syncConnector: there is no connector named `Nope`"),
+        "{}",
+        bad.stderr
+    );
+    let unknown = cli.run(&["sso", "show", "Other"]);
+    assert_eq!(unknown.code, 3, "{}", unknown.stderr);
+    let all = cli.ok(&["sso", "show"])
+        + &cli.ok(&["sso", "logins"])
+        + &cli.ok(&["--json", "sso", "show"]);
+    assert!(!all.contains("cli-client-secret"), "{all}");
+    cli.ok(&["sso", "remove", "Okta"]);
+    assert_eq!(cli.ok(&["sso", "show"]), "No identity provider.\n");
+    assert_eq!(cli.run(&["sso", "login", "7"]).code, 3);
+}
