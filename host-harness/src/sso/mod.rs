@@ -235,24 +235,7 @@ impl Harness {
             .update_method
             .or(old.as_ref().map(|o| o.update_method))
             .unwrap_or_default();
-        let sync = match (&patch.sync_connector, &old) {
-            (Some(name), _) if name.trim().is_empty() => Some(c.id),
-            (Some(name), _) => match self.stored(name) {
-                Ok(s) => Some(s.id),
-                Err(_) => {
-                    errors.push(FieldError {
-                        field: "syncConnector".into(),
-                        message: format!(
-                            "syncConnector: there is no connector named `{}`",
-                            name.trim()
-                        ),
-                    });
-                    None
-                }
-            },
-            (None, Some(o)) => o.sync_connector.as_ref().map(|(id, _)| *id),
-            (None, None) => Some(c.id),
-        };
+        let sync = self.sync_connector(c.id, patch, old.as_ref(), &mut errors);
         if !errors.is_empty() {
             return Err(HarnessError::InvalidConfig(errors));
         }
@@ -269,6 +252,36 @@ impl Harness {
         };
         db_idp::put(&mut self.db().lock(), self.db().key(), c.id, &row)?;
         self.identity_provider(connector)
+    }
+
+    /// The login sync's connector of a patch: the one it names (an empty name: the
+    /// provider's own, `own`), else the stored one, else the provider's own; a name of
+    /// no connector is added to `errors`.
+    fn sync_connector(
+        &self,
+        own: i64,
+        patch: &IdpPatch,
+        old: Option<&StoredIdp>,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<i64> {
+        match (&patch.sync_connector, old) {
+            (Some(name), _) if name.trim().is_empty() => Some(own),
+            (Some(name), _) => match self.stored(name) {
+                Ok(s) => Some(s.id),
+                Err(_) => {
+                    errors.push(FieldError {
+                        field: "syncConnector".into(),
+                        message: format!(
+                            "syncConnector: there is no connector named `{}`",
+                            name.trim()
+                        ),
+                    });
+                    None
+                }
+            },
+            (None, Some(o)) => o.sync_connector.as_ref().map(|(id, _)| *id),
+            (None, None) => Some(own),
+        }
     }
 
     /// Remove the identity provider of `connector`'s org (its logins' records stay).

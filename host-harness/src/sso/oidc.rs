@@ -319,7 +319,7 @@ fn decode(token: &str, key: &DecodingKey, expected: &Expected<'_>) -> Result<Cla
                 expected: expected.client_id.to_string(),
                 got: claim("aud"),
             },
-            other => SsoError::IdToken(format!("{other:?}")),
+            _ => SsoError::IdToken(e.to_string()),
         })
 }
 
