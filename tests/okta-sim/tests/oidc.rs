@@ -600,6 +600,23 @@ fn a_user_suspended_after_signing_in_gets_no_tokens() {
 }
 
 #[test]
+fn a_change_after_the_next_code_exchange_lands_once_the_tokens_are_issued() {
+    let (sim, users) = sim();
+    let id = user_id(&sim, &users.active);
+    let suspended = id.clone();
+    sim.after_next_code_exchange(move |org| org.set_status(&suspended, "SUSPENDED"));
+    sim.set_oidc_login(OidcLogin::As(users.active.clone()));
+    let r = signed_in_exchange(&sim);
+    assert_eq!(r.status, 200, "issued while the user was active");
+    let status = sim.with_org(|org| org.user(&id).unwrap().status.clone());
+    assert_eq!(status, "SUSPENDED", "then changed");
+    sim.with_org(|org| org.set_status(&id, "ACTIVE"));
+    assert_eq!(signed_in_exchange(&sim).status, 200);
+    let status = sim.with_org(|org| org.user(&id).unwrap().status.clone());
+    assert_eq!(status, "ACTIVE", "once only");
+}
+
+#[test]
 fn tests_can_sign_users_in_without_the_form() {
     let (sim, users) = sim();
     let hint = authorize_target(WEB, &[("login_hint", &users.active)]);
