@@ -422,47 +422,27 @@ fn the_command_line_sets_shows_and_removes_an_identity_provider_without_showing_
         memberships_per_user: 1,
         seed: 1,
     });
-    cli.ok(&[
-        "connector",
-        "create",
-        "--name",
-        "Okta",
-        "--domain",
-        "acme.okta.com",
-        "--token-file",
-        "TOKEN_FILE",
-    ]);
     let secret = cli.path("client-secret");
     std::fs::write(&secret, "cli-client-secret-42\n").unwrap();
+    // A command line of words (the temp paths hold no space); SECRET is the secret file.
+    let line =
+        |l: &str| -> Vec<String> { l.split(' ').map(|w| w.replace("SECRET", &secret)).collect() };
+    let run = |l: &str| cli.run(&line(l).iter().map(String::as_str).collect::<Vec<_>>());
+    let ok = |l: &str| cli.ok(&line(l).iter().map(String::as_str).collect::<Vec<_>>());
+    ok("connector create --name Okta --domain acme.okta.com --token-file TOKEN_FILE");
     // A secret file that does not read is refused, naming it.
-    let missing = cli.run(&[
-        "sso",
-        "set",
-        "Okta",
-        "--client-id",
-        "0oaCli1",
-        "--client-secret-file",
-        &cli.path("nope"),
-    ]);
+    let missing = run("sso set Okta --client-id 0oaCli1 --client-secret-file /nonexistent/secret");
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(
-        missing.stderr.contains("cannot read the file"),
+        missing
+            .stderr
+            .contains("cannot read the file /nonexistent/secret"),
         "{}",
         missing.stderr
     );
-    let set = cli.ok(&[
-        "sso",
-        "set",
-        "Okta",
-        "--client-id",
-        "0oaCli1",
-        "--client-secret-file",
-        &secret,
-        "--update-method",
-        "usersync",
-        "--redirect-to-sso",
-        "true",
-    ]);
+    let set = ok(
+        "sso set Okta --client-id 0oaCli1 --client-secret-file SECRET --update-method usersync --redirect-to-sso true",
+    );
     assert!(set.contains("Client ID:          0oaCli1"), "{set}");
     assert!(set.contains("Client secret:      ********"), "{set}");
     assert!(
@@ -470,17 +450,15 @@ fn the_command_line_sets_shows_and_removes_an_identity_provider_without_showing_
         "{set}"
     );
     // Options left out keep their value; the secret is kept without a new one.
-    let json = cli.ok(&["--json", "sso", "set", "Okta", "--redirect-to-sso", "false"]);
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(
-        (
-            v["clientId"].as_str(),
-            v["updateMethod"].as_str(),
-            v["redirectToSso"].as_bool()
-        ),
-        (Some("0oaCli1"), Some("usersync"), Some(false))
+    let v: serde_json::Value =
+        serde_json::from_str(&ok("--json sso set Okta --redirect-to-sso false")).unwrap();
+    let kept = (
+        v["clientId"].as_str(),
+        v["updateMethod"].as_str(),
+        v["redirectToSso"].as_bool(),
     );
-    let bad = cli.run(&["sso", "set", "Okta", "--sync-connector", "Nope"]);
+    assert_eq!(kept, (Some("0oaCli1"), Some("usersync"), Some(false)));
+    let bad = run("sso set Okta --sync-connector Nope");
     assert_eq!(bad.code, 2);
     assert!(
         bad.stderr
@@ -488,13 +466,10 @@ fn the_command_line_sets_shows_and_removes_an_identity_provider_without_showing_
         "{}",
         bad.stderr
     );
-    let unknown = cli.run(&["sso", "show", "Other"]);
-    assert_eq!(unknown.code, 3, "{}", unknown.stderr);
-    let all = cli.ok(&["sso", "show"])
-        + &cli.ok(&["sso", "logins"])
-        + &cli.ok(&["--json", "sso", "show"]);
+    assert_eq!(run("sso show Other").code, 3);
+    let all = ok("sso show") + &ok("sso logins") + &ok("--json sso show");
     assert!(!all.contains("cli-client-secret"), "{all}");
-    cli.ok(&["sso", "remove", "Okta"]);
-    assert_eq!(cli.ok(&["sso", "show"]), "No identity provider.\n");
-    assert_eq!(cli.run(&["sso", "login", "7"]).code, 3);
+    ok("sso remove Okta");
+    assert_eq!(ok("sso show"), "No identity provider.\n");
+    assert_eq!(run("sso login 7").code, 3);
 }
