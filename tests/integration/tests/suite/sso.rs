@@ -473,3 +473,84 @@ fn the_command_line_sets_shows_and_removes_an_identity_provider_without_showing_
     assert_eq!(ok("sso show"), "No identity provider.\n");
     assert_eq!(run("sso login 7").code, 3);
 }
+
+#[test]
+fn the_sso_page_saves_an_identity_provider_and_keeps_its_secret_when_left_empty() {
+    let s = crate::web_support::Server::start(3, 1);
+    let (cookie, csrf) = admin_login(&s);
+    let save = |fields: &[(&str, &str)]| {
+        let mut all = vec![("atl_token", csrf.as_str())];
+        all.extend_from_slice(fields);
+        call("POST", s.url(&format!("{PAGE}/sso/okta")))
+            .header("cookie", &cookie)
+            .form(&all)
+            .send()
+    };
+    let r = save(&[
+        ("clientId", "0oaPage1"),
+        ("clientSecret", "page-secret-1"),
+        ("updateMethod", "usersync"),
+        ("syncConnector", "okta"),
+        ("redirectToSso", "true"),
+    ]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        r.header("location"),
+        Some("/plugins/servlet/usersync/sso?msg=saved&c=okta")
+    );
+    let idp = s.env.harness.identity_provider(CONNECTOR).unwrap();
+    assert_eq!(
+        (
+            idp.client_id.as_str(),
+            idp.update_method,
+            idp.redirect_to_sso
+        ),
+        ("0oaPage1", UpdateMethod::Usersync, true)
+    );
+    // The secret field left empty keeps the secret; the box unticked turns the redirect off.
+    let r = save(&[
+        ("clientId", "0oaPage2"),
+        ("clientSecret", ""),
+        ("updateMethod", "none"),
+        ("syncConnector", "okta"),
+    ]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let idp = s.env.harness.identity_provider(CONNECTOR).unwrap();
+    assert_eq!(
+        (
+            idp.client_id.as_str(),
+            idp.update_method,
+            idp.redirect_to_sso
+        ),
+        ("0oaPage2", UpdateMethod::None, false)
+    );
+    let secret = s.env.harness.login_config(CONNECTOR).unwrap().client_secret;
+    assert_eq!(secret, "page-secret-1");
+    // A bad client id is refused naming it; the page never shows the secret.
+    let r = save(&[("clientId", ""), ("updateMethod", "none")]);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("clientId is empty"), "{}", r.body);
+    let page = call("GET", s.url(&format!("{PAGE}/sso?msg=saved&c=okta")))
+        .header("cookie", &cookie)
+        .send();
+    assert!(
+        page.body.contains("Saved the identity provider of"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"0oaPage2\"") && !page.body.contains("page-secret-1"));
+    // Without the CSRF token: refused, nothing changed.
+    let forged = call("POST", s.url(&format!("{PAGE}/sso/okta")))
+        .header("cookie", &cookie)
+        .form(&[("clientId", "0oaEvil")])
+        .send();
+    assert_eq!(forged.status, 403);
+    assert_eq!(
+        s.env
+            .harness
+            .identity_provider(CONNECTOR)
+            .unwrap()
+            .client_id,
+        "0oaPage2"
+    );
+}
