@@ -5,6 +5,7 @@
 
 pub mod connectors;
 pub mod directory;
+pub mod directory_admin;
 pub mod key;
 pub mod lease;
 pub mod run_changes;
@@ -128,9 +129,27 @@ CREATE TABLE leases (
 ALTER TABLE runs ADD COLUMN owner TEXT;
 ";
 
+/// A user's history on the Users page: where in a run's change chunks each user-level
+/// change (create, update, (de)activate, delete, migrate, anonymize) of an applied run
+/// is, by the directory and username it named. Membership changes are not indexed (a
+/// first sync of 100,000 users has a million): the page shows the user's groups as they
+/// are. Keyed by run first, so that recording appends and a run's deletion cascades.
+const SCHEMA_V9: &str = "
+CREATE TABLE user_changes (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    chunk_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    directory_id INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    PRIMARY KEY (run_id, chunk_id, position)
+) WITHOUT ROWID;
+CREATE INDEX user_changes_by_user ON user_changes (directory_id, username COLLATE NOCASE, run_id);
+";
+
 /// The migrations, in order: `PRAGMA user_version` = the last one applied.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
+    SCHEMA_V9,
 ];
 
 const SCHEMA_V1: &str = r#"

@@ -118,8 +118,38 @@ fn insert_chunk(
         before,
         changes.len() as i64,
         body
-    ])
+    ])?;
+    if changes[0].action.is_user_change() {
+        index_user_changes(conn, run_id, conn.last_insert_rowid())?;
+    }
+    Ok(())
+}
+
+/// Index the changes of chunk `chunk_id` by the user they name (`user_changes`), for the
+/// user's history; dry runs' changes are not history.
+fn index_user_changes(conn: &Connection, run_id: i64, chunk_id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO user_changes (run_id, chunk_id, position, directory_id, username) \
+         SELECT r.id, ch.id, e.key, c.directory_id, json_extract(e.value, '$[0]') \
+         FROM run_change_chunks ch JOIN runs r ON r.id = ch.run_id \
+         JOIN connectors c ON c.id = r.connector_id, json_each(ch.changes) e \
+         WHERE ch.id = ?2 AND r.id = ?1 AND r.dry_run = 0",
+    )?
+    .execute(params![run_id, chunk_id])
     .map(drop)
+}
+
+/// One stored change (`[target, group, fields]`, as JSON) of a chunk of `action`.
+pub fn decode_one(action: &str, json: &str) -> rusqlite::Result<ChangeEntry> {
+    let action = stored_action(action)?;
+    let (target, group, fields): Stored =
+        serde_json::from_str(json).map_err(|e| bad_column(2, e))?;
+    Ok(ChangeEntry {
+        action,
+        target,
+        group,
+        fields,
+    })
 }
 
 fn bad_column(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {

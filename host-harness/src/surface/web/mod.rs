@@ -15,6 +15,8 @@
 
 mod assets;
 pub mod auth;
+mod directory_api;
+mod directory_pages;
 mod download;
 mod form;
 mod form_page;

@@ -33,6 +33,7 @@ pub fn routes(app: App) -> Router<App> {
         .route("/runs/{id}/changes.csv", get(csv))
         .route("/runs/{id}/report.json", get(report_json))
         .route("/logout", post(logout))
+        .merge(super::directory_pages::routes())
         .route_layer(axum::middleware::from_fn_with_state(app, page_guard));
     Router::new()
         .route("/login", get(login_form).post(login))
@@ -73,7 +74,7 @@ fn error_page(app: &App, e: HarnessError) -> Response {
     )
 }
 
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
