@@ -20,6 +20,8 @@ mod directory_pages;
 mod download;
 mod form;
 mod form_page;
+mod form_sections;
+mod form_tabs;
 pub mod html;
 pub mod json;
 pub mod listen;
