@@ -7,6 +7,7 @@ mod cli;
 mod cli_support;
 mod cli_transfer;
 mod credentials;
+mod directory_admin;
 mod full_sync;
 mod incremental;
 mod live_runs;
