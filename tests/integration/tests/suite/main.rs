@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod browser;
+mod browser_admin;
 mod cli;
 mod cli_support;
 mod cli_transfer;
