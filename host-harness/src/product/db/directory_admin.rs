@@ -127,6 +127,17 @@ const USER_SELECT: &str = "SELECT u.rowid, u.key, u.directory_id, d.name, u.user
      u.email, u.active, u.okta_id, u.last_login, u.attributes \
      FROM users u JOIN directories d ON d.id = u.directory_id";
 
+/// The search of [`users`]: a range of the searched column's index.
+fn users_sql(by: SearchBy) -> String {
+    let (col, coll) = by.column();
+    format!(
+        "{USER_SELECT} WHERE u.{col} >= ?1 {coll} AND u.{col} < ?2 {coll} \
+         AND (u.{col} {coll}, u.rowid) > (?1, ?3) \
+         AND (?4 IS NULL OR u.active = ?4) AND (?5 IS NULL OR u.directory_id = ?5) \
+         ORDER BY u.{col} {coll}, u.rowid LIMIT ?6"
+    )
+}
+
 fn user_row(r: &Row<'_>) -> rusqlite::Result<(i64, UserRow)> {
     let attributes: String = r.get(10)?;
     Ok((
@@ -156,19 +167,12 @@ pub fn users(
     limit: u32,
 ) -> Result<Page<UserRow>, AdminError> {
     let page = request::<(String, i64)>(cursor, limit)?;
-    let (col, coll) = q.by.column();
     let (from, after) = match &page.after {
         Some((value, row)) => (value.clone(), *row),
         None => (q.text.clone(), i64::MIN),
     };
-    let sql = format!(
-        "{USER_SELECT} WHERE u.{col} >= ?1 {coll} AND u.{col} < ?2 {coll} \
-         AND (u.{col} {coll}, u.rowid) > (?1, ?3) \
-         AND (?4 IS NULL OR u.active = ?4) AND (?5 IS NULL OR u.directory_id = ?5) \
-         ORDER BY u.{col} {coll}, u.rowid LIMIT ?6"
-    );
     let rows: Vec<(i64, UserRow)> = conn
-        .prepare_cached(&sql)
+        .prepare_cached(&users_sql(q.by))
         .and_then(|mut st| {
             st.query_map(
                 params![
@@ -230,6 +234,15 @@ pub struct HistoryEntry {
     pub change: ChangeEntry,
 }
 
+/// A page of a user's history: its index's range, newest run first.
+const HISTORY_SQL: &str = "SELECT h.run_id, h.chunk_id, h.position, r.started_at, r.trigger, ch.action, \
+     json_extract(ch.changes, '$[' || h.position || ']') \
+     FROM user_changes h JOIN runs r ON r.id = h.run_id \
+     JOIN run_change_chunks ch ON ch.id = h.chunk_id \
+     WHERE h.directory_id = ?1 AND h.username = ?2 COLLATE NOCASE \
+     AND (h.run_id, h.chunk_id, h.position) < (?3, ?4, ?5) AND r.status = 'succeeded' \
+     ORDER BY h.run_id DESC, h.chunk_id DESC, h.position DESC LIMIT ?6";
+
 /// The changes made to the user named `username` in directory `dir` by applied runs,
 /// newest first, a page of runs' changes before `cursor` (a run id).
 pub fn history(
@@ -243,15 +256,7 @@ pub fn history(
     let (run, chunk, position) = page.after.unwrap_or((i64::MAX, 0, 0));
     type Raw = ((i64, i64, i64), i64, String, String, String);
     let rows: Vec<Raw> = conn
-        .prepare_cached(
-            "SELECT h.run_id, h.chunk_id, h.position, r.started_at, r.trigger, ch.action, \
-             json_extract(ch.changes, '$[' || h.position || ']') \
-             FROM user_changes h JOIN runs r ON r.id = h.run_id \
-             JOIN run_change_chunks ch ON ch.id = h.chunk_id \
-             WHERE h.directory_id = ?1 AND h.username = ?2 COLLATE NOCASE \
-             AND (h.run_id, h.chunk_id, h.position) < (?3, ?4, ?5) AND r.status = 'succeeded' \
-             ORDER BY h.run_id DESC, h.chunk_id DESC, h.position DESC LIMIT ?6",
-        )
+        .prepare_cached(HISTORY_SQL)
         .and_then(|mut st| {
             st.query_map(
                 params![dir, username, run, chunk, position, page.fetch()],
@@ -308,6 +313,24 @@ const GROUP_SELECT: &str = "SELECT g.id, g.directory_id, d.name, g.name, g.descr
      (SELECT count(*) FROM memberships m WHERE m.group_id = g.id) \
      FROM groups g JOIN directories d ON d.id = g.directory_id";
 
+/// A page of [`groups`]: after the last (directory, name), on the groups' unique index.
+fn groups_sql() -> String {
+    format!(
+        "{GROUP_SELECT} WHERE (g.directory_id, g.name COLLATE NOCASE) > (?1, ?2) \
+         AND (?3 IS NULL OR g.directory_id = ?3) \
+         AND g.name >= ?4 COLLATE NOCASE AND g.name < ?5 COLLATE NOCASE \
+         ORDER BY g.directory_id, g.name COLLATE NOCASE LIMIT ?6"
+    )
+}
+
+/// A page of [`members`]: the group's memberships after the last key.
+fn members_sql() -> String {
+    format!(
+        "{USER_SELECT} JOIN memberships m ON m.user_key = u.key \
+         WHERE m.group_id = ?1 AND m.user_key > ?2 ORDER BY m.user_key LIMIT ?3"
+    )
+}
+
 fn group_row(r: &Row<'_>) -> rusqlite::Result<GroupRow> {
     Ok(GroupRow {
         id: r.get(0)?,
@@ -332,12 +355,7 @@ pub fn groups(
     let page = request::<(i64, String)>(cursor, limit)?;
     let (dir, name) = page.after.clone().unwrap_or((i64::MIN, String::new()));
     let rows = conn
-        .prepare_cached(&format!(
-            "{GROUP_SELECT} WHERE (g.directory_id, g.name COLLATE NOCASE) > (?1, ?2) \
-             AND (?3 IS NULL OR g.directory_id = ?3) \
-             AND g.name >= ?4 COLLATE NOCASE AND g.name < ?5 COLLATE NOCASE \
-             ORDER BY g.directory_id, g.name COLLATE NOCASE LIMIT ?6"
-        ))
+        .prepare_cached(&groups_sql())
         .and_then(|mut st| {
             st.query_map(
                 params![
@@ -374,10 +392,7 @@ pub fn members(
     let page = request::<String>(cursor, limit)?;
     let after = page.after.clone().unwrap_or_default();
     let rows: Vec<(i64, UserRow)> = conn
-        .prepare_cached(&format!(
-            "{USER_SELECT} JOIN memberships m ON m.user_key = u.key \
-             WHERE m.group_id = ?1 AND m.user_key > ?2 ORDER BY m.user_key LIMIT ?3"
-        ))
+        .prepare_cached(&members_sql())
         .and_then(|mut st| {
             st.query_map(params![id, after, page.fetch()], user_row)?
                 .collect()
@@ -717,6 +732,64 @@ mod tests {
             ),
             Err(AdminError::BadCursor)
         ));
+    }
+
+    /// The query plan's steps of `sql` (its parameters unbound: NULL).
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let n = st.parameter_count();
+        st.query_map(
+            rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, n)),
+            |r| r.get::<_, String>(3),
+        )
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    }
+
+    #[test]
+    fn every_page_is_a_range_of_an_index_never_a_scan_of_a_table() {
+        let db = store();
+        let conn = db.lock();
+        let reads = [
+            (
+                "users by username",
+                users_sql(SearchBy::Username),
+                "users_by_username",
+            ),
+            (
+                "users by email",
+                users_sql(SearchBy::Email),
+                "users_by_email",
+            ),
+            (
+                "users by Okta id",
+                users_sql(SearchBy::OktaId),
+                "users_by_okta_id",
+            ),
+            ("groups", groups_sql(), "sqlite_autoindex_groups_1"),
+            (
+                "members",
+                members_sql(),
+                "PRIMARY KEY (group_id=? AND user_key>?)",
+            ),
+            ("history", HISTORY_SQL.to_string(), "user_changes_by_user"),
+        ];
+        for (what, sql, index) in reads {
+            let steps = plan(&conn, &sql);
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s.starts_with("SEARCH") && s.contains(index)),
+                "{what}: {steps:?}"
+            );
+            assert!(
+                !steps
+                    .iter()
+                    .any(|s| s.starts_with("SCAN") || s.contains("TEMP B-TREE")),
+                "{what} scans or sorts: {steps:?}"
+            );
+        }
     }
 
     #[test]

@@ -458,7 +458,11 @@ fn confirm_page(f: &Frame<'_>, m: &Move) -> Markup {
                     @if m.total == 0 {
                         "No username is in both, so no user changes."
                     } @else {
-                        strong { (m.total) } " usernames are in both: their user becomes the other directory's "
+                        @if m.total == 1 {
+                            strong { "1" } " username is in both: its user becomes the other directory's "
+                        } @else {
+                            strong { (m.total) } " usernames are in both: their user becomes the other directory's "
+                        }
                         "(its key, groups and licence seat)."
                     }
                 }

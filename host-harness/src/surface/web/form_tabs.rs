@@ -30,6 +30,16 @@ fn default_note(value: &str) -> Markup {
     }
 }
 
+/// A mapping's default as admins read it: `{login}, no regex, use-raw`.
+fn mapping_default(d: &MappingFields) -> String {
+    let regex = if d.pattern.is_empty() {
+        "no regex".to_string()
+    } else {
+        format!("regex {} → {}", d.pattern, d.replacement)
+    };
+    format!("{}, {regex}, {}", d.template, d.on_no_match)
+}
+
 fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
 }
@@ -135,7 +145,7 @@ impl ConnectorForm {
                 div class="description" {
                     "Template of " code { "{attribute}" } "s of the Okta profile (" code { "{a|b}" }
                     ": the first not empty), then the regex replacement (" code { "$1" } " for its first group)."
-                    (default_note(&format!("{} / {} / {} / {}", d.template, d.pattern, d.replacement, d.on_no_match)))
+                    (default_note(&mapping_default(d)))
                 }
                 @for p in ["template", "pattern", "replacement", "on-no-match"] { (self.error(&part(p))) }
                 (self.error(path))

@@ -21,6 +21,17 @@ async fn log_in(c: &Client, s: &Server) {
     assert!(styled(c).await, "the stylesheet applies");
 }
 
+/// Scroll the element into view (before a screenshot of it).
+async fn show(c: &Client, selector: &str) {
+    let el = css(c, selector).await;
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center'});",
+        vec![serde_json::to_value(&el).unwrap()],
+    )
+    .await
+    .unwrap();
+}
+
 async fn click(c: &Client, selector: &str) {
     css(c, selector).await.click().await.unwrap();
 }
@@ -36,7 +47,7 @@ async fn settings(c: &Client, s: &Server) {
         .text()
         .await
         .unwrap();
-    assert_eq!(default, "Default: {login} / / / use-raw");
+    assert_eq!(default, "Default: {login}, no regex, use-raw");
     type_into(c, "#users-username-pattern", "(").await;
     click(c, "#save").await;
     let error = text_until(c, r#".error[data-field="users.username.pattern"]"#, |t| {
@@ -45,6 +56,7 @@ async fn settings(c: &Client, s: &Server) {
     .await;
     assert!(error.contains("not a valid regular expression"), "{error}");
     assert!(css(c, "#tab-users").await.is_displayed().await.unwrap());
+    show(c, "#users-username").await;
     screenshot(c, "console-settings-error.png").await;
 
     type_into(c, "#users-username-pattern", "(.*)@.*").await;
@@ -63,6 +75,7 @@ async fn settings(c: &Client, s: &Server) {
         let local = login.split('@').next().unwrap().to_lowercase();
         assert!(rest.starts_with(&format!("{local} ")), "{login}: {rest}");
     }
+    show(c, "#preview-users").await;
     screenshot(c, "console-settings-users.png").await;
 
     click(c, "#tab-groups-link").await;
@@ -73,6 +86,7 @@ async fn settings(c: &Client, s: &Server) {
         t.contains(&format!("okta-{chosen}"))
     })
     .await;
+    show(c, "#preview-groups").await;
     screenshot(c, "console-settings-groups.png").await;
     click(c, "#tab-cleanup-link").await;
     css(c, "#lifecycle-guard-percent").await;

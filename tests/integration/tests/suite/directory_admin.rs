@@ -311,7 +311,7 @@ fn the_form_has_a_field_for_every_setting_inline_errors_and_a_live_preview() {
     }
     assert!(
         page.body
-            .contains(r#"Default: <code>{login} /  /  / use-raw</code>"#),
+            .contains(r#"Default: <code>{login}, no regex, use-raw</code>"#),
         "the plugin's default is shown"
     );
     let base = [
