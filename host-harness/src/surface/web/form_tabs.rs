@@ -310,41 +310,37 @@ impl ConnectorForm {
     /// the user, group and cleanup settings as JSON.
     pub(super) fn advanced_tab(&self) -> Markup {
         let d = self.defaults.as_ref();
-        let num = |f: fn(&crate::model::ConnectorSettings) -> u32| {
-            d.map(|d| f(d).to_string()).unwrap_or_default()
+        let number = |id: &str,
+                      name: &str,
+                      label: &str,
+                      value: &str,
+                      help: &str,
+                      default: fn(&crate::model::ConnectorSettings) -> u32| {
+            let field = name.replace('_', "-");
+            self.text_field(Text {
+                id,
+                name,
+                field: &field,
+                label,
+                required: false,
+                value,
+                description: html! { (help) (default_note(&d.map(|d| default(d).to_string()).unwrap_or_default())) },
+            })
         };
         html! {
             div class=(self.pane_class(TAB_ADVANCED)) id=(TAB_ADVANCED) {
-                (self.text_field(Text {
-                    id: "full-sync-interval", name: "full_sync_interval_hours", field: "full-sync-interval-hours",
-                    label: "Full sync every (hours)", required: false, value: &self.full_sync_interval_hours,
-                    description: html! {
-                        "Scheduled syncs are incremental; a full sync, which also sees users deleted in "
-                        "Okta, runs at least this often (1-720)." (default_note(&num(|d| d.full_sync_interval_hours)))
-                    },
-                }))
-                (self.text_field(Text {
-                    id: "member-concurrency", name: "member_concurrency", field: "member-concurrency",
-                    label: "Parallel requests", required: false, value: &self.member_concurrency,
-                    description: html! { "Group-member requests in flight at once (1-16), below Okta's concurrency limits."
-                        (default_note(&num(|d| d.member_concurrency))) },
-                }))
-                (self.text_field(Text {
-                    id: "rate-limit-percent", name: "rate_limit_percent", field: "rate-limit-percent",
-                    label: "Rate-limit share (%)", required: false, value: &self.rate_limit_percent,
-                    description: html! {
-                        "The share of each Okta rate-limit bucket a sync may use (1-100), so that the "
-                        "org's other integrations keep the rest." (default_note(&num(|d| d.rate_limit_percent)))
-                    },
-                }))
-                (self.text_field(Text {
-                    id: "deep-reconcile-days", name: "deep_reconcile_days", field: "deep-reconcile-days",
-                    label: "Deep reconcile every (days)", required: false, value: &self.deep_reconcile_days,
-                    description: html! {
-                        "A full sync re-reads every group's member list at least this often (1-90); "
-                        "the others re-read only the groups Okta reports changed." (default_note(&num(|d| d.deep_reconcile_days)))
-                    },
-                }))
+                (number("full-sync-interval", "full_sync_interval_hours", "Full sync every (hours)", &self.full_sync_interval_hours,
+                    "Scheduled syncs are incremental; a full sync, which also sees users deleted in Okta, runs at least this often (1-720).",
+                    |d| d.full_sync_interval_hours))
+                (number("member-concurrency", "member_concurrency", "Parallel requests", &self.member_concurrency,
+                    "Group-member requests in flight at once (1-16), below Okta's concurrency limits.",
+                    |d| d.member_concurrency))
+                (number("rate-limit-percent", "rate_limit_percent", "Rate-limit share (%)", &self.rate_limit_percent,
+                    "The share of each Okta rate-limit bucket a sync may use (1-100), so that the org's other integrations keep the rest.",
+                    |d| d.rate_limit_percent))
+                (number("deep-reconcile-days", "deep_reconcile_days", "Deep reconcile every (days)", &self.deep_reconcile_days,
+                    "A full sync re-reads every group's member list at least this often (1-90); the others re-read only the groups Okta reports changed.",
+                    |d| d.deep_reconcile_days))
                 details class="edit-json" open[self.errors.iter().any(|(f, _)| f == "advanced")] {
                     summary { "Edit the user, group and cleanup settings as JSON" }
                     div class="field-group" {

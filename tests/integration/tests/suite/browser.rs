@@ -362,9 +362,13 @@ pub(crate) async fn type_into(c: &Client, selector: &str, text: &str) {
     input.send_keys(text).await.unwrap();
 }
 
-#[test]
-fn an_admin_creates_a_connector_schedules_it_and_syncs_in_chromium() {
-    let server = std::sync::Arc::new(Server::start(150, 8));
+/// Run `flow` in one headless Chromium session; a failed assertion still closes the
+/// session and leaves a screenshot of where it stopped (`failure`).
+pub(crate) fn in_chromium<F, Fut>(failure: &str, flow: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let (driver, chromium) = start_driver();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -374,19 +378,22 @@ fn an_admin_creates_a_connector_schedules_it_and_syncs_in_chromium() {
     rt.block_on(async {
         let c = connect(&driver, &chromium).await;
         c.set_window_size(1400, 1000).await.unwrap();
-        // Run the flow as a task so that a failed assertion still closes the browser
-        // session (and leaves a screenshot of where it stopped).
-        let flow = tokio::spawn({
-            let (c, server) = (c.clone(), server.clone());
-            async move { admin_flow(&c, &server).await }
-        })
-        .await;
-        if flow.is_err() {
-            screenshot(&c, "admin-page-failure.png").await;
+        // Run the flow as a task so that a failed assertion still closes the browser.
+        let result = tokio::spawn(flow(c.clone())).await;
+        if result.is_err() {
+            screenshot(&c, failure).await;
         }
         let _ = c.close().await;
-        if let Err(e) = flow {
+        if let Err(e) = result {
             std::panic::resume_unwind(e.into_panic());
         }
+    });
+}
+
+#[test]
+fn an_admin_creates_a_connector_schedules_it_and_syncs_in_chromium() {
+    let server = std::sync::Arc::new(Server::start(150, 8));
+    in_chromium("admin-page-failure.png", |c| async move {
+        admin_flow(&c, &server).await
     });
 }

@@ -6,7 +6,7 @@
 //! confirmation naming the username whose user changes. A screenshot of each page goes to
 //! `target/artifacts/console-*.png`.
 
-use crate::browser::{connect, css, screenshot, start_driver, styled, text_until, type_into};
+use crate::browser::{css, in_chromium, screenshot, styled, text_until, type_into};
 use crate::web_support::{self, PAGE, Server};
 use fantoccini::{Client, Locator};
 use integration::CONNECTOR;
@@ -179,43 +179,12 @@ fn an_admin_edits_settings_by_field_browses_users_and_groups_and_reorders_direct
         .unwrap()
         .username
         .clone();
-    server
-        .env
-        .harness
-        .db()
-        .lock()
-        .execute(
-            "INSERT INTO users (key, directory_id, username, display_name, email, active) \
-             VALUES ('local-1', 1, ?1, 'Local', 'local@example.com', 1)",
-            [&shared],
-        )
-        .unwrap();
-    let (driver, chromium) = start_driver();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let c = connect(&driver, &chromium).await;
-        c.set_window_size(1400, 1000).await.unwrap();
-        let flow = tokio::spawn({
-            let (c, s) = (c.clone(), server.clone());
-            async move {
-                log_in(&c, &s).await;
-                settings(&c, &s).await;
-                users(&c, &s).await;
-                groups(&c, &s).await;
-                directories(&c, &shared).await;
-            }
-        })
-        .await;
-        if flow.is_err() {
-            screenshot(&c, "console-failure.png").await;
-        }
-        let _ = c.close().await;
-        if let Err(e) = flow {
-            std::panic::resume_unwind(e.into_panic());
-        }
+    crate::directory_admin::add_local_user(&server, &shared);
+    in_chromium("console-failure.png", |c| async move {
+        log_in(&c, &server).await;
+        settings(&c, &server).await;
+        users(&c, &server).await;
+        groups(&c, &server).await;
+        directories(&c, &shared).await;
     });
 }

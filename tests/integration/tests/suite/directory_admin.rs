@@ -38,6 +38,21 @@ fn regex_escape(s: &str) -> String {
         .collect()
 }
 
+/// A user `local-1` of the Internal Directory named `username` (as an admin of the
+/// product would have made by hand).
+pub(crate) fn add_local_user(s: &Server, username: &str) {
+    s.env
+        .harness
+        .db()
+        .lock()
+        .execute(
+            "INSERT INTO users (key, directory_id, username, display_name, email, active) \
+             VALUES ('local-1', 1, ?1, 'Local', 'local@example.com', 1)",
+            [username],
+        )
+        .unwrap();
+}
+
 fn synced(users: usize, groups: usize) -> Server {
     let s = Server::start(users, groups);
     s.env
@@ -207,16 +222,7 @@ fn a_user_shows_its_groups_and_its_history_by_run_and_groups_page_their_members(
 fn moving_a_directory_names_the_usernames_whose_user_changes_then_reorders() {
     let s = synced(10, 2);
     let username = s.env.store().users.iter().next().unwrap().username.clone();
-    s.env
-        .harness
-        .db()
-        .lock()
-        .execute(
-            "INSERT INTO users (key, directory_id, username, display_name, email, active) \
-             VALUES ('local-1', 1, ?1, 'Local', 'local@example.com', 1)",
-            [&username],
-        )
-        .unwrap();
+    add_local_user(&s, &username);
     let dirs = get(&s, "/directories").json();
     assert_eq!(dirs[0]["name"], "Internal Directory");
     let okta = dirs[1]["id"].as_i64().unwrap();
