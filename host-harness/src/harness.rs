@@ -1339,6 +1339,11 @@ impl Harness {
         Ok(directory_admin::directories(&self.db.lock())?)
     }
 
+    /// Every directory's id and name, in order.
+    pub fn directory_names(&self) -> Result<Vec<(i64, String)>, HarnessError> {
+        Ok(directory_admin::directory_names(&self.db.lock())?)
+    }
+
     /// What moving directory `id` one place would change (the first `shown` usernames
     /// whose user changes), writing nothing.
     pub fn plan_directory_move(

@@ -422,19 +422,17 @@ pub struct DirectoryRow {
     pub connector: Option<String>,
     /// Its users.
     pub users: u64,
-    /// Its active users.
-    pub active_users: u64,
     /// Its groups.
     pub groups: u64,
 }
 
-/// Every directory in order, with its counts (each an index range).
+/// Every directory in order, with its counts (each counted on an index alone: the
+/// users' `(directory_id, key)`, the groups' `(directory_id, name)`).
 pub fn directories(conn: &Connection) -> Result<Vec<DirectoryRow>, DbError> {
     conn.prepare_cached(
         "SELECT d.id, d.name, d.kind, d.position, \
          (SELECT c.name FROM connectors c WHERE c.directory_id = d.id), \
          (SELECT count(*) FROM users u WHERE u.directory_id = d.id), \
-         (SELECT count(*) FROM users u WHERE u.directory_id = d.id AND u.active), \
          (SELECT count(*) FROM groups g WHERE g.directory_id = d.id) \
          FROM directories d ORDER BY d.position, d.id",
     )
@@ -447,13 +445,19 @@ pub fn directories(conn: &Connection) -> Result<Vec<DirectoryRow>, DbError> {
                 position: r.get(3)?,
                 connector: r.get(4)?,
                 users: r.get(5)?,
-                active_users: r.get(6)?,
-                groups: r.get(7)?,
+                groups: r.get(6)?,
             })
         })?
         .collect()
     })
     .ctx("listing directories")
+}
+
+/// Every directory's id and name, in order (the pages' directory filter).
+pub fn directory_names(conn: &Connection) -> Result<Vec<(i64, String)>, DbError> {
+    conn.prepare_cached("SELECT id, name FROM directories ORDER BY position, id")
+        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .ctx("listing directories")
 }
 
 /// Which way a directory moves in the order.

@@ -140,21 +140,28 @@ pub fn path_id(what: &str, id: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::not_found(format!("there is no {what} with the id `{id}`")))
 }
 
-/// `path?q` with `cursor` set to `next`: the link to the next page (none at the end).
-pub fn next_link(path: &str, q: &Params, next: Option<&str>) -> Option<String> {
-    let next = next?;
+/// `path?q` with `cursor` set to `cursor` (none: the first page).
+pub fn link(path: &str, q: &Params, cursor: Option<&str>) -> String {
     let mut pairs: Vec<(&str, &str)> = q
         .iter()
         .filter(|(k, _)| k.as_str() != "cursor")
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     pairs.sort();
-    pairs.push(("cursor", next));
+    pairs.extend(cursor.map(|c| ("cursor", c)));
     let query: Vec<String> = pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", super::html::url_encode(v)))
         .collect();
-    Some(format!("{path}?{}", query.join("&")))
+    match query.is_empty() {
+        true => path.to_string(),
+        false => format!("{path}?{}", query.join("&")),
+    }
+}
+
+/// The link to the page after the one of cursor `next` (none: this is the last).
+pub fn next_link(path: &str, q: &Params, next: Option<&str>) -> Option<String> {
+    next.map(|n| link(path, q, Some(n)))
 }
 
 /// A page as the API answers it: its items, its cursor and the link to the next page.

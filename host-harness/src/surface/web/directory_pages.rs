@@ -60,12 +60,10 @@ fn frame<'a>(app: &'a App, s: &'a Caller) -> Frame<'a> {
 
 /// `Next page →` (and back to the first) under a paged table.
 fn pager(path: &str, q: &Params, next: Option<&str>, id: &str) -> Markup {
-    let first =
-        next_link(path, q, Some("")).map(|l| l.replace("&cursor=", "").replace("?cursor=", "?"));
     html! {
         p class="pager" id=(id) {
             @if q.get("cursor").is_some_and(|c| !c.is_empty()) {
-                a href=[first] class="first-page" { "← First page" } " "
+                a href=(api::link(path, q, None)) class="first-page" { "← First page" } " "
             }
             @if let Some(link) = next_link(path, q, next) {
                 a href=(link) class="next-page" { "Next page →" }
@@ -84,12 +82,12 @@ fn active_lozenge(active: bool) -> Markup {
 }
 
 /// A `select` of the directories (any: empty).
-fn directory_select(list: &[DirectoryRow], chosen: Option<i64>) -> Markup {
+fn directory_select(list: &[(i64, String)], chosen: Option<i64>) -> Markup {
     html! {
-        select class="select" id="search-directory" name="directory" {
+        select class="select" id="search-directory" name="directory" aria-label="Directory" {
             option value="" selected[chosen.is_none()] { "All directories" }
-            @for d in list {
-                option value=(d.id) selected[chosen == Some(d.id)] { (d.name) }
+            @for (id, name) in list {
+                option value=(id) selected[chosen == Some(*id)] { (name) }
             }
         }
     }
@@ -108,7 +106,7 @@ async fn users(
     let data = blocking(&app.harness, move |h| {
         Ok::<_, HarnessError>((
             h.users(&query, p.cursor.as_deref(), p.limit)?,
-            h.directories()?,
+            h.directory_names()?,
         ))
     })
     .await;
@@ -123,7 +121,7 @@ fn users_page(
     q: &Params,
     query: &UserQuery,
     page: &Page<UserRow>,
-    dirs: &[DirectoryRow],
+    dirs: &[(i64, String)],
 ) -> Markup {
     let path = format!("{}/users", f.base);
     let body = html! {
@@ -259,7 +257,7 @@ async fn groups(
     let data = blocking(&app.harness, move |h| {
         Ok::<_, HarnessError>((
             h.groups(&text, dir, p.cursor.as_deref(), p.limit)?,
-            h.directories()?,
+            h.directory_names()?,
         ))
     })
     .await;
@@ -277,7 +275,7 @@ fn groups_page(
     text: &str,
     dir: Option<i64>,
     page: &Page<GroupRow>,
-    dirs: &[DirectoryRow],
+    dirs: &[(i64, String)],
 ) -> Markup {
     let path = format!("{}/groups", f.base);
     let body = html! {
@@ -383,7 +381,7 @@ fn directories_page(f: &Frame<'_>, list: &[DirectoryRow], moved: Option<&String>
         table class="aui" id="directories" {
             thead { tr {
                 th { "Order" } th { "Directory" } th { "Type" } th { "Synced by" }
-                th { "Users (active)" } th { "Groups" } th { "Operations" }
+                th { "Users" } th { "Groups" } th { "Operations" }
             } }
             tbody {
                 @for (i, d) in list.iter().enumerate() {
@@ -393,7 +391,7 @@ fn directories_page(f: &Frame<'_>, list: &[DirectoryRow], moved: Option<&String>
                         td { (d.kind) }
                         td { @if let Some(c) = &d.connector { a href={ (f.base) "/connectors/" (segment(c)) } { (c) } } }
                         td class="num" {
-                            a href={ (f.base) "/users?directory=" (d.id) } { (d.users) } " (" (d.active_users) ")"
+                            a href={ (f.base) "/users?directory=" (d.id) } { (d.users) }
                         }
                         td class="num" { a href={ (f.base) "/groups?directory=" (d.id) } { (d.groups) } }
                         td class="actions" {
