@@ -1,5 +1,5 @@
 // The admin page's script: tabs, the credential's fields, confirmations, the interval dialog, the next run times
-// of the cron field, Test connection, and the reload of a running run's page. Served at
+// of the cron field, Test connection, the live preview of the mapping, and the reload of a running run's page. Served at
 // <base>/assets/usersync.js, so the page needs no inline script (its Content-Security-Policy
 // allows scripts from 'self' only). Page POSTs from here carry the CSRF header.
 (function () {
@@ -22,7 +22,7 @@
     var t = document.querySelector('input[name="tab"]');
     if (t) t.value = id;
   }
-  document.querySelectorAll('.tabs-menu a[data-tab]').forEach(function (a) {
+  document.querySelectorAll('a[data-tab]').forEach(function (a) {
     a.addEventListener('click', function (e) {
       e.preventDefault();
       showTab(a.getAttribute('data-tab'));
@@ -137,6 +137,69 @@
         .catch(function () { show(' fail', 'The test could not be run.'); });
     });
   }
+
+  // The live preview: the first Okta users and groups through the mapping as typed
+  // (POST <base>/preview), shown in a table; once shown, redone as the tab's fields change.
+  function cell(tr, text, cls) {
+    var td = document.createElement('td');
+    td.textContent = text === null || text === undefined ? '—' : text;
+    if (cls) td.className = cls;
+    tr.appendChild(td);
+  }
+  function table(out, head, rows) {
+    var t = document.createElement('table'), h = document.createElement('tr');
+    t.className = 'aui preview-table';
+    head.forEach(function (c) { var th = document.createElement('th'); th.textContent = c; h.appendChild(th); });
+    t.appendChild(h);
+    rows.forEach(function (r) {
+      var tr = document.createElement('tr');
+      r.forEach(function (c, i) { cell(tr, c, i === r.length - 1 ? 'muted' : ''); });
+      t.appendChild(tr);
+    });
+    out.textContent = '';
+    out.appendChild(t);
+  }
+  function preview(button) {
+    var kind = button.getAttribute('data-preview'), out = byId('preview-' + kind);
+    out.className = 'preview-result';
+    out.textContent = 'Asking Okta…';
+    fetch(base + '/preview', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'X-CSRF-Token': csrf },
+      body: new URLSearchParams(new FormData(button.form))
+    })
+      .then(function (r) { return r.json(); })
+      .then(function (j) {
+        if (!j.ok) {
+          out.className = 'preview-result fail';
+          out.textContent = j.message;
+          return;
+        }
+        if (kind === 'users') {
+          table(out, ['Okta login', 'Username', 'Full name', 'Email', 'Note'], j.users.map(function (u) {
+            return [u.oktaLogin, u.username === null ? '(skipped)' : u.username, u.displayName, u.email, u.note];
+          }));
+        } else {
+          table(out, ['Okta group', 'Product group', 'Note'], j.groups.map(function (g) {
+            return [g.oktaName, g.name === null ? '(not synced)' : g.name, g.note];
+          }));
+        }
+      })
+      .catch(function () { out.className = 'preview-result fail'; out.textContent = 'The preview could not be run.'; });
+  }
+  document.querySelectorAll('.preview-button').forEach(function (b) {
+    var timer = null, shown = false;
+    b.addEventListener('click', function () { shown = true; preview(b); });
+    var pane = b.closest('.tabs-pane');
+    if (pane) {
+      pane.addEventListener('input', function () {
+        if (!shown) return;
+        clearTimeout(timer);
+        timer = setTimeout(function () { preview(b); }, 500);
+      });
+    }
+  });
 
   // A running run's page reloads until the run finishes.
   var running = document.querySelector('[data-reload-ms]');

@@ -16,6 +16,10 @@ use crate::model::{
     self, ConnectionInfo, ConnectorPatch, ConnectorSettings, Failure, FailureKind, FieldError,
     Patch, RunKind, SyncError, SyncReport, Trigger, UserSyncReport,
 };
+use crate::product::db::directory_admin::{
+    self, AdminError, Direction, DirectoryRow, GroupRow, HistoryEntry, Move, Page, UserQuery,
+    UserRow,
+};
 use crate::product::db::key::KeySource;
 use crate::product::db::lease::{self, Keeper};
 use crate::product::db::run_changes::{self, ChangePage, ChangeQuery};
@@ -96,6 +100,12 @@ pub enum HarnessError {
     /// The service app could not get a token, or lacks a scope or an admin role.
     #[error(transparent)]
     Credential(#[from] CredentialError),
+    /// No such user, group or directory (named as admins read it).
+    #[error("there is no {0}")]
+    Unknown(String),
+    /// A page of the user management cannot be read (a bad cursor, the database).
+    #[error(transparent)]
+    Admin(#[from] AdminError),
 }
 
 /// What kind of failure a [`HarnessError`] is: each surface maps these once (the CLI's
@@ -129,7 +139,9 @@ impl HarnessError {
             | HarnessError::Sync(SyncError::InvalidConfig(_)) => ErrorKind::Invalid,
             HarnessError::UnknownConnector(_)
             | HarnessError::UnknownRun(_)
-            | HarnessError::NoIdentityProvider(_) => ErrorKind::NotFound,
+            | HarnessError::NoIdentityProvider(_)
+            | HarnessError::Unknown(_) => ErrorKind::NotFound,
+            HarnessError::Admin(AdminError::BadCursor) => ErrorKind::Invalid,
             HarnessError::DuplicateName(_) => ErrorKind::Conflict,
             HarnessError::AlreadyRunning(_) | HarnessError::SchedulerElsewhere(_) => {
                 ErrorKind::Busy
@@ -141,7 +153,8 @@ impl HarnessError {
             | HarnessError::Guest(_)
             | HarnessError::Db(_)
             | HarnessError::Secrets(_)
-            | HarnessError::Stored(_) => ErrorKind::Internal,
+            | HarnessError::Stored(_)
+            | HarnessError::Admin(AdminError::Db(_)) => ErrorKind::Internal,
         }
     }
 
@@ -943,6 +956,37 @@ impl Harness {
         existing: Option<&str>,
         patch: &ConnectorPatch,
     ) -> Result<ConnectionInfo, HarnessError> {
+        let (state, settings, ctx) = self.unsaved_call(existing, patch)?;
+        self.call_test_connection(state, &settings, &ctx)
+    }
+
+    /// Up to `limit` Okta users and groups through settings not saved yet (the admin
+    /// page's live preview of the mapping): `patch` over the connector `existing` (or
+    /// the defaults), with the patch's secret or else the stored one. Writes nothing.
+    pub fn preview_settings(
+        &self,
+        existing: Option<&str>,
+        patch: &ConnectorPatch,
+        limit: u32,
+    ) -> Result<model::MappingPreview, HarnessError> {
+        let (state, settings, ctx) = self.unsaved_call(existing, patch)?;
+        let config = model::wit::config(&settings);
+        let (result, mut state) = self.runtime.call(state, self.short_limits(), |g, s| {
+            g.usersync_okta_connector()
+                .call_preview(s, &config, &ctx, limit)
+        });
+        state.abandon(None);
+        credential_first(&state, outcome(result)).map(Into::into)
+    }
+
+    /// The call state, settings and context of a call on settings not saved yet:
+    /// `patch` over the connector `existing` (or the defaults), with the patch's secret
+    /// or else the stored one.
+    fn unsaved_call(
+        &self,
+        existing: Option<&str>,
+        patch: &ConnectorPatch,
+    ) -> Result<(HostState, ConnectorSettings, HostContext), HarnessError> {
         let old = existing.map(|n| self.stored(n)).transpose()?;
         let (configured, _) = self.configure_patch(old.as_ref(), patch)?;
         let ctx = self.context(old.as_ref().map_or(0, |c| c.directory_id));
@@ -956,7 +1000,7 @@ impl Harness {
                 ..Default::default()
             },
         );
-        self.call_test_connection(state, &configured.settings, &ctx)
+        Ok((state, configured.settings, ctx))
     }
 
     /// Whether a sync of the connector is running, in this process or another.
@@ -1232,5 +1276,106 @@ impl Harness {
         run_id: i64,
     ) -> Result<Vec<(model::ChangeAction, u64)>, HarnessError> {
         Ok(run_changes::action_totals(&self.db.lock(), run_id)?)
+    }
+}
+
+/// The product's user management (the Users, Groups and User directories pages and
+/// their REST API): reads of [`directory_admin`], and the one write, a directory's move.
+impl Harness {
+    /// A page of users matching `q`.
+    pub fn users(
+        &self,
+        q: &UserQuery,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<UserRow>, HarnessError> {
+        Ok(directory_admin::users(&self.db.lock(), q, cursor, limit)?)
+    }
+
+    /// The user of key `key` and the names of its groups.
+    pub fn user(&self, key: &str) -> Result<(UserRow, Vec<String>), HarnessError> {
+        let conn = self.db.lock();
+        let user = directory_admin::user(&conn, key)?
+            .ok_or_else(|| HarnessError::Unknown(format!("user with the key `{key}`")))?;
+        Ok((user, directory_admin::user_groups(&conn, key)?))
+    }
+
+    /// A page of the changes applied to `user` by runs, newest first.
+    pub fn user_history(
+        &self,
+        user: &UserRow,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<HistoryEntry>, HarnessError> {
+        let conn = self.db.lock();
+        Ok(directory_admin::history(
+            &conn,
+            user.directory_id,
+            &user.username,
+            cursor,
+            limit,
+        )?)
+    }
+
+    /// A page of the groups whose name starts with `text`, of one directory or all.
+    pub fn groups(
+        &self,
+        text: &str,
+        directory: Option<i64>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<GroupRow>, HarnessError> {
+        let conn = self.db.lock();
+        Ok(directory_admin::groups(
+            &conn, text, directory, cursor, limit,
+        )?)
+    }
+
+    /// The group of id `id` and a page of its members.
+    pub fn group(
+        &self,
+        id: i64,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(GroupRow, Page<UserRow>), HarnessError> {
+        let conn = self.db.lock();
+        let group = directory_admin::group(&conn, id)?
+            .ok_or_else(|| HarnessError::Unknown(format!("group with the id {id}")))?;
+        Ok((group, directory_admin::members(&conn, id, cursor, limit)?))
+    }
+
+    /// The user directories in order, with their counts.
+    pub fn directories(&self) -> Result<Vec<DirectoryRow>, HarnessError> {
+        Ok(directory_admin::directories(&self.db.lock())?)
+    }
+
+    /// Every directory's id and name, in order.
+    pub fn directory_names(&self) -> Result<Vec<(i64, String)>, HarnessError> {
+        Ok(directory_admin::directory_names(&self.db.lock())?)
+    }
+
+    /// What moving directory `id` one place would change (the first `shown` usernames
+    /// whose user changes), writing nothing.
+    pub fn plan_directory_move(
+        &self,
+        id: i64,
+        direction: Direction,
+        shown: u32,
+    ) -> Result<Move, HarnessError> {
+        directory_admin::plan_move(&self.db.lock(), id, direction, shown)?
+            .ok_or_else(|| HarnessError::Unknown(format!("directory with the id {id}")))
+    }
+
+    /// Move directory `id` one place: the effective user of each username in both it
+    /// and its neighbour changes (see [`Harness::plan_directory_move`]).
+    pub fn move_directory(
+        &self,
+        id: i64,
+        direction: Direction,
+        shown: u32,
+    ) -> Result<Move, HarnessError> {
+        self.db.still_there()?;
+        directory_admin::move_directory(&mut self.db.lock(), id, direction, shown)?
+            .ok_or_else(|| HarnessError::Unknown(format!("directory with the id {id}")))
     }
 }

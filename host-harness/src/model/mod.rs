@@ -14,8 +14,8 @@ pub mod wit;
 
 pub use error::{FieldError, OktaError, OktaErrorKind, StoreError, SyncError, shorten_quotes};
 pub use report::{
-    ChangeAction, ChangeEntry, ConnectionInfo, GuardRefusal, SyncCounts, SyncMode, SyncReport,
-    UserSyncReport,
+    ChangeAction, ChangeEntry, ConnectionInfo, GroupPreview, GuardRefusal, MappingPreview,
+    SyncCounts, SyncMode, SyncReport, UserPreview, UserSyncReport,
 };
 pub use run::{Failure, FailureKind, RunKind, RunStatus, Trigger};
 pub use settings::{

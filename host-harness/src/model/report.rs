@@ -45,6 +45,18 @@ pub enum ChangeAction {
 }
 
 impl ChangeAction {
+    /// Whether the change is to a user itself (not a group or a membership): what a
+    /// user's history lists.
+    pub fn is_user_change(self) -> bool {
+        !matches!(
+            self,
+            ChangeAction::CreateGroup
+                | ChangeAction::UpdateGroup
+                | ChangeAction::AddMembership
+                | ChangeAction::RemoveMembership
+        )
+    }
+
     /// The stored and shown name (serde's, so that there is one spelling).
     pub fn name(self) -> String {
         serde_json::to_value(self)
@@ -191,6 +203,45 @@ pub struct UserSyncReport {
     /// Why the login is refused (none: admitted).
     #[serde(default)]
     pub refusal: Option<String>,
+}
+
+/// A few Okta users and groups through a connector's mapping (the admin page's live
+/// preview), as the plugin's `preview` gives them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MappingPreview {
+    /// Sample users.
+    pub users: Vec<UserPreview>,
+    /// Sample groups.
+    pub groups: Vec<GroupPreview>,
+}
+
+/// One Okta user as the settings would map it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPreview {
+    /// The Okta login.
+    pub okta_login: String,
+    /// The username it would get (none: skipped).
+    pub username: Option<String>,
+    /// The display name it would get.
+    pub display_name: String,
+    /// The email it would get.
+    pub email: String,
+    /// Why it would be skipped, or what is odd about it.
+    pub note: Option<String>,
+}
+
+/// One Okta group as the settings would filter and name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupPreview {
+    /// The Okta group name.
+    pub okta_name: String,
+    /// The product group name (none: filtered out).
+    pub name: Option<String>,
+    /// Why it is filtered out.
+    pub note: Option<String>,
 }
 
 /// The result of a connection test.

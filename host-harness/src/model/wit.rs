@@ -4,8 +4,8 @@
 
 use super::error::{FieldError, OktaError, OktaErrorKind, StoreError, SyncError};
 use super::report::{
-    ChangeAction, ChangeEntry, ConnectionInfo, FieldChange, GuardRefusal, SyncCounts, SyncMode,
-    SyncReport, UserSyncReport,
+    ChangeAction, ChangeEntry, ConnectionInfo, FieldChange, GroupPreview, GuardRefusal,
+    MappingPreview, SyncCounts, SyncMode, SyncReport, UserPreview, UserSyncReport,
 };
 use super::settings::{
     AttributeMapping, ConnectorSettings, Credential, FieldMapping, GroupSettings, InactivityPolicy,
@@ -345,6 +345,33 @@ impl From<wit::ConnectionInfo> for ConnectionInfo {
             logs_readable: i.logs_readable,
             app_readable: i.app_readable,
             rate_limit_remaining: i.rate_limit_remaining,
+        }
+    }
+}
+
+impl From<wit::MappingPreview> for MappingPreview {
+    fn from(p: wit::MappingPreview) -> Self {
+        MappingPreview {
+            users: p
+                .users
+                .into_iter()
+                .map(|u| UserPreview {
+                    okta_login: u.okta_login,
+                    username: u.username,
+                    display_name: u.display_name,
+                    email: u.email,
+                    note: u.note,
+                })
+                .collect(),
+            groups: p
+                .groups
+                .into_iter()
+                .map(|g| GroupPreview {
+                    okta_name: g.okta_name,
+                    name: g.name,
+                    note: g.note,
+                })
+                .collect(),
         }
     }
 }

@@ -88,7 +88,11 @@ impl<K: Serialize + DeserializeOwned> PageRequest<K> {
 
     /// Cut `rows` (read with [`Self::fetch`] rows, one more than the page) to the page,
     /// and the cursor of the next page if there is one.
-    fn finish<T>(&self, mut rows: Vec<T>, position: impl Fn(&T) -> K) -> (Vec<T>, Option<String>) {
+    pub(crate) fn finish<T>(
+        &self,
+        mut rows: Vec<T>,
+        position: impl Fn(&T) -> K,
+    ) -> (Vec<T>, Option<String>) {
         if rows.len() <= self.limit {
             return (rows, None);
         }
@@ -99,7 +103,7 @@ impl<K: Serialize + DeserializeOwned> PageRequest<K> {
     }
 
     /// Rows to read for the page: one more than it holds, to know if another follows.
-    fn fetch(&self) -> i64 {
+    pub(crate) fn fetch(&self) -> i64 {
         self.limit as i64 + 1
     }
 }

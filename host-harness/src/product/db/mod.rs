@@ -5,6 +5,7 @@
 
 pub mod connectors;
 pub mod directory;
+pub mod directory_admin;
 pub mod idp;
 pub mod key;
 pub mod lease;
@@ -154,12 +155,27 @@ CREATE TABLE sso_logins (
     steps TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX sso_logins_by_connector ON sso_logins (connector_id, id);
+/// A user's history on the Users page: where in a run's change chunks each user-level
+/// change (create, update, (de)activate, delete, migrate, anonymize) of an applied run
+/// is, by the directory and username it named. Membership changes are not indexed (a
+/// first sync of 100,000 users has a million): the page shows the user's groups as they
+/// are. Keyed by run first, so that recording appends and a run's deletion cascades.
+const SCHEMA_V10: &str = "
+CREATE TABLE user_changes (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    chunk_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    directory_id INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    PRIMARY KEY (run_id, chunk_id, position)
+) WITHOUT ROWID;
+CREATE INDEX user_changes_by_user ON user_changes (directory_id, username COLLATE NOCASE, run_id);
 ";
 
 /// The migrations, in order: `PRAGMA user_version` = the last one applied.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
-    SCHEMA_V9,
+    SCHEMA_V9, SCHEMA_V10,
 ];
 
 const SCHEMA_V1: &str = r#"

@@ -118,8 +118,60 @@ fn insert_chunk(
         before,
         changes.len() as i64,
         body
-    ])
-    .map(drop)
+    ])?;
+    if changes[0].action.is_user_change() {
+        index_user_changes(conn, run_id, conn.last_insert_rowid(), changes)?;
+    }
+    Ok(())
+}
+
+/// Index `changes`, the chunk `chunk_id`, by the user each names (`user_changes`), for
+/// the user's history; dry runs' changes are not history. From the changes in hand, so
+/// that the stored chunk is not parsed again; a first sync of 100,000 users adds 100,000
+/// rows here (its memberships are not indexed).
+fn index_user_changes(
+    conn: &Connection,
+    run_id: i64,
+    chunk_id: i64,
+    changes: &[ChangeEntry],
+) -> rusqlite::Result<()> {
+    let directory: Option<i64> = conn
+        .prepare_cached(
+            "SELECT c.directory_id FROM runs r JOIN connectors c ON c.id = r.connector_id \
+             WHERE r.id = ?1 AND r.dry_run = 0",
+        )?
+        .query_row([run_id], |r| r.get(0))
+        .optional()?;
+    let Some(directory) = directory else {
+        return Ok(());
+    };
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO user_changes (run_id, chunk_id, position, directory_id, username) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (position, c) in changes.iter().enumerate() {
+        insert.execute(params![
+            run_id,
+            chunk_id,
+            position as i64,
+            directory,
+            c.target
+        ])?;
+    }
+    Ok(())
+}
+
+/// One stored change (`[target, group, fields]`, as JSON) of a chunk of `action`.
+pub fn decode_one(action: &str, json: &str) -> rusqlite::Result<ChangeEntry> {
+    let action = stored_action(action)?;
+    let (target, group, fields): Stored =
+        serde_json::from_str(json).map_err(|e| bad_column(2, e))?;
+    Ok(ChangeEntry {
+        action,
+        target,
+        group,
+        fields,
+    })
 }
 
 fn bad_column(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {

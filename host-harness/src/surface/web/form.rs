@@ -2,6 +2,7 @@
 //! form comes back as it was) and their parsing into a [`ConnectorPatch`]. Its page is
 //! [`super::form_page`].
 
+use super::form_sections::{Sections, number};
 use super::views::Notice;
 use crate::harness::ConnectorView;
 use crate::model::{
@@ -24,10 +25,45 @@ pub struct Secrets {
     pub private_key: Option<TokenText>,
 }
 
-/// The connector tab.
+/// The Connection tab.
 pub const TAB_CONNECTOR: &str = "tab-connector";
-/// The Sync Settings tab.
+/// The Schedule tab.
 pub const TAB_SYNC: &str = "tab-sync";
+/// The User settings tab.
+pub const TAB_USERS: &str = "tab-users";
+/// The Group settings tab.
+pub const TAB_GROUPS: &str = "tab-groups";
+/// The Cleanup tab.
+pub const TAB_CLEANUP: &str = "tab-cleanup";
+/// The Advanced tab (performance, and the settings as JSON).
+pub const TAB_ADVANCED: &str = "tab-advanced";
+
+/// The tabs, in order, with their labels.
+pub const TABS: [(&str, &str); 6] = [
+    (TAB_CONNECTOR, "Connection"),
+    (TAB_SYNC, "Schedule"),
+    (TAB_USERS, "User settings"),
+    (TAB_GROUPS, "Group settings"),
+    (TAB_CLEANUP, "Cleanup"),
+    (TAB_ADVANCED, "Advanced"),
+];
+
+/// The tab of a setting's field (a form error's): by the setting's path.
+pub fn tab_of(field: &str) -> &'static str {
+    let top = field.split(['.', '[']).next().unwrap_or_default();
+    match top {
+        "users" | "user-attributes" | "unknown-at-login" => TAB_USERS,
+        "groups" | "include-built-in-groups" => TAB_GROUPS,
+        "lifecycle" => TAB_CLEANUP,
+        "schedule" | "schedule-time-zone" | "schedule-enabled" | "change-feed" => TAB_SYNC,
+        "full-sync-interval-hours"
+        | "member-concurrency"
+        | "rate-limit-percent"
+        | "deep-reconcile-days"
+        | "advanced" => TAB_ADVANCED,
+        _ => TAB_CONNECTOR,
+    }
+}
 
 /// The form's values.
 #[derive(Clone, Debug, Default)]
@@ -74,9 +110,20 @@ pub struct ConnectorForm {
     pub rate_limit_percent: String,
     /// Days between deep reconciles, as typed.
     pub deep_reconcile_days: String,
-    /// User, group and lifecycle settings as JSON (the CLI's `--settings` file format);
-    /// empty: the defaults (new connector) or the saved ones (edit).
+    /// Incremental syncs read the System Log.
+    pub change_feed: bool,
+    /// The Okta app whose assignments scope the sync (empty: none).
+    pub app_scope: String,
+    /// The User settings, Group settings and Cleanup tabs (none: a POST without them,
+    /// which keeps the saved ones).
+    pub sections: Option<Sections>,
+    /// The plugin's defaults, shown beside each field.
+    pub defaults: Option<ConnectorSettings>,
+    /// User, group and lifecycle settings as JSON (the CLI's `--settings` file format),
+    /// for power users: applied over the fields when changed from what was shown.
     pub advanced: String,
+    /// The JSON as the form showed it.
+    pub advanced_shown: String,
     /// (field, message): `okta-domain` style names, or empty for the whole form.
     pub errors: Vec<(String, String)>,
     /// The tab shown.
@@ -92,7 +139,10 @@ pub struct ConnectorForm {
 impl ConnectorForm {
     /// A new connector's form, showing `defaults` (the plugin's).
     pub fn new_connector(defaults: &ConnectorSettings) -> Self {
-        ConnectorForm::from_settings(None, defaults)
+        ConnectorForm {
+            defaults: Some(defaults.clone()),
+            ..ConnectorForm::from_settings(None, defaults)
+        }
     }
 
     /// A stored connector's form.
@@ -140,7 +190,11 @@ impl ConnectorForm {
             member_concurrency: c.member_concurrency.to_string(),
             rate_limit_percent: c.rate_limit_percent.to_string(),
             deep_reconcile_days: c.deep_reconcile_days.to_string(),
+            change_feed: c.change_feed,
+            app_scope: c.app_scope.clone().unwrap_or_default(),
+            sections: Some(Sections::of(c)),
             advanced: advanced_json(c),
+            advanced_shown: advanced_json(c),
             tab: TAB_CONNECTOR.into(),
             ..Default::default()
         }
@@ -174,11 +228,16 @@ impl ConnectorForm {
             member_concurrency: text("member_concurrency"),
             rate_limit_percent: text("rate_limit_percent"),
             deep_reconcile_days: text("deep_reconcile_days"),
+            change_feed: checked("change_feed"),
+            app_scope: text("app_scope"),
+            sections: Sections::read(f),
             advanced: text("advanced"),
-            tab: match text("tab").as_str() {
-                TAB_SYNC => TAB_SYNC.into(),
-                _ => TAB_CONNECTOR.into(),
-            },
+            advanced_shown: text("advanced_shown"),
+            tab: TABS
+                .iter()
+                .find(|(t, _)| *t == text("tab"))
+                .map_or(TAB_CONNECTOR, |(t, _)| t)
+                .into(),
             ..Default::default()
         }
     }
@@ -221,39 +280,42 @@ impl ConnectorForm {
     /// not parse.
     pub fn to_patch(&self, secrets: Secrets) -> Result<ConnectorPatch, Vec<(String, String)>> {
         let mut errors = Vec::new();
-        let mut number = |field: &str, label: &str, s: &str| -> Option<u32> {
-            if s.is_empty() {
-                return None;
-            }
-            s.parse().map(Some).unwrap_or_else(|_| {
-                errors.push((field.into(), format!("{label} must be a whole number")));
-                None
-            })
-        };
         let full = number(
             "full-sync-interval-hours",
             "The full-sync interval",
             &self.full_sync_interval_hours,
+            &mut errors,
         );
         let members = number(
             "member-concurrency",
             "The number of requests",
             &self.member_concurrency,
+            &mut errors,
         );
         let share = number(
             "rate-limit-percent",
             "The rate-limit share",
             &self.rate_limit_percent,
+            &mut errors,
         );
         let deep = number(
             "deep-reconcile-days",
             "The deep-reconcile interval",
             &self.deep_reconcile_days,
+            &mut errors,
         );
-        let advanced = parse_advanced(&self.advanced).unwrap_or_else(|e| {
-            errors.push(("advanced".into(), e));
+        let fields = self.section_patch().unwrap_or_else(|e| {
+            errors.extend(e);
             ConnectorPatch::default()
         });
+        let json = if self.advanced == self.advanced_shown {
+            ConnectorPatch::default()
+        } else {
+            parse_advanced(&self.advanced).unwrap_or_else(|e| {
+                errors.push(("advanced".into(), e));
+                ConnectorPatch::default()
+            })
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -286,31 +348,34 @@ impl ConnectorForm {
             rate_limit_percent: share,
             deep_reconcile_days: deep,
             api_token: secrets.api_token,
-            ..advanced
+            users: json.users.or(fields.users),
+            groups: json.groups.or(fields.groups),
+            lifecycle: json.lifecycle.or(fields.lifecycle),
+            ..fields
+        })
+    }
+
+    /// The settings of the User settings, Group settings and Cleanup tabs, with the
+    /// change feed and the app scope (none if the form did not hold them).
+    fn section_patch(&self) -> Result<ConnectorPatch, Vec<(String, String)>> {
+        let Some(sections) = &self.sections else {
+            return Ok(ConnectorPatch::default());
+        };
+        let (users, groups, lifecycle) = sections.patches()?;
+        Ok(ConnectorPatch {
+            change_feed: Some(self.change_feed),
+            app_scope: Some(Some(self.app_scope.clone()).filter(|a| !a.is_empty())),
+            users: Some(users),
+            groups: Some(groups),
+            lifecycle: Some(lifecycle),
+            ..Default::default()
         })
     }
 
     /// Show the tab of the first field error.
     pub fn set_errors(&mut self, errors: Vec<(String, String)>) {
-        let sync_fields = [
-            "schedule",
-            "schedule-time-zone",
-            "schedule-enabled",
-            "include-built-in-groups",
-            "user-attributes",
-            "full-sync-interval-hours",
-            "member-concurrency",
-            "rate-limit-percent",
-            "deep-reconcile-days",
-            "unknown-at-login",
-            "advanced",
-        ];
         if let Some((f, _)) = errors.first() {
-            self.tab = if sync_fields.contains(&f.as_str()) || is_advanced(f) {
-                TAB_SYNC.into()
-            } else {
-                TAB_CONNECTOR.into()
-            };
+            self.tab = tab_of(f).into();
         }
         self.errors = errors;
     }
@@ -342,11 +407,4 @@ fn parse_advanced(text: &str) -> Result<ConnectorPatch, String> {
         );
     }
     Ok(patch)
-}
-
-/// Whether a plugin field error is about the user, group or lifecycle settings.
-pub(super) fn is_advanced(field: &str) -> bool {
-    ["users", "groups", "lifecycle"]
-        .iter()
-        .any(|p| field.starts_with(p))
 }

@@ -2,24 +2,24 @@
 //! Connector tab, a Sync Settings tab with the interval dialog, Save / Save and Return,
 //! and for a saved connector Sync now, Dry-run preview and its recent runs.
 
-use super::form::{AUTH_APP, AUTH_TOKEN, ConnectorForm, TAB_CONNECTOR, TAB_SYNC, is_advanced};
+use super::form::{AUTH_APP, AUTH_TOKEN, ConnectorForm, TAB_CONNECTOR, TAB_SYNC, TABS};
 use super::html::{Frame, PostButton, segment, time};
 use super::views;
 use crate::model::REDACTED;
 use maud::{Markup, html};
 
 /// One text field of the form.
-struct Text<'a> {
+pub(super) struct Text<'a> {
     /// The input's id.
-    id: &'a str,
+    pub id: &'a str,
     /// The form field's name.
-    name: &'a str,
+    pub name: &'a str,
     /// The name of the field in errors (`okta-domain`).
-    field: &'a str,
-    label: &'a str,
-    required: bool,
-    value: &'a str,
-    description: Markup,
+    pub field: &'a str,
+    pub label: &'a str,
+    pub required: bool,
+    pub value: &'a str,
+    pub description: Markup,
 }
 
 impl ConnectorForm {
@@ -41,15 +41,19 @@ impl ConnectorForm {
             (views::notice(self.notice.as_ref()))
             (self.error_summary())
             ul class="tabs-menu" {
-                (self.tab_link(TAB_CONNECTOR, "Connector"))
-                (self.tab_link(TAB_SYNC, "Sync Settings"))
+                @for (id, label) in TABS { (self.tab_link(id, label)) }
             }
             form class="aui" method="post" action=(action) id="connector-form" autocomplete="off" {
                 (frame.token_field())
                 input type="hidden" name="tab" value=(self.tab);
                 input type="hidden" name="existing" value=(self.existing.as_deref().unwrap_or_default());
+                input type="hidden" name=(super::form_sections::MARKER) value="on";
                 (self.connector_tab())
                 (self.sync_tab())
+                (self.users_tab())
+                (self.groups_tab())
+                (self.cleanup_tab())
+                (self.advanced_tab())
                 div class="buttons-container" {
                     button type="submit" name="action" value="save"
                         class="aui-button aui-button-primary" id="save" { "Save" }
@@ -104,20 +108,23 @@ impl ConnectorForm {
         }
     }
 
-    /// Why the form was not saved: the errors of no one field, or a pointer to the fields.
+    /// Why the form was not saved: the errors of no one field, and each field's (with
+    /// its tab), which its field also shows.
     fn error_summary(&self) -> Markup {
-        let general: Vec<&str> = self
-            .errors
-            .iter()
-            .filter(|(f, _)| f.is_empty())
-            .map(|(_, m)| m.as_str())
-            .collect();
         html! {
             @if !self.errors.is_empty() {
                 div class="aui-message aui-message-error" id="form-errors" {
                     span class="title" { "The connector was not saved." }
-                    @if general.is_empty() { "Correct the fields marked below." }
-                    @for (i, m) in general.iter().enumerate() { @if i > 0 { br; } (m) }
+                    "Correct the fields marked below."
+                    ul {
+                        @for (f, m) in &self.errors {
+                            li {
+                                @if f.is_empty() { (m) } @else {
+                                    a href={ "#" (super::form::tab_of(f)) } data-tab=(super::form::tab_of(f)) { code { (f) } } ": " (m)
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -131,7 +138,7 @@ impl ConnectorForm {
         }
     }
 
-    fn pane_class(&self, id: &str) -> &'static str {
+    pub(super) fn pane_class(&self, id: &str) -> &'static str {
         if self.tab == id {
             "tabs-pane active-pane"
         } else {
@@ -139,17 +146,16 @@ impl ConnectorForm {
         }
     }
 
-    /// The errors of one field (`advanced` also shows those of the settings in its JSON).
-    fn error(&self, field: &str) -> Markup {
-        let mine = |f: &str| f == field || (field == "advanced" && is_advanced(f));
+    /// The errors of one field, named by its setting's path.
+    pub(super) fn error(&self, field: &str) -> Markup {
         html! {
-            @for (_, m) in self.errors.iter().filter(|(f, _)| mine(f)) {
+            @for (_, m) in self.errors.iter().filter(|(f, _)| f == field) {
                 div class="error" data-field=(field) { (m) }
             }
         }
     }
 
-    fn text_field(&self, t: Text<'_>) -> Markup {
+    pub(super) fn text_field(&self, t: Text<'_>) -> Markup {
         html! {
             div class="field-group" {
                 label for=(t.id) { (t.label) @if t.required { " " span class="required" { "*" } } }
@@ -160,7 +166,7 @@ impl ConnectorForm {
         }
     }
 
-    fn checkbox(id: &str, name: &str, label: &str, text: Markup, on: bool) -> Markup {
+    pub(super) fn checkbox(id: &str, name: &str, label: &str, text: Markup, on: bool) -> Markup {
         html! {
             div class="field-group" {
                 span class="label" { (label) }
@@ -279,6 +285,14 @@ impl ConnectorForm {
                 }
                 div data-auth=(AUTH_TOKEN) { (self.token_field()) }
                 div data-auth=(AUTH_APP) { (self.service_app_fields()) }
+                (self.text_field(Text {
+                    id: "app-scope", name: "app_scope", field: "app-scope", label: "Application scope",
+                    required: false, value: &self.app_scope,
+                    description: html! {
+                        "Only users and groups assigned to this Okta application (its id, " code { "0oa…" }
+                        "). Empty (the default): every user and group the credential sees."
+                    },
+                }))
                 div class="field-group" {
                     span class="label" {}
                     button type="button" class="aui-button" id="test-connection" { "Test connection" }
@@ -320,75 +334,11 @@ impl ConnectorForm {
                     span class="label" { "Next runs (UTC)" }
                     ul class="next-runs" id="next-runs" { @for t in &self.next_runs { li { (time(*t)) } } }
                 }
-                (self.sync_options())
-                (self.advanced_field())
-            }
-        }
-    }
-
-    /// Built-in groups, user attributes, full-sync interval, parallel requests, rate-limit
-    /// share, deep reconciles, unknown users at login.
-    fn sync_options(&self) -> Markup {
-        html! {
-            (Self::checkbox("include-built-in-groups", "include_built_in_groups", "Built-in groups",
-                html! { "Sync Okta's built-in groups (" code { "Everyone" } ")" }, self.include_built_in_groups))
-            (self.text_field(Text {
-                id: "user-attributes", name: "user_attributes", field: "user-attributes", label: "User attributes",
-                required: false, value: &self.user_attributes,
-                description: html! {
-                    "Okta profile attributes copied to the user, comma-separated, e.g. " code { "department, title" } "."
-                },
-            }))
-            (self.text_field(Text {
-                id: "full-sync-interval", name: "full_sync_interval_hours", field: "full-sync-interval-hours",
-                label: "Full sync every (hours)", required: false, value: &self.full_sync_interval_hours,
-                description: html! {
-                    "Scheduled syncs are incremental; a full sync, which also sees users deleted in "
-                    "Okta, runs at least this often (1-720)."
-                },
-            }))
-            (self.text_field(Text {
-                id: "member-concurrency", name: "member_concurrency", field: "member-concurrency",
-                label: "Parallel requests", required: false, value: &self.member_concurrency,
-                description: html! { "Group-member requests in flight at once (1-16), below Okta's concurrency limits." },
-            }))
-            (self.text_field(Text {
-                id: "rate-limit-percent", name: "rate_limit_percent", field: "rate-limit-percent",
-                label: "Rate-limit share (%)", required: false, value: &self.rate_limit_percent,
-                description: html! {
-                    "The share of each Okta rate-limit bucket a sync may use (1-100), so that the "
-                    "org's other integrations keep the rest."
-                },
-            }))
-            (self.text_field(Text {
-                id: "deep-reconcile-days", name: "deep_reconcile_days", field: "deep-reconcile-days",
-                label: "Deep reconcile every (days)", required: false, value: &self.deep_reconcile_days,
-                description: html! {
-                    "A full sync re-reads every group's member list at least this often (1-90); "
-                    "the others re-read only the groups Okta reports changed."
-                },
-            }))
-            (Self::checkbox("deny-unknown-at-login", "deny_unknown_at_login", "Unknown at login",
-                html! { "Deactivate a user who logs in but is unknown to Okta (deny the login)" }, self.deny_unknown_at_login))
-        }
-    }
-
-    /// The user, group and lifecycle settings as JSON.
-    fn advanced_field(&self) -> Markup {
-        html! {
-            div class="field-group" {
-                label for="advanced" { "Users, groups & lifecycle" }
-                textarea class="textarea" id="advanced" name="advanced" rows=(if self.advanced.is_empty() { 3 } else { 12 })
-                    placeholder=r#"Defaults. JSON as in the CLI's --settings file: {"users": {...}, "groups": {...}, "lifecycle": {...}}"# {
-                    (self.advanced)
-                }
-                div class="description" {
-                    "Username and display-name mapping, group filters and renaming, default groups, "
-                    "what happens to users Okta no longer returns, and the mass-deactivation guard, "
-                    "as JSON (see "
-                    code { "wit/world.wit" } "). Empty: the defaults for a new connector; a saved connector keeps its settings."
-                }
-                (self.error("advanced"))
+                (Self::checkbox("change-feed", "change_feed", "Change feed",
+                    html! { "Incremental syncs read Okta's System Log from a stored cursor (needs "
+                        code { "okta.logs.read" } "; default off: " code { "lastUpdated" } " filters)" },
+                    self.change_feed))
+                (self.error("change-feed"))
             }
         }
     }

@@ -96,8 +96,13 @@ impl Frame<'_> {
         }
     }
 
-    /// The whole page around `body`.
+    /// The whole page around `body`, User Sync selected in the sidebar.
     pub fn page(&self, title: &str, body: Markup) -> Markup {
+        self.page_in(Section::UserSync, title, body)
+    }
+
+    /// The whole page around `body`, `section` selected in the sidebar.
+    pub fn page_in(&self, section: Section, title: &str, body: Markup) -> Markup {
         html! {
             (DOCTYPE)
             html lang="en" {
@@ -112,7 +117,7 @@ impl Frame<'_> {
                 body {
                     (self.header())
                     div class="aui-page-layout" {
-                        @if self.csrf.is_some() { (self.sidebar()) }
+                        @if self.csrf.is_some() { (self.sidebar(section)) }
                         main class="aui-page-panel" { (body) }
                     }
                     footer class="aui-footer" {
@@ -149,24 +154,46 @@ impl Frame<'_> {
         }
     }
 
-    /// The product's administration sidebar, User Sync selected.
-    fn sidebar(&self) -> Markup {
+    /// The product's administration sidebar, `section` selected.
+    fn sidebar(&self, section: Section) -> Markup {
+        let item = |s: Section, path: &str, id: &str, label: &str| {
+            html! {
+                li class=[(s == section).then_some("selected")] {
+                    a href={ (self.base) (path) } id=(id) { (label) }
+                }
+            }
+        };
         html! {
             nav class="admin-sidebar" aria-label="Administration" {
                 h3 { "User management" }
                 ul {
-                    li { span class="muted" { "Users" } }
-                    li { span class="muted" { "Groups" } }
-                    li { span class="muted" { "User directories" } }
+                    (item(Section::Users, "/users", "nav-users", "Users"))
+                    (item(Section::Groups, "/groups", "nav-groups", "Groups"))
+                    (item(Section::Directories, "/directories", "nav-directories", "User directories"))
                 }
                 h3 { "Okta" }
                 ul {
-                    li class="selected" { a href=(self.base) { "User Sync" } }
-                    li { a href={ (self.base) "/sso" } id="sso-settings" { "Single sign-on" } }
+                    (item(Section::UserSync, "", "nav-user-sync", "User Sync"))
+                    (item(Section::SingleSignOn, "/sso", "sso-settings", "Single sign-on"))
                 }
             }
         }
     }
+}
+
+/// The sidebar's entries: which one a page is under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// User Sync: connectors and runs.
+    UserSync,
+    /// The product's users.
+    Users,
+    /// The product's groups.
+    Groups,
+    /// The order of the user directories.
+    Directories,
+    /// Single sign-on: the identity providers and their logins.
+    SingleSignOn,
 }
 
 #[cfg(test)]

@@ -15,9 +15,13 @@
 
 mod assets;
 pub mod auth;
+mod directory_api;
+mod directory_pages;
 mod download;
 mod form;
 mod form_page;
+mod form_sections;
+mod form_tabs;
 pub mod html;
 pub mod json;
 pub mod listen;

@@ -28,12 +28,14 @@ pub fn routes(app: App) -> Router<App> {
         .route("/connectors/{name}/delete", post(delete))
         .route("/connectors/{name}/sync", post(sync))
         .route("/test", post(test))
+        .route("/preview", post(preview))
         .route("/next-runs", get(next_runs))
         .route("/runs/{id}", get(run))
         .route("/runs/{id}/changes.csv", get(csv))
         .route("/runs/{id}/report.json", get(report_json))
         .route("/logout", post(logout))
         .merge(super::sso::admin_routes())
+        .merge(super::directory_pages::routes())
         .route_layer(axum::middleware::from_fn_with_state(app, page_guard));
     Router::new()
         .route("/login", get(login_form).post(login))
@@ -74,7 +76,7 @@ fn error_page(app: &App, e: HarnessError) -> Response {
     )
 }
 
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
@@ -140,13 +142,14 @@ async fn edit(
     Query(q): Query<Fields>,
 ) -> Response {
     let data = blocking(&app.harness, move |h| {
-        Ok::<_, HarnessError>((h.connector(&name)?, h.runs(Some(&name), 10)?))
+        Ok::<_, HarnessError>((h.connector(&name)?, h.runs(Some(&name), 10)?, h.defaults()?))
     })
     .await;
     match data {
-        Ok((v, runs)) => {
+        Ok((v, runs, defaults)) => {
             let mut form = ConnectorForm::from_view(&v);
             form.runs = runs;
+            form.defaults = Some(defaults);
             form.notice = notice(&q);
             if q.get("tab").map(String::as_str) == Some(TAB_SYNC) {
                 form.tab = TAB_SYNC.into();
@@ -178,6 +181,7 @@ async fn save(
 /// a refused form comes back as typed, with each bad field marked.
 async fn save_form(app: App, s: Caller, existing: Option<String>, f: Fields) -> Response {
     let mut form = ConnectorForm::from_fields(&f, existing.clone());
+    form.defaults = blocking(&app.harness, |h| h.defaults()).await.ok();
     let input = match form.to_patch(ConnectorForm::secrets(&f)) {
         Ok(i) => i,
         Err(errors) => {
@@ -282,6 +286,46 @@ async fn test(State(app): State<App>, Form(f): Form<Fields>) -> Response {
         Err(e) => json!({"ok": false, "message": e.to_string()}),
     })
     .into_response()
+}
+
+/// Samples Okta gives for the preview.
+const PREVIEW_SAMPLES: u32 = 10;
+
+/// The live preview of the form's (unsaved) mapping on a few Okta users and groups:
+/// `{ok, users, groups}` or `{ok: false, message, errors}`.
+async fn preview(State(app): State<App>, Form(f): Form<Fields>) -> Response {
+    let existing = f.get("existing").filter(|e| !e.is_empty()).cloned();
+    let form = ConnectorForm::from_fields(&f, existing.clone());
+    let input = match form.to_patch(ConnectorForm::secrets(&f)) {
+        Ok(i) => i,
+        Err(e) => return Json(preview_refused(&e[0].1, &e)).into_response(),
+    };
+    let r = blocking(&app.harness, move |h| {
+        h.preview_settings(existing.as_deref(), &input, PREVIEW_SAMPLES)
+    })
+    .await;
+    Json(match r {
+        Ok(p) => json!({"ok": true, "users": p.users, "groups": p.groups}),
+        Err(e) => {
+            let errors: Vec<(String, String)> = e
+                .field_errors()
+                .unwrap_or_default()
+                .iter()
+                .map(|e| (e.field.clone(), e.message.clone()))
+                .collect();
+            preview_refused(&e.to_string(), &errors)
+        }
+    })
+    .into_response()
+}
+
+/// A preview that could not run: why, and each field at fault.
+fn preview_refused(message: &str, errors: &[(String, String)]) -> serde_json::Value {
+    json!({
+        "ok": false,
+        "message": message,
+        "errors": errors.iter().map(|(f, m)| json!({"field": f, "message": m})).collect::<Vec<_>>(),
+    })
 }
 
 /// The next five run times (Unix seconds) of a schedule as typed, in the time zone

@@ -2,7 +2,7 @@
 //! connection tests, background syncs and their runs, single-user syncs, export/import.
 
 use super::json::{ApiError, connector_json, parse_body, run_json, run_with_log};
-use super::{App, REST_BASE, blocking};
+use super::{App, REST_BASE, blocking, directory_api};
 use crate::harness::SyncRequest;
 use crate::model::{ChangeAction, ConnectorPatch, Credential, Trigger};
 use crate::product::db::run_changes::{ChangePage, ChangeQuery};
@@ -35,6 +35,16 @@ pub fn routes(app: App) -> Router<App> {
         .route("/runs/{id}/changes.csv", get(changes_csv))
         .route("/export", get(export))
         .route("/import", post(import))
+        .route("/users", get(directory_api::users))
+        .route("/users/{key}", get(directory_api::user))
+        .route("/users/{key}/history", get(directory_api::user_history))
+        .route("/groups", get(directory_api::groups))
+        .route("/groups/{id}", get(directory_api::group))
+        .route("/directories", get(directory_api::directories))
+        .route(
+            "/directories/{id}/move",
+            get(directory_api::plan_move).post(directory_api::move_directory),
+        )
         .route("/openapi.json", get(super::openapi::document))
         .merge(super::sso::rest::routes())
         .fallback(|| async { ApiError::not_found("there is no such REST resource") })

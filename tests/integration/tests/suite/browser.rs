@@ -90,7 +90,7 @@ pub(crate) async fn connect(driver: &Driver, chromium: &Path) -> Client {
         .expect("a WebDriver session with headless Chromium")
 }
 
-fn artifacts() -> PathBuf {
+pub(crate) fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -123,7 +123,7 @@ pub(crate) async fn text_until(c: &Client, selector: &str, ok: impl Fn(&str) -> 
 }
 
 /// Whether the stylesheet applied (the page's policy lets only its own files style it).
-async fn styled(c: &Client) -> bool {
+pub(crate) async fn styled(c: &Client) -> bool {
     let colour = c
         .execute(
             "return getComputedStyle(document.querySelector('.aui-header')).backgroundColor;",
@@ -362,15 +362,13 @@ pub(crate) async fn type_into(c: &Client, selector: &str, text: &str) {
     input.send_keys(text).await.unwrap();
 }
 
-/// Run `flow` in one headless Chromium session against `server`. The flow runs as a
-/// task so that a failed assertion still closes the browser session, and leaves a
-/// screenshot of where it stopped (`failure_png`).
-pub(crate) fn in_chromium<F, Fut>(server: Server, failure_png: &'static str, flow: F)
+/// Run `flow` in one headless Chromium session; a failed assertion still closes the
+/// session and leaves a screenshot of where it stopped (`failure`).
+pub(crate) fn in_chromium<F, Fut>(failure: &str, flow: F)
 where
-    F: FnOnce(Client, std::sync::Arc<Server>) -> Fut + Send + 'static,
+    F: FnOnce(Client) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let server = std::sync::Arc::new(server);
     let (driver, chromium) = start_driver();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -380,12 +378,13 @@ where
     rt.block_on(async {
         let c = connect(&driver, &chromium).await;
         c.set_window_size(1400, 1000).await.unwrap();
-        let flow = tokio::spawn(flow(c.clone(), server)).await;
-        if flow.is_err() {
-            screenshot(&c, failure_png).await;
+        // Run the flow as a task so that a failed assertion still closes the browser.
+        let result = tokio::spawn(flow(c.clone())).await;
+        if result.is_err() {
+            screenshot(&c, failure).await;
         }
         let _ = c.close().await;
-        if let Err(e) = flow {
+        if let Err(e) = result {
             std::panic::resume_unwind(e.into_panic());
         }
     });
@@ -393,9 +392,8 @@ where
 
 #[test]
 fn an_admin_creates_a_connector_schedules_it_and_syncs_in_chromium() {
-    in_chromium(
-        Server::start(150, 8),
-        "admin-page-failure.png",
-        |c, server| async move { admin_flow(&c, &server).await },
-    );
+    let server = std::sync::Arc::new(Server::start(150, 8));
+    in_chromium("admin-page-failure.png", |c| async move {
+        admin_flow(&c, &server).await
+    });
 }

@@ -3,10 +3,12 @@
 
 mod bad_input;
 mod browser;
+mod browser_admin;
 mod cli;
 mod cli_support;
 mod cli_transfer;
 mod credentials;
+mod directory_admin;
 mod full_sync;
 mod incremental;
 mod live_runs;

@@ -144,9 +144,6 @@ async fn sso_flow(c: &Client, s: &Server) {
 
 #[test]
 fn users_log_in_with_okta_and_the_tracker_shows_a_failed_login_in_chromium() {
-    in_chromium(
-        server(40, 6, UpdateMethod::Usersync),
-        "sso-failure.png",
-        |c, s| async move { sso_flow(&c, &s).await },
-    );
+    let s = std::sync::Arc::new(server(40, 6, UpdateMethod::Usersync));
+    in_chromium("sso-failure.png", |c| async move { sso_flow(&c, &s).await });
 }

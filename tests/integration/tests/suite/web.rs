@@ -534,7 +534,7 @@ fn user_group_and_lifecycle_settings_on_the_page_and_the_rest_api() {
     assert!(r.body.contains(r#"data-field="advanced""#), "{}", r.body);
     assert!(
         r.body
-            .contains(r#"<div class="tabs-pane active-pane" id="tab-sync">"#)
+            .contains(r#"<div class="tabs-pane active-pane" id="tab-advanced">"#)
     );
     let r = form(&advanced);
     assert_eq!(r.status, 303, "{}", r.body);

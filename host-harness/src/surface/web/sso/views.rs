@@ -2,7 +2,7 @@
 //! refused login, the product user's page, the admin's SSO settings and the tracker.
 
 use super::super::App;
-use super::super::html::{Frame, PostButton, segment, time};
+use super::super::html::{Frame, PostButton, Section, segment, time};
 use super::users::ProductUser;
 use super::{CALLBACK, LOGIN, START};
 use crate::harness::ConnectorView;
@@ -99,7 +99,7 @@ pub fn settings_page(frame: &Frame<'_>, d: &SettingsData<'_>) -> Markup {
         h2 { "Recent logins" }
         (logins_table(frame, d.logins))
     };
-    frame.page("Single sign-on", body)
+    frame.page_in(Section::SingleSignOn, "Single sign-on", body)
 }
 
 fn idp_form(
@@ -233,5 +233,5 @@ pub fn tracker_page(frame: &Frame<'_>, r: &LoginRecord, url: Option<&str>) -> Ma
         }
         p { a href={ (frame.base) "/sso/logins/" (r.id) } id="tracker-refresh" { "Refresh" } " · " a href={ (frame.base) "/sso" } { "Back to single sign-on" } }
     };
-    frame.page("SSO login tracker", body)
+    frame.page_in(Section::SingleSignOn, "SSO login tracker", body)
 }
