@@ -155,6 +155,8 @@ CREATE TABLE sso_logins (
     steps TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX sso_logins_by_connector ON sso_logins (connector_id, id);
+";
+
 /// A user's history on the Users page: where in a run's change chunks each user-level
 /// change (create, update, (de)activate, delete, migrate, anonymize) of an applied run
 /// is, by the directory and username it named. Membership changes are not indexed (a
