@@ -14,6 +14,7 @@ mod login_sync;
 mod login_throttle;
 mod oauth;
 mod okta_conditions;
+mod policies;
 mod rest;
 mod sandbox;
 mod schedule;
