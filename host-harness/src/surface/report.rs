@@ -453,6 +453,35 @@ mod tests {
     use crate::model::report::FieldChange;
     use serde_json::json;
 
+    #[test]
+    fn run_times_show_in_the_schedules_zone_and_utc_across_dst() {
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+        assert_eq!(
+            time_in(t("2027-03-28T00:30:00Z"), "Europe/Berlin"),
+            "2027-03-28 01:30:00 CET (00:30:00 UTC)"
+        );
+        assert_eq!(
+            time_in(t("2027-03-28T01:00:00Z"), "Europe/Berlin"),
+            "2027-03-28 03:00:00 CEST (01:00:00 UTC)"
+        );
+        assert_eq!(
+            time_in(t("2027-11-07T06:30:00Z"), "America/New_York"),
+            "2027-11-07 01:30:00 EST (06:30:00 UTC)"
+        );
+        assert_eq!(
+            time_in(t("2027-11-07T06:30:00Z"), "UTC"),
+            "2027-11-07 06:30:00 UTC"
+        );
+        assert_eq!(
+            crate::surface::web::json::local_iso(t("2027-10-31T00:30:00Z"), "Europe/Berlin"),
+            "2027-10-31T02:30:00+02:00"
+        );
+        assert_eq!(
+            crate::surface::web::json::local_iso(t("2027-10-31T01:30:00Z"), "Europe/Berlin"),
+            "2027-10-31T02:30:00+01:00"
+        );
+    }
+
     fn change(action: ChangeAction, target: &str) -> ChangeEntry {
         ChangeEntry {
             action,

@@ -18,6 +18,7 @@ mod policies;
 mod rest;
 mod sandbox;
 mod schedule;
+mod schedule_dst;
 mod seats;
 mod settings;
 mod store_failures;

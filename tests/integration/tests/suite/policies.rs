@@ -530,3 +530,80 @@ fn an_incremental_sync_reoffers_seats_denied_earlier() {
     );
     assert!(row(&env, &c).active);
 }
+
+#[test]
+fn the_policies_are_set_by_the_command_line_and_survive_export_and_import() {
+    let env = env_with(org(&["ann@example.com"]), json!({}));
+    let db = env.dir.path().join("usersync.db");
+    let db = db.to_str().unwrap();
+    let cli = |args: &[&str]| {
+        let all: Vec<&str> = ["--db", db].iter().chain(args).copied().collect();
+        let out = integration::run_cli(&all);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        out.stdout
+    };
+    cli(&[
+        "connector",
+        "edit",
+        CONNECTOR,
+        "--app-scope",
+        " 0oa1b2c3d4EXAMPLE ",
+        "--missing-users",
+        "anonymize",
+        "--inactivity-days",
+        "90",
+        "--inactivity-never-logged-in",
+        "true",
+        "--inactivity-exempt-groups",
+        "jira-administrators,site-admins",
+        "--schedule",
+        "daily at 02:30",
+        "--schedule-time-zone",
+        "europe/berlin",
+        "--schedule-enabled",
+        "true",
+    ]);
+    let shown: Value =
+        serde_json::from_str(&cli(&["--json", "connector", "show", CONNECTOR])).unwrap();
+    assert_eq!(shown["appScope"], "0oa1b2c3d4EXAMPLE");
+    assert_eq!(shown["scheduleTimeZone"], "Europe/Berlin");
+    assert_eq!(
+        shown["lifecycle"]["inactivity"],
+        json!({"days": 90, "includeNeverLoggedIn": true,
+               "exemptGroups": ["jira-administrators", "site-admins"]})
+    );
+    assert_eq!(shown["lifecycle"]["missingUsers"], "anonymize");
+    let text = cli(&["connector", "show", CONNECTOR]);
+    assert!(
+        text.lines().any(|l| l.contains("Next runs:")
+            && (l.contains(" CET (") || l.contains(" CEST ("))
+            && l.contains(" UTC)")),
+        "next runs in Berlin time and UTC: {text}"
+    );
+    // Export, change, import: the policies come back as exported.
+    let exported = cli(&["export"]);
+    cli(&[
+        "connector",
+        "edit",
+        CONNECTOR,
+        "--app-scope",
+        "",
+        "--inactivity-days",
+        "0",
+        "--missing-users",
+        "keep",
+    ]);
+    let cleared = env.harness.connector(CONNECTOR).unwrap().settings;
+    assert_eq!(
+        (cleared.app_scope, cleared.lifecycle.inactivity),
+        (None, None)
+    );
+    let file = env.dir.path().join("export.json");
+    std::fs::write(&file, exported).unwrap();
+    cli(&["import", file.to_str().unwrap()]);
+    let back: Value =
+        serde_json::from_str(&cli(&["--json", "connector", "show", CONNECTOR])).unwrap();
+    for key in ["appScope", "lifecycle", "scheduleTimeZone"] {
+        assert_eq!(back[key], shown[key], "{key}");
+    }
+}
