@@ -481,8 +481,7 @@ impl From<Counts> for wr::SyncCounts {
             users_deactivated: c.users_deactivated,
             users_deleted: c.users_deleted,
             users_migrated: c.users_migrated,
-            // `missing-users: anonymize` is refused by this version: nobody is anonymized.
-            users_anonymized: 0,
+            users_anonymized: c.users_anonymized,
             groups_created: c.groups_created,
             groups_updated: c.groups_updated,
             memberships_added: c.memberships_added,
@@ -551,6 +550,7 @@ impl From<Action> for wr::ChangeAction {
             Action::DeactivateUser => wr::ChangeAction::DeactivateUser,
             Action::DeleteUser => wr::ChangeAction::DeleteUser,
             Action::MigrateUser => wr::ChangeAction::MigrateUser,
+            Action::AnonymizeUser => wr::ChangeAction::AnonymizeUser,
             Action::CreateGroup => wr::ChangeAction::CreateGroup,
             Action::UpdateGroup => wr::ChangeAction::UpdateGroup,
             Action::AddMembership => wr::ChangeAction::AddMembership,
@@ -682,14 +682,27 @@ impl wit::Guest for Component {
         client
             .get_json(&format!("{origin}/api/v1/groups?limit=1"))
             .map_err(SyncError::from)?;
+        // An app that does not exist (or that the credential may not read) fails the test
+        // with Okta's error, naming the request.
+        let app_readable = match &call.settings.config.app_scope {
+            Some(app) => {
+                client
+                    .get_json(&format!(
+                        "{origin}/api/v1/apps/{}/users?limit=1",
+                        crate::okta::client::encode_segment(app)
+                    ))
+                    .map_err(SyncError::from)?;
+                Some(true)
+            }
+            None => None,
+        };
         Ok(wit::ConnectionInfo {
             org_url: origin,
             users_readable: true,
             groups_readable: true,
-            // Neither the change feed nor app scoping is built: both are refused by
-            // `connector-configure`, so neither is asked about.
+            // The change feed is not built (refused by `connector-configure`).
             logs_readable: None,
-            app_readable: None,
+            app_readable,
             rate_limit_remaining: remaining,
         })
     }

@@ -177,6 +177,10 @@ pub fn validate(
     let user_attributes = attribute_names(&config.user_attributes, &mut errors);
     let numbers = numbers(config, &mut errors);
     errors.extend(unsupported_settings(config));
+    let app_scope = normalize_app_scope(config.app_scope.as_deref()).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
     let normalized = ConnectorConfig {
         name,
         okta_domain,
@@ -187,6 +191,7 @@ pub fn validate(
         deep_reconcile_days: numbers[1],
         member_concurrency: numbers[2],
         rate_limit_percent: numbers[3],
+        app_scope,
         users: crate::settings::UserSettings {
             attributes: config
                 .users
@@ -241,6 +246,28 @@ pub fn normalize_time_zone(tz: &str) -> Result<String, FieldError> {
     schedule::time_zone(tz)
         .map(|z| z.name().to_string())
         .map_err(|e| FieldError::new("schedule-time-zone", e.0))
+}
+
+/// The application id of `app-scope`, trimmed (empty: none). An id is Okta's `0oa`
+/// and letters and digits; anything else (a label, a URL) is refused, since the id goes
+/// into request paths.
+pub fn normalize_app_scope(app: Option<&str>) -> Result<Option<String>, FieldError> {
+    let Some(app) = app.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Ok(None);
+    };
+    let ok =
+        app.len() <= 64 && app.starts_with("0oa") && app.chars().all(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(Some(app.to_string()))
+    } else {
+        Err(FieldError::new(
+            "app-scope",
+            format!(
+                "`{}` is not an Okta application id (`0oa` and letters and digits, e.g. 0oa1b2c3d4EXAMPLE: Applications › the app › its URL or General tab)",
+                crate::rules::quoted(app)
+            ),
+        ))
+    }
 }
 
 /// The profile attributes copied as they are: valid names, trimmed, first kept.
@@ -316,12 +343,6 @@ fn unsupported_settings(c: &ConnectorConfig) -> Vec<FieldError> {
         errors.push(crate::rules::unsupported(
             "change-feed",
             "the change feed (incremental syncs by the System Log)",
-        ));
-    }
-    if c.app_scope.is_some() {
-        errors.push(crate::rules::unsupported(
-            "app-scope",
-            "scoping a connector to an Okta application",
         ));
     }
     errors

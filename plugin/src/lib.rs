@@ -5,11 +5,13 @@
 
 pub mod config;
 pub mod host;
+pub mod inactivity;
 pub mod mapping;
 pub mod memory;
 pub mod okta;
 pub mod plan;
 pub mod preview;
+pub mod pseudonym;
 pub mod report;
 pub mod rules;
 pub mod schedule;

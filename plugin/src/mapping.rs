@@ -28,7 +28,7 @@ fn within_limit(what: &str, field: &str, value: &str) -> Result<(), String> {
 }
 
 /// A user as the store should hold it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DesiredUser {
     /// Okta id.
     pub okta_id: String,

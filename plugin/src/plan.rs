@@ -8,6 +8,7 @@ use crate::settings::{LifecycleSettings, MissingUsers, UserSettings};
 use crate::store::{
     Change, DirectorySnapshot, Membership, NewUser, StoreGroup, StoreUser, UserUpdate,
 };
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Changes to apply, in order, and the report lines describing them.
@@ -247,8 +248,8 @@ struct Diff<'a> {
     holder: HashMap<String, usize>,
     /// The final username of every synced Okta user, by Okta id.
     okta_name: HashMap<&'a str, &'a str>,
-    /// The final username of every matched store user.
-    store_final: HashMap<usize, &'a str>,
+    /// The final username of every matched (or anonymized) store user.
+    store_final: HashMap<usize, Cow<'a, str>>,
 }
 
 /// The product's groups as a plan sees them.
@@ -341,11 +342,12 @@ impl<'a> Diff<'a> {
         let mut renamed: Vec<usize> = Vec::new(); // indices into `pairs`, in a safe apply order
         let mut pending: Vec<usize> = (0..pairs.len()).collect();
         let holder = &mut self.holder;
+        let anonymized = |u: &StoreUser| crate::pseudonym::is_anonymized(&u.key, &u.username);
         loop {
             let before = pending.len();
             pending.retain(|&p| {
                 let (du, i) = pairs[p];
-                let want = if du.kept.username {
+                let want = if du.kept.username && !anonymized(&self.store.users[i]) {
                     current[i].clone()
                 } else {
                     du.username.to_lowercase()
@@ -384,11 +386,26 @@ impl<'a> Diff<'a> {
                     du.okta_id, du.username, su.username
                 ));
             }
-            let rename = free && self.policy.update && !du.kept.username;
+            // An anonymized user back in Okta gets its names back whatever the settings.
+            let restore = crate::pseudonym::is_anonymized(&su.key, &su.username);
+            let rename = free && (restore || (self.policy.update && !du.kept.username));
             let name = if rename { &du.username } else { &su.username };
-            self.store_final.insert(i, name);
+            self.store_final.insert(i, Cow::Borrowed(name));
             self.okta_name.insert(&du.okta_id, name);
-            if let Some(update) = diff_user(su, du, rename, self.policy) {
+            let update = if restore {
+                let all = Policy {
+                    update: true,
+                    ..self.policy
+                };
+                let du = DesiredUser {
+                    kept: Default::default(),
+                    ..du.clone()
+                };
+                diff_user(su, &du, rename, all)
+            } else {
+                diff_user(su, du, rename, self.policy)
+            };
+            if let Some(update) = update {
                 self.out.updates.push(update);
             }
         }
@@ -472,10 +489,50 @@ impl<'a> Diff<'a> {
                     Change::DeleteUser(u.key.clone()),
                     vec![Entry::new(Action::DeleteUser, &u.username)],
                 )),
+                MissingUsers::Anonymize => self.anonymize(i),
                 _ => {}
             }
         }
         protected
+    }
+
+    /// Deactivate store user `i` and replace its username, email and display name by
+    /// its pseudonym, and clear its attributes (they may say who it is); its key, Okta id
+    /// and memberships (unless removed with the missing) stay. Nothing if it already is.
+    /// The report names the user by its old username but holds none of its old values.
+    fn anonymize(&mut self, i: usize) {
+        let u = &self.store.users[i];
+        if crate::pseudonym::is_anonymized(&u.key, &u.username) {
+            return;
+        }
+        let p = crate::pseudonym::of(&u.key);
+        let mut e = Entry::new(Action::AnonymizeUser, &u.username);
+        for (field, new) in [
+            ("username", &p.username),
+            ("display-name", &p.display_name),
+            ("email", &p.email),
+        ] {
+            e.fields.push(FieldChange {
+                field: field.into(),
+                old: None,
+                new: Some(new.clone()),
+            });
+        }
+        // One line per user (the guard counts it as a removal): its deactivation too.
+        if u.active {
+            e.fields.push(bool_change("active", true, false));
+        }
+        let change = Change::UpdateUser(Box::new(UserUpdate {
+            key: u.key.clone(),
+            username: Some(p.username.clone()),
+            display_name: Some(p.display_name),
+            email: Some(p.email),
+            active: u.active.then_some(false),
+            okta_id: None,
+            attributes: (!u.attributes.is_empty()).then(BTreeMap::new),
+        }));
+        self.store_final.insert(i, Cow::Owned(p.username));
+        self.out.updates.push((change, vec![e]));
     }
 
     /// Creates and updates of the synced groups and the default groups.
@@ -666,7 +723,7 @@ impl<'a> Diff<'a> {
                 None => {
                     let idx = self.by_name.get(&m.username.to_lowercase()).copied();
                     let name = idx
-                        .and_then(|i| self.store_final.get(&i).copied())
+                        .and_then(|i| self.store_final.get(&i).map(|n| n.as_ref()))
                         .unwrap_or(&m.username);
                     let known = (
                         users.id(name),

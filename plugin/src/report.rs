@@ -15,6 +15,8 @@ pub enum Action {
     DeleteUser,
     /// User of another directory taken over (same key).
     MigrateUser,
+    /// User's username, email and display name replaced by a pseudonym (same key).
+    AnonymizeUser,
     /// New group.
     CreateGroup,
     /// Group description changes.
@@ -76,6 +78,8 @@ pub struct Counts {
     pub users_deleted: u32,
     /// Users taken over from other directories.
     pub users_migrated: u32,
+    /// Users anonymized.
+    pub users_anonymized: u32,
     /// Groups created.
     pub groups_created: u32,
     /// Groups updated.
@@ -98,6 +102,7 @@ impl Counts {
                 Action::DeactivateUser => &mut c.users_deactivated,
                 Action::DeleteUser => &mut c.users_deleted,
                 Action::MigrateUser => &mut c.users_migrated,
+                Action::AnonymizeUser => &mut c.users_anonymized,
                 Action::CreateGroup => &mut c.groups_created,
                 Action::UpdateGroup => &mut c.groups_updated,
                 Action::AddMembership => &mut c.memberships_added,

@@ -2,9 +2,7 @@
 //! invalid setting reported with its WIT path (`users.username.pattern`).
 
 use crate::config::{ConnectorConfig, FieldError};
-use crate::settings::{
-    FieldMapping, GroupSettings, LifecycleSettings, MissingUsers, NoMatch, UserSettings,
-};
+use crate::settings::{FieldMapping, GroupSettings, LifecycleSettings, NoMatch, UserSettings};
 use regex::Regex;
 use std::collections::HashSet;
 
@@ -349,7 +347,7 @@ fn compile_groups(
     (include, exclude, group_re)
 }
 
-/// The lifecycle settings checked: ranges, and what this version does not build.
+/// The lifecycle settings checked: ranges and group names.
 fn check_lifecycle(lifecycle: &LifecycleSettings, errors: &mut Vec<FieldError>) {
     for (field, value, max) in [
         ("lifecycle.guard-percent", lifecycle.guard_percent, 100),
@@ -366,19 +364,24 @@ fn check_lifecycle(lifecycle: &LifecycleSettings, errors: &mut Vec<FieldError>) 
             ));
         }
     }
-    if lifecycle.missing_users == MissingUsers::Anonymize {
-        errors.push(unsupported(
-            "lifecycle.missing-users",
-            "`anonymize` (pseudonymizing missing users)",
-        ));
-    }
-    if lifecycle.inactivity.is_some() {
-        errors.push(unsupported(
-            "lifecycle.inactivity",
-            "inactivity cleanup (deactivating users who have not logged in)",
-        ));
+    if let Some(policy) = &lifecycle.inactivity {
+        if !(1..=MAX_INACTIVITY_DAYS).contains(&policy.days) {
+            errors.push(FieldError::new(
+                "lifecycle.inactivity.days",
+                format!(
+                    "{} days is out of range; use 1 to {MAX_INACTIVITY_DAYS}",
+                    policy.days
+                ),
+            ));
+        }
+        for g in &policy.exempt_groups {
+            group_name_ok("lifecycle.inactivity.exempt-groups", g, errors);
+        }
     }
 }
+
+/// Longest inactivity a policy may name: ten years.
+pub const MAX_INACTIVITY_DAYS: u32 = 3_650;
 
 impl Rules {
     /// Validate a config's settings and compile them; `product_defaults` are the

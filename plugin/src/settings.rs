@@ -12,7 +12,8 @@ pub enum MissingUsers {
     Disable,
     /// Delete them from the directory.
     Delete,
-    /// Deactivate and pseudonymize them (not built in this version: refused).
+    /// Deactivate them and replace their names by a stable pseudonym (`pseudonym`);
+    /// undone if they return.
     Anonymize,
     /// Leave them as they are.
     Keep,
@@ -160,8 +161,7 @@ impl Default for GroupSettings {
     }
 }
 
-/// Deactivation of users who have not logged in for a while (not built in this
-/// version: a configured policy is refused).
+/// Deactivation of users who have not logged in for a while (`inactivity`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InactivityPolicy {
     /// Days without a login.

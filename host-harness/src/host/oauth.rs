@@ -37,6 +37,9 @@ pub const DEFAULT_SCOPES: [&str; 2] = ["okta.users.read", "okta.groups.read"];
 /// The System Log's scope.
 pub const LOGS_SCOPE: &str = "okta.logs.read";
 
+/// The applications' scope (their assignments), for a connector scoped to an app.
+pub const APPS_SCOPE: &str = "okta.apps.read";
+
 /// The org authorization server's token endpoint (the only one that grants Okta scopes).
 pub const TOKEN_PATH: &str = "/oauth2/v1/token";
 

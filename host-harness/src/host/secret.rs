@@ -107,14 +107,17 @@ fn is_okta_scope(s: &str) -> bool {
 }
 
 /// The scopes a connector requests: its own, or the defaults (with the System Log's when
-/// the change feed is on).
-pub fn scopes(change_feed: bool, given: &[String]) -> Vec<String> {
+/// the change feed is on, and the applications' when the connector is scoped to an app).
+pub fn scopes(change_feed: bool, app_scope: bool, given: &[String]) -> Vec<String> {
     if !given.is_empty() {
         return given.to_vec();
     }
     let mut scopes: Vec<String> = oauth::DEFAULT_SCOPES.map(String::from).to_vec();
     if change_feed {
         scopes.push(oauth::LOGS_SCOPE.into());
+    }
+    if app_scope {
+        scopes.push(oauth::APPS_SCOPE.into());
     }
     scopes
 }
@@ -148,7 +151,7 @@ impl Sessions {
                 let app = AppSettings {
                     client_id: client_id.clone(),
                     key_id: key_id.clone(),
-                    scopes: scopes(settings.change_feed, given),
+                    scopes: scopes(settings.change_feed, settings.app_scope.is_some(), given),
                     dpop: *dpop,
                 };
                 Access::ServiceApp(self.session(connector, &settings.okta_domain, app, *key))
@@ -251,13 +254,20 @@ mod tests {
 
     #[test]
     fn default_scopes_add_the_system_log_for_the_change_feed() {
-        assert_eq!(scopes(false, &[]), ["okta.users.read", "okta.groups.read"]);
         assert_eq!(
-            scopes(true, &[]),
+            scopes(false, false, &[]),
+            ["okta.users.read", "okta.groups.read"]
+        );
+        assert_eq!(
+            scopes(true, false, &[]),
             ["okta.users.read", "okta.groups.read", "okta.logs.read"]
         );
         assert_eq!(
-            scopes(true, &["okta.users.read".into()]),
+            scopes(false, true, &[]),
+            ["okta.users.read", "okta.groups.read", "okta.apps.read"]
+        );
+        assert_eq!(
+            scopes(true, true, &["okta.users.read".into()]),
             ["okta.users.read"]
         );
     }

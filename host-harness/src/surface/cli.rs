@@ -6,7 +6,9 @@
 
 use crate::harness::{ErrorKind, Harness, HarnessError, Options, SyncRequest};
 use crate::host::http::Resolve;
-use crate::model::{ConnectorPatch, Credential, TokenText, Trigger, UnknownAtLogin};
+use crate::model::{
+    ConnectorPatch, Credential, InactivityPolicy, MissingUsers, TokenText, Trigger, UnknownAtLogin,
+};
 use crate::product::db::key::KeySource;
 use crate::product::db::run_changes::{ChangePage, ChangeQuery};
 use crate::product::profile::Profile;
@@ -287,7 +289,7 @@ pub struct ConnectorArgs {
     #[arg(long)]
     pub key_id: Option<String>,
     /// Scopes to request, comma-separated (default okta.users.read,okta.groups.read,
-    /// plus okta.logs.read with the change feed).
+    /// plus okta.logs.read with the change feed and okta.apps.read with --app-scope).
     #[arg(long, value_delimiter = ',')]
     pub scopes: Option<Vec<String>>,
     /// Request DPoP-bound tokens (default true); false only for an app whose "Require
@@ -331,6 +333,27 @@ pub struct ConnectorArgs {
     /// (1-90, default 7).
     #[arg(long)]
     pub deep_reconcile_days: Option<u32>,
+    /// Sync only the users and groups assigned to this Okta application (its id, `0oa…`;
+    /// users assigned through a group count). An empty value removes the scope.
+    #[arg(long)]
+    pub app_scope: Option<String>,
+    /// What happens to users Okta no longer returns (or out of scope): disable,
+    /// delete, anonymize (a pseudonym replaces username, email and display name; undone
+    /// if they return) or keep.
+    #[arg(long, value_parser = missing_users)]
+    pub missing_users: Option<MissingUsers>,
+    /// Inactivity cleanup: deactivate users who have not logged in for this many days
+    /// (1-3650) until their next login; 0 turns it off.
+    #[arg(long)]
+    pub inactivity_days: Option<u32>,
+    /// With --inactivity-days: also users who never logged in (counted from their Okta
+    /// account's creation or activation).
+    #[arg(long, requires = "inactivity_days")]
+    pub inactivity_never_logged_in: Option<bool>,
+    /// With --inactivity-days: product groups whose members are never deactivated for
+    /// inactivity (comma-separated, e.g. jira-administrators).
+    #[arg(long, value_delimiter = ',', requires = "inactivity_days")]
+    pub inactivity_exempt_groups: Option<Vec<String>>,
     /// Read settings from this JSON file: any connector settings in camelCase, as the
     /// REST API takes them, e.g. `{"users": {...}, "lifecycle": {"guardPercent": 20}}`
     /// (see README); the options above override it.
@@ -397,8 +420,34 @@ impl ConnectorArgs {
             }
         });
         set(&mut patch.unknown_at_login, &unknown);
+        self.policies(&mut patch);
         Ok(patch)
     }
+
+    /// The provisioning policies given: app scope, missing users, inactivity.
+    fn policies(&self, patch: &mut ConnectorPatch) {
+        if let Some(app) = &self.app_scope {
+            patch.app_scope = Some(Some(app.clone()).filter(|a| !a.trim().is_empty()));
+        }
+        if self.missing_users.is_none() && self.inactivity_days.is_none() {
+            return;
+        }
+        let lifecycle = patch.lifecycle.get_or_insert_with(Default::default);
+        set(&mut lifecycle.missing_users, &self.missing_users);
+        if let Some(days) = self.inactivity_days {
+            lifecycle.inactivity = Some((days > 0).then(|| InactivityPolicy {
+                days,
+                include_never_logged_in: self.inactivity_never_logged_in.unwrap_or(false),
+                exempt_groups: self.inactivity_exempt_groups.clone().unwrap_or_default(),
+            }));
+        }
+    }
+}
+
+/// A `--missing-users` value, by its settings name.
+fn missing_users(value: &str) -> Result<MissingUsers, String> {
+    serde_json::from_value(serde_json::Value::String(value.trim().to_lowercase()))
+        .map_err(|_| format!("`{value}` is not one of disable, delete, anonymize, keep"))
 }
 
 impl ConnectorArgs {

@@ -23,6 +23,27 @@ pub fn time(t: i64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
+/// Unix seconds on the wall clock of an IANA time zone (`None`: an unknown zone or an
+/// out-of-range time; the plugin has validated the connector's).
+pub fn zoned(t: i64, zone: &str) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+    let tz = chrono_tz::Tz::from_str_insensitive(zone).ok()?;
+    chrono::DateTime::from_timestamp(t, 0).map(|d| d.with_timezone(&tz))
+}
+
+/// A run time in the schedule's zone and in UTC, as admins read it
+/// (`2027-03-28 03:00:00 CEST (01:00:00 UTC)`); UTC alone for a UTC schedule.
+pub fn time_in(t: i64, zone: &str) -> String {
+    match zoned(t, zone) {
+        Some(local) if zone != "UTC" => {
+            let utc = chrono::DateTime::from_timestamp(t, 0)
+                .map(|d| d.format("%H:%M:%S UTC").to_string())
+                .unwrap_or_default();
+            format!("{} ({utc})", local.format("%Y-%m-%d %H:%M:%S %Z"))
+        }
+        _ => time(t),
+    }
+}
+
 /// The action as a word.
 pub fn action_name(a: ChangeAction) -> &'static str {
     match a {
@@ -241,7 +262,11 @@ fn credential(s: &mut String, v: &ConnectorView) {
             dpop,
             ..
         } => {
-            let scopes = crate::host::secret::scopes(v.settings.change_feed, scopes);
+            let scopes = crate::host::secret::scopes(
+                v.settings.change_feed,
+                v.settings.app_scope.is_some(),
+                scopes,
+            );
             let binding = if *dpop {
                 "DPoP-bound tokens"
             } else {
@@ -307,7 +332,8 @@ pub fn connector(v: &ConnectorView) -> String {
     };
     let _ = writeln!(s, "  Unknown at login:   {login}");
     if c.schedule_enabled {
-        let next: Vec<String> = v.next_runs.iter().map(|t| time(*t)).collect();
+        let zone = &c.schedule_time_zone;
+        let next: Vec<String> = v.next_runs.iter().map(|t| time_in(*t, zone)).collect();
         let _ = writeln!(s, "  Next runs:          {}", next.join(", "));
     }
     if let Some(r) = &v.last_run {
@@ -426,6 +452,35 @@ mod tests {
     use super::*;
     use crate::model::report::FieldChange;
     use serde_json::json;
+
+    #[test]
+    fn run_times_show_in_the_schedules_zone_and_utc_across_dst() {
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+        assert_eq!(
+            time_in(t("2027-03-28T00:30:00Z"), "Europe/Berlin"),
+            "2027-03-28 01:30:00 CET (00:30:00 UTC)"
+        );
+        assert_eq!(
+            time_in(t("2027-03-28T01:00:00Z"), "Europe/Berlin"),
+            "2027-03-28 03:00:00 CEST (01:00:00 UTC)"
+        );
+        assert_eq!(
+            time_in(t("2027-11-07T06:30:00Z"), "America/New_York"),
+            "2027-11-07 01:30:00 EST (06:30:00 UTC)"
+        );
+        assert_eq!(
+            time_in(t("2027-11-07T06:30:00Z"), "UTC"),
+            "2027-11-07 06:30:00 UTC"
+        );
+        assert_eq!(
+            crate::surface::web::json::local_iso(t("2027-10-31T00:30:00Z"), "Europe/Berlin"),
+            "2027-10-31T02:30:00+02:00"
+        );
+        assert_eq!(
+            crate::surface::web::json::local_iso(t("2027-10-31T01:30:00Z"), "Europe/Berlin"),
+            "2027-10-31T02:30:00+01:00"
+        );
+    }
 
     fn change(action: ChangeAction, target: &str) -> ChangeEntry {
         ChangeEntry {

@@ -10,5 +10,5 @@ pub mod transport;
 
 pub use client::OktaClient;
 pub use error::{OktaError, OktaErrorKind};
-pub use model::{OktaGroup, OktaMember, OktaUser};
+pub use model::{AppAssignment, OktaGroup, OktaMember, OktaUser};
 pub use transport::{HttpResponse, Transport, TransportError};

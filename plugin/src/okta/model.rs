@@ -18,12 +18,30 @@ pub struct OktaUser {
     /// Last change of profile or status.
     #[serde(default)]
     pub last_updated: Option<String>,
+    /// When the Okta user was created (inactivity cleanup counts a user who never
+    /// logged in from the later of this and `activated`).
+    #[serde(default)]
+    pub created: Option<String>,
+    /// When the Okta user was last activated.
+    #[serde(default)]
+    pub activated: Option<String>,
     /// Profile attributes, base and custom, any JSON type.
     #[serde(default, deserialize_with = "null_as_default")]
     pub profile: Map<String, Value>,
 }
 
 impl OktaUser {
+    /// Since when the user has had its account (Unix seconds): the later of `created`
+    /// and `activated`, if Okta gave either as an RFC 3339 time.
+    pub fn since(&self) -> Option<i64> {
+        [&self.created, &self.activated]
+            .into_iter()
+            .flatten()
+            .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp())
+            .max()
+    }
+
     /// A profile attribute as text: strings as they are, other non-null values as JSON.
     pub fn attr(&self, name: &str) -> Option<String> {
         match self.profile.get(name)? {
@@ -81,6 +99,19 @@ pub struct OktaGroup {
     /// Last membership change.
     #[serde(default)]
     pub last_membership_updated: Option<String>,
+}
+
+/// An assignment to an Okta application (`GET /api/v1/apps/{id}/users` gives a user's,
+/// direct or through a group; `/apps/{id}/groups` a group's): the user or group id and
+/// when the assignment last changed.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AppAssignment {
+    /// The assigned user's (`00u…`) or group's (`00g…`) id.
+    pub id: String,
+    /// When the assignment was made or last changed.
+    #[serde(default)]
+    pub last_updated: Option<String>,
 }
 
 /// A group's profile.

@@ -35,6 +35,8 @@ pub fn bucket(path: &str) -> &'static str {
     let path = path.split('?').next().unwrap_or(path);
     if path.starts_with("/api/v1/groups") {
         "groups"
+    } else if path.starts_with("/api/v1/apps") {
+        "apps"
     } else if path == "/api/v1/users" {
         "users"
     } else if path.starts_with("/api/v1/users/") && !path["/api/v1/users/".len()..].contains('/') {
@@ -204,6 +206,7 @@ mod tests {
     #[test]
     fn buckets_follow_okta() {
         assert_eq!(bucket("/api/v1/users?limit=200"), "users");
+        assert_eq!(bucket("/api/v1/apps/0oa1/users?limit=500"), "apps");
         assert_eq!(bucket("/api/v1/users/00u1"), "user");
         assert_eq!(bucket("/api/v1/users/00u1/groups"), "other");
         assert_eq!(bucket("/api/v1/groups/00g1/users?limit=1000"), "groups");

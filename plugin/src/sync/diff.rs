@@ -5,12 +5,13 @@
 use super::fetch::Fetched;
 use super::mode::Chosen;
 use super::{Call, Context, Mode};
+use crate::inactivity;
 use crate::mapping::{self, Desired};
 use crate::plan::{self, Plan, Policy, Scope};
 use crate::rules::Rules;
 use crate::seats::{self, AccessMembers, Namesakes};
 use crate::store::{self, DirectorySnapshot, Membership, Store, StoreError, StoreUser};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What the store should hold, from one fetch.
 pub struct Projected {
@@ -20,6 +21,8 @@ pub struct Projected {
     pub scoped: bool,
     /// What the admin should know.
     pub warnings: Vec<String>,
+    /// Each Okta user's account start by Okta id, when inactivity cleanup needs it.
+    pub since: HashMap<String, i64>,
 }
 
 /// Map the fetched objects. Okta's `Everyone` is visible to every org-wide token and
@@ -27,6 +30,14 @@ pub struct Projected {
 /// sees and leaves the rest of the directory alone.
 pub fn project(fetched: Fetched, call: &Call, chosen: &Chosen) -> Projected {
     let cfg = &call.settings.config;
+    let since = match &call.settings.rules.lifecycle.inactivity {
+        Some(_) => fetched
+            .users
+            .iter()
+            .filter_map(|u| u.since().map(|s| (u.id.clone(), s)))
+            .collect(),
+        None => HashMap::new(),
+    };
     let desired = mapping::desired_with(
         &fetched.users,
         &fetched.groups,
@@ -34,8 +45,7 @@ pub fn project(fetched: Fetched, call: &Call, chosen: &Chosen) -> Projected {
         &call.settings.rules,
         &cfg.user_attributes,
     );
-    let scoped =
-        chosen.mode == Mode::Full && !fetched.groups.iter().any(|g| g.group_type == "BUILT_IN");
+    let scoped = chosen.mode == Mode::Full && !fetched.org_wide;
     let mut warnings = desired.warnings.clone();
     if scoped {
         warnings.push(format!(
@@ -47,6 +57,7 @@ pub fn project(fetched: Fetched, call: &Call, chosen: &Chosen) -> Projected {
         desired,
         scoped,
         warnings,
+        since,
     }
 }
 
@@ -85,6 +96,7 @@ pub fn diff(
         mut desired,
         scoped,
         mut warnings,
+        since,
     } = projected;
     let ctx = call.ctx;
     let mut diffed = Diffed {
@@ -112,6 +124,15 @@ pub fn diff(
     // The guard judges every sync against the whole directory, an incremental one too.
     if !scoped {
         diffed.active_users = full.users.iter().filter(|u| u.active).count() as u32;
+    }
+    if let Some(policy) = &call.settings.rules.lifecycle.inactivity {
+        warnings.extend(inactivity::judge(
+            &mut desired,
+            &full,
+            &since,
+            policy,
+            ctx.now,
+        ));
     }
     let whole = chosen.mode == Mode::Full && !scoped;
     // Seats are read from the whole directory: a partial snapshot may leave out a user's

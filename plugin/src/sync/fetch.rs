@@ -1,6 +1,7 @@
 //! Fetch: what a sync reads from Okta, all of it before anything is planned.
 
 use super::mode::Chosen;
+use super::scope::AppScope;
 use super::{Call, Mode, SyncError};
 use crate::host::{Host, Level};
 use crate::okta::{OktaClient, OktaError, OktaErrorKind, OktaGroup, OktaUser, Transport};
@@ -21,6 +22,9 @@ pub struct Fetched {
     pub groups: Vec<OktaGroup>,
     /// Member ids of each synced group, by group id.
     pub members: Vec<(String, Vec<String>)>,
+    /// Whether Okta listed its `Everyone` group (a full sync's token sees the whole org),
+    /// as read before an app scope narrowed the groups.
+    pub org_wide: bool,
 }
 
 /// Everything the chosen mode needs: all of Okta, or what changed since the cursor.
@@ -90,7 +94,15 @@ fn fetch_full<T: Transport>(
     };
     host.log(Level::Info, &format!("fetched {} users", f.users.len()));
     f.groups = client.list_groups()?;
+    f.org_wide = f.groups.iter().any(|g| g.group_type == "BUILT_IN");
+    let scope = app_scope(client, call, None, host)?;
+    if let Some(scope) = &scope {
+        scope.keep_groups(&mut f.groups);
+    }
     fetch_members(client, call, &mut f)?;
+    if let Some(scope) = &scope {
+        scope.restrict(&mut f);
+    }
     host.log(
         Level::Info,
         &format!(
@@ -114,7 +126,16 @@ fn fetch_changes<T: Transport>(
         ..Default::default()
     };
     f.groups = client.list_groups_updated_since(since)?;
+    let scope = app_scope(client, call, Some(since), host)?;
+    if let Some(scope) = &scope {
+        newly_assigned_groups(client, scope, &mut f)?;
+        scope.keep_groups(&mut f.groups);
+    }
     fetch_members(client, call, &mut f)?;
+    if let Some(scope) = &scope {
+        newly_assigned_users(client, scope, &mut f)?;
+        scope.restrict(&mut f);
+    }
     host.log(
         Level::Info,
         &format!(
@@ -124,6 +145,63 @@ fn fetch_changes<T: Transport>(
         ),
     );
     Ok(f)
+}
+
+/// The connector's application scope, read from Okta, if it has one (`since`: note the
+/// assignments changed after it).
+fn app_scope<T: Transport>(
+    client: &mut OktaClient<T>,
+    call: &Call,
+    since: Option<&str>,
+    host: &mut impl Host,
+) -> Result<Option<AppScope>, OktaError> {
+    let Some(app) = &call.settings.config.app_scope else {
+        return Ok(None);
+    };
+    let scope = AppScope::fetch(client, app, since)?;
+    host.log(
+        Level::Info,
+        &format!(
+            "application {app}: {} users and {} groups assigned",
+            scope.users.len(),
+            scope.groups.len()
+        ),
+    );
+    Ok(Some(scope))
+}
+
+/// Groups assigned to the app since the cursor, which an incremental sync would not
+/// otherwise see (the assignment does not change the group): fetched with their members.
+fn newly_assigned_groups<T: Transport>(
+    client: &mut OktaClient<T>,
+    scope: &AppScope,
+    f: &mut Fetched,
+) -> Result<(), OktaError> {
+    for id in &scope.changed.groups {
+        if !f.groups.iter().any(|g| g.id == *id)
+            && let Some(g) = client.get_group(id)?
+        {
+            f.groups.push(g);
+        }
+    }
+    Ok(())
+}
+
+/// Users assigned to the app since the cursor and not fetched yet (an assignment does
+/// not change the user's `lastUpdated`).
+fn newly_assigned_users<T: Transport>(
+    client: &mut OktaClient<T>,
+    scope: &AppScope,
+    f: &mut Fetched,
+) -> Result<(), OktaError> {
+    for id in &scope.changed.users {
+        if !f.users.iter().any(|u| u.id == *id)
+            && let Some(u) = client.get_user(id)?
+        {
+            f.users.push(u);
+        }
+    }
+    Ok(())
 }
 
 /// The users the last sync denied a licence seat, fetched again by an incremental sync

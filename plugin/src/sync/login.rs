@@ -1,6 +1,7 @@
 //! A login sync: one user, as an SSO login does (two requests, that user only).
 
 use super::diff::{limit_seats, resolve_existing, seat_warning};
+use super::scope::AppScope;
 use super::{Call, Context, SyncError, apply, begin};
 use crate::config::{ConnectorConfig, UnknownAtLogin};
 use crate::host::{Host, Level};
@@ -8,6 +9,7 @@ use crate::mapping::{self, Desired};
 use crate::okta::{OktaClient, OktaUser, Transport};
 use crate::plan::{self, Plan, Policy, Scope};
 use crate::report::{Action, Entry, FieldChange};
+use crate::settings::MissingUsers;
 use crate::store::{
     Change, DirectorySnapshot, Membership, Store, StoreError, StoreUser, UserUpdate,
 };
@@ -73,9 +75,16 @@ pub fn sync_user<T: Transport>(
         unknown_user(&call, who, &mut report, store, host)?;
         return Ok(report);
     };
-    let groups = client.list_user_groups(&user.id)?;
-    report.requests = client.requests();
+    let mut groups = client.list_user_groups(&user.id)?;
     report.found = true;
+    if let Some(app) = &call.settings.config.app_scope
+        && !AppScope::admits_login(&mut client, app, &user.id, &mut groups)?
+    {
+        report.requests = client.requests();
+        unassigned_user(&call, &user, app, &mut report, store, host)?;
+        return Ok(report);
+    }
+    report.requests = client.requests();
     let members: Vec<(String, Vec<String>)> = groups
         .iter()
         .map(|g| (g.id.clone(), vec![user.id.clone()]))
@@ -188,6 +197,41 @@ fn unknown_user(
             );
         }
     }
+    Ok(())
+}
+
+/// A user not assigned to the connector's application: out of scope, as a full sync
+/// would find it (deactivated, unless missing users are kept), and refused.
+fn unassigned_user(
+    call: &Call,
+    user: &OktaUser,
+    app: &str,
+    report: &mut UserReport,
+    store: &mut impl Store,
+    host: &mut impl Host,
+) -> Result<(), SyncError> {
+    let ctx = call.ctx;
+    let existing = store
+        .find_by_okta_id(&user.id)?
+        .filter(|u| u.directory == ctx.directory);
+    report.username = existing.as_ref().map(|u| u.username.clone());
+    report.refusal = Some(format!("not assigned to the Okta application {app}"));
+    let keep = call.settings.rules.lifecycle.missing_users == MissingUsers::Keep;
+    match existing {
+        Some(u) if u.active && !keep => {
+            let plan = deactivation(u);
+            report.entries = plan.entries.clone();
+            apply::apply(plan, &ctx.directory, false, store, host)?;
+        }
+        u => report.active = u.is_some_and(|u| u.active),
+    }
+    host.log(
+        Level::Warn,
+        &format!(
+            "login sync: {} is not assigned to the Okta application {app}; login refused",
+            user.id
+        ),
+    );
     Ok(())
 }
 

@@ -9,6 +9,7 @@ mod diff;
 mod fetch;
 mod login;
 mod mode;
+pub mod scope;
 
 pub use apply::APPLY_BATCH;
 pub use login::{UserRef, UserReport, sync_user};
@@ -198,7 +199,12 @@ pub fn guard(
     let would_remove = plan
         .entries
         .iter()
-        .filter(|e| matches!(e.action, Action::DeactivateUser | Action::DeleteUser))
+        .filter(|e| {
+            matches!(
+                e.action,
+                Action::DeactivateUser | Action::DeleteUser | Action::AnonymizeUser
+            )
+        })
         .count() as u32;
     let over_percent = u64::from(would_remove) * 100
         > u64::from(lifecycle.guard_percent) * u64::from(active_users);

@@ -65,6 +65,7 @@ enum Route {
     Apps,
     App(String),
     AppUsers(String),
+    AppUser(String, String),
     AppGroups(String),
 }
 
@@ -90,6 +91,7 @@ impl Route {
             ["apps"] => Route::Apps,
             ["apps", id] => Route::App(id.to_string()),
             ["apps", id, "users"] => Route::AppUsers(id.to_string()),
+            ["apps", id, "users", user] => Route::AppUser(id.to_string(), user.to_string()),
             ["apps", id, "groups"] => Route::AppGroups(id.to_string()),
             _ => return None,
         })
@@ -329,6 +331,7 @@ fn serve(shared: &Shared, inc: &Incoming) -> Reply {
         Route::Apps => apps::list(&ctx),
         Route::App(id) => apps::get(&ctx, &id),
         Route::AppUsers(id) => apps::users(&ctx, &id),
+        Route::AppUser(id, user) => apps::user(&ctx, &id, &user),
         Route::AppGroups(id) => apps::groups(&ctx, &id),
         Route::Logs => unreachable!("served above"),
     };

@@ -234,3 +234,23 @@ fn unknown_apps_and_scoped_admins_are_refused() {
         "E0000031",
     );
 }
+
+#[test]
+fn one_users_assignment_direct_or_through_a_group_or_404() {
+    let (sim, app, users, _) = assigned();
+    for (user, scope) in [(&users[0], "USER"), (&users[1], "GROUP")] {
+        let r = get(sim.addr(), &format!("/api/v1/apps/{app}/users/{user}"));
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            (&r.json()["id"], &r.json()["scope"]),
+            (&json!(user), &json!(scope))
+        );
+    }
+    let outsider = sim.with_org(|o| o.add_user("d@example.com", "d", "Z", "ACTIVE"));
+    let r = get(sim.addr(), &format!("/api/v1/apps/{app}/users/{outsider}"));
+    let v = assert_okta_error(&r, 404, "E0000007");
+    assert_eq!(
+        v["errorSummary"],
+        format!("Not found: Resource not found: {outsider} (AppUser)")
+    );
+}

@@ -153,6 +153,14 @@ pub fn iso(t: i64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
+/// Unix seconds as ISO 8601 on the wall clock of `zone`, with its offset
+/// (`2027-03-28T03:00:00+02:00`).
+pub fn local_iso(t: i64, zone: &str) -> String {
+    crate::surface::report::zoned(t, zone)
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%S%:z").to_string())
+        .unwrap_or_else(|| iso(t))
+}
+
 /// A run: status, times, and the report (when `full`) or its counts.
 pub fn run_json(r: &Run, full: bool) -> Value {
     let mut v = json!({
@@ -191,6 +199,11 @@ pub fn connector_json(c: &ConnectorView) -> Value {
     let mut v = json!(c);
     v["type"] = json!("okta");
     v["nextRuns"] = c.next_runs.iter().map(|t| json!(iso(*t))).collect();
+    v["nextRunsLocal"] = c
+        .next_runs
+        .iter()
+        .map(|t| json!(local_iso(*t, &c.settings.schedule_time_zone)))
+        .collect();
     v["lastRun"] = c
         .last_run
         .as_ref()

@@ -468,6 +468,92 @@ fn out_of_range_guard_thresholds_are_refused() {
 }
 
 #[test]
+fn bad_provisioning_policies_are_refused_naming_the_setting() {
+    use usersync::model::{FieldMapping, InactivityPolicy, NoMatch};
+    let env = env();
+    for app in [
+        "Jira app",
+        "https://acme.okta.com/0oa1",
+        "00g1abc",
+        "0oa1/users",
+    ] {
+        refused(
+            &env,
+            &from_stored(&env, |i| i.app_scope = Some(app.into())),
+            "app-scope",
+            "is not an Okta application id (`0oa` and letters and digits",
+        );
+    }
+    let inactivity = |days: u32, exempt: &[&str]| {
+        from_stored(&env, |i| {
+            i.lifecycle.inactivity = Some(InactivityPolicy {
+                days,
+                include_never_logged_in: true,
+                exempt_groups: exempt.iter().map(|g| g.to_string()).collect(),
+            })
+        })
+    };
+    for days in [0, 3_651, u32::MAX] {
+        refused(
+            &env,
+            &inactivity(days, &[]),
+            "lifecycle.inactivity.days",
+            &format!("{days} days is out of range; use 1 to 3650"),
+        );
+    }
+    let long = "g".repeat(256);
+    for group in ["  ", long.as_str(), "admins\n"] {
+        refused(
+            &env,
+            &inactivity(30, &[group]),
+            "lifecycle.inactivity.exempt-groups",
+            "is not a usable group name",
+        );
+    }
+    refused(
+        &env,
+        &from_stored(&env, |i| i.schedule_time_zone = "CEST".into()),
+        "schedule-time-zone",
+        "`CEST` is not an IANA time zone name; use e.g. UTC or Europe/Berlin",
+    );
+    refused(
+        &env,
+        &from_stored(&env, |i| i.users.username.on_no_match = NoMatch::Clear),
+        "users.username.on-no-match",
+        "`clear` would leave a user without a username",
+    );
+    refused(
+        &env,
+        &from_stored(&env, |i| {
+            i.users.display_name = FieldMapping {
+                template: "{nick name|firstName}".into(),
+                ..i.users.display_name.clone()
+            }
+        }),
+        "users.display-name.template",
+        "`{nick name}` is not an Okta profile attribute",
+    );
+    // The command line refuses unknown values and options without what they qualify.
+    let out = integration::run_cli(&["connector", "edit", CONNECTOR, "--missing-users", "forget"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("`forget` is not one of disable, delete, anonymize, keep"),
+        "{}",
+        out.stderr
+    );
+    let out = integration::run_cli(&[
+        "connector",
+        "edit",
+        CONNECTOR,
+        "--inactivity-never-logged-in",
+        "true",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--inactivity-days"), "{}", out.stderr);
+}
+
+#[test]
 fn bad_tokens_are_refused_and_never_echoed() {
     let env = env();
     // Empty: as no token (the page's empty field, the REST API's absent one); on edit it

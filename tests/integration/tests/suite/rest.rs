@@ -94,6 +94,25 @@ fn connectors_crud() {
     assert_eq!(c["schedule"], "0 30 2 * * *", "the preset became cron");
     assert_eq!(c["nextRuns"].as_array().unwrap().len(), 5);
     assert!(c["nextRuns"][0].as_str().unwrap().ends_with("T02:30:00Z"));
+    assert!(
+        c["nextRunsLocal"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("T02:30:00+00:00"),
+        "the runs on the schedule's wall clock (UTC here): {c}"
+    );
+    let berlin = send(
+        &s,
+        "PUT",
+        "/connectors/Second",
+        r#"{"scheduleTimeZone": "Europe/Berlin"}"#,
+    )
+    .json();
+    let local = berlin["nextRunsLocal"][0].as_str().unwrap();
+    assert!(
+        local.ends_with("T02:30:00+01:00") || local.ends_with("T02:30:00+02:00"),
+        "{berlin}"
+    );
     assert!(!created.body.contains(TOKEN));
 
     let one = get(&s, "/connectors/Second");

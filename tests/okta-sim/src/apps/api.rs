@@ -147,6 +147,30 @@ pub(crate) fn users(ctx: &Ctx<'_>, id: &str) -> Result<Reply, Reply> {
     Ok(json_list(body, &page, ctx, next.as_ref()))
 }
 
+/// `GET /api/v1/apps/{id}/users/{userId}`: one user's assignment (direct or through a
+/// group), 404 `E0000007` when the user is not assigned.
+pub(crate) fn user(ctx: &Ctx<'_>, id: &str, user_id: &str) -> Result<Reply, Reply> {
+    let app = find_app(ctx, id)?;
+    let assigned = app.assigned(ctx.org);
+    let (scope, since) = assigned
+        .get(user_id)
+        .ok_or_else(|| Reply::not_found(user_id, "AppUser"))?;
+    let user = ctx
+        .index
+        .user(ctx.org, user_id)
+        .ok_or_else(|| Reply::not_found(user_id, "AppUser"))?;
+    let login = user.profile.get("login").cloned().unwrap_or(Value::Null);
+    let body = render_app_user(
+        &app.id,
+        user_id,
+        *scope,
+        &dates::format(since),
+        login,
+        ctx.origin(),
+    );
+    Ok(Reply::json(200, body.to_string()))
+}
+
 fn render_app_user(
     app_id: &str,
     user_id: &str,
