@@ -550,8 +550,14 @@ fn every_bad_field_is_named_at_once() {
 
 // ---------------------------------------------------------------- Okta responses
 
+/// A deep reconcile: every member list is read (a full sync skips the lists of groups
+/// whose membership did not change), so a fault on any of them is met.
 fn sync(env: &Env) -> Result<usersync::harness::SyncOutcome, HarnessError> {
-    env.harness.sync(CONNECTOR, SyncRequest::default())
+    let deep = SyncRequest {
+        deep_reconcile: true,
+        ..Default::default()
+    };
+    env.harness.sync(CONNECTOR, deep)
 }
 
 /// A sync that fails with an Okta error of `kind` on `path`; the store and the

@@ -8,6 +8,7 @@ mod cli_support;
 mod cli_transfer;
 mod credentials;
 mod full_sync;
+mod group_marks;
 mod incremental;
 mod live_runs;
 mod login_sync;

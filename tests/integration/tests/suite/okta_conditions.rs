@@ -75,8 +75,14 @@ fn fault(env: &Env, path_prefix: &str, nth: usize, times: usize, kind: FaultKind
     });
 }
 
+/// A deep reconcile: every member list is read (a full sync skips the lists of groups
+/// whose membership did not change), so a fault on any of them is met.
 fn sync(env: &Env) -> Result<SyncOutcome, HarnessError> {
-    env.harness.sync(CONNECTOR, SyncRequest::default())
+    let deep = SyncRequest {
+        deep_reconcile: true,
+        ..Default::default()
+    };
+    env.harness.sync(CONNECTOR, deep)
 }
 
 /// The sync recovers: it applies the change and reports its retries.
