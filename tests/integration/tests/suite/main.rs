@@ -15,6 +15,7 @@ mod login_sync;
 mod login_throttle;
 mod oauth;
 mod okta_conditions;
+mod rate_share;
 mod rest;
 mod sandbox;
 mod schedule;
