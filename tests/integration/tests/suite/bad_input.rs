@@ -14,7 +14,7 @@ use usersync::model::{
     ConnectorPatch, ConnectorSettings, FailureKind, OktaErrorKind, Patch, RunStatus, SyncError,
     TokenText,
 };
-use usersync::{HarnessError, SyncRequest};
+use usersync::HarnessError;
 
 fn env() -> Env {
     Env::generated(40, 4)
@@ -550,14 +550,9 @@ fn every_bad_field_is_named_at_once() {
 
 // ---------------------------------------------------------------- Okta responses
 
-/// A deep reconcile: every member list is read (a full sync skips the lists of groups
-/// whose membership did not change), so a fault on any of them is met.
+/// A deep reconcile: every member list is read, so a fault on any of them is met.
 fn sync(env: &Env) -> Result<usersync::harness::SyncOutcome, HarnessError> {
-    let deep = SyncRequest {
-        deep_reconcile: true,
-        ..Default::default()
-    };
-    env.harness.sync(CONNECTOR, deep)
+    env.deep_sync()
 }
 
 /// A sync that fails with an Okta error of `kind` on `path`; the store and the

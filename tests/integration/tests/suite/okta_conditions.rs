@@ -75,14 +75,9 @@ fn fault(env: &Env, path_prefix: &str, nth: usize, times: usize, kind: FaultKind
     });
 }
 
-/// A deep reconcile: every member list is read (a full sync skips the lists of groups
-/// whose membership did not change), so a fault on any of them is met.
+/// A deep reconcile: every member list is read, so a fault on any of them is met.
 fn sync(env: &Env) -> Result<SyncOutcome, HarnessError> {
-    let deep = SyncRequest {
-        deep_reconcile: true,
-        ..Default::default()
-    };
-    env.harness.sync(CONNECTOR, deep)
+    env.deep_sync()
 }
 
 /// The sync recovers: it applies the change and reports its retries.
