@@ -10,11 +10,11 @@ use integration::{
 };
 use okta_sim::{Fault, FaultKind, GroupType, Org, SimConfig};
 use serde_json::{Value, json};
+use usersync::HarnessError;
 use usersync::model::{
     ConnectorPatch, ConnectorSettings, FailureKind, OktaErrorKind, Patch, RunStatus, SyncError,
     TokenText,
 };
-use usersync::HarnessError;
 
 fn env() -> Env {
     Env::generated(40, 4)
