@@ -194,7 +194,8 @@ pub struct RateFloor {
     pub enforced: bool,
     /// The compressed window (Okta: 60 s), ms.
     pub window_ms: u64,
-    /// Fixed-window floor at that window: max over buckets of (⌈n/limit⌉ − 1) windows, ms.
+    /// Fixed-window floor at that window and the connector's default share of each
+    /// bucket (50 %): max over buckets of (⌈n/(limit × share)⌉ − 1) windows, ms.
     pub window_floor_ms: f64,
     /// The first full sync into an empty store against enforced limits.
     pub run: SyncRun,
@@ -247,8 +248,10 @@ pub struct SizeResult {
     pub full1_error: Option<String>,
     /// First full sync into the empty store.
     pub full1: SyncRun,
-    /// Second full sync, nothing changed.
+    /// Second full sync, nothing changed (member lists skipped by group marks).
     pub full2: SyncRun,
+    /// A deep reconcile after it, nothing changed (every member list read).
+    pub full2_deep: SyncRun,
     /// Incremental right after the full syncs, nothing changed.
     pub incr_first: SyncRun,
     /// Incremental after 1% of users and groups changed.
@@ -360,9 +363,22 @@ impl Env {
 
     /// One sync in the worker, with the requests the simulator saw and its CPU time.
     fn sync(&mut self, incremental: bool) -> anyhow::Result<SyncRun> {
+        self.measured(|w| w.sync(incremental))
+    }
+
+    /// A deep reconcile (every member list read), measured as [`Self::sync`].
+    fn deep_sync(&mut self) -> anyhow::Result<SyncRun> {
+        self.measured(Worker::deep_sync)
+    }
+
+    /// One sync of the worker, with the simulator's side of it.
+    fn measured(
+        &mut self,
+        sync: impl FnOnce(&mut Worker) -> anyhow::Result<SyncRun>,
+    ) -> anyhow::Result<SyncRun> {
         self.sim.clear_requests();
         let sim_cpu = procfs::threads_cpu_ms(SIM_THREADS);
-        let mut run = self.worker.sync(incremental)?;
+        let mut run = sync(&mut self.worker)?;
         run.sim_cpu_ms = procfs::threads_cpu_ms(SIM_THREADS) - sim_cpu;
         run.count_requests(&self.sim.requests());
         Ok(run)
@@ -543,6 +559,11 @@ pub fn run(args: &Args, users: usize, groups: usize) -> anyhow::Result<SizeResul
     };
     res.full2 = env.sync(false)?;
     log(start, &describe("full sync (no change)", &res.full2));
+    res.full2_deep = env.deep_sync()?;
+    log(
+        start,
+        &describe("deep reconcile (no change)", &res.full2_deep),
+    );
     if let Some(path) = &args.keep_db {
         let _ = std::fs::remove_file(path);
         env.store()?
@@ -716,7 +737,12 @@ fn describe_native(n: &NativePlan) -> String {
 /// in a compressed window: fills `res.rate`.
 fn enforced_run(args: &Args, org: Org, res: &mut SizeResult) -> anyhow::Result<()> {
     let window = Duration::from_millis(args.rate_window_ms);
-    let windows = |n: usize, limit: u32| n.div_ceil(limit as usize).saturating_sub(1);
+    // The connector uses its default share of each bucket: the floor is at that share.
+    let share = plugin::config::DEFAULT_RATE_LIMIT_PERCENT;
+    let windows = |n: usize, limit: u32| {
+        let usable = (limit * share / 100).max(1) as usize;
+        n.div_ceil(usable).saturating_sub(1)
+    };
     let rate = &mut res.rate;
     rate.window_ms = args.rate_window_ms;
     rate.window_floor_ms = windows(res.full1.users_bucket, USERS_LIMIT)

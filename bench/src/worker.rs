@@ -48,6 +48,9 @@ pub enum Command {
     Sync {
         /// Incremental instead of full.
         incremental: bool,
+        /// A deep reconcile (every member list read) instead of a full sync by group marks.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        deep: bool,
     },
     /// `Harness::sync_user` of each login in turn; answers [`Logins`].
     Logins {
@@ -104,7 +107,18 @@ impl Worker {
 
     /// One sync: the worker's fields of [`SyncRun`] (the simulator's are left at 0).
     pub fn sync(&mut self, incremental: bool) -> anyhow::Result<SyncRun> {
-        self.call(&Command::Sync { incremental })
+        self.call(&Command::Sync {
+            incremental,
+            deep: false,
+        })
+    }
+
+    /// One deep reconcile: a full sync that reads every member list.
+    pub fn deep_sync(&mut self) -> anyhow::Result<SyncRun> {
+        self.call(&Command::Sync {
+            incremental: false,
+            deep: true,
+        })
     }
 
     /// Login syncs of `logins`, in order.
@@ -175,8 +189,8 @@ pub fn serve(config: &str) -> anyhow::Result<()> {
     };
     for line in std::io::stdin().lock().lines() {
         match serde_json::from_str(&line?).context("a command to the worker")? {
-            Command::Sync { incremental } => {
-                reply(&server.sync(incremental).map_err(|e| format!("{e:#}")))?
+            Command::Sync { incremental, deep } => {
+                reply(&server.sync(incremental, deep).map_err(|e| format!("{e:#}")))?
             }
             Command::Logins { logins } => reply(&Ok::<_, String>(server.logins(&logins)))?,
             Command::Quit => return reply(&Ok::<_, String>(server.peak())),
@@ -262,7 +276,7 @@ impl Server {
     }
 
     /// One sync, measured from inside the sync process.
-    fn sync(&mut self, incremental: bool) -> anyhow::Result<SyncRun> {
+    fn sync(&mut self, incremental: bool, deep: bool) -> anyhow::Result<SyncRun> {
         self.reset_hwm();
         let rss_before_kb = procfs::rss_kb();
         let sampler = procfs::GuestSampler::start();
@@ -273,6 +287,7 @@ impl Server {
             SyncRequest {
                 incremental,
                 trigger: Trigger::Manual,
+                deep_reconcile: deep,
                 ..Default::default()
             },
         );
@@ -393,7 +408,14 @@ mod tests {
     #[test]
     fn commands_are_one_json_line_each() {
         for c in [
-            Command::Sync { incremental: true },
+            Command::Sync {
+                incremental: true,
+                deep: false,
+            },
+            Command::Sync {
+                incremental: false,
+                deep: true,
+            },
             Command::Logins {
                 logins: vec!["a@example.com".into(), "b@example.com".into()],
             },
@@ -404,7 +426,11 @@ mod tests {
             assert_eq!(serde_json::from_str::<Command>(&line).unwrap(), c);
         }
         assert_eq!(
-            serde_json::to_string(&Command::Sync { incremental: false }).unwrap(),
+            serde_json::to_string(&Command::Sync {
+                incremental: false,
+                deep: false
+            })
+            .unwrap(),
             r#"{"cmd":"sync","incremental":false}"#
         );
     }

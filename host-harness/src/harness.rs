@@ -365,6 +365,9 @@ pub struct SyncRequest {
     pub trigger: Trigger,
     /// Apply even if the mass-deactivation guard would refuse.
     pub force: bool,
+    /// Re-read every group's member list and compare the whole store, even if no deep
+    /// reconcile is due (a full sync otherwise skips the lists of unchanged groups).
+    pub deep_reconcile: bool,
 }
 
 impl SyncRequest {
@@ -386,7 +389,7 @@ impl SyncRequest {
             },
             dry_run: self.dry_run,
             force: self.force,
-            deep_reconcile: false,
+            deep_reconcile: self.deep_reconcile,
             approved_plan: None,
         }
     }

@@ -102,6 +102,12 @@ pub struct Desired {
     pub adopt: HashMap<String, StoreUser>,
     /// Users not created because another directory holds their username, by Okta id.
     pub blocked: HashMap<String, String>,
+    /// Okta ids of synced groups whose member lists were not read (unchanged since last
+    /// read): the plan leaves their memberships in the store as they are.
+    pub unread_groups: HashSet<String>,
+    /// DEPROVISIONED users listed apart because some member lists were not read; the
+    /// diff admits those the store holds as members of an unread group.
+    pub deprovisioned: Vec<DesiredUser>,
 }
 
 /// How an Okta status maps to the product: `Some(active)`, or `None` when unknown.

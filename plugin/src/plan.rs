@@ -549,15 +549,18 @@ impl<'a> Diff<'a> {
                 .groups
                 .iter()
                 .filter(|g| {
-                    g.okta_id
-                        .as_ref()
-                        .is_some_and(|id| !desired.untouched_groups.contains(id))
+                    g.okta_id.as_ref().is_some_and(|id| {
+                        !desired.untouched_groups.contains(id)
+                            && !desired.unread_groups.contains(id)
+                    })
                 })
                 .map(|g| g.name.to_lowercase())
                 .collect(),
         };
         for dg in &desired.groups {
-            g.managed.insert(dg.name.to_lowercase());
+            if !desired.unread_groups.contains(&dg.okta_id) {
+                g.managed.insert(dg.name.to_lowercase());
+            }
             let name = self.sync_group(dg, g.store.get(&dg.name.to_lowercase()).copied());
             g.by_okta.insert(&dg.okta_id, name);
         }

@@ -23,7 +23,8 @@ pub struct ConnectorState {
     pub okta_cursor: String,
     /// The System Log `next` link, when the change feed is on (this version never sets it).
     pub feed_cursor: Option<String>,
-    /// Groups' `lastMembershipUpdated` as last read (this version keeps none).
+    /// Groups' `lastMembershipUpdated` as last read: a full sync that is not a deep
+    /// reconcile skips the member lists of the groups whose mark is unchanged.
     pub group_marks: Vec<GroupMark>,
     /// Users (final usernames) the last sync denied a licence seat.
     pub seats_denied: Vec<String>,

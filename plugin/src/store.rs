@@ -259,11 +259,16 @@ fn read_all<T>(
     }
 }
 
+/// Every group of one directory, read page by page.
+pub fn groups(store: &mut impl Store, directory: &str) -> Result<Vec<StoreGroup>, StoreError> {
+    read_all(|after| store.list_groups(directory, after, PAGE_SIZE))
+}
+
 /// Everything one directory holds, read page by page.
 pub fn snapshot(store: &mut impl Store, directory: &str) -> Result<DirectorySnapshot, StoreError> {
     Ok(DirectorySnapshot {
         users: read_all(|after| store.list_users(directory, after, PAGE_SIZE))?,
-        groups: read_all(|after| store.list_groups(directory, after, PAGE_SIZE))?,
+        groups: groups(store, directory)?,
         memberships: read_all(|after| store.list_memberships(directory, after, PAGE_SIZE))?,
     })
 }

@@ -91,6 +91,11 @@ pub enum Command {
         /// Apply even if the mass-deactivation guard refuses (once).
         #[arg(long)]
         force: bool,
+        /// Re-read every group's member list and compare the whole store, also
+        /// repairing changes made in the store by hand (due every
+        /// `--deep-reconcile-days` anyway).
+        #[arg(long, conflicts_with = "incremental")]
+        deep_reconcile: bool,
         /// Show at most this many changes.
         #[arg(long, default_value_t = 20)]
         changes: usize,
@@ -722,6 +727,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             incremental,
             changes,
             force,
+            deep_reconcile,
             ..
         } => {
             let req = SyncRequest {
@@ -729,6 +735,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 incremental: *incremental,
                 trigger: Trigger::Manual,
                 force: *force,
+                deep_reconcile: *deep_reconcile,
             };
 
             // Started and run apart: the run's changes are read only as far as shown.

@@ -65,6 +65,7 @@ impl Scheduler {
             dry_run: false,
             trigger: crate::model::Trigger::Schedule,
             force: false,
+            ..Default::default()
         };
         // Started and run apart so that the run's changes are never read (see `sync`).
         let result = self

@@ -322,6 +322,12 @@ impl<T: Transport> OktaClient<T> {
         self.list_all(&format!("/api/v1/users?limit={USERS_PAGE}"))
     }
 
+    /// The DEPROVISIONED users, which the default users list leaves out.
+    pub fn list_deprovisioned_users(&mut self) -> Result<Vec<OktaUser>, OktaError> {
+        let filter = query_value("status eq \"DEPROVISIONED\"");
+        self.list_all(&format!("/api/v1/users?filter={filter}&limit={USERS_PAGE}"))
+    }
+
     /// Users whose profile or status changed after `since` (ISO time), DEPROVISIONED included.
     pub fn list_users_updated_since(&mut self, since: &str) -> Result<Vec<OktaUser>, OktaError> {
         let filter = query_value(&format!("lastUpdated gt \"{since}\""));

@@ -46,6 +46,13 @@ pub fn project(fetched: Fetched, call: &Call, chosen: &Chosen) -> Projected {
         &cfg.user_attributes,
     );
     let scoped = chosen.mode == Mode::Full && !fetched.org_wide;
+    let mut desired = desired;
+    desired.unread_groups = fetched.unread;
+    desired.deprovisioned = fetched
+        .deprovisioned
+        .iter()
+        .filter_map(|u| mapping::map_user_with(u, &call.settings.rules, &cfg.user_attributes).ok())
+        .collect();
     let mut warnings = desired.warnings.clone();
     if scoped {
         warnings.push(format!(
@@ -83,6 +90,11 @@ pub struct Diffed {
     pub warnings: Vec<String>,
     /// Lowercase usernames of the users an incremental sync saw (whose seats it judged).
     pub seen: Vec<String>,
+    /// Whether the memberships of every user the plan creates are known: false when a
+    /// created user's memberships of unread groups may be missing (see [`marks::next`]).
+    ///
+    /// [`marks::next`]: super::marks::next
+    pub memberships_known: bool,
 }
 
 /// Read the store's part in play and diff the projection against it.
@@ -103,6 +115,7 @@ pub fn diff(
         scoped,
         okta_users: desired.users.len() as u32,
         okta_groups: desired.groups.len() as u32,
+        memberships_known: true,
         ..Default::default()
     };
     if chosen.mode != Mode::Full {
@@ -147,6 +160,8 @@ pub fn diff(
     } else {
         (partial_snapshot(full, &desired), Scope::Partial)
     };
+    admit_unread_members(&mut desired, &snapshot);
+    diffed.memberships_known = memberships_known(&desired, &snapshot);
     resolve_existing(&mut desired, &snapshot, &call.settings.rules, ctx, store)?;
     let policy = Policy::of(&call.settings.rules.users, &call.settings.rules.lifecycle);
     diffed.plan = plan::plan_with(&desired, &snapshot, scope, policy);
@@ -213,6 +228,74 @@ fn partial_snapshot(full: DirectorySnapshot, desired: &Desired) -> DirectorySnap
         groups,
         memberships,
     }
+}
+
+/// The store's members of the unread groups, as lowercase usernames.
+fn members_of_unread(desired: &Desired, store: &DirectorySnapshot) -> HashSet<String> {
+    let unread: HashSet<String> = store
+        .groups
+        .iter()
+        .filter(|g| {
+            g.okta_id
+                .as_ref()
+                .is_some_and(|id| desired.unread_groups.contains(id))
+        })
+        .map(|g| g.name.to_lowercase())
+        .collect();
+    store
+        .memberships
+        .iter()
+        .filter(|m| unread.contains(&m.group.to_lowercase()))
+        .map(|m| m.username.to_lowercase())
+        .collect()
+}
+
+/// Admit the DEPROVISIONED users that the store holds as members of an unread group:
+/// a deep reconcile would have seen them in that group's member list (Okta keeps a
+/// deactivated user's memberships), so they are synced as inactive, not missing.
+fn admit_unread_members(desired: &mut Desired, store: &DirectorySnapshot) {
+    if desired.deprovisioned.is_empty() {
+        return;
+    }
+    let members = members_of_unread(desired, store);
+    let ids: HashSet<&str> = store
+        .users
+        .iter()
+        .filter(|u| members.contains(&u.username.to_lowercase()))
+        .filter_map(|u| u.okta_id.as_deref())
+        .collect();
+    let mut have_ids: HashSet<String> = desired.users.iter().map(|u| u.okta_id.clone()).collect();
+    let mut have_names: HashSet<String> = desired
+        .users
+        .iter()
+        .map(|u| u.username.to_lowercase())
+        .collect();
+    for u in std::mem::take(&mut desired.deprovisioned) {
+        if ids.contains(u.okta_id.as_str())
+            && have_ids.insert(u.okta_id.clone())
+            && have_names.insert(u.username.to_lowercase())
+        {
+            desired.users.push(u);
+        }
+    }
+}
+
+/// Whether every user the plan would create has known memberships: with some member
+/// lists unread, a user created now (one entering the sync's scope by a setting, a freed
+/// seat, a resolved conflict) may be a member of an unread group; only users the read
+/// lists name are sure to be complete (a new member of an old group changes its mark).
+fn memberships_known(desired: &Desired, store: &DirectorySnapshot) -> bool {
+    if desired.unread_groups.is_empty() {
+        return true;
+    }
+    let members: HashSet<&str> = desired
+        .memberships
+        .iter()
+        .map(|(u, _)| u.as_str())
+        .collect();
+    to_create(desired, store)
+        .iter()
+        .all(|(id, _, _)| members.contains(id.as_str()))
 }
 
 /// The users a sync would create: (Okta id, username, email).

@@ -1,11 +1,12 @@
 //! Fetch: what a sync reads from Okta, all of it before anything is planned.
 
+use super::marks::{self, Marks};
 use super::mode::Chosen;
 use super::scope::AppScope;
 use super::{Call, Mode, SyncError};
 use crate::host::{Host, Level};
 use crate::okta::{OktaClient, OktaError, OktaErrorKind, OktaGroup, OktaUser, Transport};
-use crate::state::ConnectorState;
+use crate::state::{ConnectorState, GroupMark};
 use crate::store::Store;
 use std::collections::HashSet;
 
@@ -25,39 +26,53 @@ pub struct Fetched {
     /// Whether Okta listed its `Everyone` group (a full sync's token sees the whole org),
     /// as read before an app scope narrowed the groups.
     pub org_wide: bool,
+    /// Okta ids of the synced groups whose member lists were not read (their marks were
+    /// unchanged): their memberships in the store stay as they are.
+    pub unread: HashSet<String>,
+    /// DEPROVISIONED users, listed apart when some member lists were not read (those
+    /// lists would have given the ones that are members).
+    pub deprovisioned: Vec<OktaUser>,
+    /// The marks of the groups whose members this sync knows.
+    pub marks: Vec<GroupMark>,
 }
 
 /// Everything the chosen mode needs: all of Okta, or what changed since the cursor.
+/// A full sync skips the member lists of the groups whose `marks` are unchanged.
 pub fn fetch<T: Transport>(
     client: &mut OktaClient<T>,
     call: &Call,
     chosen: &Chosen,
+    marks: &Marks,
     host: &mut impl Host,
 ) -> Result<Fetched, OktaError> {
     match &chosen.since {
-        None => fetch_full(client, call, host),
+        None => fetch_full(client, call, marks, host),
         Some(since) => fetch_changes(client, call, since, host),
     }
 }
 
 /// Fetch the members of every synced group of `fetched`. Member lists also return
 /// DEPROVISIONED users, which the users list omits: they are added (inactive) so that
-/// their memberships stay.
+/// their memberships stay. Groups whose `marks` are unchanged are not read.
 fn fetch_members<T: Transport>(
     client: &mut OktaClient<T>,
     call: &Call,
+    marks: &Marks,
     fetched: &mut Fetched,
 ) -> Result<(), OktaError> {
     let rules = &call.settings.rules;
     let mut known: HashSet<String> = fetched.users.iter().map(|u| u.id.clone()).collect();
-    let ids: Vec<String> = fetched
-        .groups
-        .iter()
-        .filter(|g| {
-            rules.group_synced(&g.group_type, &g.profile.name) || rules.is_required(&g.profile.name)
-        })
-        .map(|g| g.id.clone())
-        .collect();
+    let mut ids: Vec<String> = Vec::new();
+    for g in fetched.groups.iter().filter(|g| {
+        rules.group_synced(&g.group_type, &g.profile.name) || rules.is_required(&g.profile.name)
+    }) {
+        fetched.marks.extend(marks::mark_of(g));
+        if marks.unchanged(g, call) {
+            fetched.unread.insert(g.id.clone());
+        } else {
+            ids.push(g.id.clone());
+        }
+    }
     // Only the ids of members are kept, and the few users the users list left out.
     let mut members: Vec<Vec<String>> = vec![Vec::new(); ids.len()];
     let mut extra: Vec<Vec<OktaUser>> = vec![Vec::new(); ids.len()];
@@ -82,10 +97,12 @@ fn fetch_members<T: Transport>(
     Ok(())
 }
 
-/// Everything: all users, all groups, every synced group's members.
+/// Everything: all users, all groups, every synced group's members (but those of
+/// groups whose marks are unchanged).
 fn fetch_full<T: Transport>(
     client: &mut OktaClient<T>,
     call: &Call,
+    marks: &Marks,
     host: &mut impl Host,
 ) -> Result<Fetched, OktaError> {
     let mut f = Fetched {
@@ -99,16 +116,20 @@ fn fetch_full<T: Transport>(
     if let Some(scope) = &scope {
         scope.keep_groups(&mut f.groups);
     }
-    fetch_members(client, call, &mut f)?;
+    fetch_members(client, call, marks, &mut f)?;
     if let Some(scope) = &scope {
         scope.restrict(&mut f);
+    }
+    if !f.unread.is_empty() {
+        f.deprovisioned = client.list_deprovisioned_users()?;
     }
     host.log(
         Level::Info,
         &format!(
-            "fetched {} groups and the members of {} of them",
+            "fetched {} groups and the members of {} of them ({} unchanged since last read)",
             f.groups.len(),
-            f.members.len()
+            f.members.len(),
+            f.unread.len()
         ),
     );
     Ok(f)
@@ -131,7 +152,7 @@ fn fetch_changes<T: Transport>(
         newly_assigned_groups(client, scope, &mut f)?;
         scope.keep_groups(&mut f.groups);
     }
-    fetch_members(client, call, &mut f)?;
+    fetch_members(client, call, &Marks::default(), &mut f)?;
     if let Some(scope) = &scope {
         newly_assigned_users(client, scope, &mut f)?;
         scope.restrict(&mut f);

@@ -8,6 +8,7 @@ mod apply;
 mod diff;
 mod fetch;
 mod login;
+mod marks;
 mod mode;
 pub mod scope;
 
@@ -260,7 +261,9 @@ pub fn sync<T: Transport>(
         Level::Info,
         &format!("{} sync of {} started", chosen.name(), client.origin()),
     );
-    let mut fetched = fetch::fetch(&mut client, &call, &chosen, host)?;
+    let marks = marks::Marks::usable(&call, &chosen, known.as_ref(), store)?;
+    let mut fetched = fetch::fetch(&mut client, &call, &chosen, &marks, host)?;
+    let seen_marks = std::mem::take(&mut fetched.marks);
     let offered = fetch::denied_again(
         &mut client,
         &call,
@@ -288,7 +291,11 @@ pub fn sync<T: Transport>(
             .into_iter()
             .chain(diffed.seen.iter().cloned())
             .collect();
-        host.save_state(&next_state(known, &chosen, &report, judged, cursor, ctx));
+        let full = chosen.mode == Mode::Full;
+        let marks = marks::next(known.as_ref(), full, seen_marks, diffed.memberships_known);
+        let mut next = next_state(known, &chosen, &report, judged, cursor, ctx);
+        next.group_marks = marks;
+        host.save_state(&next);
     }
     let (writes, apply_ms) = apply::apply(diffed.plan, &ctx.directory, opts.dry_run, store, host)?;
     log_memory(host, "apply");
@@ -411,6 +418,7 @@ fn next_state(
         },
         okta_cursor: cursor,
         feed_cursor: None,
+        // Set by the caller, from what this sync read (`marks::next`).
         group_marks: Vec::new(),
         seats_denied,
     }

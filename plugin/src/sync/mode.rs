@@ -21,12 +21,18 @@ pub struct Chosen {
 }
 
 impl Chosen {
-    fn full(reason: Option<String>) -> Chosen {
+    /// A full sync, deep when asked for or due (see [`deep_due`]).
+    fn full(
+        reason: Option<String>,
+        call: &Call,
+        opts: &Options,
+        known: Option<&ConnectorState>,
+    ) -> Chosen {
         Chosen {
             mode: Mode::Full,
             since: None,
             reason,
-            deep: true,
+            deep: opts.deep_reconcile || deep_due(call, known),
         }
     }
 
@@ -42,7 +48,7 @@ impl Chosen {
 /// The mode to run: incremental when asked for and possible, else full (saying why).
 pub fn choose(call: &Call, opts: &Options, known: Option<&ConnectorState>) -> Chosen {
     if opts.mode == Mode::Full {
-        return Chosen::full(None);
+        return Chosen::full(None, call, opts, known);
     }
     let why = if opts.deep_reconcile {
         Err("a deep reconcile was asked for".to_string())
@@ -60,9 +66,27 @@ pub fn choose(call: &Call, opts: &Options, known: Option<&ConnectorState>) -> Ch
                 .then(|| "the change feed is off: ran an incremental sync".to_string()),
             deep: false,
         },
-        Err(why) => Chosen::full(Some(format!(
-            "ran a full sync instead of an incremental one: {why}"
-        ))),
+        Err(why) => Chosen::full(
+            Some(format!(
+                "ran a full sync instead of an incremental one: {why}"
+            )),
+            call,
+            opts,
+            known,
+        ),
+    }
+}
+
+/// Whether a full sync must be a deep reconcile: none has completed yet, the last one
+/// is `deep-reconcile-days` old, or there are no group marks to go by (every member
+/// list is read anyway).
+pub fn deep_due(call: &Call, known: Option<&ConnectorState>) -> bool {
+    let every = i64::from(call.settings.config.deep_reconcile_days) * 86_400;
+    match known {
+        Some(s) if !s.group_marks.is_empty() => s
+            .last_deep_reconcile
+            .is_none_or(|t| call.ctx.now - t >= every),
+        _ => true,
     }
 }
 

@@ -119,6 +119,17 @@ impl Env {
         StoreState::read(&self.harness)
     }
 
+    /// A deep reconcile of the test connector: a full sync that reads every member list
+    /// (a full sync skips the lists of groups whose membership did not change), so that
+    /// a fault on any of them is met.
+    pub fn deep_sync(&self) -> Result<usersync::harness::SyncOutcome, usersync::HarnessError> {
+        let deep = usersync::SyncRequest {
+            deep_reconcile: true,
+            ..Default::default()
+        };
+        self.harness.sync(CONNECTOR, deep)
+    }
+
     /// A dry run of the test connector.
     pub fn dry_run(&self) -> usersync::harness::SyncOutcome {
         self.harness

@@ -98,13 +98,20 @@ struct Args {
 }
 
 impl Args {
-    /// The rate limits the flags ask for (Okta's Workforce buckets).
+    /// The rate limits the flags ask for (Okta's Workforce buckets; enforced, also its
+    /// concurrency limit of 75 requests in flight).
     fn rate_limits(&self) -> RateLimits {
+        let window = std::time::Duration::from_millis(self.window_ms.max(1));
+        let base = match self.rate_limits {
+            RateMode::Enforce => RateLimits::okta_defaults(window),
+            RateMode::Report => RateLimits {
+                window,
+                ..RateLimits::default()
+            },
+        };
         RateLimits {
-            window: std::time::Duration::from_millis(self.window_ms.max(1)),
-            enforce: self.rate_limits == RateMode::Enforce,
             token_share: Some(self.token_share),
-            ..RateLimits::default()
+            ..base
         }
     }
 }
@@ -301,4 +308,38 @@ fn print_requests(sim: &Simulator) {
         "token requests: {}, tokens issued: {}",
         stats.requests, stats.issued
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_enforces_or_reports_limits_in_its_window_and_share() {
+        let args = Args::try_parse_from([
+            "okta-sim",
+            "--rate-limits",
+            "enforce",
+            "--window-ms",
+            "1000",
+            "--token-share",
+            "30",
+        ])
+        .unwrap();
+        let enforced = RateLimits {
+            token_share: Some(30),
+            ..RateLimits::okta_defaults(std::time::Duration::from_secs(1))
+        };
+        assert_eq!(args.rate_limits(), enforced);
+        let reported = Args::try_parse_from(["okta-sim"]).unwrap().rate_limits();
+        assert_eq!(
+            reported,
+            RateLimits {
+                token_share: Some(50),
+                ..RateLimits::default()
+            }
+        );
+        let refused = Args::try_parse_from(["okta-sim", "--token-share", "0"]).unwrap_err();
+        assert!(refused.to_string().contains("--token-share"), "{refused}");
+    }
 }

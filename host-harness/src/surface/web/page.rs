@@ -254,6 +254,7 @@ async fn sync(State(app): State<App>, Path(name): Path<String>, Form(f): Form<Fi
         incremental: false,
         trigger: Trigger::Manual,
         force: f.get("force").is_some_and(|v| v == "1"),
+        ..Default::default()
     };
     match super::rest::start_sync(&app, name.clone(), req).await {
         Ok(id) => see_other(&format!("{}/runs/{id}", app.base())),

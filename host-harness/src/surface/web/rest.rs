@@ -139,6 +139,7 @@ async fn sync(State(app): State<App>, Path(name): Path<String>, body: Bytes) -> 
         incremental: b.incremental,
         trigger: Trigger::Api,
         force: b.force,
+        ..Default::default()
     };
     let run_id = start_sync(&app, name, req).await?;
     let url = format!("{REST_BASE}/runs/{run_id}");

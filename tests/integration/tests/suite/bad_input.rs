@@ -10,11 +10,11 @@ use integration::{
 };
 use okta_sim::{Fault, FaultKind, GroupType, Org, SimConfig};
 use serde_json::{Value, json};
+use usersync::HarnessError;
 use usersync::model::{
     ConnectorPatch, ConnectorSettings, FailureKind, OktaErrorKind, Patch, RunStatus, SyncError,
     TokenText,
 };
-use usersync::{HarnessError, SyncRequest};
 
 fn env() -> Env {
     Env::generated(40, 4)
@@ -636,8 +636,9 @@ fn every_bad_field_is_named_at_once() {
 
 // ---------------------------------------------------------------- Okta responses
 
+/// A deep reconcile: every member list is read, so a fault on any of them is met.
 fn sync(env: &Env) -> Result<usersync::harness::SyncOutcome, HarnessError> {
-    env.harness.sync(CONNECTOR, SyncRequest::default())
+    env.deep_sync()
 }
 
 /// A sync that fails with an Okta error of `kind` on `path`; the store and the

@@ -12,6 +12,7 @@ const INCREMENTAL: SyncRequest = SyncRequest {
     dry_run: false,
     trigger: usersync::model::Trigger::Schedule,
     force: false,
+    deep_reconcile: false,
 };
 
 fn pages(n: usize, size: usize) -> usize {

@@ -75,8 +75,9 @@ fn fault(env: &Env, path_prefix: &str, nth: usize, times: usize, kind: FaultKind
     });
 }
 
+/// A deep reconcile: every member list is read, so a fault on any of them is met.
 fn sync(env: &Env) -> Result<SyncOutcome, HarnessError> {
-    env.harness.sync(CONNECTOR, SyncRequest::default())
+    env.deep_sync()
 }
 
 /// The sync recovers: it applies the change and reports its retries.
