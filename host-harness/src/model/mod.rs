@@ -4,6 +4,7 @@
 //! database stores them in versioned documents ([`stored`]).
 
 pub mod error;
+pub mod console;
 pub mod login;
 pub mod report;
 pub mod run;
@@ -16,7 +17,7 @@ pub use report::{
     ChangeAction, ChangeEntry, ConnectionInfo, GuardRefusal, SyncCounts, SyncMode, SyncReport,
     UserSyncReport,
 };
-pub use run::{Failure, FailureKind, RunKind, RunStatus, Trigger};
+pub use run::{Failure, FailureKind, PlanStatus, RunKind, RunStatus, Trigger};
 pub use settings::{
     AttributeMapping, ConnectorPatch, ConnectorSettings, Credential, FieldMapping,
     FieldMappingPatch, GroupPatch, GroupSettings, InactivityPolicy, LifecyclePatch,
