@@ -125,7 +125,7 @@ impl Harness {
     }
 
     /// The plan of run `run_id`, if the guard refused it; refused if there is no such run.
-    fn refused_plan(&self, run_id: i64) -> Result<PendingPlan, HarnessError> {
+    pub fn refused_plan(&self, run_id: i64) -> Result<PendingPlan, HarnessError> {
         match self.plan(run_id)? {
             Some(p) => Ok(p),
             None => {

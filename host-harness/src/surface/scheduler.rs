@@ -69,7 +69,7 @@ impl Scheduler {
         // Started and run apart so that the run's changes are never read (see `sync`).
         let result = self
             .harness
-            .start_sync(name, request)
+            .start_sync_as(name, request, Some("scheduler"))
             .and_then(crate::harness::StartedSync::run);
         if !matches!(result, Err(HarnessError::AlreadyRunning(_))) {
             schedule::set_last_fire(&self.harness.db().lock(), c.id, now)?;

@@ -13,6 +13,7 @@
 //! The page is maud templates (`html`, `views`, `form_page`) with its stylesheet and
 //! script in `assets`, so that its Content-Security-Policy allows no inline script.
 
+mod approvals;
 mod assets;
 pub mod auth;
 mod download;

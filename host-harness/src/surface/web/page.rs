@@ -250,7 +250,8 @@ async fn sync(State(app): State<App>, Path(name): Path<String>, Form(f): Form<Fi
         trigger: Trigger::Manual,
         force: f.get("force").is_some_and(|v| v == "1"),
     };
-    match super::rest::start_sync(&app, name.clone(), req).await {
+    let by = super::approvals::page_actor(&app);
+    match super::rest::start_sync(&app, name.clone(), req, by).await {
         Ok(id) => see_other(&format!("{}/runs/{id}", app.base())),
         Err(HarnessError::AlreadyRunning(_)) => see_other(&format!(
             "{}?msg=running&c={}",

@@ -36,6 +36,7 @@ pub fn routes(app: App) -> Router<App> {
         .route("/export", get(export))
         .route("/import", post(import))
         .route("/openapi.json", get(super::openapi::document))
+        .merge(super::approvals::routes())
         .fallback(|| async { ApiError::not_found("there is no such REST resource") })
         .layer(axum::middleware::from_fn_with_state(
             app,
@@ -129,7 +130,8 @@ async fn sync(State(app): State<App>, Path(name): Path<String>, body: Bytes) -> 
         trigger: Trigger::Api,
         force: b.force,
     };
-    let run_id = start_sync(&app, name, req).await?;
+    let by = super::approvals::rest_actor(&app);
+    let run_id = start_sync(&app, name, req, by).await?;
     let url = format!("{REST_BASE}/runs/{run_id}");
     let mut resp = (
         StatusCode::ACCEPTED,
@@ -147,8 +149,9 @@ pub(crate) async fn start_sync(
     app: &App,
     name: String,
     req: SyncRequest,
+    by: String,
 ) -> Result<i64, crate::harness::HarnessError> {
-    let started = blocking(&app.harness, move |h| h.start_sync(&name, req)).await?;
+    let started = blocking(&app.harness, move |h| h.start_sync_as(&name, req, Some(&by))).await?;
     let run_id = started.run_id();
     tokio::task::spawn_blocking(move || {
         if let Err(e) = started.run() {
@@ -183,7 +186,7 @@ fn quoted(v: &str) -> String {
     format!("`{head}`{more}")
 }
 
-fn query_number<T: std::str::FromStr>(
+pub(crate) fn query_number<T: std::str::FromStr>(
     q: &HashMap<String, String>,
     key: &str,
     default: T,
@@ -206,7 +209,7 @@ async fn runs(State(app): State<App>, Query(q): Query<HashMap<String, String>>) 
     ok(list.iter().map(|r| run_json(r, false)).collect())
 }
 
-fn run_id(id: &str) -> Result<i64, ApiError> {
+pub(crate) fn run_id(id: &str) -> Result<i64, ApiError> {
     id.trim().parse().map_err(|_| {
         ApiError::bad_field("id", format!("the run id {} is not a number", quoted(id)))
     })
