@@ -503,6 +503,7 @@ impl StartedSync {
             self.approving.as_ref(),
         );
         self.done = true;
+        crate::alerts::after_run(&self.harness, &self.c.settings.name, self.run_id, &result);
         result
     }
 }

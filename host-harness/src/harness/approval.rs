@@ -230,13 +230,11 @@ impl Harness {
         });
         let failure = e.failure();
         let now = db::now();
-        let hours = self
-            .console()
-            .unwrap_or_default()
-            .approvals
-            .expiry_hours;
-        let expires = now + i64::from(hours) * 3600;
+        let mut expires = now;
+        // In the call's transaction, which holds the connection until it ends.
         let kept = state.commit(false, |conn| {
+            let hours = console::get(conn)?.approvals.expiry_hours;
+            expires = now + i64::from(hours) * 3600;
             runs::finish_failed(conn, run_id, req.kind(), &failure)?;
             pending::insert(conn, run_id, c.id, req.kind(), &refusal, now, expires)?;
             if let Some(p) = approving {

@@ -77,6 +77,20 @@ pub fn plans_table(plans: &[PendingPlan]) -> String {
     s
 }
 
+/// A guard refusal's error on the command line, with the way to approve or reject run
+/// `run`'s plan.
+pub fn with_approval_hint(e: HarnessError, run: i64) -> crate::surface::cli::CliError {
+    let guard = e.kind() == crate::harness::ErrorKind::Guard;
+    let mut cli = crate::surface::cli::CliError::from(e);
+    if guard {
+        cli.message.push_str(&format!(
+            "\nThe plan of run #{run} waits for approval: `usersync log {run}` shows it, \
+             `usersync runs approve {run}` applies it, `usersync runs reject {run}` drops it."
+        ));
+    }
+    cli
+}
+
 /// `usersync runs pending`.
 pub fn pending(
     h: &Harness,

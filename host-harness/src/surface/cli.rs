@@ -668,7 +668,11 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
 
             // Started and run apart: the run's changes are read only as far as shown.
             let by = super::approvals::cli_actor();
-            let o = h.start_sync_as(connector, req, Some(&by))?.run()?;
+            let started = h.start_sync_as(connector, req, Some(&by))?;
+            let run = started.run_id();
+            let o = started
+                .run()
+                .map_err(|e| super::approvals::with_approval_hint(e, run))?;
             sync(&h, connector, &o, *changes, json, out)
         }
         Command::SyncUser { connector, login } => {

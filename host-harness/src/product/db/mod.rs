@@ -9,6 +9,7 @@ pub mod console;
 pub mod directory;
 pub mod key;
 pub mod lease;
+pub mod metrics;
 pub mod pending;
 pub mod run_changes;
 pub mod runs;

@@ -160,7 +160,11 @@ impl Frame<'_> {
                     li { span class="muted" { "User directories" } }
                 }
                 h3 { "Okta" }
-                ul { li class="selected" { a href=(self.base) { "User Sync" } } }
+                ul {
+                    li class="selected" { a href=(self.base) { "User Sync" } }
+                    li { a href={ (self.base) "/approvals" } id="nav-approvals" { "Approvals" } }
+                    li { a href={ (self.base) "/alerts" } id="nav-alerts" { "Alerts" } }
+                }
             }
         }
     }

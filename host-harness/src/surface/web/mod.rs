@@ -15,10 +15,12 @@
 
 mod approvals;
 mod assets;
+mod console_page;
 pub mod auth;
 mod download;
 mod form;
 mod form_page;
+mod metrics;
 pub mod html;
 pub mod json;
 pub mod listen;
@@ -106,6 +108,12 @@ pub fn router(harness: Harness, config: WebConfig, secure_cookies: bool) -> Rout
     Router::new()
         .nest(REST_BASE, rest::routes(app.clone()))
         .nest(base, page::routes(app.clone()))
+        .route(
+            "/metrics",
+            axum::routing::get(metrics::metrics).route_layer(
+                axum::middleware::from_fn_with_state(app.clone(), auth::rest_guard),
+            ),
+        )
         .route(
             "/",
             axum::routing::get(move || async move { axum::response::Redirect::to(base) }),

@@ -33,6 +33,7 @@ pub fn routes(app: App) -> Router<App> {
         .route("/runs/{id}/changes.csv", get(csv))
         .route("/runs/{id}/report.json", get(report_json))
         .route("/logout", post(logout))
+        .merge(super::console_page::routes())
         .route_layer(axum::middleware::from_fn_with_state(app, page_guard));
     Router::new()
         .route("/login", get(login_form).post(login))
@@ -40,7 +41,7 @@ pub fn routes(app: App) -> Router<App> {
         .merge(assets::routes())
 }
 
-fn frame<'a>(app: &'a App, s: Option<&'a Caller>) -> Frame<'a> {
+pub(super) fn frame<'a>(app: &'a App, s: Option<&'a Caller>) -> Frame<'a> {
     Frame {
         product: app.harness.product().name,
         base: app.base(),
@@ -354,15 +355,19 @@ async fn run(
     };
     let run_id = r.id;
     let changes = blocking(&app.harness, move |h| {
-        Ok::<_, HarnessError>(views::ChangesShown {
+        let shown = views::ChangesShown {
             page: h.run_changes(run_id, query)?,
             totals: h.run_action_totals(run_id)?,
             query,
-        })
+        };
+        Ok::<_, HarnessError>((shown, h.plan(run_id)?))
     })
     .await;
     match changes {
-        Ok(changes) => views::run_page(&frame(&app, Some(&s)), &r, &log, &changes).into_response(),
+        Ok((changes, plan)) => {
+            views::run_page(&frame(&app, Some(&s)), &r, &log, &changes, plan.as_ref())
+                .into_response()
+        }
         Err(e) => error_page(&app, e),
     }
 }

@@ -271,12 +271,14 @@ async fn run(
 ) -> ApiResult {
     let n = run_id(&id)?;
     let query = change_query(&q, CHANGES_SHOWN)?;
-    let (r, log, page) = blocking(&app.harness, move |h| {
+    let (r, log, page, by) = blocking(&app.harness, move |h| {
         let (r, log) = h.run(n)?;
-        Ok::<_, crate::harness::HarnessError>((r, log, h.run_changes(n, query)?))
+        let by = h.run_actor(n)?;
+        Ok::<_, crate::harness::HarnessError>((r, log, h.run_changes(n, query)?, by))
     })
     .await?;
     let mut v = run_with_log(&r, &log);
+    v["startedBy"] = json!(by);
     if let Some(report) = v.get_mut("report").and_then(Value::as_object_mut) {
         report.remove("changes");
     }

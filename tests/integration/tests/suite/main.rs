@@ -1,6 +1,7 @@
 //! The integration suite: component + host + Okta simulator, as one test binary (one link
 //! of wasmtime, axum and SQLite instead of one per file), a module per area.
 
+mod approvals;
 mod bad_input;
 mod browser;
 mod cli;
