@@ -45,7 +45,11 @@ pub fn deliver_due(h: &Harness, now: i64) -> usize {
         let recorded = match &result {
             Ok(()) => queue::delivered(&conn, d.id, crate::product::db::now()),
             Err(e) => {
-                tracing::warn!(alert = d.id, channel = d.channel, "alert delivery failed: {e}");
+                tracing::warn!(
+                    alert = d.id,
+                    channel = d.channel,
+                    "alert delivery failed: {e}"
+                );
                 queue::failed(&conn, &d, &e.to_string(), crate::product::db::now())
             }
         };
@@ -142,9 +146,6 @@ fn mail(email: &EmailSettings, to: &[String], d: &Delivery) -> Result<(), Delive
         }
         SmtpSecurity::Tls => lettre::SmtpTransport::relay(&email.smtp_host).map_err(smtp)?,
     };
-    let transport = builder
-        .port(email.smtp_port)
-        .timeout(Some(TIMEOUT))
-        .build();
+    let transport = builder.port(email.smtp_port).timeout(Some(TIMEOUT)).build();
     transport.send(&message).map(|_| ()).map_err(smtp)
 }

@@ -64,14 +64,16 @@ pub fn of_run(
         text,
     };
     match result {
-        Ok(o) if o.report.rate_limited >= settings.alerts.rate_limit_threshold.max(1) => Some(alert(
-            AlertKind::RateLimited,
-            format!("Okta rate-limited the sync of `{connector}`"),
-            format!(
-                "The sync of `{connector}` (run #{run_id}) met {} rate-limited (429) answers from Okta in {} requests; it waited and finished, but other integrations share these limits. Lower the connector's rate-limit share or its parallel requests.",
-                o.report.rate_limited, o.report.requests
-            ),
-        )),
+        Ok(o) if o.report.rate_limited >= settings.alerts.rate_limit_threshold.max(1) => {
+            Some(alert(
+                AlertKind::RateLimited,
+                format!("Okta rate-limited the sync of `{connector}`"),
+                format!(
+                    "The sync of `{connector}` (run #{run_id}) met {} rate-limited (429) answers from Okta in {} requests; it waited and finished, but other integrations share these limits. Lower the connector's rate-limit share or its parallel requests.",
+                    o.report.rate_limited, o.report.requests
+                ),
+            ))
+        }
         Ok(_) => None,
         Err(HarnessError::Sync(SyncError::Guard(g) | SyncError::PlanChanged(g))) => Some(alert(
             AlertKind::PendingApproval,

@@ -116,7 +116,10 @@ impl Harness {
 
     /// Change the console's settings: `patch` holds any part of the document (as JSON,
     /// camelCase); refused naming the setting, and then nothing changes.
-    pub fn update_console(&self, patch: &serde_json::Value) -> Result<ConsoleSettings, HarnessError> {
+    pub fn update_console(
+        &self,
+        patch: &serde_json::Value,
+    ) -> Result<ConsoleSettings, HarnessError> {
         self.db.still_there()?;
         let conn = self.db.lock();
         let next = console::get(&conn)?.patched(patch)?;
@@ -236,10 +239,11 @@ impl Harness {
             let hours = console::get(conn)?.approvals.expiry_hours;
             expires = now + i64::from(hours) * 3600;
             runs::finish_failed(conn, run_id, req.kind(), &failure)?;
-            pending::insert(conn, run_id, c.id, req.kind(), &refusal, now, expires)?;
+            // The approved plan changed (first: the new plan supersedes what is pending).
             if let Some(p) = approving {
                 decide_by_run(conn, p, PlanStatus::Changed, run_id)?;
             }
+            pending::insert(conn, run_id, c.id, req.kind(), &refusal, now, expires)?;
             lease.release(conn)
         });
         if let Err(commit) = kept {

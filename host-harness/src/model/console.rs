@@ -211,8 +211,8 @@ impl ConsoleSettings {
 /// A webhook is https, or http to loopback only (a test receiver): alerts say which
 /// connector failed and why, which should not cross a network in the clear.
 fn check_webhook(field: &str, url: &str) -> Result<(), ConsoleError> {
-    let parsed = url::Url::parse(url)
-        .map_err(|e| refuse(field, format!("`{url}` is not a URL: {e}")))?;
+    let parsed =
+        url::Url::parse(url).map_err(|e| refuse(field, format!("`{url}` is not a URL: {e}")))?;
     let loopback = match parsed.host() {
         Some(url::Host::Ipv4(a)) => a.is_loopback(),
         Some(url::Host::Ipv6(a)) => a.is_loopback(),
@@ -238,10 +238,16 @@ fn check_address(field: &str, address: &str) -> Result<(), ConsoleError> {
 
 fn check_email(e: &EmailSettings) -> Result<(), ConsoleError> {
     if e.smtp_host.trim().is_empty() {
-        return Err(refuse("alerts.email.smtpHost", "give the SMTP relay's host"));
+        return Err(refuse(
+            "alerts.email.smtpHost",
+            "give the SMTP relay's host",
+        ));
     }
     if e.smtp_port == 0 {
-        return Err(refuse("alerts.email.smtpPort", "give the SMTP relay's port"));
+        return Err(refuse(
+            "alerts.email.smtpPort",
+            "give the SMTP relay's port",
+        ));
     }
     check_address("alerts.email.from", &e.from)?;
     if e.to.is_empty() {
@@ -286,7 +292,10 @@ mod tests {
         let e = s
             .patched(&json!({"alerts": {"email": {"smtpHost": "mail", "smtpPort": 25, "from": "nope", "to": ["a@b.c"]}}}))
             .unwrap_err();
-        assert_eq!(e.to_string(), "alerts.email.from: `nope` is not an e-mail address: Missing domain or user");
+        assert_eq!(
+            e.to_string(),
+            "alerts.email.from: `nope` is not an e-mail address: Missing domain or user"
+        );
         let e = s.patched(&json!({"approvals": {"expiry": 4}})).unwrap_err();
         assert!(e.message.contains("unknown field `expiry`"), "{e}");
     }

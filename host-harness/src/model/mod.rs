@@ -3,8 +3,8 @@
 //! database use these types; the generated WIT types meet them in [`wit`] only, and the
 //! database stores them in versioned documents ([`stored`]).
 
-pub mod error;
 pub mod console;
+pub mod error;
 pub mod login;
 pub mod report;
 pub mod run;

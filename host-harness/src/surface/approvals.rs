@@ -127,11 +127,10 @@ pub fn set_settings(
     h: &Harness,
     patch: &str,
 ) -> Result<crate::model::console::ConsoleSettings, HarnessError> {
-    let patch: serde_json::Value = serde_json::from_str(patch).map_err(|e| {
-        crate::model::console::ConsoleError {
+    let patch: serde_json::Value =
+        serde_json::from_str(patch).map_err(|e| crate::model::console::ConsoleError {
             field: "settings".into(),
             message: format!("the settings are not JSON: {e}"),
-        }
-    })?;
+        })?;
     h.update_console(&patch)
 }

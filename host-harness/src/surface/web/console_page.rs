@@ -105,10 +105,7 @@ pub fn plan_box(frame: &Frame<'_>, p: &PendingPlan) -> Markup {
     }
 }
 
-async fn approve(
-    State(app): State<App>,
-    Path(id): Path<i64>,
-) -> Response {
+async fn approve(State(app): State<App>, Path(id): Path<i64>) -> Response {
     let by = super::approvals::page_actor(&app);
     match super::approvals::start_approval(&app, id, by, Trigger::Manual).await {
         Ok(run) => see_other(format!("{}/runs/{run}", app.base())),
@@ -167,8 +164,20 @@ async fn alerts_response(app: &App, s: &Caller, error: Option<String>) -> Respon
     .await;
     match data {
         Ok((settings, deliveries)) => {
-            let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-            (status, alerts_page(&frame(app, Some(s)), &settings, &deliveries, error.as_deref()))
+            let status = if error.is_some() {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            (
+                status,
+                alerts_page(
+                    &frame(app, Some(s)),
+                    &settings,
+                    &deliveries,
+                    error.as_deref(),
+                ),
+            )
                 .into_response()
         }
         Err(e) => failed(app, e),
@@ -276,7 +285,10 @@ fn patch_of(f: &Fields) -> Result<Value, String> {
     let text = |k: &str| f.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let number = |k: &str, label: &str| -> Result<Option<u32>, String> {
         text(k)
-            .map(|v| v.parse::<u32>().map_err(|_| format!("{label}: `{v}` is not a whole number")))
+            .map(|v| {
+                v.parse::<u32>()
+                    .map_err(|_| format!("{label}: `{v}` is not a whole number"))
+            })
             .transpose()
     };
     let kinds: Vec<&str> = AlertKind::VARIANTS

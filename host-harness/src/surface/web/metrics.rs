@@ -103,9 +103,18 @@ fn register_runs(reg: &mut Registry, f: &Figures) {
 /// Okta's requests, retries and 429s, pending approvals and alert deliveries.
 fn register_rest(reg: &mut Registry, f: &Figures, pending: &[(String, u64)]) {
     let counters = [
-        ("usersync_okta_requests", "HTTP requests to Okta by successful syncs"),
-        ("usersync_okta_retries", "Requests to Okta that were retries"),
-        ("usersync_okta_rate_limited", "429 (rate limited) answers from Okta"),
+        (
+            "usersync_okta_requests",
+            "HTTP requests to Okta by successful syncs",
+        ),
+        (
+            "usersync_okta_retries",
+            "Requests to Okta that were retries",
+        ),
+        (
+            "usersync_okta_rate_limited",
+            "429 (rate limited) answers from Okta",
+        ),
     ];
     for (i, (name, help)) in counters.into_iter().enumerate() {
         let family = Family::<Connector, Counter>::default();

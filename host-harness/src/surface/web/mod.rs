@@ -15,15 +15,15 @@
 
 mod approvals;
 mod assets;
-mod console_page;
 pub mod auth;
+mod console_page;
 mod download;
 mod form;
 mod form_page;
-mod metrics;
 pub mod html;
 pub mod json;
 pub mod listen;
+mod metrics;
 pub mod openapi;
 pub mod page;
 pub mod rest;
@@ -110,9 +110,10 @@ pub fn router(harness: Harness, config: WebConfig, secure_cookies: bool) -> Rout
         .nest(base, page::routes(app.clone()))
         .route(
             "/metrics",
-            axum::routing::get(metrics::metrics).route_layer(
-                axum::middleware::from_fn_with_state(app.clone(), auth::rest_guard),
-            ),
+            axum::routing::get(metrics::metrics).route_layer(axum::middleware::from_fn_with_state(
+                app.clone(),
+                auth::rest_guard,
+            )),
         )
         .route(
             "/",

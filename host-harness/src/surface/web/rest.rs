@@ -151,7 +151,10 @@ pub(crate) async fn start_sync(
     req: SyncRequest,
     by: String,
 ) -> Result<i64, crate::harness::HarnessError> {
-    let started = blocking(&app.harness, move |h| h.start_sync_as(&name, req, Some(&by))).await?;
+    let started = blocking(&app.harness, move |h| {
+        h.start_sync_as(&name, req, Some(&by))
+    })
+    .await?;
     let run_id = started.run_id();
     tokio::task::spawn_blocking(move || {
         if let Err(e) = started.run() {

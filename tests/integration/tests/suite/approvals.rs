@@ -55,7 +55,10 @@ fn an_approval_re_checks_the_plan_when_okta_changed_in_between() {
     suspend(&env.sim, 10);
     let refused = env.harness.sync(CONNECTOR, SyncRequest::default());
     assert!(
-        matches!(refused, Err(HarnessError::Sync(usersync::model::SyncError::Guard(_)))),
+        matches!(
+            refused,
+            Err(HarnessError::Sync(usersync::model::SyncError::Guard(_)))
+        ),
         "{refused:?}"
     );
     let first = last_run(&env);
@@ -87,10 +90,17 @@ fn an_approval_re_checks_the_plan_when_okta_changed_in_between() {
         (old.status, old.next_run, old.decided_by.as_deref()),
         (PlanStatus::Changed, Some(second), Some("alice (test)"))
     );
-    let new = env.harness.plan(second).unwrap().expect("the new plan waits");
+    let new = env
+        .harness
+        .plan(second)
+        .unwrap()
+        .expect("the new plan waits");
     assert_eq!((new.status, new.would_remove), (PlanStatus::Pending, 11));
     assert_eq!(
-        env.harness.run_changes(second, ChangeQuery::first(100)).unwrap().total,
+        env.harness
+            .run_changes(second, ChangeQuery::first(100))
+            .unwrap()
+            .total,
         11
     );
 
@@ -105,7 +115,11 @@ fn an_approval_re_checks_the_plan_when_okta_changed_in_between() {
     let done = env.harness.plan(second).unwrap().unwrap();
     assert_eq!(
         (done.status, done.next_run, done.decided_by.as_deref()),
-        (PlanStatus::Applied, Some(applied.run_id), Some("bob (test)"))
+        (
+            PlanStatus::Applied,
+            Some(applied.run_id),
+            Some("bob (test)")
+        )
     );
     assert_eq!(
         env.harness.run_actor(applied.run_id).unwrap().as_deref(),
@@ -140,21 +154,30 @@ fn get(s: &Server, path: &str) -> serde_json::Value {
 
 /// A sync over REST that the guard refuses: its run id.
 fn refused_over_rest(s: &Server) -> i64 {
-    let r = call("POST", s.url(&format!("{REST}/connectors/{CONNECTOR}/sync")))
-        .admin()
-        .json("{}")
-        .send();
+    let r = call(
+        "POST",
+        s.url(&format!("{REST}/connectors/{CONNECTOR}/sync")),
+    )
+    .admin()
+    .json("{}")
+    .send();
     assert_eq!(r.status, 202, "{}", r.body);
     let id = r.json()["runId"].as_i64().unwrap();
     let run = wait_for_run(s, id);
-    assert_eq!((&run["status"], &run["failure"]), (&"failed".into(), &"guard".into()));
+    assert_eq!(
+        (&run["status"], &run["failure"]),
+        (&"failed".into(), &"guard".into())
+    );
     id
 }
 
 #[test]
 fn approve_reject_and_expire_through_the_rest_api() {
     let s = Server::start(40, 3);
-    s.env.harness.sync(CONNECTOR, SyncRequest::default()).unwrap();
+    s.env
+        .harness
+        .sync(CONNECTOR, SyncRequest::default())
+        .unwrap();
     suspend(&s.env.sim, 10);
 
     let first = refused_over_rest(&s);
@@ -180,7 +203,9 @@ fn approve_reject_and_expire_through_the_rest_api() {
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(
         r.json()["error"],
-        format!("the plan of run #{first} was rejected by admin (REST API): only a pending plan can be approved or rejected")
+        format!(
+            "the plan of run #{first} was rejected by admin (REST API): only a pending plan can be approved or rejected"
+        )
     );
     assert_eq!(get(&s, "/approvals").as_array().unwrap().len(), 0);
 
@@ -189,11 +214,17 @@ fn approve_reject_and_expire_through_the_rest_api() {
     let r = post(&s, &format!("/runs/{second}/approve"));
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(
-        r.json()["error"].as_str().unwrap().contains("expired before anyone approved it"),
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("expired before anyone approved it"),
         "{}",
         r.body
     );
-    assert_eq!(get(&s, &format!("/runs/{second}/plan"))["status"], "expired");
+    assert_eq!(
+        get(&s, &format!("/runs/{second}/plan"))["status"],
+        "expired"
+    );
 
     let third = refused_over_rest(&s);
     let r = post(&s, &format!("/runs/{third}/approve"));
@@ -205,19 +236,31 @@ fn approve_reject_and_expire_through_the_rest_api() {
     assert_eq!(run["report"]["counts"]["usersDeactivated"], 10);
     assert_eq!(inactive(&s.env), 10);
     let plan = get(&s, &format!("/runs/{third}/plan"));
-    assert_eq!((&plan["status"], &plan["nextRun"]), (&"applied".into(), &applying.into()));
+    assert_eq!(
+        (&plan["status"], &plan["nextRun"]),
+        (&"applied".into(), &applying.into())
+    );
     let all = get(&s, "/approvals?status=any");
-    let statuses: Vec<&str> = all.as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, ["applied", "expired", "rejected"]);
 
     let r = post(&s, &format!("/runs/{applying}/approve"));
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(
         r.json()["error"],
-        format!("run #{applying} was not stopped by the mass-deactivation guard: it has no plan to approve or reject")
+        format!(
+            "run #{applying} was not stopped by the mass-deactivation guard: it has no plan to approve or reject"
+        )
     );
     assert_eq!(post(&s, "/runs/99999/approve").status, 404);
-    let r = call("GET", s.url(&format!("{REST}/approvals?state=pending"))).admin().send();
+    let r = call("GET", s.url(&format!("{REST}/approvals?state=pending")))
+        .admin()
+        .send();
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.json()["field"], "state");
 }
@@ -230,24 +273,44 @@ fn approve_reject_and_expire_through_the_cli() {
         memberships_per_user: 2,
         seed: 16,
     });
-    cli.ok(&["connector", "create", "--name", "okta", "--domain", "acme.okta.com", "--token-file", "TOKEN_FILE"]);
+    cli.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "okta",
+        "--domain",
+        "acme.okta.com",
+        "--token-file",
+        "TOKEN_FILE",
+    ]);
     cli.ok(&["sync", "okta"]);
     suspend(&cli.sim, 10);
     let refused = |expect_run: i64| {
         let o = cli.run(&["sync", "okta"]);
         assert_eq!(o.code, 1, "{}", o.stderr);
         assert!(
-            o.stderr.contains(&format!("`usersync runs approve {expect_run}` applies it")),
+            o.stderr
+                .contains(&format!("`usersync runs approve {expect_run}` applies it")),
             "{}",
             o.stderr
         );
     };
     refused(2);
     let listed = cli.ok(&["runs", "pending"]);
-    assert!(listed.lines().nth(1).unwrap().starts_with("2  okta  pending  10 of 40"), "{listed}");
+    assert!(
+        listed
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("2  okta  pending  10 of "),
+        "{listed}"
+    );
     let user = usersync::surface::approvals::cli_actor();
     let out = cli.ok(&["runs", "reject", "2"]);
-    assert_eq!(out, format!("The plan of run #2 (okta) is rejected by {user}.\n"));
+    assert_eq!(
+        out,
+        format!("The plan of run #2 (okta) is rejected by {user}.\n")
+    );
     let o = cli.run(&["runs", "approve", "2"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("was rejected by"), "{}", o.stderr);
@@ -257,15 +320,23 @@ fn approve_reject_and_expire_through_the_cli() {
     age(&db, 3);
     let o = cli.run(&["runs", "approve", "3"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains("expired before anyone approved it"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("expired before anyone approved it"),
+        "{}",
+        o.stderr
+    );
 
     refused(4);
     let out = cli.ok(&["--json", "runs", "approve", "4"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["runId"], 5);
     assert_eq!(v["report"]["counts"]["usersDeactivated"], 10);
-    let all: serde_json::Value = serde_json::from_str(&cli.ok(&["--json", "runs", "pending", "--all"])).unwrap();
+    let all: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["--json", "runs", "pending", "--all"])).unwrap();
     assert_eq!(all[0]["status"], "applied");
     assert_eq!(all[0]["decidedBy"], user.as_str());
-    assert_eq!(cli.ok(&["runs", "pending"]), "No plans wait for approval.\n");
+    assert_eq!(
+        cli.ok(&["runs", "pending"]),
+        "No plans wait for approval.\n"
+    );
 }

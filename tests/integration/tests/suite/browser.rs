@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use web_support::{PAGE, Server};
 
 /// chromedriver, ended when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     _profile: tempfile::TempDir,
@@ -32,7 +32,7 @@ impl Drop for Driver {
     }
 }
 
-fn start_driver() -> (Driver, PathBuf) {
+pub(crate) fn start_driver() -> (Driver, PathBuf) {
     let integration::chromium::Browser {
         chromium,
         chromedriver,
@@ -64,7 +64,7 @@ fn start_driver() -> (Driver, PathBuf) {
     (driver, chromium)
 }
 
-async fn connect(driver: &Driver, chromium: &Path) -> Client {
+pub(crate) async fn connect(driver: &Driver, chromium: &Path) -> Client {
     let args = [
         "--headless",
         "--no-sandbox",
@@ -96,12 +96,12 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-async fn screenshot(c: &Client, name: &str) {
+pub(crate) async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(artifacts().join(name), png).unwrap();
 }
 
-async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
+pub(crate) async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
     c.wait()
         .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(selector))
@@ -110,7 +110,7 @@ async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
 }
 
 /// Wait until the element's text satisfies `ok`; returns the text.
-async fn text_until(c: &Client, selector: &str, ok: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn text_until(c: &Client, selector: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let text = css(c, selector).await.text().await.unwrap_or_default();
