@@ -172,8 +172,11 @@ pub fn set_mark(conn: &Connection, connector_id: i64, kind: &str, at: i64) -> Re
     Ok(())
 }
 
-/// Each connector's id, name, creation and last successful (not dry) sync's end.
-pub fn last_successes(conn: &Connection) -> Result<Vec<(i64, String, i64, Option<i64>)>, DbError> {
+/// A connector's id, name, creation and last successful (not dry) sync's end.
+pub type LastSuccess = (i64, String, i64, Option<i64>);
+
+/// Each connector's [`LastSuccess`].
+pub fn last_successes(conn: &Connection) -> Result<Vec<LastSuccess>, DbError> {
     conn.prepare(
         "SELECT c.id, c.name, c.created_at, MAX(r.finished_at) FROM connectors c \
          LEFT JOIN runs r ON r.connector_id = c.id AND r.status = 'succeeded' AND NOT r.dry_run \

@@ -30,8 +30,18 @@ mod tests {
         let start = source.find("pub fn routes(").expect("rest.rs has `routes`");
         let body = &source[start..];
         let body = &body[..body.find(".fallback(").expect("the router has a fallback")];
+        // The routes `rest.rs` merges from `approvals.rs` (approvals, console settings).
+        let merged = include_str!("approvals.rs");
+        let start = merged
+            .find("pub fn routes(")
+            .expect("approvals.rs has `routes`");
+        let merged = &merged[start..merged.find("/// Who acts through").expect("its end")];
         let mut routes = BTreeSet::new();
-        for call in body.split(".route(").skip(1) {
+        for call in body
+            .split(".route(")
+            .chain(merged.split(".route(").skip(1))
+            .skip(1)
+        {
             let path = call.split('"').nth(1).expect("a route's path is a literal");
             let handlers = &call[call.find(',').expect("a route has handlers")..];
             for (at, _) in handlers.match_indices('(') {

@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// An e-mail received: its `RCPT TO` lines and its DATA.
+pub type Mail = (Vec<String>, String);
+
 /// The webhook receiver and the SMTP sink.
 pub struct Sinks {
     /// The webhook's URL.
@@ -17,7 +20,7 @@ pub struct Sinks {
     /// Webhook bodies received (the failed ones too).
     pub posts: Arc<Mutex<Vec<String>>>,
     /// E-mails received: (recipients, DATA).
-    pub mails: Arc<Mutex<Vec<(Vec<String>, String)>>>,
+    pub mails: Arc<Mutex<Vec<Mail>>>,
     /// Webhook requests still to answer with 500.
     pub fail_next: Arc<AtomicUsize>,
 }
@@ -112,7 +115,7 @@ fn answer_webhook(
     )
 }
 
-fn answer_smtp(conn: TcpStream, mails: &Mutex<Vec<(Vec<String>, String)>>) -> std::io::Result<()> {
+fn answer_smtp(conn: TcpStream, mails: &Mutex<Vec<Mail>>) -> std::io::Result<()> {
     let mut out = conn.try_clone()?;
     let mut reader = BufReader::new(conn);
     out.write_all(b"220 sink.test ESMTP\r\n")?;
