@@ -105,16 +105,7 @@ fn a_failed_sync_alerts() {
 fn a_sync_the_guard_stopped_alerts_that_its_plan_waits() {
     let (env, sinks) = env_with_sinks();
     env.harness.sync(CONNECTOR, SyncRequest::default()).unwrap();
-    env.sim.with_org(|o| {
-        let ids: Vec<String> = o
-            .users
-            .iter()
-            .filter(|u| u.status == "ACTIVE")
-            .take(8)
-            .map(|u| u.id.clone())
-            .collect();
-        ids.iter().for_each(|id| o.set_status(id, "SUSPENDED"));
-    });
+    crate::approvals::suspend(&env.sim, 8);
     env.harness
         .sync(CONNECTOR, SyncRequest::default())
         .unwrap_err();
@@ -189,7 +180,17 @@ fn okta_rejecting_the_credential_alerts() {
 
 #[test]
 fn repeated_rate_limiting_alerts() {
-    let (env, sinks) = env_with_sinks();
+    // A 2-second rate-limit window: each 429 waits for the window's reset.
+    let config = okta_sim::SimConfig {
+        rate_limits: okta_sim::RateLimits {
+            window: std::time::Duration::from_secs(2),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let env = Env::new(integration::generated_org(30, 2), config);
+    let sinks = Sinks::start();
+    env.harness.update_console(&sinks.settings()).unwrap();
     fault(&env, "/api/v1/users", 2, FaultKind::Status(429));
     let o = env.harness.sync(CONNECTOR, SyncRequest::default()).unwrap();
     assert_eq!(o.report.rate_limited, 2);

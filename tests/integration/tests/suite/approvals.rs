@@ -13,7 +13,7 @@ use usersync::product::db::run_changes::ChangeQuery;
 use usersync::{HarnessError, SyncRequest};
 
 /// Suspend `n` more active users in the simulator.
-fn suspend(sim: &okta_sim::Simulator, n: usize) {
+pub(crate) fn suspend(sim: &okta_sim::Simulator, n: usize) {
     sim.with_org(|o| {
         let ids: Vec<String> = o
             .users

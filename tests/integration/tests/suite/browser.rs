@@ -32,7 +32,7 @@ impl Drop for Driver {
     }
 }
 
-pub(crate) fn start_driver() -> (Driver, PathBuf) {
+fn start_driver() -> (Driver, PathBuf) {
     let integration::chromium::Browser {
         chromium,
         chromedriver,
@@ -64,7 +64,7 @@ pub(crate) fn start_driver() -> (Driver, PathBuf) {
     (driver, chromium)
 }
 
-pub(crate) async fn connect(driver: &Driver, chromium: &Path) -> Client {
+async fn connect(driver: &Driver, chromium: &Path) -> Client {
     let args = [
         "--headless",
         "--no-sandbox",
@@ -140,18 +140,7 @@ async fn admin_flow(c: &Client, s: &Server) {
     css(c, "#login-submit").await;
     assert!(styled(c).await, "the stylesheet applies");
     screenshot(c, "admin-login.png").await;
-    css(c, "#login-username")
-        .await
-        .send_keys(web_support::USER)
-        .await
-        .unwrap();
-    css(c, "#login-password")
-        .await
-        .send_keys(web_support::PASSWORD)
-        .await
-        .unwrap();
-    css(c, "#login-submit").await.click().await.unwrap();
-    text_until(c, "h1", |t| t == "User Sync").await;
+    log_in(c).await;
     // The harness's own test connector is there already; remove it through the page so
     // that the admin starts from an empty list.
     c.execute("window.confirm = function() { return true; };", vec![])
@@ -355,6 +344,49 @@ async fn admin_flow(c: &Client, s: &Server) {
     text_until(c, "h1", |t| t == "Administrator access").await;
 }
 
+/// Log in on the login form shown, as the admin; the connector list follows.
+pub(crate) async fn log_in(c: &Client) {
+    css(c, "#login-username")
+        .await
+        .send_keys(web_support::USER)
+        .await
+        .unwrap();
+    css(c, "#login-password")
+        .await
+        .send_keys(web_support::PASSWORD)
+        .await
+        .unwrap();
+    css(c, "#login-submit").await.click().await.unwrap();
+    text_until(c, "h1", |t| t == "User Sync").await;
+}
+
+/// Run `flow` in one headless Chromium session against `server`: a failed assertion
+/// still closes the session, and leaves a screenshot of where it stopped (`failure`).
+pub(crate) fn in_chromium<F, Fut>(server: std::sync::Arc<Server>, failure: &str, flow: F)
+where
+    F: FnOnce(Client, std::sync::Arc<Server>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (driver, chromium) = start_driver();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = connect(&driver, &chromium).await;
+        c.set_window_size(1400, 1000).await.unwrap();
+        let done = tokio::spawn(flow(c.clone(), server)).await;
+        if done.is_err() {
+            screenshot(&c, failure).await;
+        }
+        let _ = c.close().await;
+        if let Err(e) = done {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    });
+}
+
 /// Replace the text of an input.
 async fn type_into(c: &Client, selector: &str, text: &str) {
     let input = css(c, selector).await;
@@ -365,28 +397,7 @@ async fn type_into(c: &Client, selector: &str, text: &str) {
 #[test]
 fn an_admin_creates_a_connector_schedules_it_and_syncs_in_chromium() {
     let server = std::sync::Arc::new(Server::start(150, 8));
-    let (driver, chromium) = start_driver();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let c = connect(&driver, &chromium).await;
-        c.set_window_size(1400, 1000).await.unwrap();
-        // Run the flow as a task so that a failed assertion still closes the browser
-        // session (and leaves a screenshot of where it stopped).
-        let flow = tokio::spawn({
-            let (c, server) = (c.clone(), server.clone());
-            async move { admin_flow(&c, &server).await }
-        })
-        .await;
-        if flow.is_err() {
-            screenshot(&c, "admin-page-failure.png").await;
-        }
-        let _ = c.close().await;
-        if let Err(e) = flow {
-            std::panic::resume_unwind(e.into_panic());
-        }
+    in_chromium(server, "admin-page-failure.png", |c, s| async move {
+        admin_flow(&c, &s).await
     });
 }

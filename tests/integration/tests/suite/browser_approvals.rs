@@ -3,25 +3,14 @@
 //! the Approvals and Alerts pages show what happened. Screenshots go to
 //! `target/artifacts/approval-*.png` and `alerts-page.png`.
 
-use crate::browser::{connect, css, screenshot, start_driver, text_until};
-use crate::web_support::{self, PAGE, Server};
+use crate::browser::{css, in_chromium, log_in, screenshot, text_until};
+use crate::web_support::{PAGE, Server};
 use integration::CONNECTOR;
 use usersync::SyncRequest;
 
 async fn approve_flow(c: &fantoccini::Client, s: &Server, run: i64) {
     c.goto(&s.url(PAGE)).await.unwrap();
-    css(c, "#login-username")
-        .await
-        .send_keys(web_support::USER)
-        .await
-        .unwrap();
-    css(c, "#login-password")
-        .await
-        .send_keys(web_support::PASSWORD)
-        .await
-        .unwrap();
-    css(c, "#login-submit").await.click().await.unwrap();
-    text_until(c, "h1", |t| t == "User Sync").await;
+    log_in(c).await;
 
     c.goto(&s.url(&format!("{PAGE}/runs/{run}"))).await.unwrap();
     text_until(c, "#plan .title", |t| t == "Plan: Waiting for approval").await;
@@ -58,44 +47,18 @@ fn an_admin_approves_a_plan_the_guard_stopped_in_chromium() {
         .harness
         .sync(CONNECTOR, SyncRequest::default())
         .unwrap();
-    server.env.sim.with_org(|o| {
-        let ids: Vec<String> = o
-            .users
-            .iter()
-            .filter(|u| u.status == "ACTIVE")
-            .take(8)
-            .map(|u| u.id.clone())
-            .collect();
-        ids.iter().for_each(|id| o.set_status(id, "SUSPENDED"));
-    });
+    crate::approvals::suspend(&server.env.sim, 8);
     server
         .env
         .harness
         .sync(CONNECTOR, SyncRequest::default())
         .unwrap_err();
     let run = server.env.harness.runs(None, 1).unwrap()[0].id;
-    let (driver, chromium) = start_driver();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let c = connect(&driver, &chromium).await;
-        c.set_window_size(1400, 1000).await.unwrap();
-        let flow = tokio::spawn({
-            let (c, server) = (c.clone(), server.clone());
-            async move { approve_flow(&c, &server, run).await }
-        })
-        .await;
-        if flow.is_err() {
-            screenshot(&c, "approval-failure.png").await;
-        }
-        let _ = c.close().await;
-        if let Err(e) = flow {
-            std::panic::resume_unwind(e.into_panic());
-        }
-    });
+    in_chromium(
+        server.clone(),
+        "approval-failure.png",
+        move |c, s| async move { approve_flow(&c, &s, run).await },
+    );
     let inactive = server
         .env
         .store()

@@ -45,16 +45,7 @@ fn metrics_are_prometheus_text_of_what_the_syncs_did() {
         .harness
         .sync(CONNECTOR, SyncRequest::default())
         .unwrap();
-    s.env.sim.with_org(|o| {
-        let ids: Vec<String> = o
-            .users
-            .iter()
-            .filter(|u| u.status == "ACTIVE")
-            .take(8)
-            .map(|u| u.id.clone())
-            .collect();
-        ids.iter().for_each(|id| o.set_status(id, "SUSPENDED"));
-    });
+    crate::approvals::suspend(&s.env.sim, 8);
     s.env
         .harness
         .sync(CONNECTOR, SyncRequest::default())
