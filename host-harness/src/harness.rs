@@ -31,6 +31,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use wasmtime::Store;
 
+mod approval;
+
+pub use approval::{ApprovalError, Approved};
+
 /// How the harness runs.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -106,6 +110,12 @@ pub enum HarnessError {
     /// A page of the user management cannot be read (a bad cursor, the database).
     #[error(transparent)]
     Admin(#[from] AdminError),
+    /// A plan that cannot be approved or rejected (none, or not pending).
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    /// A console setting (approvals, alerts) refused, naming it.
+    #[error("invalid console settings: {0}")]
+    Console(#[from] crate::model::console::ConsoleError),
 }
 
 /// What kind of failure a [`HarnessError`] is: each surface maps these once (the CLI's
@@ -141,8 +151,10 @@ impl HarnessError {
             | HarnessError::UnknownRun(_)
             | HarnessError::NoIdentityProvider(_)
             | HarnessError::Unknown(_) => ErrorKind::NotFound,
-            HarnessError::Admin(AdminError::BadCursor) => ErrorKind::Invalid,
-            HarnessError::DuplicateName(_) => ErrorKind::Conflict,
+            HarnessError::Admin(AdminError::BadCursor) | HarnessError::Console(_) => {
+                ErrorKind::Invalid
+            }
+            HarnessError::DuplicateName(_) | HarnessError::Approval(_) => ErrorKind::Conflict,
             HarnessError::AlreadyRunning(_) | HarnessError::SchedulerElsewhere(_) => {
                 ErrorKind::Busy
             }
@@ -492,6 +504,8 @@ pub struct StartedSync {
     req: SyncRequest,
     done: bool,
     lease: SyncLease,
+    /// The pending plan this sync applies, approved (`None`: an ordinary sync).
+    approving: Option<db::pending::PendingPlan>,
 }
 
 impl StartedSync {
@@ -503,10 +517,15 @@ impl StartedSync {
     /// Run the sync (blocking) and record its result in the run. The outcome's report
     /// holds no changes: they are the run's ([`Harness::run_change_chunks`]).
     pub fn run(mut self) -> Result<SyncOutcome, HarnessError> {
-        let result = self
-            .harness
-            .run_started(&self.c, &self.lease, self.run_id, self.req);
+        let result = self.harness.run_started(
+            &self.c,
+            &self.lease,
+            self.run_id,
+            self.req,
+            self.approving.as_ref(),
+        );
         self.done = true;
+        crate::alerts::after_run(&self.harness, &self.c.settings.name, self.run_id, &result);
         result
     }
 }
@@ -1068,12 +1087,22 @@ impl Harness {
     /// is known before the sync proceeds with [`StartedSync::run`] (in any thread).
     /// Refused if a sync of the connector is running.
     pub fn start_sync(&self, name: &str, req: SyncRequest) -> Result<StartedSync, HarnessError> {
+        self.start_sync_as(name, req, None)
+    }
+
+    /// [`Harness::start_sync`], recording who asked (`admin (REST API)`, `scheduler`)
+    /// with the run.
+    pub fn start_sync_as(
+        &self,
+        name: &str,
+        req: SyncRequest,
+        actor: Option<&str>,
+    ) -> Result<StartedSync, HarnessError> {
         self.db.still_there()?;
         let c = self.stored(name)?;
-        let owner = &self.leases.me().instance;
         let (lease, run_id) = lease::immediate(&self.db.lock(), |conn| {
             let lease = self.take_sync_lease(conn, &c)?;
-            let run = runs::start(conn, c.id, req.kind(), req.trigger, req.dry_run, owner)?;
+            let run = self.record_start(conn, &c, req, actor)?;
             Ok::<_, HarnessError>((lease, run))
         })?;
         Ok(StartedSync {
@@ -1083,7 +1112,24 @@ impl Harness {
             req,
             done: false,
             lease,
+            approving: None,
         })
+    }
+
+    /// Record a run that starts now, and who started it.
+    fn record_start(
+        &self,
+        conn: &rusqlite::Connection,
+        c: &StoredConnector,
+        req: SyncRequest,
+        actor: Option<&str>,
+    ) -> Result<i64, DbError> {
+        let owner = &self.leases.me().instance;
+        let run = runs::start(conn, c.id, req.kind(), req.trigger, req.dry_run, owner)?;
+        if let Some(actor) = actor {
+            db::pending::set_actor(conn, run, actor)?;
+        }
+        Ok(run)
     }
 
     fn run_started(
@@ -1092,6 +1138,7 @@ impl Harness {
         lease: &SyncLease,
         run_id: i64,
         req: SyncRequest,
+        approving: Option<&db::pending::PendingPlan>,
     ) -> Result<SyncOutcome, HarnessError> {
         let failed = |e, state| self.fail_run(lease, run_id, req.kind(), e, state);
         let access = match self.okta_access(c) {
@@ -1100,7 +1147,8 @@ impl Harness {
         };
         let mut ctx = self.context(c.directory_id);
         let _seats = self.license(&mut ctx)?;
-        let options = req.options();
+        let mut options = req.options();
+        options.approved_plan = approving.map(|p| p.plan_digest.clone());
         let scope = CallScope {
             connector_id: Some(c.id),
             run_id: Some(run_id),
@@ -1118,6 +1166,12 @@ impl Harness {
         let denied = state.denied();
         let report = match credential_first(&state, outcome(result)) {
             Ok(report) => SyncReport::from(report),
+            Err(HarnessError::Sync(
+                SyncError::Guard(refusal) | SyncError::PlanChanged(refusal),
+            )) if !req.dry_run => {
+                let e = self.keep_pending(c, lease, run_id, req, refusal, approving, &mut state);
+                return Err(e);
+            }
             Err(e) => return Err(failed(e, Some(&mut state))?),
         };
         let kind = match report.mode {
@@ -1131,6 +1185,13 @@ impl Harness {
         let finished = |conn: &rusqlite::Connection| {
             self.leases.renew_in(conn)?;
             runs::finish_succeeded(conn, run_id, kind, &report)?;
+            if let Some(p) = approving {
+                approval::applied(conn, p, run_id)?;
+            }
+            if !req.dry_run {
+                // Whatever was pending is not the plan any more: this sync passed.
+                db::pending::supersede(conn, c.id, run_id)?;
+            }
             lease.release(conn)
         };
         if let Err(e) = state.commit(!req.dry_run, finished) {

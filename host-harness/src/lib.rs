@@ -11,6 +11,7 @@
 //!
 //! [`harness`] is the library API every surface goes through.
 
+pub mod alerts;
 pub mod harness;
 pub mod host;
 pub mod model;

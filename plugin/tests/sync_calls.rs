@@ -171,6 +171,12 @@ fn an_approved_plan_is_applied_only_while_it_is_the_plan() {
     assert_eq!((g.would_remove, g.active_users), (10, 10));
     assert_eq!(g.counts.users_deactivated, 10);
     assert_eq!(g.plan_digest.len(), 64, "hex SHA-256");
+    assert_eq!(
+        host.changes.len(),
+        10,
+        "the refused plan's changes are recorded for the approval"
+    );
+    assert!(store.batches.is_empty(), "and none applied");
     let dry = Options {
         dry_run: true,
         ..Default::default()

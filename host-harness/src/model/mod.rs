@@ -3,6 +3,7 @@
 //! database use these types; the generated WIT types meet them in [`wit`] only, and the
 //! database stores them in versioned documents ([`stored`]).
 
+pub mod console;
 pub mod error;
 pub mod idp;
 pub mod login;
@@ -17,7 +18,7 @@ pub use report::{
     ChangeAction, ChangeEntry, ConnectionInfo, GroupPreview, GuardRefusal, MappingPreview,
     SyncCounts, SyncMode, SyncReport, UserPreview, UserSyncReport,
 };
-pub use run::{Failure, FailureKind, RunKind, RunStatus, Trigger};
+pub use run::{Failure, FailureKind, PlanStatus, RunKind, RunStatus, Trigger};
 pub use settings::{
     AttributeMapping, ConnectorPatch, ConnectorSettings, Credential, FieldMapping,
     FieldMappingPatch, GroupPatch, GroupSettings, InactivityPolicy, LifecyclePatch,

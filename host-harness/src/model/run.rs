@@ -70,6 +70,26 @@ named! {
     }
 }
 
+named! {
+    /// Where a pending plan is: a run the mass-deactivation guard refused, kept with its
+    /// changes until an admin approves or rejects it, or it expires.
+    pub enum PlanStatus {
+        /// Waiting for an admin.
+        Pending,
+        /// Approved, re-checked against Okta and applied (by the plan's `next_run`).
+        Applied,
+        /// Approved, but Okta or the store no longer gave that plan: nothing was applied
+        /// and the new plan is pending in its stead (`next_run`).
+        Changed,
+        /// Rejected by an admin.
+        Rejected,
+        /// Not decided in time (the approvals' expiry setting).
+        Expired,
+        /// A later refused sync of the connector (`next_run`) is pending instead.
+        Superseded,
+    }
+}
+
 impl Default for Trigger {
     /// An admin asked.
     fn default() -> Self {

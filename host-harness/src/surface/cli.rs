@@ -110,14 +110,21 @@ pub enum Command {
     /// Print the argon2id hash of an admin password read from standard input (or typed
     /// at a prompt), for `serve --admin-password-file`: the file then holds no password.
     HashPassword,
-    /// List past sync runs.
+    /// List past sync runs; approve or reject a plan the guard refused.
+    #[command(args_conflicts_with_subcommands = true)]
     Runs {
+        /// Approvals: `pending`, `approve RUN`, `reject RUN`.
+        #[command(subcommand)]
+        action: Option<super::approvals::RunsCommand>,
         /// Only this connector's runs.
         connector: Option<String>,
         /// How many.
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// The console's settings: approvals' expiry, alerts.
+    #[command(subcommand)]
+    Settings(super::approvals::SettingsCommand),
     /// Show one run: its result, its changes and its log.
     Log {
         /// Run id.
@@ -739,16 +746,37 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             };
 
             // Started and run apart: the run's changes are read only as far as shown.
-            let o = h.start_sync(connector, req)?.run()?;
+            let by = super::approvals::cli_actor();
+            let started = h.start_sync_as(connector, req, Some(&by))?;
+            let run = started.run_id();
+            let o = started
+                .run()
+                .map_err(|e| super::approvals::with_approval_hint(e, run))?;
             sync(&h, connector, &o, *changes, json, out)
         }
         Command::SyncUser { connector, login } => {
             let r = h.sync_user(connector, login)?;
             emit(out, json, &r, || report::user_report(&r))
         }
-        Command::Runs { connector, limit } => {
+        Command::Runs {
+            action: Some(action),
+            ..
+        } => runs_action(&h, action, json, out),
+        Command::Runs {
+            connector, limit, ..
+        } => {
             let runs = h.runs(connector.as_deref(), *limit)?;
             emit(out, json, &runs, || report::runs_table(&runs))
+        }
+        Command::Settings(cmd) => {
+            let s = match cmd {
+                super::approvals::SettingsCommand::Show => h.console()?,
+                super::approvals::SettingsCommand::Set { patch } => {
+                    super::approvals::set_settings(&h, patch)?
+                }
+            };
+            let text = serde_json::to_string_pretty(&s).expect("serializes") + "\n";
+            emit(out, json, &s, || text)
         }
         Command::Log { run } => log(&h, *run, json, out),
         Command::Sso(cmd) => sso::run(&h, cmd, json, out),
@@ -897,6 +925,31 @@ fn sync(
     let text = report::sync_report_with(connector, o.run_id, &o.report, &shown);
     out.write_all(terminal_safe(text).as_bytes())
         .map_err(written)
+}
+
+/// `usersync runs pending|approve|reject`.
+fn runs_action(
+    h: &Harness,
+    action: &super::approvals::RunsCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    use super::approvals::{self as a, RunsCommand};
+    match action {
+        RunsCommand::Pending { connector, all } => {
+            let plans = a::pending(h, connector.as_deref(), *all)?;
+            emit(out, json, &plans, || a::plans_table(&plans))
+        }
+        RunsCommand::Approve { run, changes } => {
+            let o = a::approve(h, *run)?;
+            let connector = h.run(o.run_id)?.0.connector;
+            sync(h, &connector, &o, *changes, json, out)
+        }
+        RunsCommand::Reject { run } => {
+            let p = a::reject(h, *run)?;
+            emit(out, json, &p, || a::decided(&p))
+        }
+    }
 }
 
 /// `usersync log RUN`: the run, its report, its changes and its log lines. The changes

@@ -1,6 +1,7 @@
 //! What admins use: the command line, the REST API and admin page, the scheduler,
 //! export/import, run reports and the demo.
 
+pub mod approvals;
 pub mod cli;
 #[cfg(feature = "demo")]
 pub mod demo;

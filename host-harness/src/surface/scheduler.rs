@@ -26,12 +26,17 @@ pub struct Fired {
 #[derive(Clone)]
 pub struct Scheduler {
     harness: Harness,
+    /// A round of alerts (the no-success check, then the deliveries due) is under way.
+    alerting: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Scheduler {
     /// A scheduler over `harness`.
     pub fn new(harness: Harness) -> Self {
-        Scheduler { harness }
+        Scheduler {
+            harness,
+            alerting: Default::default(),
+        }
     }
 
     /// Names of the connectors whose schedule is due at `now`: enabled, and with a run
@@ -70,7 +75,7 @@ impl Scheduler {
         // Started and run apart so that the run's changes are never read (see `sync`).
         let result = self
             .harness
-            .start_sync(name, request)
+            .start_sync_as(name, request, Some("scheduler"))
             .and_then(crate::harness::StartedSync::run);
         if !matches!(result, Err(HarnessError::AlreadyRunning(_))) {
             schedule::set_last_fire(&self.harness.db().lock(), c.id, now)?;
@@ -106,6 +111,7 @@ impl Scheduler {
                         tracing::warn!("scheduler: took over the schedules of this database");
                     }
                     self.fire_due(crate::product::db::now());
+                    self.alert_round(crate::product::db::now());
                 }
                 Err(e @ HarnessError::SchedulerElsewhere(_)) => {
                     if !std::mem::replace(&mut standing_by, true) {
@@ -123,6 +129,24 @@ impl Scheduler {
 
     /// Start each due connector's sync in a thread of its own; a connector still
     /// syncing (here or in another process) is skipped, said in the log.
+    /// In a thread of its own (a slow webhook or relay delays no schedule), unless the
+    /// last round is still under way: alert connectors that have not synced for the
+    /// hours set, and send (or retry) the alerts due.
+    fn alert_round(&self, now: i64) {
+        use std::sync::atomic::Ordering;
+        if self.alerting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let me = self.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = crate::alerts::check_stale(&me.harness, now) {
+                tracing::warn!("alerts: checking for connectors without a recent success: {e}");
+            }
+            crate::alerts::deliver::deliver_due(&me.harness, now);
+            me.alerting.store(false, Ordering::Release);
+        });
+    }
+
     fn fire_due(&self, now: i64) {
         let names = match self.due(now) {
             Ok(names) => names,

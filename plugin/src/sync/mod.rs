@@ -279,7 +279,10 @@ pub fn sync<T: Transport>(
     let projected = diff::project(fetched, &call, &chosen);
     log_memory(host, "mapping");
     let diffed = diff::diff(projected, &call, &chosen, store)?;
-    let guard_note = judge(&diffed, &call, &opts, host)?;
+    let guard_note = match judge(&diffed, &call, &opts, host) {
+        Ok(note) => note,
+        Err(refused) => return Err(record_refused(refused, diffed.plan, ctx, store, host)),
+    };
     let mut report = report(&diffed, &chosen, &opts, &client, fetch_ms, ms(started));
     report.warnings.extend(guard_note);
     log_memory(host, "plan");
@@ -338,6 +341,22 @@ fn judge(
         }
         Err(g) => Ok(Some(format!("applied with force: {g}"))),
         Ok(()) => Ok(None),
+    }
+}
+
+/// A plan the guard refused (or that is not the approved one): its changes go to
+/// [`Host::record_changes`] as a dry run's do, so that the host can show the admin the
+/// whole plan to approve, and nothing is applied.
+fn record_refused(
+    refused: SyncError,
+    plan: Plan,
+    ctx: &Context,
+    store: &mut impl Store,
+    host: &mut impl Host,
+) -> SyncError {
+    match apply::apply(plan, &ctx.directory, true, store, host) {
+        Ok(_) => refused,
+        Err(e) => e,
     }
 }
 

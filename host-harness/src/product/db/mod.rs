@@ -3,12 +3,16 @@
 //! secrets, sync state, runs with their logs and changes). One file, created and
 //! migrated here.
 
+pub mod alerts;
 pub mod connectors;
+pub mod console;
 pub mod directory;
 pub mod directory_admin;
 pub mod idp;
 pub mod key;
 pub mod lease;
+pub mod metrics;
+pub mod pending;
 pub mod run_changes;
 pub mod runs;
 pub mod schedule;
@@ -174,10 +178,61 @@ CREATE TABLE user_changes (
 CREATE INDEX user_changes_by_user ON user_changes (directory_id, username COLLATE NOCASE, run_id);
 ";
 
+/// The admin's console (issue 16): plans the guard refused, kept for approval
+/// (`pending`); who started a run or decided a plan (`run_actors`); the console's own
+/// settings, approvals and alerts, as versioned documents (`console`); alerts to send
+/// and their delivery attempts (`alerts`).
+const SCHEMA_V11: &str = "
+CREATE TABLE pending_plans (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    connector_id INTEGER NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    would_remove INTEGER NOT NULL,
+    active_users INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    decided_by TEXT,
+    decided_at INTEGER,
+    next_run INTEGER
+);
+CREATE INDEX pending_plans_by_status ON pending_plans (status, connector_id);
+CREATE TABLE run_actors (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    actor TEXT NOT NULL
+);
+CREATE TABLE console_settings (
+    name TEXT PRIMARY KEY,
+    document TEXT NOT NULL
+);
+CREATE TABLE alert_deliveries (
+    id INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    connector TEXT,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    text TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    delivered_at INTEGER
+);
+CREATE INDEX alert_deliveries_due ON alert_deliveries (status, next_attempt_at);
+CREATE TABLE alert_marks (
+    connector_id INTEGER NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (connector_id, kind)
+);
+";
+
 /// The migrations, in order: `PRAGMA user_version` = the last one applied.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
-    SCHEMA_V9, SCHEMA_V10,
+    SCHEMA_V9, SCHEMA_V10, SCHEMA_V11,
 ];
 
 const SCHEMA_V1: &str = r#"

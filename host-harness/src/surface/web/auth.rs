@@ -192,6 +192,11 @@ fn shown(user: &str) -> String {
 }
 
 impl Auth {
+    /// The admin user's name (who acts, in run records).
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
     /// The admin credential, its failed logins throttled by `limits`.
     pub fn new(user: &str, password: Password, limits: Limits) -> Auth {
         Auth::with_clock(user, password, limits, Arc::new(SystemClock))

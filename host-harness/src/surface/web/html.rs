@@ -175,6 +175,8 @@ impl Frame<'_> {
                 ul {
                     (item(Section::UserSync, "", "nav-user-sync", "User Sync"))
                     (item(Section::SingleSignOn, "/sso", "sso-settings", "Single sign-on"))
+                    (item(Section::Approvals, "/approvals", "nav-approvals", "Approvals"))
+                    (item(Section::Alerts, "/alerts", "nav-alerts", "Alerts"))
                 }
             }
         }
@@ -194,6 +196,10 @@ pub enum Section {
     Directories,
     /// Single sign-on: the identity providers and their logins.
     SingleSignOn,
+    /// Plans the guard stopped, waiting for an admin.
+    Approvals,
+    /// Alerts and where they go.
+    Alerts,
 }
 
 #[cfg(test)]

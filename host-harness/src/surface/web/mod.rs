@@ -13,10 +13,12 @@
 //! The page is maud templates (`html`, `views`, `form_page`) with its stylesheet and
 //! script in `assets`, so that its Content-Security-Policy allows no inline script.
 
+mod approvals;
 mod assets;
 pub mod auth;
 mod directory_api;
 mod directory_pages;
+mod console_page;
 mod download;
 mod form;
 mod form_page;
@@ -25,6 +27,7 @@ mod form_tabs;
 pub mod html;
 pub mod json;
 pub mod listen;
+mod metrics;
 pub mod openapi;
 pub mod page;
 pub mod rest;
@@ -114,6 +117,13 @@ pub fn router(harness: Harness, config: WebConfig, secure_cookies: bool) -> Rout
         .nest(REST_BASE, rest::routes(app.clone()))
         .nest(base, page::routes(app.clone()))
         .merge(sso::routes())
+        .route(
+            "/metrics",
+            axum::routing::get(metrics::metrics).route_layer(axum::middleware::from_fn_with_state(
+                app.clone(),
+                auth::rest_guard,
+            )),
+        )
         .route(
             "/",
             axum::routing::get(move || async move { axum::response::Redirect::to(base) }),

@@ -24,11 +24,12 @@ mod tests {
     const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 
     /// Every (path, method) the router of `rest.rs` declares, and the routes it merges
-    /// from `sso/rest.rs`, read from their source: the `.route("PATH", get(a).post(b))`
+    /// from `sso/rest.rs` and `approvals.rs`, read from their source: the `.route("PATH", get(a).post(b))`
     /// calls of their `routes` functions.
     fn router_routes() -> BTreeSet<(String, String)> {
         let mut routes = routes_in(include_str!("rest.rs"), ".fallback(");
         routes.extend(routes_in(include_str!("sso/rest.rs"), "\n}\n"));
+        routes.extend(routes_in(include_str!("approvals.rs"), "/// Who acts through"));
         routes
     }
 

@@ -36,6 +36,7 @@ pub fn routes(app: App) -> Router<App> {
         .route("/logout", post(logout))
         .merge(super::sso::admin_routes())
         .merge(super::directory_pages::routes())
+        .merge(super::console_page::routes())
         .route_layer(axum::middleware::from_fn_with_state(app, page_guard));
     Router::new()
         .route("/login", get(login_form).post(login))
@@ -43,7 +44,7 @@ pub fn routes(app: App) -> Router<App> {
         .merge(assets::routes())
 }
 
-fn frame<'a>(app: &'a App, s: Option<&'a Caller>) -> Frame<'a> {
+pub(super) fn frame<'a>(app: &'a App, s: Option<&'a Caller>) -> Frame<'a> {
     Frame {
         product: app.harness.product().name,
         base: app.base(),
@@ -256,7 +257,8 @@ async fn sync(State(app): State<App>, Path(name): Path<String>, Form(f): Form<Fi
         force: f.get("force").is_some_and(|v| v == "1"),
         ..Default::default()
     };
-    match super::rest::start_sync(&app, name.clone(), req).await {
+    let by = super::approvals::page_actor(&app);
+    match super::rest::start_sync(&app, name.clone(), req, by).await {
         Ok(id) => see_other(&format!("{}/runs/{id}", app.base())),
         Err(HarnessError::AlreadyRunning(_)) => see_other(&format!(
             "{}?msg=running&c={}",
@@ -399,15 +401,19 @@ async fn run(
     };
     let run_id = r.id;
     let changes = blocking(&app.harness, move |h| {
-        Ok::<_, HarnessError>(views::ChangesShown {
+        let shown = views::ChangesShown {
             page: h.run_changes(run_id, query)?,
             totals: h.run_action_totals(run_id)?,
             query,
-        })
+        };
+        Ok::<_, HarnessError>((shown, h.plan(run_id)?))
     })
     .await;
     match changes {
-        Ok(changes) => views::run_page(&frame(&app, Some(&s)), &r, &log, &changes).into_response(),
+        Ok((changes, plan)) => {
+            views::run_page(&frame(&app, Some(&s)), &r, &log, &changes, plan.as_ref())
+                .into_response()
+        }
         Err(e) => error_page(&app, e),
     }
 }

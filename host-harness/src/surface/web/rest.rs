@@ -47,6 +47,7 @@ pub fn routes(app: App) -> Router<App> {
         )
         .route("/openapi.json", get(super::openapi::document))
         .merge(super::sso::rest::routes())
+        .merge(super::approvals::routes())
         .fallback(|| async { ApiError::not_found("there is no such REST resource") })
         .layer(axum::middleware::from_fn_with_state(
             app,
@@ -141,7 +142,8 @@ async fn sync(State(app): State<App>, Path(name): Path<String>, body: Bytes) -> 
         force: b.force,
         ..Default::default()
     };
-    let run_id = start_sync(&app, name, req).await?;
+    let by = super::approvals::rest_actor(&app);
+    let run_id = start_sync(&app, name, req, by).await?;
     let url = format!("{REST_BASE}/runs/{run_id}");
     let mut resp = (
         StatusCode::ACCEPTED,
@@ -159,8 +161,12 @@ pub(crate) async fn start_sync(
     app: &App,
     name: String,
     req: SyncRequest,
+    by: String,
 ) -> Result<i64, crate::harness::HarnessError> {
-    let started = blocking(&app.harness, move |h| h.start_sync(&name, req)).await?;
+    let started = blocking(&app.harness, move |h| {
+        h.start_sync_as(&name, req, Some(&by))
+    })
+    .await?;
     let run_id = started.run_id();
     tokio::task::spawn_blocking(move || {
         if let Err(e) = started.run() {
@@ -218,7 +224,7 @@ async fn runs(State(app): State<App>, Query(q): Query<HashMap<String, String>>) 
     ok(list.iter().map(|r| run_json(r, false)).collect())
 }
 
-fn run_id(id: &str) -> Result<i64, ApiError> {
+pub(crate) fn run_id(id: &str) -> Result<i64, ApiError> {
     id.trim().parse().map_err(|_| {
         ApiError::bad_field("id", format!("the run id {} is not a number", quoted(id)))
     })
@@ -280,12 +286,14 @@ async fn run(
 ) -> ApiResult {
     let n = run_id(&id)?;
     let query = change_query(&q, CHANGES_SHOWN)?;
-    let (r, log, page) = blocking(&app.harness, move |h| {
+    let (r, log, page, by) = blocking(&app.harness, move |h| {
         let (r, log) = h.run(n)?;
-        Ok::<_, crate::harness::HarnessError>((r, log, h.run_changes(n, query)?))
+        let by = h.run_actor(n)?;
+        Ok::<_, crate::harness::HarnessError>((r, log, h.run_changes(n, query)?, by))
     })
     .await?;
     let mut v = run_with_log(&r, &log);
+    v["startedBy"] = json!(by);
     if let Some(report) = v.get_mut("report").and_then(Value::as_object_mut) {
         report.remove("changes");
     }

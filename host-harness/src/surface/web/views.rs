@@ -333,7 +333,13 @@ pub fn details(e: &ChangeEntry) -> String {
 }
 
 /// A run's results page (the script reloads it while the run is running).
-pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine], shown: &ChangesShown) -> Markup {
+pub fn run_page(
+    frame: &Frame<'_>,
+    r: &Run,
+    log: &[LogLine],
+    shown: &ChangesShown,
+    plan: Option<&crate::product::db::pending::PendingPlan>,
+) -> Markup {
     let title = if r.dry_run {
         format!("Dry-run preview: run #{}", r.id)
     } else {
@@ -346,7 +352,14 @@ pub fn run_page(frame: &Frame<'_>, r: &Run, log: &[LogLine], shown: &ChangesShow
             (RunStatus::Running, _) => div class="aui-message" id="run-running" data-reload-ms="1000" {
                 "Syncing with Okta… this page refreshes until the run finishes."
             },
-            (RunStatus::Failed, _) => (run_failed(frame, r)),
+            (RunStatus::Failed, _) => {
+                (run_failed(frame, r))
+                // A run the guard stopped keeps its plan: approve or reject it here.
+                @if let Some(p) = plan {
+                    (super::console_page::plan_box(frame, p))
+                    (changes(frame, r, shown))
+                }
+            },
             (_, Some(rep)) => {
                 @if rep.dry_run {
                     div class="aui-message" id="run-done" {

@@ -140,18 +140,7 @@ async fn admin_flow(c: &Client, s: &Server) {
     css(c, "#login-submit").await;
     assert!(styled(c).await, "the stylesheet applies");
     screenshot(c, "admin-login.png").await;
-    css(c, "#login-username")
-        .await
-        .send_keys(web_support::USER)
-        .await
-        .unwrap();
-    css(c, "#login-password")
-        .await
-        .send_keys(web_support::PASSWORD)
-        .await
-        .unwrap();
-    css(c, "#login-submit").await.click().await.unwrap();
-    text_until(c, "h1", |t| t == "User Sync").await;
+    log_in(c).await;
     // The harness's own test connector is there already; remove it through the page so
     // that the admin starts from an empty list.
     c.execute("window.confirm = function() { return true; };", vec![])
@@ -353,6 +342,22 @@ async fn admin_flow(c: &Client, s: &Server) {
     css(c, "#login-submit").await;
     c.goto(&s.url(PAGE)).await.unwrap();
     text_until(c, "h1", |t| t == "Administrator access").await;
+}
+
+/// Log in on the login form shown, as the admin; the connector list follows.
+pub(crate) async fn log_in(c: &Client) {
+    css(c, "#login-username")
+        .await
+        .send_keys(web_support::USER)
+        .await
+        .unwrap();
+    css(c, "#login-password")
+        .await
+        .send_keys(web_support::PASSWORD)
+        .await
+        .unwrap();
+    css(c, "#login-submit").await.click().await.unwrap();
+    text_until(c, "h1", |t| t == "User Sync").await;
 }
 
 /// Replace the text of an input.

@@ -1,9 +1,13 @@
 //! The integration suite: component + host + Okta simulator, as one test binary (one link
 //! of wasmtime, axum and SQLite instead of one per file), a module per area.
 
+mod alert_sinks;
+mod alerts;
+mod approvals;
 mod bad_input;
 mod browser;
 mod browser_admin;
+mod browser_approvals;
 mod cli;
 mod cli_support;
 mod cli_transfer;
@@ -15,6 +19,7 @@ mod incremental;
 mod live_runs;
 mod login_sync;
 mod login_throttle;
+mod metrics;
 mod oauth;
 mod okta_conditions;
 mod policies;
