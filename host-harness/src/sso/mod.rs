@@ -409,7 +409,17 @@ impl Harness {
             Ok(user.filter(|u| u.directory == c.directory_id.to_string()))
         });
         let (admission, detail) = match found {
-            Ok(Some(u)) if u.active => (self.admitted(&idp.connector, u.username.clone()), format!("user method none: {} exists, active", u.username)),
+            Ok(Some(u)) if u.active => {
+                // Inactivity cleanup judges by the last login, whichever way it came.
+                let at = db::now();
+                let recorded = self.stored(&idp.connector).and_then(|c| {
+                    Ok(directory::record_login(&self.db().lock(), c.directory_id, &u.username, at)?)
+                });
+                match recorded {
+                    Ok(()) => (self.admitted(&idp.connector, u.username.clone()), format!("user method none: {} exists, active", u.username)),
+                    Err(e) => (Admission::Refused(format!("the login could not be recorded: {e}")), e.to_string()),
+                }
+            }
             Ok(Some(u)) => (Admission::Refused(format!("the user {} is inactive in the product", u.username)), format!("user method none: {} exists, inactive", u.username)),
             Ok(None) => (Admission::Refused("the user does not exist in the product (the user update method is none: only existing users may log in)".into()), "user method none: no product user has this Okta id".into()),
             Err(e) => (Admission::Refused(format!("the product's users could not be read: {e}")), e.to_string()),
