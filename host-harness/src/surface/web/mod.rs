@@ -16,9 +16,9 @@
 mod approvals;
 mod assets;
 pub mod auth;
+mod console_page;
 mod directory_api;
 mod directory_pages;
-mod console_page;
 mod download;
 mod form;
 mod form_page;

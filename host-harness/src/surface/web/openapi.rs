@@ -29,7 +29,10 @@ mod tests {
     fn router_routes() -> BTreeSet<(String, String)> {
         let mut routes = routes_in(include_str!("rest.rs"), ".fallback(");
         routes.extend(routes_in(include_str!("sso/rest.rs"), "\n}\n"));
-        routes.extend(routes_in(include_str!("approvals.rs"), "/// Who acts through"));
+        routes.extend(routes_in(
+            include_str!("approvals.rs"),
+            "/// Who acts through",
+        ));
         routes
     }
 
