@@ -744,15 +744,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 force: *force,
                 deep_reconcile: *deep_reconcile,
             };
-
-            // Started and run apart: the run's changes are read only as far as shown.
-            let by = super::approvals::cli_actor();
-            let started = h.start_sync_as(connector, req, Some(&by))?;
-            let run = started.run_id();
-            let o = started
-                .run()
-                .map_err(|e| super::approvals::with_approval_hint(e, run))?;
-            sync(&h, connector, &o, *changes, json, out)
+            sync_command(&h, connector, req, *changes, json, out)
         }
         Command::SyncUser { connector, login } => {
             let r = h.sync_user(connector, login)?;
@@ -768,16 +760,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
             let runs = h.runs(connector.as_deref(), *limit)?;
             emit(out, json, &runs, || report::runs_table(&runs))
         }
-        Command::Settings(cmd) => {
-            let s = match cmd {
-                super::approvals::SettingsCommand::Show => h.console()?,
-                super::approvals::SettingsCommand::Set { patch } => {
-                    super::approvals::set_settings(&h, patch)?
-                }
-            };
-            let text = serde_json::to_string_pretty(&s).expect("serializes") + "\n";
-            emit(out, json, &s, || text)
-        }
+        Command::Settings(cmd) => settings(&h, cmd, json, out),
         Command::Log { run } => log(&h, *run, json, out),
         Command::Sso(cmd) => sso::run(&h, cmd, json, out),
         Command::Serve {
@@ -816,6 +799,42 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Demo(_) => unreachable!("handled above"),
         Command::HashPassword => unreachable!("handled above"),
     }
+}
+
+/// `sync`: started and run apart, so that the run's changes are read only as far as
+/// shown; a refusal by the guard says how to approve the plan.
+fn sync_command(
+    h: &Harness,
+    connector: &str,
+    req: SyncRequest,
+    changes: usize,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let by = super::approvals::cli_actor();
+    let started = h.start_sync_as(connector, req, Some(&by))?;
+    let run = started.run_id();
+    let o = started
+        .run()
+        .map_err(|e| super::approvals::with_approval_hint(e, run))?;
+    sync(h, connector, &o, changes, json, out)
+}
+
+/// `settings show|set`: the console's settings (approvals, alerts).
+fn settings(
+    h: &Harness,
+    cmd: &super::approvals::SettingsCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let s = match cmd {
+        super::approvals::SettingsCommand::Show => h.console()?,
+        super::approvals::SettingsCommand::Set { patch } => {
+            super::approvals::set_settings(h, patch)?
+        }
+    };
+    let text = serde_json::to_string_pretty(&s).expect("serializes") + "\n";
+    emit(out, json, &s, || text)
 }
 
 /// `secrets rotate-key`: every stored credential re-encrypted under a new key.
